@@ -1,0 +1,128 @@
+#!/usr/bin/env node
+/**
+ * The `weunion` command. `serve` is what `npm start` runs; the others manage a deployment.
+ * Every failure a user can fix ends with one line on stderr and exit code 1, never a stack trace.
+ */
+import { parseArgs } from 'node:util';
+import { isAppError } from '@weunion/errors';
+import { configDocs, loadConfig, redactConfig } from './config/index.ts';
+import { generateMasterKey } from './secrets/master-key.ts';
+import { installGracefulShutdown, startService } from './service.ts';
+import { migrateDown, migrateToLatest, migrationStatus, openDatabase } from './storage/index.ts';
+
+interface Command {
+  summary: string;
+  run(args: string[]): Promise<void>;
+}
+
+const commands: Record<string, Command> = {
+  serve: {
+    summary: 'Run the service (what `npm start` does).',
+    async run() {
+      const config = loadConfig();
+      const service = await startService(config);
+      installGracefulShutdown(service, config.shutdownTimeoutMs);
+      printBanner(config, service.address);
+    },
+  },
+  migrate: {
+    summary: 'Apply pending database migrations (--status to list them, --down to undo the last one).',
+    async run(args) {
+      const { values } = parseArgs({ args, options: { status: { type: 'boolean' }, down: { type: 'boolean' } } });
+      const config = loadConfig();
+      const database = await openDatabase(config.databaseUrl);
+      try {
+        if (values.status === true) {
+          for (const m of await migrationStatus(database)) console.log(`${m.appliedAt ? 'applied' : 'pending'}  ${m.name}`);
+        } else if (values.down === true) {
+          const undone = await migrateDown(database);
+          console.log(undone.length === 0 ? 'nothing to undo' : `undone: ${undone.join(', ')}`);
+        } else {
+          const applied = await migrateToLatest(database);
+          console.log(applied.length === 0 ? 'database is up to date' : `applied: ${applied.join(', ')}`);
+        }
+      } finally {
+        await database.close();
+      }
+    },
+  },
+  config: {
+    summary: 'Show the effective configuration with secrets redacted (`config docs`: the options table).',
+    async run(args) {
+      if (args[0] === 'docs') {
+        console.log(configDocs());
+        return;
+      }
+      console.log(JSON.stringify(redactConfig(loadConfig()), null, 2));
+    },
+  },
+  'master-key': {
+    summary: 'Print a new random MASTER_KEY (32 bytes, base64) for scale-out deployments.',
+    async run() {
+      console.log(generateMasterKey());
+    },
+  },
+};
+
+function printBanner(config: ReturnType<typeof loadConfig>, address: string): void {
+  const storage =
+    config.mode === 'embedded'
+      ? `embedded mode: SQLite ${config.databaseUrl.replace(/^sqlite:/, '')}, in-process shared state`
+      : `scale-out mode: PostgreSQL, ${config.redisUrl ? 'Redis shared state' : 'IN-PROCESS shared state (set REDIS_URL before running more than one instance)'}`;
+  const lines = [
+    '',
+    `  weunion is running at ${config.publicUrl}  (listening on ${address})`,
+    `  ${storage}`,
+    `  health: ${config.publicUrl}/healthz   readiness: ${config.publicUrl}/readyz`,
+    '',
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+function usage(): string {
+  const width = Math.max(...Object.keys(commands).map((c) => c.length));
+  return [
+    'usage: weunion <command> [options]',
+    '',
+    ...Object.entries(commands).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
+  ].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...args] = argv;
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    console.log(usage());
+    return name === undefined ? 1 : 0;
+  }
+  const command = commands[name];
+  if (command === undefined) {
+    console.error(`weunion: unknown command "${name}"\n\n${usage()}`);
+    return 1;
+  }
+  try {
+    await command.run(args);
+    return 0;
+  } catch (error) {
+    console.error(`weunion: ${describeFailure(error)}`);
+    return 1;
+  }
+}
+
+function describeFailure(error: unknown): string {
+  if (isAppError(error)) return error.message;
+  if (error instanceof Error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') return `the port is already in use (${error.message.replace(/^listen /, '')}); set PORT to another one`;
+    if (code === 'EACCES') return `permission denied: ${error.message}`;
+    if (code === 'storage_unreachable') return error.message;
+    return error.message.split('\n')[0] ?? 'failed';
+  }
+  return String(error);
+}
+
+if (import.meta.main) {
+  const code = await main(process.argv.slice(2));
+  // serve keeps running; every other command ends here.
+  if (code !== 0 || process.argv[2] !== 'serve') process.exitCode = code;
+  if (code !== 0) process.exit(code);
+}

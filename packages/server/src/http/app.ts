@@ -1,0 +1,58 @@
+/**
+ * The Fastify application, built by a factory so tests (and the scale-out tests) can run many
+ * instances in one process. Everything shared between instances is reached through `ctx`:
+ * the durable database and the shared short-lived state.
+ */
+import { randomUUID } from 'node:crypto';
+import type { SharedState } from '@weunion/state';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { pino } from 'pino';
+import type { Config } from '../config/index.ts';
+import type { Database } from '../storage/index.ts';
+import { registerHealthRoutes } from './health.ts';
+import { loggerOptions } from './logger.ts';
+import { installProblemHandlers } from './problem.ts';
+
+export interface AppContext {
+  config: Config;
+  database: Database;
+  state: SharedState;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    ctx: AppContext;
+  }
+}
+
+export interface BuildAppOptions {
+  /** A pino logger to use; defaults to one at the configured level. */
+  logger?: FastifyBaseLogger;
+  /** Extra plugins registered after the core routes (e.g. the sandbox). */
+  plugins?: ((app: FastifyInstance) => Promise<void>)[];
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: options.logger ?? pino(loggerOptions(ctx.config.logLevel)),
+    trustProxy: ctx.config.trustProxy,
+    bodyLimit: 1024 * 1024,
+    requestIdHeader: false,
+    genReqId: (request) => {
+      const given = request.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    return503OnClosing: true,
+  });
+  app.decorate('ctx', ctx);
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  installProblemHandlers(app);
+  registerHealthRoutes(app);
+  for (const plugin of options.plugins ?? []) await plugin(app);
+  await app.ready();
+  return app;
+}

@@ -1,0 +1,43 @@
+import { mkdtempSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../config/index.ts';
+import { generateMasterKey, loadSecretBox, SecretBox } from './master-key.ts';
+
+describe('secret box', () => {
+  const box = new SecretBox(Buffer.from(generateMasterKey(), 'base64'));
+
+  it('seals and opens a secret, and the sealed form does not contain it', () => {
+    const sealed = box.seal('app-secret-123', 'connection:wx1');
+    expect(sealed).not.toContain('app-secret-123');
+    expect(box.open(sealed, 'connection:wx1')).toBe('app-secret-123');
+  });
+
+  it('refuses a sealed value moved to another record (associated data differs)', () => {
+    const sealed = box.seal('s', 'connection:wx1');
+    expect(() => box.open(sealed, 'connection:wx2')).toThrow();
+  });
+
+  it('refuses a tampered value', () => {
+    const sealed = box.seal('secret');
+    const parts = sealed.split('.');
+    parts[4] = Buffer.from('tampered').toString('base64url');
+    expect(() => box.open(parts.join('.'))).toThrow();
+  });
+
+  it('names the mismatch when opened with another master key', () => {
+    const other = new SecretBox(Buffer.from(generateMasterKey(), 'base64'));
+    expect(() => other.open(box.seal('x'))).toThrow(/sealed with master key/);
+  });
+
+  it('embedded mode generates a master key once, readable by the owner only, and reuses it', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'weunion-key-'));
+    const config = loadConfig({ DATA_DIR: dir }, dir);
+    const first = loadSecretBox(config);
+    expect(statSync(path.join(dir, 'master.key')).mode & 0o777).toBe(0o600);
+    const second = loadSecretBox(config);
+    expect(second.fingerprint).toBe(first.fingerprint);
+    expect(second.open(first.seal('x'))).toBe('x');
+  });
+});

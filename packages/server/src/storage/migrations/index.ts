@@ -1,0 +1,10 @@
+/**
+ * The numbered migrations, in order. Each file exports `up` and `down` written with Kysely's
+ * schema builder so the same migration runs on SQLite and PostgreSQL. Add a file, then list it here.
+ */
+import type { Migration } from 'kysely';
+import * as m0001 from './0001_foundation.ts';
+
+export const migrations: Record<string, Migration> = {
+  '0001_foundation': m0001,
+};
