@@ -1,0 +1,1 @@
+export { DEMO_APPS, DEMO_OPEN_PLATFORM, DEMO_PEOPLE, type DemoApp, type DemoPerson, demoApp } from './demo-world.ts';

@@ -1,0 +1,1 @@
+export { WECHAT_APP_TYPES, type WechatAppType } from './app-type.ts';
