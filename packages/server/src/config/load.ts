@@ -72,7 +72,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   if (mode === 'scale-out' && config.masterKey === undefined) {
     throw new AppError(
       'config_invalid',
-      'MASTER_KEY is required with a PostgreSQL DATABASE_URL (every instance must share it); generate one with `weunion keys master`',
+      'MASTER_KEY is required with a PostgreSQL DATABASE_URL (every instance must share it); generate one with `npm run weunion -- master-key`',
       { details: { option: 'MASTER_KEY' } },
     );
   }
