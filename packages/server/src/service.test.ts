@@ -35,7 +35,7 @@ function runCli(
     });
     let stdout = '';
     let stderr = '';
-    const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
+    const exited = new Promise<number | null>((done) => child.on('close', (code) => done(code)));
     const result = () => ({ code: child.exitCode, stdout, stderr, kill: () => child.kill('SIGTERM'), exited });
     child.stdout.on('data', (chunk: Buffer) => {
       stdout += chunk.toString();
@@ -44,7 +44,7 @@ function runCli(
     child.stderr.on('data', (chunk: Buffer) => {
       stderr += chunk.toString();
     });
-    child.on('exit', () => resolve(result()));
+    child.on('close', () => resolve(result()));
   });
 }
 
