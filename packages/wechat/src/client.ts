@@ -1,0 +1,71 @@
+/**
+ * The WeChat client: one object per weunion process, shared by every scenario.
+ *
+ *   const wechat = createWechatClient({ state, endpoints: sandboxEndpoints(url) });
+ *   const session = await wechat.miniProgram.codeToSession(app, code);
+ */
+import type { SharedState } from '@weunion/state';
+import { resolveEndpoints, type WechatEndpoints } from './endpoints.ts';
+import { createMiniProgramClient, type MiniProgramClient } from './mini-program.ts';
+import { createOAuthClient, type OAuthClient } from './oauth.ts';
+import { createOfficialAccountClient, type OfficialAccountClient } from './official-account.ts';
+import { AccessTokenCache, type CachedAccessToken, type WechatAppCredentials } from './tokens.ts';
+import { DEFAULT_RETRY, type RetryOptions, WechatTransport } from './transport.ts';
+
+export interface WechatClientOptions {
+  /** Shared-state store holding the app access_tokens (Redis in a cluster, so all instances share one). */
+  state: SharedState;
+  /** Base URLs; real WeChat for each one not given. */
+  endpoints?: Partial<WechatEndpoints>;
+  /** Timeout of each HTTP call to WeChat, in ms (default 5000). */
+  timeoutMs?: number;
+  /** Retries on errcode -1 (system busy). Default: 3 tries, 200 ms doubling, capped at 2 s. */
+  retry?: Partial<RetryOptions>;
+  /** Refresh app access_tokens this long before they expire (default 5 minutes). */
+  tokenRefreshAheadMs?: number;
+  /** A fetch implementation (default: the global one), e.g. to go through a proxy. */
+  fetch?: typeof fetch;
+}
+
+export interface AccessTokens {
+  /** A valid app access_token, fetched once across the cluster when needed. */
+  get(app: WechatAppCredentials, options?: { signal?: AbortSignal }): Promise<string>;
+  /** The cached token and its expiry, without fetching (e.g. to hand to an app's backend). */
+  peek(appid: string): Promise<CachedAccessToken | null>;
+  /** Drops the cached token, e.g. after the AppSecret was rotated. */
+  forget(appid: string): Promise<void>;
+}
+
+export interface WechatClient {
+  readonly endpoints: WechatEndpoints;
+  readonly oauth: OAuthClient;
+  readonly officialAccount: OfficialAccountClient;
+  readonly miniProgram: MiniProgramClient;
+  readonly tokens: AccessTokens;
+}
+
+export function createWechatClient(options: WechatClientOptions): WechatClient {
+  const endpoints = resolveEndpoints(options.endpoints);
+  const timeoutMs = options.timeoutMs ?? 5_000;
+  if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new RangeError('timeoutMs must be a positive integer');
+  const retry: RetryOptions = { ...DEFAULT_RETRY, ...options.retry };
+  if (!Number.isInteger(retry.attempts) || retry.attempts < 1) throw new RangeError('retry.attempts must be at least 1');
+  const transport = new WechatTransport({
+    apiBase: endpoints.api,
+    timeoutMs,
+    retry,
+    fetch: options.fetch ?? globalThis.fetch,
+  });
+  const cache = new AccessTokenCache({ state: options.state, transport, refreshAheadMs: options.tokenRefreshAheadMs });
+  return {
+    endpoints,
+    oauth: createOAuthClient({ endpoints, transport }),
+    officialAccount: createOfficialAccountClient({ endpoints, transport, tokens: cache }),
+    miniProgram: createMiniProgramClient({ transport, tokens: cache }),
+    tokens: {
+      get: (app, callOptions = {}) => cache.get(app, callOptions),
+      peek: (appid) => cache.peek(appid),
+      forget: (appid) => cache.forget(appid),
+    },
+  };
+}
