@@ -100,6 +100,16 @@ export const options = {
     description: 'The offline WeChat sandbox: `auto` (on unless real WeChat apps are configured), `on` or `off`.',
     schema: z.enum(['auto', 'on', 'off'], { error: 'must be auto, on or off' }).default('auto'),
   }),
+  qrTtlSeconds: option({
+    env: 'QR_TTL_SECONDS',
+    description: 'How long a login QR code (S1, S3, S7) can be scanned before it must be refreshed.',
+    schema: integer(10, 2_592_000).default(120),
+  }),
+  ticketTtlSeconds: option({
+    env: 'TICKET_TTL_SECONDS',
+    description: 'How long a login ticket lives in all, including the wait for the browser or app to redeem a confirmed login.',
+    schema: integer(10, 2_592_000).default(300),
+  }),
   logLevel: option({
     env: 'LOG_LEVEL',
     description: 'Log level: fatal, error, warn, info, debug, trace or silent.',

@@ -9,6 +9,8 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import type { Config } from '../config/index.ts';
 import type { Database } from '../storage/index.ts';
+import { QrTickets } from '../tickets/qr-ticket.ts';
+import { registerTicketRoutes } from '../tickets/routes.ts';
 import { registerHealthRoutes } from './health.ts';
 import { loggerOptions } from './logger.ts';
 import { installProblemHandlers } from './problem.ts';
@@ -22,6 +24,8 @@ export interface AppContext {
 declare module 'fastify' {
   interface FastifyInstance {
     ctx: AppContext;
+    /** Login QR tickets (S1, S3, S7), kept in shared state. */
+    tickets: QrTickets;
   }
 }
 
@@ -59,6 +63,9 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
   });
   installProblemHandlers(app);
   registerHealthRoutes(app);
+  const tickets = new QrTickets(ctx.state, { qrTtlMs: ctx.config.qrTtlSeconds * 1000, ticketTtlMs: ctx.config.ticketTtlSeconds * 1000 });
+  app.decorate('tickets', tickets);
+  registerTicketRoutes(app, tickets);
   for (const plugin of options.plugins ?? []) await plugin(app);
   await app.ready();
   return app;

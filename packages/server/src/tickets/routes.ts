@@ -1,0 +1,144 @@
+/**
+ * How a browser or app follows its login ticket: Server-Sent Events (pushed across instances
+ * through shared-state pub/sub), with long-poll and plain poll fallbacks. Every route demands the
+ * ticket's secret — in the `x-ticket-secret` header, or in the httpOnly cookie set when the
+ * ticket was created — and answers 404 to anyone else, so a ticket id alone reveals nothing.
+ */
+
+import { AppError } from '@weunion/errors';
+import type { Subscription } from '@weunion/state';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { parseInput } from '../http/problem.ts';
+import type { QrTickets, TicketStatus } from './qr-ticket.ts';
+
+export const TICKET_SECRET_HEADER = 'x-ticket-secret';
+export const ticketCookieName = (id: string) => `wu_ticket_${id}`;
+
+const TERMINAL: ReadonlySet<TicketStatus['state']> = new Set(['confirmed', 'cancelled', 'expired', 'consumed']);
+const HEARTBEAT_MS = 15_000;
+const MAX_LONG_POLL_SECONDS = 30;
+
+const paramsSchema = z.object({ id: z.string().min(1).max(64) });
+const pollQuerySchema = z.object({
+  since: z.coerce.number().int().min(0).optional(),
+  wait: z.coerce.number().int().min(0).max(MAX_LONG_POLL_SECONDS).optional(),
+});
+
+function secretOf(request: FastifyRequest, id: string): string {
+  const header = request.headers[TICKET_SECRET_HEADER];
+  if (typeof header === 'string' && header !== '') return header;
+  const cookie = parseCookies(request.headers.cookie)[ticketCookieName(id)];
+  if (cookie !== undefined && cookie !== '') return cookie;
+  throw new AppError('not_found', 'No such login ticket (it may have expired)');
+}
+
+function parseCookies(header: string | undefined): Record<string, string> {
+  const cookies: Record<string, string> = {};
+  for (const part of (header ?? '').split(';')) {
+    const index = part.indexOf('=');
+    if (index > 0) cookies[part.slice(0, index).trim()] = decodeURIComponent(part.slice(index + 1).trim());
+  }
+  return cookies;
+}
+
+/**
+ * Long poll: the first status newer than `since`, or the current one after `waitMs`. A QR that
+ * expires during the wait wakes the poller at that moment (expiry is lazy, nobody publishes it).
+ */
+async function waitForChange(tickets: QrTickets, id: string, secret: string, since: number, waitMs: number): Promise<TicketStatus> {
+  let wake: (status: TicketStatus | undefined) => void = () => {};
+  const woken = new Promise<TicketStatus | undefined>((resolve) => {
+    wake = resolve;
+  });
+  // Subscribe first, then read: a change between the two is not lost.
+  const subscription = await tickets.watch(id, (status) => {
+    if (status.version > since) wake(status);
+  });
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const current = await tickets.status(id, secret);
+    if (current.version > since || TERMINAL.has(current.state)) return current;
+    const untilExpiry = Math.max(0, current.qrExpiresAt - Date.now()) + 50;
+    timer = setTimeout(() => wake(undefined), Math.min(waitMs, untilExpiry));
+    return (await woken) ?? (await tickets.status(id, secret));
+  } finally {
+    clearTimeout(timer);
+    await subscription.unsubscribe();
+  }
+}
+
+export function registerTicketRoutes(app: FastifyInstance, tickets: QrTickets): void {
+  const streams = new Set<FastifyReply>();
+  // SSE connections never finish by themselves: end them when the instance shuts down, so the
+  // graceful drain is not held up by watchers (they reconnect to another instance).
+  app.addHook('preClose', async () => {
+    for (const reply of streams) reply.raw.end();
+  });
+
+  app.get('/api/login/tickets/:id', async (request) => {
+    const { id } = parseInput(paramsSchema, request.params);
+    const query = parseInput(pollQuerySchema, request.query);
+    const secret = secretOf(request, id);
+    if (query.wait === undefined || query.wait === 0) return tickets.status(id, secret);
+    return waitForChange(tickets, id, secret, query.since ?? 0, query.wait * 1000);
+  });
+
+  app.get('/api/login/tickets/:id/events', async (request, reply) => {
+    const { id } = parseInput(paramsSchema, request.params);
+    const secret = secretOf(request, id);
+    await tickets.authorize(id, secret);
+
+    reply.hijack();
+    const raw = reply.raw;
+    raw.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache, no-transform',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+      'x-request-id': String(request.id),
+    });
+    streams.add(reply);
+    let lastVersion = 0;
+    let finished = false;
+    let expiryTimer: NodeJS.Timeout | undefined;
+    const heartbeat = setInterval(() => raw.write(': keep-alive\n\n'), HEARTBEAT_MS);
+    let subscription: Subscription | undefined;
+
+    const finish = () => {
+      if (finished) return;
+      finished = true;
+      clearInterval(heartbeat);
+      clearTimeout(expiryTimer);
+      streams.delete(reply);
+      void subscription?.unsubscribe();
+      raw.end();
+    };
+    const send = (status: TicketStatus) => {
+      if (finished || status.version < lastVersion || (status.version === lastVersion && status.state !== 'expired')) return;
+      lastVersion = status.version;
+      raw.write(`id: ${status.version}\nevent: status\ndata: ${JSON.stringify(status)}\n\n`);
+      if (TERMINAL.has(status.state)) finish();
+    };
+    raw.on('close', finish);
+
+    subscription = await tickets.watch(id, send);
+    const current = await tickets.status(id, secret).catch(() => undefined);
+    if (current === undefined) {
+      finish();
+      return;
+    }
+    send(current);
+    if (!finished) {
+      // Nobody publishes a QR's expiry (it is lazy); tell the watcher when the moment comes.
+      expiryTimer = setTimeout(
+        async () => {
+          const latest = await tickets.status(id, secret).catch(() => undefined);
+          if (latest !== undefined) send(latest);
+          else finish();
+        },
+        Math.max(0, current.qrExpiresAt - Date.now()) + 50,
+      );
+    }
+  });
+}
