@@ -136,7 +136,7 @@ export function createMiniProgramClient(context: { transport: WechatTransport; t
       };
     },
 
-    getUnlimitedCode(app, input, options = {}) {
+    async getUnlimitedCode(app, input, options = {}) {
       if (!SCENE_PATTERN.test(input.scene)) {
         throw new AppError('validation_failed', "scene must be 1 to 32 characters of [0-9A-Za-z!#$&'()*+,/:;=?@-._~]", {
           details: { field: 'scene' },
