@@ -4,10 +4,11 @@
  * Every failure a user can fix ends with one line on stderr and exit code 1, never a stack trace.
  */
 import { parseArgs } from 'node:util';
-import { isAppError } from '@weunion/errors';
+import { AppError, isAppError } from '@weunion/errors';
 import { configDocs, loadConfig, redactConfig } from './config/index.ts';
-import { generateMasterKey } from './secrets/master-key.ts';
+import { generateMasterKey, loadSecretBox } from './secrets/master-key.ts';
 import { installGracefulShutdown, startService } from './service.ts';
+import { SigningKeys } from './signing/signing-keys.ts';
 import { migrateDown, migrateToLatest, migrationStatus, openDatabase } from './storage/index.ts';
 
 interface Command {
@@ -54,6 +55,32 @@ const commands: Record<string, Command> = {
         return;
       }
       console.log(JSON.stringify(redactConfig(loadConfig()), null, 2));
+    },
+  },
+  keys: {
+    summary: 'Token signing keys: `keys list`, or `keys rotate [--alg ES256|RS256]` (published now, signing after a day).',
+    async run(args) {
+      const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { alg: { type: 'string' } } });
+      const action = positionals[0] ?? 'list';
+      if (action !== 'list' && action !== 'rotate') throw new AppError('bad_request', `unknown keys action "${action}" (list or rotate)`);
+      const alg = values.alg ?? 'ES256';
+      if (alg !== 'ES256' && alg !== 'RS256') throw new AppError('bad_request', `--alg must be ES256 or RS256 (got "${alg}")`);
+      const config = loadConfig();
+      const database = await openDatabase(config.databaseUrl);
+      try {
+        await migrateToLatest(database);
+        const keys = new SigningKeys(database, loadSecretBox(config), { alg });
+        await keys.ensure();
+        if (action === 'rotate') {
+          const rotated = await keys.rotate({ alg });
+          console.log(`published ${rotated.alg} key ${rotated.kid}; it signs from ${new Date(rotated.activateAt).toISOString()}`);
+        }
+        for (const key of await keys.list()) {
+          console.log(`${key.status.padEnd(8)}  ${key.alg}  ${key.kid}  signs from ${new Date(key.activateAt).toISOString()}`);
+        }
+      } finally {
+        await database.close();
+      }
     },
   },
   'master-key': {

@@ -1,0 +1,206 @@
+/**
+ * The keys that sign every token weunion issues: OIDC ID/access tokens and the app-scenario
+ * (S5–S7) tokens alike, so an app's backend verifies all logins one way, through one JWKS.
+ *
+ * - Generated on first start (ES256 by default, RS256 available) and kept in the database; the
+ *   private half is sealed with the master key.
+ * - Rotation publishes before it signs: a rotated-in key appears in the JWKS at once but signs
+ *   only after `publishDelayMs`, so every relying party's JWKS cache (and every instance's key
+ *   cache, reloaded every `reloadMs`) has it before the first token signed with it arrives.
+ * - A key that stopped signing stays in the JWKS for `retentionMs`, longer than any token lives.
+ *
+ * The set is one JSON document in `settings`, written by compare-and-set: two instances that
+ * start (or rotate) at the same moment cannot both win.
+ */
+import { randomUUID } from 'node:crypto';
+import { AppError } from '@weunion/errors';
+import { type CryptoKey, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
+import { z } from 'zod';
+import type { SecretBox } from '../secrets/master-key.ts';
+import type { Database } from '../storage/index.ts';
+
+export const SIGNING_ALGORITHMS = ['ES256', 'RS256'] as const;
+export type SigningAlgorithm = (typeof SIGNING_ALGORITHMS)[number];
+
+const SETTINGS_KEY = 'signing_keys';
+
+const storedKeySchema = z.object({
+  kid: z.string(),
+  alg: z.enum(SIGNING_ALGORITHMS),
+  createdAt: z.number(),
+  /** From this moment the key signs (until a newer key's activateAt). */
+  activateAt: z.number(),
+  publicJwk: z.record(z.string(), z.unknown()),
+  sealedPrivateJwk: z.string(),
+});
+type StoredKey = z.infer<typeof storedKeySchema>;
+const storedSetSchema = z.array(storedKeySchema);
+
+export interface SigningKeyInfo {
+  kid: string;
+  alg: SigningAlgorithm;
+  createdAt: number;
+  activateAt: number;
+  /** `next`: published, not yet signing; `current`: signing; `retiring`: verifying only. */
+  status: 'next' | 'current' | 'retiring';
+}
+
+export interface SigningKeysOptions {
+  alg?: SigningAlgorithm;
+  publishDelayMs?: number;
+  retentionMs?: number;
+  reloadMs?: number;
+  now?: () => number;
+}
+
+export class SigningKeys {
+  readonly #database: Database;
+  readonly #box: SecretBox;
+  readonly #alg: SigningAlgorithm;
+  readonly #publishDelayMs: number;
+  readonly #retentionMs: number;
+  readonly #reloadMs: number;
+  readonly #now: () => number;
+  #cache: { raw: string; keys: StoredKey[]; loadedAt: number } | undefined;
+  readonly #privateKeys = new Map<string, CryptoKey>();
+
+  constructor(database: Database, box: SecretBox, options: SigningKeysOptions = {}) {
+    this.#database = database;
+    this.#box = box;
+    this.#alg = options.alg ?? 'ES256';
+    this.#publishDelayMs = options.publishDelayMs ?? 24 * 3600_000;
+    this.#retentionMs = options.retentionMs ?? 7 * 24 * 3600_000;
+    this.#reloadMs = options.reloadMs ?? 60_000;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** Creates the first key if there is none (safe to call from many instances at once). */
+  async ensure(): Promise<void> {
+    if ((await this.#load(true)).keys.length > 0) return;
+    const key = await this.#generate(this.#alg, this.#now());
+    // If another instance inserted first, this does nothing and its key is the one loaded below.
+    await this.#database.db
+      .insertInto('settings')
+      .values({ key: SETTINGS_KEY, value: JSON.stringify([key]), updated_at: this.#now() })
+      .onConflict((oc) => oc.column('key').doNothing())
+      .execute();
+    await this.#load(true);
+  }
+
+  /** The key that signs now, with its private half. */
+  async current(): Promise<{ kid: string; alg: SigningAlgorithm; privateKey: CryptoKey }> {
+    const { keys } = await this.#load(false);
+    const now = this.#now();
+    const signing = keys.filter((k) => k.activateAt <= now).sort((a, b) => b.activateAt - a.activateAt)[0];
+    if (signing === undefined) throw new AppError('internal', 'no signing key: the key set was not initialised');
+    let privateKey = this.#privateKeys.get(signing.kid);
+    if (privateKey === undefined) {
+      const jwk = privateJwkSchema.parse(JSON.parse(this.#box.open(signing.sealedPrivateJwk, `signing-key:${signing.kid}`)));
+      const imported = await importJWK(jwk, signing.alg);
+      if (!(imported instanceof CryptoKey)) throw new AppError('internal', 'signing key did not import as a CryptoKey');
+      privateKey = imported;
+      this.#privateKeys.set(signing.kid, privateKey);
+    }
+    return { kid: signing.kid, alg: signing.alg, privateKey };
+  }
+
+  /** The public JWKS: next, current and retiring keys. */
+  async jwks(): Promise<{ keys: JWK[] }> {
+    const { keys } = await this.#load(false);
+    return { keys: this.#published(keys).map((k) => ({ ...k.publicJwk, kid: k.kid, alg: k.alg, use: 'sig' })) };
+  }
+
+  /** Private JWKs of the published keys, the signing one first (what oidc-provider's `jwks` wants). */
+  async privateJwks(): Promise<{ keys: JWK[] }> {
+    const { keys } = await this.#load(false);
+    const { kid: currentKid } = await this.current();
+    const published = this.#published(keys).sort((a, b) => Number(b.kid === currentKid) - Number(a.kid === currentKid));
+    return {
+      keys: published.map((k) => ({
+        ...privateJwkSchema.parse(JSON.parse(this.#box.open(k.sealedPrivateJwk, `signing-key:${k.kid}`))),
+        kid: k.kid,
+        alg: k.alg,
+        use: 'sig',
+      })),
+    };
+  }
+
+  async list(): Promise<SigningKeyInfo[]> {
+    const { keys } = await this.#load(true);
+    const now = this.#now();
+    const current = keys.filter((k) => k.activateAt <= now).sort((a, b) => b.activateAt - a.activateAt)[0];
+    return this.#published(keys).map((k) => ({
+      kid: k.kid,
+      alg: k.alg,
+      createdAt: k.createdAt,
+      activateAt: k.activateAt,
+      status: k.activateAt > now ? 'next' : k.kid === current?.kid ? 'current' : 'retiring',
+    }));
+  }
+
+  /**
+   * Adds a key that is published now and signs from `now + publishDelayMs`; drops keys whose
+   * retention is over. Returns the new key's id.
+   */
+  async rotate(options: { alg?: SigningAlgorithm } = {}): Promise<SigningKeyInfo> {
+    await this.ensure();
+    const now = this.#now();
+    const fresh = await this.#generate(options.alg ?? this.#alg, now + this.#publishDelayMs);
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const { raw, keys } = await this.#load(true);
+      const next = [...this.#published(keys), fresh];
+      const updated = await this.#database.db
+        .updateTable('settings')
+        .set({ value: JSON.stringify(next), updated_at: now })
+        .where('key', '=', SETTINGS_KEY)
+        .where('value', '=', raw)
+        .executeTakeFirst();
+      if (updated.numUpdatedRows === 1n) {
+        await this.#load(true);
+        return { kid: fresh.kid, alg: fresh.alg, createdAt: fresh.createdAt, activateAt: fresh.activateAt, status: 'next' };
+      }
+    }
+    throw new AppError('conflict', 'the signing keys changed during rotation; try again');
+  }
+
+  /** Keys still worth publishing: all but those that stopped signing more than `retentionMs` ago. */
+  #published(keys: StoredKey[]): StoredKey[] {
+    const now = this.#now();
+    const byActivation = [...keys].sort((a, b) => a.activateAt - b.activateAt);
+    return byActivation.filter((key, index) => {
+      const successor = byActivation[index + 1];
+      // A key stops signing when its successor activates; it is kept for the retention after that.
+      return successor === undefined || successor.activateAt > now || now - successor.activateAt < this.#retentionMs;
+    });
+  }
+
+  async #load(force: boolean): Promise<{ raw: string; keys: StoredKey[] }> {
+    if (!force && this.#cache !== undefined && this.#now() - this.#cache.loadedAt < this.#reloadMs) return this.#cache;
+    const row = await this.#database.db.selectFrom('settings').select('value').where('key', '=', SETTINGS_KEY).executeTakeFirst();
+    const raw = row?.value ?? '[]';
+    const parsed = storedSetSchema.safeParse(JSON.parse(raw));
+    if (!parsed.success) throw new AppError('internal', 'the stored signing key set is corrupt');
+    this.#cache = { raw, keys: parsed.data, loadedAt: this.#now() };
+    return this.#cache;
+  }
+
+  async #generate(alg: SigningAlgorithm, activateAt: number): Promise<StoredKey> {
+    const { privateKey, publicKey } = await generateKeyPair(alg, {
+      extractable: true,
+      ...(alg === 'RS256' ? { modulusLength: 2048 } : {}),
+    });
+    const kid = randomUUID();
+    const publicJwk = await exportJWK(publicKey);
+    const privateJwk = await exportJWK(privateKey);
+    return {
+      kid,
+      alg,
+      createdAt: this.#now(),
+      activateAt,
+      publicJwk: { ...publicJwk },
+      sealedPrivateJwk: this.#box.seal(JSON.stringify(privateJwk), `signing-key:${kid}`),
+    };
+  }
+}
+
+const privateJwkSchema = z.looseObject({ kty: z.string(), d: z.string() });
