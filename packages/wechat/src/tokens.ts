@@ -114,6 +114,12 @@ export class AccessTokenCache {
     let failureSeen: string | null | undefined;
 
     for (;;) {
+      // A waiter checks first whether the holder it waited for failed: the holder stores its failure
+      // before releasing the lock, so this must come before trying the lock again.
+      if (failureSeen !== undefined) {
+        const failure = await this.#state.get(failureKey(app.appid));
+        if (failure !== null && failure !== failureSeen) throw reviveFailure(failure);
+      }
       const cached = await this.#read(app.appid);
       const usable = cached !== null && cached.accessToken !== rejected ? cached : null;
       if (usable !== null && Date.now() < usable.refreshAt) return usable.accessToken;
@@ -129,9 +135,7 @@ export class AccessTokenCache {
       // Another caller is refreshing ahead of expiry: the current token is still good meanwhile.
       if (usable !== null) return usable.accessToken;
 
-      const failure = await this.#state.get(failureKey(app.appid));
-      if (failureSeen === undefined) failureSeen = failure;
-      else if (failure !== null && failure !== failureSeen) throw reviveFailure(failure);
+      if (failureSeen === undefined) failureSeen = await this.#state.get(failureKey(app.appid));
       if (Date.now() > deadline) {
         throw unreachableError(TOKEN_PATH, 'timed out waiting for another caller to fetch the access token');
       }
