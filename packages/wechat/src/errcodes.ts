@@ -32,7 +32,16 @@ const ERRCODE_TABLE: ReadonlyMap<number, ErrorCode> = new Map<number, ErrorCode>
   [45009, 'wechat_quota_exceeded'],
   [45011, 'wechat_rate_limited'],
   [48001, 'wechat_scope_unauthorized'],
-  // getwxacodeunlimit: invalid page, invalid scene, scene too long; invalid openid; invalid argument.
+  // The request itself was wrong (a bug on our side, or a bad page/scene/openid passed through):
+  // invalid grant_type, openid, QR action name/info, args, scene, page, data format; missing
+  // access_token/appid/secret/refresh_token-or-openid.
+  [40002, 'wechat_invalid_argument'],
+  [40052, 'wechat_invalid_argument'],
+  [40053, 'wechat_invalid_argument'],
+  [41001, 'wechat_invalid_argument'],
+  [41002, 'wechat_invalid_argument'],
+  [41004, 'wechat_invalid_argument'],
+  [41009, 'wechat_invalid_argument'],
   [41030, 'wechat_invalid_argument'],
   [40129, 'wechat_invalid_argument'],
   [40169, 'wechat_invalid_argument'],
