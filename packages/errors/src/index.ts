@@ -39,6 +39,16 @@ export const errorRegistry = {
   config_invalid: spec(500, 'The configuration is not valid'),
   storage_unreachable: spec(503, 'Storage is not reachable'),
 
+  // Identity core
+  login_refused: spec(403, 'This WeChat login cannot sign in'),
+  login_expired: spec(410, 'This sign-in has expired or was already completed; please sign in again'),
+  binding_failed: spec(400, 'The existing account could not be verified'),
+  verification_failed: spec(400, 'The verification code is wrong or has expired'),
+  verification_attempts_exceeded: spec(429, 'Too many wrong attempts; request a new code'),
+  merge_refused: spec(409, 'These accounts cannot be merged'),
+  unmerge_refused: spec(409, 'This merge cannot be undone'),
+  identity_conflict: spec(409, 'This identity is already linked to another account'),
+
   // WeChat, as seen by weunion (translated from errcodes in one place: @weunion/wechat)
   wechat_code_invalid: spec(400, 'The WeChat login has expired or was already used; please try again'),
   wechat_code_missing: spec(400, 'The WeChat login code is missing'),

@@ -10,6 +10,153 @@ export interface SettingsTable {
   updated_at: number;
 }
 
+export type UserStatus = 'active' | 'blocked' | 'merged' | 'deleted';
+
+export interface UsersTable {
+  id: string;
+  status: UserStatus;
+  name: string | null;
+  nickname: string | null;
+  picture: string | null;
+  gender: string | null;
+  locale: string | null;
+  phone_number: string | null;
+  phone_number_verified: number;
+  email: string | null;
+  email_verified: number;
+  /** Set while the user is merged into another (status `merged`). */
+  merged_into: string | null;
+  created_at: number;
+  updated_at: number;
+  last_login_at: number | null;
+}
+
+/** One row per (appid, openid): what WeChat told us about one person in one app. */
+export interface WechatIdentitiesTable {
+  id: string;
+  user_id: string;
+  appid: string;
+  app_type: string;
+  open_platform_id: string | null;
+  openid: string;
+  unionid: string | null;
+  first_seen_at: number;
+  last_seen_at: number;
+  /** The last raw WeChat profile, JSON. */
+  last_profile: string | null;
+}
+
+export interface UnionidOwnersTable {
+  open_platform_id: string;
+  unionid: string;
+  user_id: string;
+  created_at: number;
+}
+
+export type IdentifierKind = 'phone' | 'email';
+
+export interface UserIdentifiersTable {
+  id: string;
+  user_id: string;
+  kind: IdentifierKind;
+  /** Normalized: E.164 phone, lower-case email. */
+  value: string;
+  verified_at: number;
+}
+
+export interface PasswordCredentialsTable {
+  user_id: string;
+  hash: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export type ActorKind = 'user' | 'admin_key' | 'system';
+
+export interface AuditLogTable {
+  id: string;
+  at: number;
+  actor_kind: ActorKind;
+  actor_id: string | null;
+  action: string;
+  subject_id: string | null;
+  /** JSON */
+  before: string | null;
+  /** JSON */
+  after: string | null;
+}
+
+export interface MergeRecordsTable {
+  id: string;
+  target_user_id: string;
+  source_user_id: string;
+  /** JSON: the source user's row and everything moved from it, for an exact undo. */
+  source_snapshot: string;
+  actor_kind: ActorKind;
+  actor_id: string | null;
+  created_at: number;
+  undone_at: number | null;
+}
+
+export type MergeSuggestionStatus = 'open' | 'merged' | 'dismissed';
+
+export interface MergeSuggestionsTable {
+  id: string;
+  user_id: string;
+  other_user_id: string;
+  reason: string;
+  open_platform_id: string | null;
+  unionid: string | null;
+  appid: string | null;
+  openid: string | null;
+  status: MergeSuggestionStatus;
+  created_at: number;
+  resolved_at: number | null;
+}
+
+export interface ConnectionsTable {
+  id: string;
+  name: string;
+  app_type: string;
+  appid: string;
+  open_platform_id: string | null;
+  original_id: string | null;
+  /** Sealed with the master key (SecretBox); never returned by the API. */
+  secret_sealed: string | null;
+  token_sealed: string | null;
+  encoding_aes_key_sealed: string | null;
+  /** JSON array of scenario names. */
+  scenarios: string;
+  /** JSON policy. */
+  policy: string;
+  /** Who declared it: `api`, `config` (config file) or `sandbox` (demo seed). */
+  source: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface AdminKeysTable {
+  id: string;
+  name: string;
+  /** SHA-256 of the key, hex: keys are 32 random bytes, so a slow hash adds nothing. */
+  key_hash: string;
+  /** The first characters of the key, to tell keys apart in listings. */
+  key_prefix: string;
+  created_at: number;
+  last_used_at: number | null;
+  revoked_at: number | null;
+}
+
 export interface Tables {
   settings: SettingsTable;
+  users: UsersTable;
+  wechat_identities: WechatIdentitiesTable;
+  unionid_owners: UnionidOwnersTable;
+  user_identifiers: UserIdentifiersTable;
+  password_credentials: PasswordCredentialsTable;
+  audit_log: AuditLogTable;
+  merge_records: MergeRecordsTable;
+  merge_suggestions: MergeSuggestionsTable;
+  connections: ConnectionsTable;
+  admin_keys: AdminKeysTable;
 }

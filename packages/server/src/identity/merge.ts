@@ -1,0 +1,236 @@
+/**
+ * Merging user B (source) into user A (target), and undoing it exactly.
+ *
+ * A merge moves B's WeChat ledger rows, unionid claims and verified identifiers to A, marks B
+ * `merged` (pointing at A) and keeps a merge record with B's row as it was and the ids of
+ * everything moved. Undo moves exactly those back and restores B's row byte for byte. Nothing is
+ * deleted, so history (audit, ids other systems hold) survives. A blocked user, a user into itself,
+ * or a user that is no longer active cannot be merged.
+ */
+import { AppError } from '@weunion/errors';
+import type { Kysely, Selectable } from 'kysely';
+import { z } from 'zod';
+import type { Tables, UsersTable } from '../storage/schema.ts';
+import { type Actor, recordAudit } from './audit.ts';
+import { newId } from './ids.ts';
+
+const userRowSchema = z.object({
+  id: z.string(),
+  status: z.enum(['active', 'blocked', 'merged', 'deleted']),
+  name: z.string().nullable(),
+  nickname: z.string().nullable(),
+  picture: z.string().nullable(),
+  gender: z.string().nullable(),
+  locale: z.string().nullable(),
+  phone_number: z.string().nullable(),
+  phone_number_verified: z.number(),
+  email: z.string().nullable(),
+  email_verified: z.number(),
+  merged_into: z.string().nullable(),
+  created_at: z.number(),
+  updated_at: z.number(),
+  last_login_at: z.number().nullable(),
+});
+
+const mergeSnapshotSchema = z.object({
+  user: userRowSchema,
+  identityIds: z.array(z.string()),
+  unionids: z.array(z.object({ open_platform_id: z.string(), unionid: z.string() })),
+  identifierIds: z.array(z.string()),
+  suggestionIds: z.array(z.string()),
+});
+
+export type MergeSnapshot = z.output<typeof mergeSnapshotSchema>;
+
+export interface MergeResult {
+  mergeId: string;
+  targetUserId: string;
+  sourceUserId: string;
+  moved: { identities: number; unionids: number; identifiers: number };
+}
+
+async function lockedUser(db: Kysely<Tables>, id: string): Promise<Selectable<UsersTable> | undefined> {
+  return db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+/** Merges `sourceUserId` into `targetUserId` inside the caller's transaction. */
+export async function mergeUsers(
+  trx: Kysely<Tables>,
+  input: { targetUserId: string; sourceUserId: string; actor: Actor; now?: number },
+): Promise<MergeResult> {
+  const now = input.now ?? Date.now();
+  const { targetUserId, sourceUserId } = input;
+  if (targetUserId === sourceUserId) throw new AppError('merge_refused', 'A user cannot be merged into itself');
+  const [target, source] = [await lockedUser(trx, targetUserId), await lockedUser(trx, sourceUserId)];
+  if (target === undefined) throw new AppError('not_found', `No user ${targetUserId}`);
+  if (source === undefined) throw new AppError('not_found', `No user ${sourceUserId}`);
+  for (const user of [target, source]) {
+    if (user.status === 'blocked') throw new AppError('merge_refused', `User ${user.id} is blocked; unblock it before merging`);
+    if (user.status !== 'active') throw new AppError('merge_refused', `User ${user.id} is ${user.status}`);
+  }
+
+  const identities = await trx.selectFrom('wechat_identities').select('id').where('user_id', '=', sourceUserId).execute();
+  const unionids = await trx
+    .selectFrom('unionid_owners')
+    .select(['open_platform_id', 'unionid'])
+    .where('user_id', '=', sourceUserId)
+    .execute();
+  const identifiers = await trx.selectFrom('user_identifiers').select('id').where('user_id', '=', sourceUserId).execute();
+  const suggestions = await trx
+    .selectFrom('merge_suggestions')
+    .select('id')
+    .where('status', '=', 'open')
+    .where((eb) =>
+      eb.or([
+        eb.and([eb('user_id', '=', targetUserId), eb('other_user_id', '=', sourceUserId)]),
+        eb.and([eb('user_id', '=', sourceUserId), eb('other_user_id', '=', targetUserId)]),
+      ]),
+    )
+    .execute();
+  const snapshot: MergeSnapshot = {
+    user: source,
+    identityIds: identities.map((r) => r.id),
+    unionids,
+    identifierIds: identifiers.map((r) => r.id),
+    suggestionIds: suggestions.map((r) => r.id),
+  };
+
+  const updated = await trx
+    .updateTable('users')
+    .set({ status: 'merged', merged_into: targetUserId, updated_at: now })
+    .where('id', '=', sourceUserId)
+    .where('status', '=', 'active')
+    .executeTakeFirst();
+  if (updated.numUpdatedRows !== 1n) throw new AppError('merge_refused', `User ${sourceUserId} changed while merging`);
+  await trx.updateTable('wechat_identities').set({ user_id: targetUserId }).where('user_id', '=', sourceUserId).execute();
+  await trx.updateTable('unionid_owners').set({ user_id: targetUserId }).where('user_id', '=', sourceUserId).execute();
+  await trx.updateTable('user_identifiers').set({ user_id: targetUserId }).where('user_id', '=', sourceUserId).execute();
+  if (snapshot.suggestionIds.length > 0) {
+    await trx
+      .updateTable('merge_suggestions')
+      .set({ status: 'merged', resolved_at: now })
+      .where('id', 'in', snapshot.suggestionIds)
+      .execute();
+  }
+  const mergeId = newId('mrg');
+  await trx
+    .insertInto('merge_records')
+    .values({
+      id: mergeId,
+      target_user_id: targetUserId,
+      source_user_id: sourceUserId,
+      source_snapshot: JSON.stringify(snapshot),
+      actor_kind: input.actor.kind,
+      actor_id: input.actor.id,
+      created_at: now,
+      undone_at: null,
+    })
+    .execute();
+  const moved = { identities: identities.length, unionids: unionids.length, identifiers: identifiers.length };
+  await recordAudit(
+    trx,
+    { actor: input.actor, action: 'user.merged', subjectId: targetUserId, after: { mergeId, sourceUserId, moved } },
+    now,
+  );
+  await recordAudit(
+    trx,
+    {
+      actor: input.actor,
+      action: 'user.merged_into',
+      subjectId: sourceUserId,
+      before: source,
+      after: { mergeId, status: 'merged', merged_into: targetUserId },
+    },
+    now,
+  );
+  return { mergeId, targetUserId, sourceUserId, moved };
+}
+
+/**
+ * Undoes a merge inside the caller's transaction. Refused when anything it moved has since moved
+ * again (unlinked, or merged further): restoring part of it would not be the state before.
+ */
+export async function unmergeUsers(trx: Kysely<Tables>, input: { mergeId: string; actor: Actor; now?: number }): Promise<MergeResult> {
+  const now = input.now ?? Date.now();
+  const record = await trx.selectFrom('merge_records').selectAll().where('id', '=', input.mergeId).executeTakeFirst();
+  if (record === undefined) throw new AppError('not_found', `No merge ${input.mergeId}`);
+  if (record.undone_at !== null) throw new AppError('unmerge_refused', 'This merge was already undone');
+  const snapshot = mergeSnapshotSchema.parse(JSON.parse(record.source_snapshot));
+  const target = record.target_user_id;
+  const source = await lockedUser(trx, record.source_user_id);
+  if (source === undefined || source.status !== 'merged' || source.merged_into !== target) {
+    throw new AppError('unmerge_refused', `User ${record.source_user_id} is no longer merged into ${target}`);
+  }
+  const stillThere = async (count: Promise<{ n: number | string | bigint } | undefined>, expected: number, what: string) => {
+    const row = await count;
+    if (Number(row?.n ?? 0) !== expected) {
+      throw new AppError('unmerge_refused', `Some ${what} moved by this merge have changed since; undo later changes first`);
+    }
+  };
+  if (snapshot.identityIds.length > 0) {
+    await stillThere(
+      trx
+        .selectFrom('wechat_identities')
+        .select((eb) => eb.fn.countAll().as('n'))
+        .where('id', 'in', snapshot.identityIds)
+        .where('user_id', '=', target)
+        .executeTakeFirst(),
+      snapshot.identityIds.length,
+      'WeChat identities',
+    );
+  }
+  if (snapshot.identifierIds.length > 0) {
+    await stillThere(
+      trx
+        .selectFrom('user_identifiers')
+        .select((eb) => eb.fn.countAll().as('n'))
+        .where('id', 'in', snapshot.identifierIds)
+        .where('user_id', '=', target)
+        .executeTakeFirst(),
+      snapshot.identifierIds.length,
+      'identifiers',
+    );
+  }
+  for (const claim of snapshot.unionids) {
+    const owner = await trx
+      .selectFrom('unionid_owners')
+      .select('user_id')
+      .where('open_platform_id', '=', claim.open_platform_id)
+      .where('unionid', '=', claim.unionid)
+      .executeTakeFirst();
+    if (owner?.user_id !== target) throw new AppError('unmerge_refused', 'A unionid moved by this merge has changed since');
+  }
+
+  if (snapshot.identityIds.length > 0) {
+    await trx.updateTable('wechat_identities').set({ user_id: source.id }).where('id', 'in', snapshot.identityIds).execute();
+  }
+  if (snapshot.identifierIds.length > 0) {
+    await trx.updateTable('user_identifiers').set({ user_id: source.id }).where('id', 'in', snapshot.identifierIds).execute();
+  }
+  for (const claim of snapshot.unionids) {
+    await trx
+      .updateTable('unionid_owners')
+      .set({ user_id: source.id })
+      .where('open_platform_id', '=', claim.open_platform_id)
+      .where('unionid', '=', claim.unionid)
+      .execute();
+  }
+  if (snapshot.suggestionIds.length > 0) {
+    await trx
+      .updateTable('merge_suggestions')
+      .set({ status: 'open', resolved_at: null })
+      .where('id', 'in', snapshot.suggestionIds)
+      .execute();
+  }
+  const { id: _id, ...restored } = snapshot.user;
+  await trx.updateTable('users').set(restored).where('id', '=', source.id).execute();
+  await trx.updateTable('merge_records').set({ undone_at: now }).where('id', '=', record.id).execute();
+  const moved = { identities: snapshot.identityIds.length, unionids: snapshot.unionids.length, identifiers: snapshot.identifierIds.length };
+  await recordAudit(trx, { actor: input.actor, action: 'user.unmerged', subjectId: source.id, before: source, after: snapshot.user }, now);
+  await recordAudit(
+    trx,
+    { actor: input.actor, action: 'user.unmerged_from', subjectId: target, after: { mergeId: record.id, moved } },
+    now,
+  );
+  return { mergeId: record.id, targetUserId: target, sourceUserId: source.id, moved };
+}
