@@ -7,8 +7,10 @@ import { openSharedState, type SharedState } from '@weunion/state';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import type { Config } from './config/index.ts';
+import { applyConnectionsAtStart } from './connections/declared.ts';
 import { type BuildAppOptions, buildApp } from './http/app.ts';
 import { loggerOptions } from './http/logger.ts';
+import { loadSecretBox } from './secrets/master-key.ts';
 import { type Database, migrateToLatest, openDatabase } from './storage/index.ts';
 
 export interface RunningService {
@@ -36,7 +38,12 @@ export async function startService(config: Config, options: StartOptions = {}): 
     state = await openSharedState({ redisUrl: config.redisUrl, prefix: config.redisPrefix }).catch((error: unknown) => {
       throw Object.assign(new Error(`Redis at REDIS_URL is not reachable: ${(error as Error).message}`), { code: 'storage_unreachable' });
     });
-    const app = await buildApp({ config, database, state }, { ...options, logger });
+    const secrets = loadSecretBox(config);
+    const connections = await applyConnectionsAtStart(database.db, secrets, config);
+    if (connections.seeded.length > 0) logger.info({ connections: connections.seeded }, 'sandbox demo connections seeded');
+    const changed = connections.declared.filter((c) => c.outcome !== 'unchanged');
+    if (changed.length > 0) logger.info({ connections: changed }, 'connections from the config file applied');
+    const app = await buildApp({ config, database, state, secrets }, { ...options, logger });
     const openedState = state;
     app.addHook('onClose', async () => {
       await Promise.allSettled([database.close(), openedState.close()]);

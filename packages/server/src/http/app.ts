@@ -8,6 +8,7 @@ import type { SharedState } from '@weunion/state';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import type { Config } from '../config/index.ts';
+import { loadSecretBox, type SecretBox } from '../secrets/master-key.ts';
 import type { Database } from '../storage/index.ts';
 import { QrTickets } from '../tickets/qr-ticket.ts';
 import { registerTicketRoutes } from '../tickets/routes.ts';
@@ -19,7 +20,12 @@ export interface AppContext {
   config: Config;
   database: Database;
   state: SharedState;
+  /** Seals and opens secrets at rest (connection secrets) with the master key. */
+  secrets: SecretBox;
 }
+
+/** What `buildApp` needs; without `secrets`, the configured master key is loaded on first use. */
+export type AppContextInput = Omit<AppContext, 'secrets'> & { secrets?: SecretBox };
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -38,7 +44,15 @@ export interface BuildAppOptions {
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): Promise<FastifyInstance> {
+export async function buildApp(input: AppContextInput, options: BuildAppOptions = {}): Promise<FastifyInstance> {
+  let secrets = input.secrets;
+  const ctx: AppContext = {
+    ...input,
+    get secrets() {
+      secrets ??= loadSecretBox(input.config);
+      return secrets;
+    },
+  };
   const app = Fastify({
     loggerInstance: options.logger ?? pino(loggerOptions(ctx.config.logLevel)),
     trustProxy: ctx.config.trustProxy,

@@ -1,0 +1,126 @@
+/**
+ * A connection: one WeChat app weunion signs people in through, the login scenarios it serves, and
+ * the identity policy for people arriving through it. Secrets (app secret, message token,
+ * EncodingAESKey) are write-only: accepted here, sealed at rest, never shown again.
+ */
+import { WECHAT_APP_TYPES, type WechatAppType } from '@weunion/wechat';
+import { z } from 'zod';
+import { identityPolicySchema } from '../identity/policy.ts';
+
+/**
+ * The seven login scenarios, by the ids sessions and docs use:
+ * s1 follow the official account by QR (PC) · s2 website-app QR (PC) · s3 scan a mini program code
+ * (PC) · s4 web authorization inside the WeChat browser · s5 inside a mini program · s6 mobile app
+ * OpenSDK login · s7 mobile app opens a mini program to log in.
+ */
+export const SCENARIO_IDS = ['s1', 's2', 's3', 's4', 's5', 's6', 's7'] as const;
+export type ScenarioId = (typeof SCENARIO_IDS)[number];
+
+/** Which kind of WeChat app can serve each scenario (s7 involves both the mobile app and the mini program). */
+export const SCENARIO_APP_TYPES: Record<ScenarioId, readonly WechatAppType[]> = {
+  s1: ['official_account'],
+  s2: ['website'],
+  s3: ['mini_program'],
+  s4: ['official_account'],
+  s5: ['mini_program'],
+  s6: ['mobile_app'],
+  s7: ['mobile_app', 'mini_program'],
+};
+
+/** Only official accounts and mini programs receive pushed messages, so only they have a token and key. */
+const PUSH_APP_TYPES: readonly WechatAppType[] = ['official_account', 'mini_program'];
+
+const fields = {
+  id: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, { error: 'must be lower-case letters, digits and dashes (at most 63)' })
+    .describe('Stable name of the connection, used in URLs and the config file.'),
+  name: z.string().min(1).max(200).describe('Shown to admins.'),
+  appType: z.enum(WECHAT_APP_TYPES).describe('The kind of WeChat app.'),
+  appid: z
+    .string()
+    .regex(/^wx[0-9a-zA-Z]{6,30}$/, { error: 'must be a WeChat appid (wx…)' })
+    .describe('The WeChat appid.'),
+  secret: z.string().min(1).max(200).describe('The WeChat AppSecret. Write-only.'),
+  token: z
+    .string()
+    .regex(/^[A-Za-z0-9]{3,32}$/, { error: 'must be 3–32 letters or digits' })
+    .describe('Message-push token (official accounts, mini programs). Write-only.'),
+  encodingAesKey: z
+    .string()
+    .regex(/^[A-Za-z0-9]{43}$/, { error: 'must be 43 letters or digits' })
+    .describe('Message-push EncodingAESKey (official accounts, mini programs). Write-only.'),
+  originalId: z
+    .string()
+    .regex(/^gh_[0-9a-zA-Z]+$/, { error: 'must be an original id (gh_…)' })
+    .describe('Original id of an official account or mini program.'),
+  openPlatformId: z
+    .string()
+    .min(1)
+    .max(64)
+    .nullable()
+    .describe('The Open Platform account the app is bound to (people get a unionid), or null when unbound.'),
+  scenarios: z.array(z.enum(SCENARIO_IDS)).min(1).describe('The login scenarios this app serves.'),
+  policy: identityPolicySchema.describe('How people arriving through this app become accounts.'),
+};
+
+function checkCombination(
+  value: {
+    appType?: WechatAppType | undefined;
+    scenarios?: ScenarioId[] | undefined;
+    token?: string | undefined;
+    encodingAesKey?: string | undefined;
+  },
+  ctx: z.RefinementCtx,
+): void {
+  const appType = value.appType;
+  if (appType === undefined) return;
+  for (const scenario of value.scenarios ?? []) {
+    if (!SCENARIO_APP_TYPES[scenario].includes(appType)) {
+      ctx.addIssue({ code: 'custom', path: ['scenarios'], message: `scenario ${scenario} cannot be served by a ${appType} app` });
+    }
+  }
+  if (!PUSH_APP_TYPES.includes(appType)) {
+    for (const key of ['token', 'encodingAesKey'] as const) {
+      if (value[key] !== undefined) ctx.addIssue({ code: 'custom', path: [key], message: `a ${appType} app has no ${key}` });
+    }
+  }
+}
+
+/** A whole connection, as declared in the config file or created through the API. */
+export const connectionInputSchema = z
+  .object({
+    id: fields.id,
+    name: fields.name,
+    appType: fields.appType,
+    appid: fields.appid,
+    secret: fields.secret.optional(),
+    token: fields.token.optional(),
+    encodingAesKey: fields.encodingAesKey.optional(),
+    originalId: fields.originalId.optional(),
+    openPlatformId: fields.openPlatformId.default(null),
+    scenarios: fields.scenarios,
+    policy: fields.policy.default(identityPolicySchema.parse({})),
+  })
+  .strict()
+  .superRefine(checkCombination);
+
+export type ConnectionInput = z.output<typeof connectionInputSchema>;
+
+/** A change to a connection through the API: any field but the id; secrets omitted stay as they are. */
+export const connectionPatchSchema = z
+  .object({
+    name: fields.name.optional(),
+    appType: fields.appType.optional(),
+    appid: fields.appid.optional(),
+    secret: fields.secret.optional(),
+    token: fields.token.optional(),
+    encodingAesKey: fields.encodingAesKey.optional(),
+    originalId: fields.originalId.optional(),
+    openPlatformId: fields.openPlatformId.optional(),
+    scenarios: fields.scenarios.optional(),
+    policy: identityPolicySchema.optional(),
+  })
+  .strict();
+
+export type ConnectionPatch = z.output<typeof connectionPatchSchema>;
