@@ -1,0 +1,3 @@
+export function phonePage(_options: { publicUrl: string; cookiePath: string; cookieName: string }): string {
+  return '<!doctype html><title>phone</title>';
+}

@@ -1,0 +1,43 @@
+/** The sandbox as its own server (`weunion sandbox`, tests): one Fastify instance, one world. */
+import Fastify from 'fastify';
+import { registerSandbox } from './plugin.ts';
+import { World } from './world.ts';
+
+export interface StartSandboxOptions {
+  /** 0 (default) picks any free port. */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Seed the demo world. Default true. */
+  seedDemoWorld?: boolean;
+  /** Demo official account & mini program push to `${callbackBaseUrl}/wechat/callback/${appid}`. */
+  callbackBaseUrl?: string;
+  /** The URL the sandbox is reachable at when it differs from `http://host:port` (a proxy in front). */
+  publicUrl?: string;
+  /** Log requests (pino, info level). Default false. */
+  logger?: boolean;
+}
+
+export interface RunningSandbox {
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startSandbox(options: StartSandboxOptions = {}): Promise<RunningSandbox> {
+  const host = options.host ?? '127.0.0.1';
+  const app = Fastify({ logger: options.logger ?? false, bodyLimit: 8 * 1024 * 1024 });
+  let url = options.publicUrl ?? '';
+  const world = new World({ seedDemoWorld: options.seedDemoWorld ?? true, callbackBaseUrl: options.callbackBaseUrl });
+  await app.register(async (scope) => registerSandbox(scope, { publicUrl: () => url, world }));
+  await app.listen({ port: options.port ?? 0, host });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : options.port;
+  const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+  if (url === '') url = `http://${urlHost}:${port}`;
+  return {
+    url,
+    close: async () => {
+      await app.close();
+    },
+  };
+}
