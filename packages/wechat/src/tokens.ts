@@ -151,7 +151,7 @@ export class AccessTokenCache {
     const usable = cached !== null && cached.accessToken !== rejected ? cached : null;
     if (usable !== null && Date.now() < usable.refreshAt) return usable.accessToken;
     try {
-      const fresh = await this.#fetch(app, rejected ?? cached?.accessToken);
+      const fresh = await this.#fetch(app, rejected);
       await this.#state.set(tokenKey(app.appid), JSON.stringify(fresh.stored), { ttlMs: fresh.ttlMs });
       return fresh.stored.accessToken;
     } catch (error) {
@@ -162,14 +162,16 @@ export class AccessTokenCache {
     }
   }
 
-  async #fetch(app: WechatAppCredentials, stale: string | undefined) {
+  /** `rejected`: the token WeChat just refused, if that is why we fetch (not merely refreshing ahead). */
+  async #fetch(app: WechatAppCredentials, rejected: string | undefined) {
     const source = app.tokenSource ?? 'token';
     const startedAt = Date.now();
     let answer = await this.#request(app, source, false);
-    // Quirk: stable_token in normal mode hands back the current token while WeChat thinks it valid.
-    // If that is the very token WeChat just refused, ask for a new one explicitly (force_refresh
-    // is limited to 20 a day, so only then).
-    if (source === 'stable_token' && stale !== undefined && answer.access_token === stale) {
+    // Quirk: stable_token in normal mode hands back the current token while WeChat thinks it valid
+    // (and a new one only in its last 5 minutes). If that is the very token WeChat just refused,
+    // ask for a new one explicitly; force_refresh is limited to 20 a day, so only then, never
+    // merely to refresh ahead.
+    if (source === 'stable_token' && rejected !== undefined && answer.access_token === rejected) {
       answer = await this.#request(app, source, true);
     }
     const lifetimeMs = answer.expires_in * 1000;

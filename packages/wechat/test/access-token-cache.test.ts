@@ -124,6 +124,18 @@ for (const store of stores) {
       expect(second).not.toBe(first);
     });
 
+    it('refreshes a stable_token ahead of expiry without spending a force_refresh', async () => {
+      server.expiresIn = 2;
+      const wechat = await client({ tokenRefreshAheadMs: 15_000 });
+      const app = freshApp('stable_token');
+      const forcedBefore = server.stableForceRefresh.length;
+      await wechat.tokens.get(app);
+      const cached = await wechat.tokens.peek(app.appid);
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, (cached?.refreshAt ?? 0) - Date.now() + 20)));
+      await wechat.tokens.get(app);
+      expect(server.stableForceRefresh.slice(forcedBefore)).toEqual([false, false]);
+    });
+
     it('fails every waiting caller with the holder’s error when the secret is wrong, with one request', async () => {
       server.delayMs = 50;
       const wechat = await client();

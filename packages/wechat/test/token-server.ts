@@ -34,7 +34,7 @@ async function readBody(request: IncomingMessage): Promise<string> {
 }
 
 export async function startTokenServer(secret = 'right-secret'): Promise<TokenServer> {
-  let stableToken: string | undefined;
+  const stableTokens = new Map<string, string>();
   const state = {
     counts: new Map<string, number>(),
     stableForceRefresh: [] as boolean[],
@@ -57,12 +57,14 @@ export async function startTokenServer(secret = 'right-secret'): Promise<TokenSe
     if (path === 'cgi-bin/token' || path === 'cgi-bin/stable_token') {
       await new Promise((resolve) => setTimeout(resolve, state.delayMs));
       let given: unknown;
+      let appid: unknown;
       let force = false;
       if (path === 'cgi-bin/token') given = url.searchParams.get('secret');
       else {
         const json: unknown = JSON.parse(body);
         if (typeof json === 'object' && json !== null) {
           given = 'secret' in json ? json.secret : undefined;
+          appid = 'appid' in json ? json.appid : undefined;
           force = 'force_refresh' in json && json.force_refresh === true;
         }
         state.stableForceRefresh.push(force);
@@ -75,8 +77,11 @@ export async function startTokenServer(secret = 'right-secret'): Promise<TokenSe
         send({ access_token: issue(), expires_in: state.expiresIn });
         return;
       }
-      if (force || stableToken === undefined) stableToken = issue();
-      send({ access_token: stableToken, expires_in: state.expiresIn });
+      const key = String(appid);
+      const current = stableTokens.get(key);
+      const stable = force || current === undefined ? issue() : current;
+      stableTokens.set(key, stable);
+      send({ access_token: stable, expires_in: state.expiresIn });
       return;
     }
     if (path === 'cgi-bin/user/info') {
