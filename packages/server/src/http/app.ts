@@ -8,6 +8,7 @@ import type { SharedState } from '@weunion/state';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import type { Config } from '../config/index.ts';
+import { registerManagementApi } from '../management/plugin.ts';
 import { loadSecretBox, type SecretBox } from '../secrets/master-key.ts';
 import type { Database } from '../storage/index.ts';
 import { QrTickets } from '../tickets/qr-ticket.ts';
@@ -77,6 +78,7 @@ export async function buildApp(input: AppContextInput, options: BuildAppOptions 
   });
   installProblemHandlers(app);
   registerHealthRoutes(app);
+  registerManagementApi(app);
   const tickets = new QrTickets(ctx.state, { qrTtlMs: ctx.config.qrTtlSeconds * 1000, ticketTtlMs: ctx.config.ticketTtlSeconds * 1000 });
   app.decorate('tickets', tickets);
   registerTicketRoutes(app, tickets);

@@ -1,0 +1,96 @@
+/**
+ * Admin API keys: `wu_` + 32 random bytes (base64url), shown once at creation. Only a SHA-256 of
+ * the key is stored: the key has 256 bits of entropy, so a slow hash would add cost without
+ * adding safety, and lookups stay a single indexed read.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { AppError } from '@weunion/errors';
+import type { Kysely } from 'kysely';
+import { type Actor, recordAudit } from '../identity/audit.ts';
+import { newId } from '../identity/ids.ts';
+import type { Tables } from '../storage/schema.ts';
+
+export const ADMIN_KEY_PREFIX = 'wu_';
+const KEY_FORMAT = /^wu_[A-Za-z0-9_-]{43}$/;
+
+export interface AdminKeyView {
+  id: string;
+  name: string;
+  /** The key's first characters, to tell keys apart. */
+  keyPrefix: string;
+  createdAt: number;
+  lastUsedAt: number | null;
+  revokedAt: number | null;
+}
+
+const hashKey = (key: string) => createHash('sha256').update(key).digest('hex');
+
+export async function createAdminKey(db: Kysely<Tables>, name: string, actor: Actor): Promise<{ key: string; adminKey: AdminKeyView }> {
+  const key = `${ADMIN_KEY_PREFIX}${randomBytes(32).toString('base64url')}`;
+  const now = Date.now();
+  const adminKey: AdminKeyView = { id: newId('key'), name, keyPrefix: key.slice(0, 9), createdAt: now, lastUsedAt: null, revokedAt: null };
+  await db.transaction().execute(async (trx) => {
+    await trx
+      .insertInto('admin_keys')
+      .values({
+        id: adminKey.id,
+        name,
+        key_hash: hashKey(key),
+        key_prefix: adminKey.keyPrefix,
+        created_at: now,
+        last_used_at: null,
+        revoked_at: null,
+      })
+      .execute();
+    await recordAudit(trx, { actor, action: 'admin_key.created', subjectId: adminKey.id, after: adminKey }, now);
+  });
+  return { key, adminKey };
+}
+
+export async function listAdminKeys(db: Kysely<Tables>): Promise<AdminKeyView[]> {
+  const rows = await db.selectFrom('admin_keys').selectAll().orderBy('id').execute();
+  return rows.map((r) => ({
+    id: r.id,
+    name: r.name,
+    keyPrefix: r.key_prefix,
+    createdAt: r.created_at,
+    lastUsedAt: r.last_used_at,
+    revokedAt: r.revoked_at,
+  }));
+}
+
+export async function revokeAdminKey(db: Kysely<Tables>, id: string, actor: Actor): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    const now = Date.now();
+    const result = await trx
+      .updateTable('admin_keys')
+      .set({ revoked_at: now })
+      .where('id', '=', id)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
+    if (result.numUpdatedRows !== 1n) {
+      const exists = await trx.selectFrom('admin_keys').select('id').where('id', '=', id).executeTakeFirst();
+      throw exists === undefined
+        ? new AppError('not_found', `No admin key ${id}`)
+        : new AppError('conflict', `Admin key ${id} is already revoked`);
+    }
+    await recordAudit(trx, { actor, action: 'admin_key.revoked', subjectId: id }, now);
+  });
+}
+
+/** The live key matching `key`, or null (unknown, malformed or revoked). */
+export async function authenticateAdminKey(db: Kysely<Tables>, key: string): Promise<{ id: string; name: string } | null> {
+  if (!KEY_FORMAT.test(key)) return null;
+  const row = await db
+    .selectFrom('admin_keys')
+    .select(['id', 'name', 'revoked_at', 'last_used_at'])
+    .where('key_hash', '=', hashKey(key))
+    .executeTakeFirst();
+  if (row === undefined || row.revoked_at !== null) return null;
+  const now = Date.now();
+  // Coarse last-use tracking: at most one write a minute per key, not one per request.
+  if (row.last_used_at === null || now - row.last_used_at > 60_000) {
+    await db.updateTable('admin_keys').set({ last_used_at: now }).where('id', '=', row.id).execute();
+  }
+  return { id: row.id, name: row.name };
+}

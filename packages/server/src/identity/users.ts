@@ -1,0 +1,482 @@
+/**
+ * Users as admins see and change them: listing and search (by id, phone, email, openid, unionid,
+ * cursor-paged by id), creation, profile edits, block/unblock, delete, and unlinking one WeChat
+ * identity. Every change is audited in the same transaction, with the state before and after.
+ */
+import { AppError } from '@weunion/errors';
+import type { Kysely, Selectable } from 'kysely';
+import { isUniqueViolation } from '../storage/database.ts';
+import type { IdentifierKind, Tables, UserStatus, UsersTable, WechatIdentitiesTable } from '../storage/schema.ts';
+import { normalizeEmail } from './assertion.ts';
+import { type Actor, recordAudit } from './audit.ts';
+import { newId } from './ids.ts';
+import { setPassword } from './password.ts';
+
+export interface UserView {
+  id: string;
+  status: UserStatus;
+  name: string | null;
+  nickname: string | null;
+  picture: string | null;
+  gender: string | null;
+  locale: string | null;
+  phoneNumber: string | null;
+  phoneNumberVerified: boolean;
+  email: string | null;
+  emailVerified: boolean;
+  mergedInto: string | null;
+  createdAt: number;
+  updatedAt: number;
+  lastLoginAt: number | null;
+}
+
+export interface WechatIdentityView {
+  id: string;
+  userId: string;
+  appid: string;
+  appType: string;
+  openPlatformId: string | null;
+  openid: string;
+  unionid: string | null;
+  firstSeenAt: number;
+  lastSeenAt: number;
+  lastProfile: unknown;
+}
+
+export interface UserDetail extends UserView {
+  identities: WechatIdentityView[];
+  identifiers: { kind: IdentifierKind; value: string; verifiedAt: number }[];
+  hasPassword: boolean;
+}
+
+export function toUserView(row: Selectable<UsersTable>): UserView {
+  return {
+    id: row.id,
+    status: row.status,
+    name: row.name,
+    nickname: row.nickname,
+    picture: row.picture,
+    gender: row.gender,
+    locale: row.locale,
+    phoneNumber: row.phone_number,
+    phoneNumberVerified: row.phone_number_verified === 1,
+    email: row.email,
+    emailVerified: row.email_verified === 1,
+    mergedInto: row.merged_into,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    lastLoginAt: row.last_login_at,
+  };
+}
+
+function toIdentityView(row: Selectable<WechatIdentitiesTable>): WechatIdentityView {
+  let lastProfile: unknown = null;
+  try {
+    lastProfile = row.last_profile === null ? null : JSON.parse(row.last_profile);
+  } catch {
+    lastProfile = null;
+  }
+  return {
+    id: row.id,
+    userId: row.user_id,
+    appid: row.appid,
+    appType: row.app_type,
+    openPlatformId: row.open_platform_id,
+    openid: row.openid,
+    unionid: row.unionid,
+    firstSeenAt: row.first_seen_at,
+    lastSeenAt: row.last_seen_at,
+    lastProfile,
+  };
+}
+
+export interface UserSearch {
+  id?: string | undefined;
+  phone?: string | undefined;
+  email?: string | undefined;
+  openid?: string | undefined;
+  unionid?: string | undefined;
+  status?: UserStatus | undefined;
+  /** The last id of the previous page. */
+  cursor?: string | undefined;
+  limit: number;
+}
+
+/** Users matching every given filter, in id (creation) order; `nextCursor` when there are more. */
+export async function searchUsers(db: Kysely<Tables>, search: UserSearch): Promise<{ users: UserView[]; nextCursor: string | null }> {
+  let query = db.selectFrom('users').selectAll('users');
+  if (search.id !== undefined) query = query.where('users.id', '=', search.id);
+  if (search.status !== undefined) query = query.where('users.status', '=', search.status);
+  for (const [kind, value] of [
+    ['phone', search.phone],
+    ['email', search.email === undefined ? undefined : normalizeEmail(search.email)],
+  ] as const) {
+    if (value === undefined) continue;
+    query = query.where('users.id', 'in', (eb) =>
+      eb.selectFrom('user_identifiers').select('user_id').where('kind', '=', kind).where('value', '=', value),
+    );
+  }
+  if (search.openid !== undefined) {
+    const openid = search.openid;
+    query = query.where('users.id', 'in', (eb) => eb.selectFrom('wechat_identities').select('user_id').where('openid', '=', openid));
+  }
+  if (search.unionid !== undefined) {
+    const unionid = search.unionid;
+    query = query.where((eb) =>
+      eb.or([
+        eb('users.id', 'in', eb.selectFrom('wechat_identities').select('user_id').where('unionid', '=', unionid)),
+        eb('users.id', 'in', eb.selectFrom('unionid_owners').select('user_id').where('unionid', '=', unionid)),
+      ]),
+    );
+  }
+  if (search.cursor !== undefined) query = query.where('users.id', '>', search.cursor);
+  const rows = await query
+    .orderBy('users.id')
+    .limit(search.limit + 1)
+    .execute();
+  const page = rows.slice(0, search.limit);
+  return { users: page.map(toUserView), nextCursor: rows.length > search.limit ? (page.at(-1)?.id ?? null) : null };
+}
+
+export async function getUserDetail(db: Kysely<Tables>, id: string): Promise<UserDetail> {
+  const user = await db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+  if (user === undefined) throw new AppError('not_found', `No user ${id}`);
+  const [identities, identifiers, password] = await Promise.all([
+    db.selectFrom('wechat_identities').selectAll().where('user_id', '=', id).orderBy('id').execute(),
+    db.selectFrom('user_identifiers').select(['kind', 'value', 'verified_at']).where('user_id', '=', id).orderBy('id').execute(),
+    db.selectFrom('password_credentials').select('user_id').where('user_id', '=', id).executeTakeFirst(),
+  ]);
+  return {
+    ...toUserView(user),
+    identities: identities.map(toIdentityView),
+    identifiers: identifiers.map((x) => ({ kind: x.kind, value: x.value, verifiedAt: x.verified_at })),
+    hasPassword: password !== undefined,
+  };
+}
+
+export async function listIdentities(db: Kysely<Tables>, userId: string): Promise<WechatIdentityView[]> {
+  await requireUser(db, userId);
+  return (await db.selectFrom('wechat_identities').selectAll().where('user_id', '=', userId).orderBy('id').execute()).map(toIdentityView);
+}
+
+async function requireUser(db: Kysely<Tables>, id: string): Promise<Selectable<UsersTable>> {
+  const user = await db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+  if (user === undefined) throw new AppError('not_found', `No user ${id}`);
+  return user;
+}
+
+export interface ProfileInput {
+  name?: string | null | undefined;
+  nickname?: string | null | undefined;
+  picture?: string | null | undefined;
+  gender?: string | null | undefined;
+  locale?: string | null | undefined;
+  phoneNumber?: string | null | undefined;
+  phoneNumberVerified?: boolean | undefined;
+  email?: string | null | undefined;
+  emailVerified?: boolean | undefined;
+}
+
+/** Keeps the verified-identifier table in step with a phone or email change on the profile. */
+async function syncIdentifier(
+  trx: Kysely<Tables>,
+  userId: string,
+  kind: IdentifierKind,
+  previous: string | null,
+  next: string | null,
+  verified: boolean,
+  now: number,
+): Promise<void> {
+  if (previous !== null) {
+    await trx.deleteFrom('user_identifiers').where('user_id', '=', userId).where('kind', '=', kind).where('value', '=', previous).execute();
+  }
+  if (next !== null && verified) {
+    try {
+      await trx
+        .insertInto('user_identifiers')
+        .values({ id: newId('idf'), user_id: userId, kind, value: next, verified_at: now })
+        .execute();
+    } catch (error) {
+      if (isUniqueViolation(error)) throw new AppError('identity_conflict', `This verified ${kind} already belongs to another user`);
+      throw error;
+    }
+  }
+}
+
+export async function createUser(
+  db: Kysely<Tables>,
+  input: ProfileInput & { password?: string | undefined },
+  actor: Actor,
+): Promise<UserDetail> {
+  const now = Date.now();
+  const id = newId('usr');
+  const email = input.email == null ? null : normalizeEmail(input.email);
+  await db.transaction().execute(async (trx) => {
+    const row = {
+      id,
+      status: 'active' as const,
+      name: input.name ?? null,
+      nickname: input.nickname ?? null,
+      picture: input.picture ?? null,
+      gender: input.gender ?? null,
+      locale: input.locale ?? null,
+      phone_number: input.phoneNumber ?? null,
+      phone_number_verified: input.phoneNumber != null && input.phoneNumberVerified === true ? 1 : 0,
+      email,
+      email_verified: email !== null && input.emailVerified === true ? 1 : 0,
+      merged_into: null,
+      created_at: now,
+      updated_at: now,
+      last_login_at: null,
+    };
+    await trx.insertInto('users').values(row).execute();
+    await syncIdentifier(trx, id, 'phone', null, row.phone_number, row.phone_number_verified === 1, now);
+    await syncIdentifier(trx, id, 'email', null, row.email, row.email_verified === 1, now);
+    if (input.password !== undefined) await setPassword(trx, id, input.password, now);
+    await recordAudit(
+      trx,
+      { actor, action: 'user.created', subjectId: id, after: { ...row, password: input.password !== undefined } },
+      now,
+    );
+  });
+  return getUserDetail(db, id);
+}
+
+export async function updateUserProfile(
+  db: Kysely<Tables>,
+  id: string,
+  patch: ProfileInput & { password?: string | undefined },
+  actor: Actor,
+): Promise<UserDetail> {
+  const now = Date.now();
+  await db.transaction().execute(async (trx) => {
+    const before = await requireUser(trx, id);
+    if (before.status === 'merged' || before.status === 'deleted') throw new AppError('conflict', `User ${id} is ${before.status}`);
+    const changes: Partial<Selectable<UsersTable>> = {};
+    for (const key of ['name', 'nickname', 'picture', 'gender', 'locale'] as const) {
+      const value = patch[key];
+      if (value !== undefined) changes[key] = value;
+    }
+    if (patch.phoneNumber !== undefined || patch.phoneNumberVerified !== undefined) {
+      const phone = patch.phoneNumber === undefined ? before.phone_number : patch.phoneNumber;
+      const verified =
+        phone !== null && (patch.phoneNumberVerified ?? (phone === before.phone_number && before.phone_number_verified === 1));
+      changes.phone_number = phone;
+      changes.phone_number_verified = verified ? 1 : 0;
+      await syncIdentifier(trx, id, 'phone', before.phone_number, phone, verified, now);
+    }
+    if (patch.email !== undefined || patch.emailVerified !== undefined) {
+      const email = patch.email === undefined ? before.email : patch.email === null ? null : normalizeEmail(patch.email);
+      const verified = email !== null && (patch.emailVerified ?? (email === before.email && before.email_verified === 1));
+      changes.email = email;
+      changes.email_verified = verified ? 1 : 0;
+      await syncIdentifier(trx, id, 'email', before.email, email, verified, now);
+    }
+    await trx
+      .updateTable('users')
+      .set({ ...changes, updated_at: now })
+      .where('id', '=', id)
+      .execute();
+    if (patch.password !== undefined) await setPassword(trx, id, patch.password, now);
+    const shownBefore = Object.fromEntries(Object.keys(changes).map((k) => [k, before[k as keyof typeof before]]));
+    await recordAudit(
+      trx,
+      {
+        actor,
+        action: 'user.profile_updated',
+        subjectId: id,
+        before: shownBefore,
+        after: { ...changes, ...(patch.password === undefined ? {} : { password: 'changed' }) },
+      },
+      now,
+    );
+  });
+  return getUserDetail(db, id);
+}
+
+export async function setUserBlocked(db: Kysely<Tables>, id: string, blocked: boolean, actor: Actor): Promise<UserDetail> {
+  await db.transaction().execute(async (trx) => {
+    const user = await requireUser(trx, id);
+    const from: UserStatus = blocked ? 'active' : 'blocked';
+    if (user.status !== from) throw new AppError('conflict', `User ${id} is ${user.status}, not ${from}`);
+    const now = Date.now();
+    await trx
+      .updateTable('users')
+      .set({ status: blocked ? 'blocked' : 'active', updated_at: now })
+      .where('id', '=', id)
+      .execute();
+    await recordAudit(
+      trx,
+      {
+        actor,
+        action: blocked ? 'user.blocked' : 'user.unblocked',
+        subjectId: id,
+        before: { status: from },
+        after: { status: blocked ? 'blocked' : 'active' },
+      },
+      now,
+    );
+  });
+  return getUserDetail(db, id);
+}
+
+/**
+ * Deletes a user: the profile is cleared and every way to sign in as them (WeChat identities,
+ * unionid claims, verified identifiers, password) is removed, so the person starts afresh next
+ * time. The row stays, marked `deleted`, so the audit log and merge records still resolve; the
+ * audit entry keeps what was removed.
+ */
+export async function deleteUser(db: Kysely<Tables>, id: string, actor: Actor): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    const before = await getUserDetail(trx, id);
+    if (before.status === 'deleted') throw new AppError('not_found', `User ${id} is already deleted`);
+    if (before.status === 'merged') throw new AppError('conflict', `User ${id} is merged into ${before.mergedInto}; undo the merge first`);
+    const now = Date.now();
+    await trx.deleteFrom('wechat_identities').where('user_id', '=', id).execute();
+    await trx.deleteFrom('unionid_owners').where('user_id', '=', id).execute();
+    await trx.deleteFrom('user_identifiers').where('user_id', '=', id).execute();
+    await trx.deleteFrom('password_credentials').where('user_id', '=', id).execute();
+    await trx
+      .updateTable('merge_suggestions')
+      .set({ status: 'dismissed', resolved_at: now })
+      .where('status', '=', 'open')
+      .where((eb) => eb.or([eb('user_id', '=', id), eb('other_user_id', '=', id)]))
+      .execute();
+    await trx
+      .updateTable('users')
+      .set({
+        status: 'deleted',
+        name: null,
+        nickname: null,
+        picture: null,
+        gender: null,
+        locale: null,
+        phone_number: null,
+        phone_number_verified: 0,
+        email: null,
+        email_verified: 0,
+        updated_at: now,
+      })
+      .where('id', '=', id)
+      .execute();
+    await recordAudit(trx, { actor, action: 'user.deleted', subjectId: id, before, after: { status: 'deleted' } }, now);
+  });
+}
+
+/**
+ * Removes one WeChat identity from a user. Its unionid claim goes too when no other identity of the
+ * user carries that unionid, so the next login through that app is a new person, not this user.
+ */
+export async function unlinkIdentity(db: Kysely<Tables>, userId: string, identityId: string, actor: Actor): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    const row = await trx
+      .selectFrom('wechat_identities')
+      .selectAll()
+      .where('id', '=', identityId)
+      .where('user_id', '=', userId)
+      .executeTakeFirst();
+    if (row === undefined) throw new AppError('not_found', `User ${userId} has no identity ${identityId}`);
+    await trx.deleteFrom('wechat_identities').where('id', '=', identityId).execute();
+    if (row.unionid !== null && row.open_platform_id !== null) {
+      const others = await trx
+        .selectFrom('wechat_identities')
+        .select('id')
+        .where('user_id', '=', userId)
+        .where('open_platform_id', '=', row.open_platform_id)
+        .where('unionid', '=', row.unionid)
+        .executeTakeFirst();
+      if (others === undefined) {
+        await trx
+          .deleteFrom('unionid_owners')
+          .where('open_platform_id', '=', row.open_platform_id)
+          .where('unionid', '=', row.unionid)
+          .where('user_id', '=', userId)
+          .execute();
+      }
+    }
+    await recordAudit(trx, { actor, action: 'identity.unlinked', subjectId: userId, before: toIdentityView(row) });
+  });
+}
+
+export interface AuditView {
+  id: string;
+  at: number;
+  actor: { kind: string; id: string | null };
+  action: string;
+  subjectId: string | null;
+  before: unknown;
+  after: unknown;
+}
+
+/** The audit log, newest first, optionally for one subject or action. */
+export async function readAuditLog(
+  db: Kysely<Tables>,
+  filter: { subjectId?: string | undefined; action?: string | undefined; cursor?: string | undefined; limit: number },
+): Promise<{ entries: AuditView[]; nextCursor: string | null }> {
+  let query = db.selectFrom('audit_log').selectAll();
+  if (filter.subjectId !== undefined) query = query.where('subject_id', '=', filter.subjectId);
+  if (filter.action !== undefined) query = query.where('action', '=', filter.action);
+  if (filter.cursor !== undefined) query = query.where('id', '<', filter.cursor);
+  const rows = await query
+    .orderBy('id', 'desc')
+    .limit(filter.limit + 1)
+    .execute();
+  const page = rows.slice(0, filter.limit);
+  const parse = (text: string | null): unknown => (text === null ? null : JSON.parse(text));
+  return {
+    entries: page.map((r) => ({
+      id: r.id,
+      at: r.at,
+      actor: { kind: r.actor_kind, id: r.actor_id },
+      action: r.action,
+      subjectId: r.subject_id,
+      before: parse(r.before),
+      after: parse(r.after),
+    })),
+    nextCursor: rows.length > filter.limit ? (page.at(-1)?.id ?? null) : null,
+  };
+}
+
+export interface MergeSuggestionView {
+  id: string;
+  userId: string;
+  otherUserId: string;
+  reason: string;
+  openPlatformId: string | null;
+  unionid: string | null;
+  appid: string | null;
+  openid: string | null;
+  status: string;
+  createdAt: number;
+  resolvedAt: number | null;
+}
+
+export async function listMergeSuggestions(
+  db: Kysely<Tables>,
+  filter: { status?: 'open' | 'merged' | 'dismissed' | undefined; cursor?: string | undefined; limit: number },
+): Promise<{ suggestions: MergeSuggestionView[]; nextCursor: string | null }> {
+  let query = db.selectFrom('merge_suggestions').selectAll();
+  if (filter.status !== undefined) query = query.where('status', '=', filter.status);
+  if (filter.cursor !== undefined) query = query.where('id', '>', filter.cursor);
+  const rows = await query
+    .orderBy('id')
+    .limit(filter.limit + 1)
+    .execute();
+  const page = rows.slice(0, filter.limit);
+  return {
+    suggestions: page.map((r) => ({
+      id: r.id,
+      userId: r.user_id,
+      otherUserId: r.other_user_id,
+      reason: r.reason,
+      openPlatformId: r.open_platform_id,
+      unionid: r.unionid,
+      appid: r.appid,
+      openid: r.openid,
+      status: r.status,
+      createdAt: r.created_at,
+      resolvedAt: r.resolved_at,
+    })),
+    nextCursor: rows.length > filter.limit ? (page.at(-1)?.id ?? null) : null,
+  };
+}

@@ -1,0 +1,266 @@
+/**
+ * The management API's routes (admin only, under `/api/v1`): users, their WeChat identities,
+ * merges and merge suggestions, the audit log, connections and admin keys. Routes parse and
+ * delegate; the rules live in `identity/`, `connections/` and `admin-keys/`.
+ */
+import { AppError } from '@weunion/errors';
+import { z } from 'zod';
+import { createAdminKey, listAdminKeys, revokeAdminKey } from '../admin-keys/store.ts';
+import { connectionInputSchema, connectionPatchSchema } from '../connections/schema.ts';
+import { deleteConnection, getConnectionView, listConnections, updateConnection, upsertConnection } from '../connections/store.ts';
+import { mergeUsers, unmergeUsers } from '../identity/merge.ts';
+import {
+  createUser,
+  deleteUser,
+  getUserDetail,
+  listIdentities,
+  listMergeSuggestions,
+  readAuditLog,
+  searchUsers,
+  setUserBlocked,
+  unlinkIdentity,
+  updateUserProfile,
+} from '../identity/users.ts';
+import { defineRoute, type ManagementRoute } from './route.ts';
+
+const id = (description: string) => z.string().min(1).max(100).describe(description);
+const userParams = z.object({ userId: id('The user id (usr_…).') }).strict();
+const limit = z.coerce.number().int().min(1).max(200).default(50).describe('Page size (1–200).');
+const cursor = z.string().min(1).max(100).optional().describe('`nextCursor` from the previous page.');
+const phone = z.string().regex(/^\+[1-9]\d{4,16}$/, { error: 'must be an E.164 phone number' });
+
+const profileFields = {
+  name: z.string().max(200).nullable().optional(),
+  nickname: z.string().max(200).nullable().optional(),
+  picture: z.url().max(2000).nullable().optional(),
+  gender: z.string().max(40).nullable().optional(),
+  locale: z
+    .string()
+    .regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, { error: 'must be a BCP 47 language tag' })
+    .nullable()
+    .optional(),
+  phoneNumber: phone.nullable().optional(),
+  phoneNumberVerified: z.boolean().optional().describe('Verified numbers are unique and used for matching and binding.'),
+  email: z.email().max(320).nullable().optional(),
+  emailVerified: z.boolean().optional().describe('Verified emails are unique and used for matching and binding.'),
+  password: z.string().min(8).max(200).optional().describe('Sets the password used for query binding. Write-only.'),
+};
+const profileSchema = z.object(profileFields).strict();
+
+const users: ManagementRoute[] = [
+  defineRoute({
+    method: 'GET',
+    path: '/users',
+    tag: 'users',
+    summary: 'List or search users (every filter given must match), cursor-paged in creation order.',
+    query: z
+      .object({
+        id: z.string().max(100).optional(),
+        phone: phone.optional(),
+        email: z.email().optional(),
+        openid: z.string().max(128).optional(),
+        unionid: z.string().max(128).optional(),
+        status: z.enum(['active', 'blocked', 'merged', 'deleted']).optional(),
+        cursor,
+        limit,
+      })
+      .strict(),
+    handler: ({ query, ctx }) => searchUsers(ctx.database.db, query),
+  }),
+  defineRoute({
+    method: 'POST',
+    path: '/users',
+    tag: 'users',
+    status: 201,
+    summary: 'Create a user (e.g. to pre-provision someone who will bind WeChat later).',
+    body: profileSchema,
+    handler: ({ body, actor, ctx }) => createUser(ctx.database.db, body, actor),
+  }),
+  defineRoute({
+    method: 'GET',
+    path: '/users/:userId',
+    tag: 'users',
+    summary: 'A user with their WeChat identities and verified identifiers.',
+    params: userParams,
+    handler: ({ params, ctx }) => getUserDetail(ctx.database.db, params.userId),
+  }),
+  defineRoute({
+    method: 'PATCH',
+    path: '/users/:userId',
+    tag: 'users',
+    summary: "Change a user's profile (null clears a field).",
+    params: userParams,
+    body: profileSchema,
+    handler: ({ params, body, actor, ctx }) => updateUserProfile(ctx.database.db, params.userId, body, actor),
+  }),
+  defineRoute({
+    method: 'DELETE',
+    path: '/users/:userId',
+    tag: 'users',
+    status: 204,
+    summary: 'Delete a user: profile cleared, every sign-in method removed; the audit log keeps the record.',
+    params: userParams,
+    handler: ({ params, actor, ctx }) => deleteUser(ctx.database.db, params.userId, actor),
+  }),
+  defineRoute({
+    method: 'POST',
+    path: '/users/:userId/block',
+    tag: 'users',
+    summary: 'Block a user: every sign-in through any app is refused.',
+    params: userParams,
+    handler: ({ params, actor, ctx }) => setUserBlocked(ctx.database.db, params.userId, true, actor),
+  }),
+  defineRoute({
+    method: 'POST',
+    path: '/users/:userId/unblock',
+    tag: 'users',
+    summary: 'Unblock a user.',
+    params: userParams,
+    handler: ({ params, actor, ctx }) => setUserBlocked(ctx.database.db, params.userId, false, actor),
+  }),
+  defineRoute({
+    method: 'GET',
+    path: '/users/:userId/identities',
+    tag: 'users',
+    summary: "A user's WeChat identities: one per (appid, openid).",
+    params: userParams,
+    handler: async ({ params, ctx }) => ({ identities: await listIdentities(ctx.database.db, params.userId) }),
+  }),
+  defineRoute({
+    method: 'DELETE',
+    path: '/users/:userId/identities/:identityId',
+    tag: 'users',
+    status: 204,
+    summary: 'Unlink one WeChat identity; the next login through that app is treated as new.',
+    params: userParams.extend({ identityId: id('The identity id (wid_…).') }),
+    handler: ({ params, actor, ctx }) => unlinkIdentity(ctx.database.db, params.userId, params.identityId, actor),
+  }),
+];
+
+const merges: ManagementRoute[] = [
+  defineRoute({
+    method: 'POST',
+    path: '/users/:userId/merge',
+    tag: 'merges',
+    status: 201,
+    summary: 'Merge another user (source) into this one: identities and identifiers move, the source is disabled. Undoable.',
+    params: userParams,
+    body: z.object({ sourceUserId: id('The user merged into this one.') }).strict(),
+    handler: ({ params, body, actor, ctx }) =>
+      ctx.database.db
+        .transaction()
+        .execute((trx) => mergeUsers(trx, { targetUserId: params.userId, sourceUserId: body.sourceUserId, actor })),
+  }),
+  defineRoute({
+    method: 'POST',
+    path: '/merges/:mergeId/undo',
+    tag: 'merges',
+    summary: 'Undo a merge: the source user is restored exactly as it was.',
+    params: z.object({ mergeId: id('The merge id (mrg_…).') }).strict(),
+    handler: ({ params, actor, ctx }) =>
+      ctx.database.db.transaction().execute((trx) => unmergeUsers(trx, { mergeId: params.mergeId, actor })),
+  }),
+  defineRoute({
+    method: 'GET',
+    path: '/merge-suggestions',
+    tag: 'merges',
+    summary: 'Pairs of users that look like one person (e.g. a unionid that arrived later), for an admin to merge.',
+    query: z.object({ status: z.enum(['open', 'merged', 'dismissed']).optional(), cursor, limit }).strict(),
+    handler: ({ query, ctx }) => listMergeSuggestions(ctx.database.db, query),
+  }),
+];
+
+const audit: ManagementRoute[] = [
+  defineRoute({
+    method: 'GET',
+    path: '/audit-log',
+    tag: 'audit',
+    summary: 'The audit log, newest first.',
+    query: z.object({ subjectId: z.string().max(100).optional(), action: z.string().max(100).optional(), cursor, limit }).strict(),
+    handler: ({ query, ctx }) => readAuditLog(ctx.database.db, query),
+  }),
+];
+
+const connectionParams = z.object({ connectionId: id('The connection id.') }).strict();
+const connections: ManagementRoute[] = [
+  defineRoute({
+    method: 'GET',
+    path: '/connections',
+    tag: 'connections',
+    summary: 'Every connection (secrets are never returned; `secretSet` says whether one is stored).',
+    handler: async ({ ctx }) => ({ connections: await listConnections(ctx.database.db) }),
+  }),
+  defineRoute({
+    method: 'POST',
+    path: '/connections',
+    tag: 'connections',
+    status: 201,
+    summary: 'Create a connection: one WeChat app, the scenarios it serves and its identity policy.',
+    body: connectionInputSchema,
+    handler: async ({ body, actor, ctx }) => {
+      if ((await getConnectionView(ctx.database.db, body.id)) !== null)
+        throw new AppError('conflict', `Connection ${body.id} already exists`);
+      return (await upsertConnection(ctx.database.db, ctx.secrets, body, { source: 'api', actor })).connection;
+    },
+  }),
+  defineRoute({
+    method: 'GET',
+    path: '/connections/:connectionId',
+    tag: 'connections',
+    summary: 'One connection.',
+    params: connectionParams,
+    handler: async ({ params, ctx }) => {
+      const connection = await getConnectionView(ctx.database.db, params.connectionId);
+      if (connection === null) throw new AppError('not_found', `No connection ${params.connectionId}`);
+      return connection;
+    },
+  }),
+  defineRoute({
+    method: 'PATCH',
+    path: '/connections/:connectionId',
+    tag: 'connections',
+    summary: 'Change a connection; secrets left out keep their stored value.',
+    params: connectionParams,
+    body: connectionPatchSchema,
+    handler: ({ params, body, actor, ctx }) => updateConnection(ctx.database.db, ctx.secrets, params.connectionId, body, actor),
+  }),
+  defineRoute({
+    method: 'DELETE',
+    path: '/connections/:connectionId',
+    tag: 'connections',
+    status: 204,
+    summary: 'Delete a connection (its users and identities stay).',
+    params: connectionParams,
+    handler: ({ params, actor, ctx }) => deleteConnection(ctx.database.db, params.connectionId, actor),
+  }),
+];
+
+const adminKeys: ManagementRoute[] = [
+  defineRoute({
+    method: 'GET',
+    path: '/admin-keys',
+    tag: 'admin-keys',
+    summary: 'Admin API keys (never the keys themselves).',
+    handler: async ({ ctx }) => ({ adminKeys: await listAdminKeys(ctx.database.db) }),
+  }),
+  defineRoute({
+    method: 'POST',
+    path: '/admin-keys',
+    tag: 'admin-keys',
+    status: 201,
+    summary: 'Create an admin API key; the key is in this response only.',
+    body: z.object({ name: z.string().min(1).max(100) }).strict(),
+    handler: ({ body, actor, ctx }) => createAdminKey(ctx.database.db, body.name, actor),
+  }),
+  defineRoute({
+    method: 'DELETE',
+    path: '/admin-keys/:keyId',
+    tag: 'admin-keys',
+    status: 204,
+    summary: 'Revoke an admin API key; requests with it are refused from now on.',
+    params: z.object({ keyId: id('The admin key id (key_…).') }).strict(),
+    handler: ({ params, actor, ctx }) => revokeAdminKey(ctx.database.db, params.keyId, actor),
+  }),
+];
+
+export const managementRoutes: ManagementRoute[] = [...users, ...merges, ...audit, ...connections, ...adminKeys];
