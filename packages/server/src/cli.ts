@@ -6,6 +6,7 @@
 import { parseArgs } from 'node:util';
 import { AppError, isAppError } from '@weunion/errors';
 import { configDocs, loadConfig, redactConfig } from './config/index.ts';
+import { managementCommands } from './management/cli-commands.ts';
 import { generateMasterKey, loadSecretBox } from './secrets/master-key.ts';
 import { installGracefulShutdown, startService } from './service.ts';
 import { SigningKeys } from './signing/signing-keys.ts';
@@ -83,6 +84,7 @@ const commands: Record<string, Command> = {
       }
     },
   },
+  ...managementCommands,
   'master-key': {
     summary: 'Print a new random MASTER_KEY (32 bytes, base64) for scale-out deployments.',
     async run() {

@@ -1,0 +1,109 @@
+/**
+ * `weunion admin-keys …` and `weunion connections …`: managing a deployment from its shell, with
+ * the same rules as the management API (these call the same functions).
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { AppError } from '@weunion/errors';
+import { parse as parseYaml } from 'yaml';
+import { createAdminKey, listAdminKeys, revokeAdminKey } from '../admin-keys/store.ts';
+import { loadConfig } from '../config/index.ts';
+import { applyConnections, parseDeclaredConnections } from '../connections/declared.ts';
+import { listConnections } from '../connections/store.ts';
+import type { Actor } from '../identity/audit.ts';
+import { loadSecretBox } from '../secrets/master-key.ts';
+import { type Database, migrateToLatest, openDatabase } from '../storage/index.ts';
+
+/** The shell: recorded in the audit log as the system, with the command as the id. */
+const cliActor = (command: string): Actor => ({ kind: 'system', id: `cli:${command}` });
+
+async function withDatabase<T>(work: (database: Database) => Promise<T>): Promise<T> {
+  const config = loadConfig();
+  const database = await openDatabase(config.databaseUrl);
+  try {
+    await migrateToLatest(database);
+    return await work(database);
+  } finally {
+    await database.close();
+  }
+}
+
+const time = (ms: number | null) => (ms === null ? '-' : new Date(ms).toISOString());
+
+export const managementCommands = {
+  'admin-keys': {
+    summary: 'Admin API keys: `admin-keys create --name X` (prints the key once), `admin-keys list`, `admin-keys revoke <id>`.',
+    async run(args: string[]): Promise<void> {
+      const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { name: { type: 'string' } } });
+      const action = positionals[0] ?? 'list';
+      await withDatabase(async (database) => {
+        if (action === 'create') {
+          const name = values.name;
+          if (name === undefined || name.trim() === '')
+            throw new AppError('bad_request', 'admin-keys create needs --name <who or what uses it>');
+          const { key, adminKey } = await createAdminKey(database.db, name.trim(), cliActor('admin-keys create'));
+          console.log(`created admin key ${adminKey.id} (${adminKey.name}). It is shown only now:\n\n  ${key}\n`);
+        } else if (action === 'list') {
+          for (const k of await listAdminKeys(database.db)) {
+            console.log(
+              `${k.id}  ${k.keyPrefix}…  ${k.revokedAt === null ? 'active ' : 'revoked'}  last used ${time(k.lastUsedAt)}  ${k.name}`,
+            );
+          }
+        } else if (action === 'revoke') {
+          const id = positionals[1];
+          if (id === undefined) throw new AppError('bad_request', 'admin-keys revoke needs the key id (see admin-keys list)');
+          await revokeAdminKey(database.db, id, cliActor('admin-keys revoke'));
+          console.log(`revoked ${id}`);
+        } else {
+          throw new AppError('bad_request', `unknown admin-keys action "${action}" (create, list or revoke)`);
+        }
+      });
+    },
+  },
+  connections: {
+    summary: 'WeChat app connections: `connections list`, `connections apply <file.yaml|json>` (idempotent).',
+    async run(args: string[]): Promise<void> {
+      const { positionals } = parseArgs({ args, allowPositionals: true, options: {} });
+      const action = positionals[0] ?? 'list';
+      if (action === 'apply') {
+        const file = positionals[1];
+        if (file === undefined)
+          throw new AppError('bad_request', 'connections apply needs a file (YAML or JSON: a list, or an object with `connections:`)');
+        const connections = parseDeclaredConnections(readDeclarations(file), file);
+        const config = loadConfig();
+        const outcomes = await withDatabase((database) => applyConnections(database.db, loadSecretBox(config), connections, 'api'));
+        for (const { id, outcome } of outcomes) console.log(`${outcome.padEnd(9)}  ${id}`);
+        return;
+      }
+      if (action !== 'list') throw new AppError('bad_request', `unknown connections action "${action}" (list or apply)`);
+      await withDatabase(async (database) => {
+        for (const c of await listConnections(database.db)) {
+          console.log(
+            `${c.id}  ${c.appType}  ${c.appid}  ${c.scenarios.join(',')}  ${c.openPlatformId ?? '(no Open Platform account)'}  secret ${c.secretSet ? 'set' : 'missing'}`,
+          );
+        }
+      });
+    },
+  },
+};
+
+function readDeclarations(file: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path.resolve(file), 'utf8');
+  } catch (error) {
+    throw new AppError('bad_request', `${file} cannot be read (${error instanceof Error ? error.message : String(error)})`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = /\.ya?ml$/i.test(file) ? parseYaml(text) : JSON.parse(text);
+  } catch (error) {
+    throw new AppError(
+      'bad_request',
+      `${file} is not valid: ${error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error)}`,
+    );
+  }
+  if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) && 'connections' in parsed) return parsed.connections;
+  return parsed;
+}
