@@ -28,8 +28,12 @@ export interface WechatClientOptions {
 }
 
 export interface AccessTokens {
-  /** A valid app access_token, fetched once across the cluster when needed. */
-  get(app: WechatAppCredentials, options?: { signal?: AbortSignal }): Promise<string>;
+  /**
+   * A valid app access_token, fetched once across the cluster when needed. Pass `rejected` with a
+   * token WeChat just refused (e.g. reported by an app backend) to get a replacement, fetched once
+   * however many callers report the same token.
+   */
+  get(app: WechatAppCredentials, options?: { rejected?: string; signal?: AbortSignal }): Promise<string>;
   /** The cached token and its expiry, without fetching (e.g. to hand to an app's backend). */
   peek(appid: string): Promise<CachedAccessToken | null>;
   /** Drops the cached token, e.g. after the AppSecret was rotated. */

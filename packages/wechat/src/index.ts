@@ -11,7 +11,6 @@ export type {
 } from './mini-program.ts';
 export type {
   AuthorizeUrlInput,
-  CallOptions,
   OAuthAccessToken,
   OAuthClient,
   OAuthScope,
@@ -21,5 +20,5 @@ export type {
 } from './oauth.ts';
 export type { CreateQrCodeInput, OfficialAccountClient, OfficialAccountQrCode, OfficialAccountUser } from './official-account.ts';
 export type { AccessTokenSource, CachedAccessToken, WechatAppCredentials } from './tokens.ts';
-export type { RetryOptions, WechatImage } from './transport.ts';
+export type { CallOptions, RetryOptions, WechatImage } from './transport.ts';
 export { buildXml, parseXml } from './xml.ts';

@@ -14,9 +14,8 @@
 import { AppError } from '@weunion/errors';
 import { z } from 'zod';
 import { checkSessionSignature } from './crypto/user-data.ts';
-import type { CallOptions } from './oauth.ts';
 import { type AccessTokenCache, type WechatAppCredentials, withAccessToken } from './tokens.ts';
-import type { WechatImage, WechatTransport } from './transport.ts';
+import type { CallOptions, WechatImage, WechatTransport } from './transport.ts';
 
 const JSCODE2SESSION_PATH = 'sns/jscode2session';
 const PHONE_NUMBER_PATH = 'wxa/business/getuserphonenumber';

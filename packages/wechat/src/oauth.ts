@@ -10,12 +10,13 @@
  *   `isSnapshotUser` so the scenario can refuse it.
  * - `sns/userinfo` with a `snsapi_base` token answers 48001 (`wechat_scope_unauthorized`).
  */
+import { AppError } from '@weunion/errors';
 import { z } from 'zod';
 import { endpointUrl, type WechatEndpoints } from './endpoints.ts';
 import { isAccessTokenRejected } from './errcodes.ts';
 import { assertWechatState } from './state-param.ts';
 import type { WechatAppCredentials } from './tokens.ts';
-import type { WechatTransport } from './transport.ts';
+import type { CallOptions, WechatTransport } from './transport.ts';
 
 const QRCONNECT_PATH = 'connect/qrconnect';
 const AUTHORIZE_PATH = 'connect/oauth2/authorize';
@@ -110,12 +111,8 @@ export interface OAuthClient {
   refreshAccessToken(appid: string, refreshToken: string, options?: CallOptions): Promise<OAuthAccessToken>;
   /** The person's profile; needs a `snsapi_userinfo` or `snsapi_login` token. */
   getUserInfo(accessToken: string, openid: string, options?: CallOptions & { lang?: UserInfoLang }): Promise<SnsUserInfo>;
-  /** Whether a user access_token is still valid for `openid` (`sns/auth`). */
+  /** Whether a user access_token is still valid for `openid` (`sns/auth`); false also when it belongs to another openid. */
   checkAccessToken(accessToken: string, openid: string, options?: CallOptions): Promise<boolean>;
-}
-
-export interface CallOptions {
-  signal?: AbortSignal;
 }
 
 export function createOAuthClient(context: { endpoints: WechatEndpoints; transport: WechatTransport }): OAuthClient {
@@ -210,8 +207,9 @@ export function createOAuthClient(context: { endpoints: WechatEndpoints; transpo
         );
         return true;
       } catch (error) {
-        // An invalid or expired token is the answer to the question, not a failure.
-        if (isAccessTokenRejected(error)) return false;
+        // An invalid or expired token, or one issued for another openid (40003), is the answer to
+        // the question, not a failure.
+        if (isAccessTokenRejected(error) || (error instanceof AppError && error.code === 'wechat_invalid_argument')) return false;
         throw error;
       }
     },

@@ -11,9 +11,8 @@
 import { AppError } from '@weunion/errors';
 import { z } from 'zod';
 import { endpointUrl, type WechatEndpoints } from './endpoints.ts';
-import type { CallOptions } from './oauth.ts';
 import { type AccessTokenCache, type WechatAppCredentials, withAccessToken } from './tokens.ts';
-import type { WechatTransport } from './transport.ts';
+import type { CallOptions, WechatTransport } from './transport.ts';
 
 const QRCODE_CREATE_PATH = 'cgi-bin/qrcode/create';
 const SHOWQRCODE_PATH = 'cgi-bin/showqrcode';

@@ -29,6 +29,12 @@ export interface TransportOptions {
   fetch: typeof fetch;
 }
 
+/** Options every client call takes. */
+export interface CallOptions {
+  /** Cancels the call early (each HTTP exchange also has the client's timeout). */
+  signal?: AbortSignal;
+}
+
 export interface WechatRequest {
   /** API path without the leading slash, e.g. `sns/jscode2session`. Also names the endpoint in errors. */
   endpoint: string;

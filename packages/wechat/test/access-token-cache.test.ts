@@ -110,6 +110,18 @@ for (const store of stores) {
       expect(countFor('cgi-bin/token') - before).toBe(1);
     });
 
+    it('replaces a token that 20 app backends report as rejected with one fetch, and keeps it', async () => {
+      const wechat = await client();
+      const app = freshApp();
+      const old = await wechat.tokens.get(app);
+      const before = countFor('cgi-bin/token');
+      const replacements = await Promise.all(Array.from({ length: 20 }, () => wechat.tokens.get(app, { rejected: old })));
+      expect(countFor('cgi-bin/token') - before).toBe(1);
+      expect(new Set(replacements).size).toBe(1);
+      expect(replacements[0]).not.toBe(old);
+      expect((await wechat.tokens.peek(app.appid))?.accessToken).toBe(replacements[0]);
+    });
+
     it('refreshes ahead of expiry while the old token still works', async () => {
       // WeChat announces 2 s; the 15 s refresh window is capped at half the life, so the token is due after 1 s.
       server.expiresIn = 2;

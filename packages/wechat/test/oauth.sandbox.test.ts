@@ -169,3 +169,17 @@ describe('official account web authorization', () => {
     expect(token.isSnapshotUser).toBe(true);
   });
 });
+
+describe('sns/auth', () => {
+  it('answers false for a valid token asked about another openid', async () => {
+    const wechat = sandbox.client();
+    const app = await sandbox.app('website');
+    const person = await sandbox.person();
+    const code = await sandbox.authorizedCode(
+      person,
+      wechat.oauth.qrConnectUrl({ appid: app.appid, redirectUri: 'https://id.example.com/cb', state: 's' }),
+    );
+    const token = await wechat.oauth.exchangeCode(app, code);
+    expect(await wechat.oauth.checkAccessToken(token.accessToken, 'oSomeoneElse')).toBe(false);
+  });
+});
