@@ -128,6 +128,14 @@ describe('connect/oauth2/authorize page', () => {
 });
 
 describe('virtual phone', () => {
+  it('serves a page whose inline scripts are valid JavaScript and load nothing from elsewhere', async () => {
+    const html = await (await fetch(`${sandbox.url}/phone`)).text();
+    const scripts = [...html.matchAll(/<script>([\s\S]*?)<\/script>/g)].map((match) => match[1] ?? '');
+    expect(scripts.length).toBeGreaterThan(0);
+    for (const script of scripts) expect(() => new Function(script)).not.toThrow();
+    expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+href=/);
+  });
+
   it('serves the phone page and sends QR landing URLs to it', async () => {
     const page = await fetch(`${sandbox.url}/phone`);
     expect(page.status).toBe(200);

@@ -239,8 +239,8 @@ export function registerControlApi(app: FastifyInstance, ctx: SandboxContext): v
     }
     const meaning = classifyQrContent(content);
     if (meaning === null) return { kind: 'unknown', content };
-    if (meaning.kind === 'oa') return scanParametricQr(world, body.personId, meaning.code);
-    if (meaning.kind === 'login') return scanQrconnect(world, body.personId, meaning.uuid);
+    if (meaning.kind === 'oa') return { ...(await scanParametricQr(world, body.personId, meaning.code)), content };
+    if (meaning.kind === 'login') return { ...scanQrconnect(world, body.personId, meaning.uuid), content };
     const appid = meaning.url.searchParams.get('appid') ?? '';
     const mp = world.requireApp(appid);
     return {
@@ -250,6 +250,7 @@ export function registerControlApi(app: FastifyInstance, ctx: SandboxContext): v
       page: meaning.url.searchParams.get('page') ?? '',
       scene: meaning.url.searchParams.get('scene') ?? '',
       envVersion: meaning.url.searchParams.get('env_version') ?? 'release',
+      content,
     };
   });
 
