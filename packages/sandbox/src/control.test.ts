@@ -141,6 +141,17 @@ describe('control API', () => {
     }
   });
 
+  it('opens a mini program page with a scene', async () => {
+    const mp = demoApp('miniProgram');
+    const answer = await sandbox.ok('POST', '/_sandbox/actions/open-mini-program', {
+      personId: 'p_alice',
+      appid: mp.appid,
+      page: 'pages/login/login',
+      scene: 't=1',
+    });
+    expect(answer).toMatchObject({ kind: 'mini_program_code', appid: mp.appid, page: 'pages/login/login', scene: 't=1' });
+  });
+
   it('answers a scan of content it does not know as unknown', async () => {
     expect(await sandbox.ok('POST', '/_sandbox/actions/scan', { personId: 'p_alice', content: 'hello' })).toEqual({
       kind: 'unknown',

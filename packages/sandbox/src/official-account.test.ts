@@ -26,6 +26,7 @@ class Receiver {
       request.on('end', () => {
         this.received.push({ query: new URL(request.url ?? '/', 'http://x').searchParams, body });
         const answer = this.answers.shift() ?? { status: 200, body: 'success' };
+        if (answer.status === 0) return; // never answer
         response.writeHead(answer.status, { 'content-type': 'text/plain' }).end(answer.body);
       });
     });
@@ -39,6 +40,7 @@ class Receiver {
   }
 
   close(): Promise<void> {
+    this.#server.closeAllConnections();
     return new Promise((resolve) => this.#server.close(() => resolve()));
   }
 }
@@ -244,6 +246,20 @@ describe('event push', () => {
     const followed = await sandbox.ok('POST', '/_sandbox/actions/follow', { personId: person, appid: app.appid });
     expect(followed.pushed).toMatchObject({ delivered: false, attempts: 3 });
     expect(receiver.received).toHaveLength(3);
+  });
+
+  it('stops when the developer server does not answer within the 5-second budget of all tries', async () => {
+    const app = await officialAccount();
+    const person = await sandbox.person();
+    receiver.answers = [{ status: 0, body: '' }];
+    const followed = await sandbox.ok('POST', '/_sandbox/actions/follow', { personId: person, appid: app.appid });
+    expect(followed.pushed).toMatchObject({ delivered: false, attempts: 1 });
+    expect(receiver.received).toHaveLength(1);
+    const log = z
+      .array(z.object({ error: z.string().nullable() }))
+      .parse((await sandbox.control('GET', `/_sandbox/events?appid=${app.appid}`)).body);
+    expect(log).toHaveLength(1);
+    expect(log[0]?.error).not.toBeNull();
   });
 
   it('refuses to scan an expired QR code', async () => {

@@ -65,6 +65,12 @@ describe('connect/qrconnect page', () => {
     ).toBe(410);
   });
 
+  it('serves wxLogin.js, whose iframe points at this qrconnect', async () => {
+    const script = await (await fetch(`${sandbox.url}/connect/zh_CN/htmledition/js/wxLogin.js`)).text();
+    expect(script).toContain(`${sandbox.url}/connect/qrconnect`);
+    expect(() => new Function(script)).not.toThrow();
+  });
+
   it('shows an error page for a wrong scope or a non-website appid', async () => {
     const url = new URL(sandbox.qrconnectUrl(demoApp('website').appid));
     url.searchParams.set('scope', 'snsapi_userinfo');

@@ -226,6 +226,20 @@ export function registerControlApi(app: FastifyInstance, ctx: SandboxContext): v
     world.requireApp(body.appid);
     return { extMsg: body.extMsg };
   });
+  app.post('/_sandbox/actions/open-mini-program', async (request) => {
+    const body = parseControl(personApp.extend({ page: z.string().optional(), scene: z.string().max(32).optional() }), request.body);
+    world.requirePerson(body.personId);
+    const mp = world.requireApp(body.appid);
+    if (mp.type !== 'mini_program') throw new AppError('bad_request', `${body.appid} is not a mini program`);
+    return {
+      kind: 'mini_program_code',
+      appid: mp.appid,
+      appName: mp.name,
+      page: body.page ?? mp.pages[0] ?? '',
+      scene: body.scene ?? '',
+      envVersion: 'release',
+    };
+  });
   app.post('/_sandbox/actions/scan', async (request) => {
     const body = parseControl(
       z.object({ personId: z.string(), content: z.string().min(1).optional(), imageBase64: z.string().min(1).optional() }),

@@ -24,6 +24,23 @@ import { readQuery } from './input.ts';
 
 export const PERSON_COOKIE = 'sandbox_person';
 
+/** WeChat's `WxLogin` constructor: an iframe showing qrconnect with the same parameters. */
+function wxLoginScript(qrconnectUrl: string): string {
+  return `(function () {
+  window.WxLogin = function (o) {
+    var q = new URLSearchParams({ appid: o.appid || '', scope: o.scope || '', redirect_uri: o.redirect_uri || '', state: o.state || '',
+      login_type: 'jssdk', self_redirect: o.self_redirect === true ? 'true' : 'default', style: o.style || '', href: o.href || '' });
+    q.set('response_type', 'code');
+    var frame = document.createElement('iframe');
+    frame.src = ${scriptValue(qrconnectUrl)} + '?' + q.toString();
+    frame.frameBorder = '0'; frame.setAttribute('allowTransparency', 'true'); frame.scrolling = 'no';
+    frame.width = '300px'; frame.height = '400px';
+    var box = document.getElementById(o.id);
+    if (box) { box.innerHTML = ''; box.appendChild(frame); }
+  };
+})();`;
+}
+
 function html(reply: FastifyReply, body: string, status = 200): FastifyReply {
   return reply.status(status).header('content-type', 'text/html; charset=utf-8').header('cache-control', 'no-store').send(body);
 }
@@ -84,6 +101,8 @@ export function registerPages(app: FastifyInstance, ctx: SandboxContext): void {
       return html(reply, errorPage(message), 400);
     }
     const session = openQrconnectSession(world, valid);
+    // wxLogin.js (embedded iframe) may ask to redirect the iframe itself instead of the top window.
+    const selfRedirect = readQuery(request.query).self_redirect === 'true';
     const content = `${ctx.publicUrl()}/connect/confirm?uuid=${session.uuid}`;
     const svg = await renderQrSvg(content);
     const phoneLink = `${ctx.publicUrl()}/phone?scan=${encodeURIComponent(content)}`;
@@ -98,6 +117,7 @@ export function registerPages(app: FastifyInstance, ctx: SandboxContext): void {
 <script>
 (function () {
   var poll = ${scriptValue(`${ctx.publicUrl()}/connect/l/qrconnect?uuid=${session.uuid}`)};
+  var selfRedirect = ${scriptValue(selfRedirect)};
   var status = document.getElementById('status');
   var texts = {
     scanned: '扫描成功，请在手机上确认<br><span class="muted">Scanned — confirm on the phone</span>',
@@ -106,7 +126,7 @@ export function registerPages(app: FastifyInstance, ctx: SandboxContext): void {
   };
   function tick() {
     fetch(poll, { cache: 'no-store' }).then(function (r) { return r.json(); }).then(function (s) {
-      if (s.status === 'confirmed' && s.redirect) { window.top.location.href = s.redirect; return; }
+      if (s.status === 'confirmed' && s.redirect) { (selfRedirect ? window : window.top).location.href = s.redirect; return; }
       if (texts[s.status]) status.innerHTML = texts[s.status];
       if (s.status === 'denied' || s.status === 'expired') return;
       setTimeout(tick, 1000);
@@ -127,6 +147,11 @@ export function registerPages(app: FastifyInstance, ctx: SandboxContext): void {
     const code = status.redirect === null ? '' : (new URL(status.redirect).searchParams.get('code') ?? '');
     return { ...status, wx_errcode: wxErrcode, wx_code: code };
   });
+
+  // res.wx.qq.com/connect/zh_CN/htmledition/js/wxLogin.js: the embedded (iframe) variant of qrconnect.
+  app.get('/connect/zh_CN/htmledition/js/wxLogin.js', async (_request, reply) =>
+    reply.header('content-type', 'application/javascript; charset=utf-8').send(wxLoginScript(`${ctx.publicUrl()}/connect/qrconnect`)),
+  );
 
   // What a browser shows when the login QR's content is opened instead of scanned.
   app.get('/connect/confirm', async (request, reply) => {
