@@ -55,7 +55,6 @@ export interface WechatImage {
 
 interface RawAnswer {
   status: number;
-  contentType: string;
   body: Buffer;
 }
 
@@ -162,7 +161,7 @@ export class WechatTransport {
     try {
       const response = await this.#options.fetch(url, init);
       const body = Buffer.from(await response.arrayBuffer());
-      return { status: response.status, contentType: response.headers.get('content-type') ?? '', body };
+      return { status: response.status, body };
     } catch (error) {
       if (timeout.aborted) throw unreachableError(request.endpoint, `no answer within ${this.#options.timeoutMs} ms`);
       if (request.signal?.aborted === true) throw unreachableError(request.endpoint, 'the call was cancelled');
