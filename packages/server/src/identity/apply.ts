@@ -25,6 +25,7 @@ import {
   type MatchSignal,
   type RefusalReason,
   type ResolutionNote,
+  refusal,
   resolveIdentity,
   scopedUnionid,
 } from './resolve.ts';
@@ -111,10 +112,13 @@ export async function linkAssertionToUser(
   actor: Actor,
 ): Promise<SignInResult> {
   return inRetriedTransaction(database, async (trx) => {
+    const chosen = await trx.selectFrom('users').select('status').where('id', '=', userId).executeTakeFirst();
+    if (chosen === undefined || chosen.status !== 'active') {
+      return refusalResult(chosen?.status === 'blocked' ? 'account_blocked' : 'account_unavailable');
+    }
     const facts = await findKnownFacts(trx, assertion);
     if (facts.identity !== null) {
-      if (facts.identity.user.id !== userId)
-        return { kind: 'refused', reason: 'account_unavailable', message: 'This WeChat login was linked to another account meanwhile' };
+      if (facts.identity.user.id !== userId) return refusalResult('account_unavailable');
       return applyDecision(trx, assertion, { kind: 'existing', userId, notes: noteFor(assertion, facts, userId) }, facts, actor);
     }
     const result = await applyDecision(
@@ -126,6 +130,11 @@ export async function linkAssertionToUser(
     );
     return result.kind === 'signed_in' ? { ...result, via } : result;
   });
+}
+
+function refusalResult(reason: RefusalReason): SignInResult {
+  const { message } = refusal(reason);
+  return { kind: 'refused', reason, message };
 }
 
 function noteFor(assertion: IdentityAssertion, facts: KnownFacts, userId: string): ResolutionNote[] {

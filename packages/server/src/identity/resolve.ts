@@ -69,7 +69,7 @@ const REFUSALS: Record<RefusalReason, string> = {
   multiple_accounts: 'This WeChat login matches several accounts; contact the administrator to merge them',
 };
 
-export function refusal(reason: RefusalReason): IdentityDecision {
+export function refusal(reason: RefusalReason): Extract<IdentityDecision, { kind: 'refuse' }> {
   return { kind: 'refuse', reason, message: REFUSALS[reason] };
 }
 
