@@ -20,7 +20,7 @@ import {
   validateOAuth2Authorize,
   validateQrconnect,
 } from '../web-authorize.ts';
-import { readQuery } from './input.ts';
+import { parseControl, readQuery } from './input.ts';
 
 export const PERSON_COOKIE = 'sandbox_person';
 
@@ -83,7 +83,7 @@ export function registerPages(app: FastifyInstance, ctx: SandboxContext): void {
   const cookiePath = () => new URL(ctx.publicUrl()).pathname.replace(/\/+$/, '') || '/';
 
   app.get('/mmopen/:key/:size', async (request, reply) => {
-    const params = z.object({ key: z.string(), size: z.string() }).parse(request.params);
+    const params = parseControl(z.object({ key: z.string(), size: z.string() }), request.params);
     const person = world.people.get(params.key);
     const size = Number(params.size) === 0 ? 640 : Number(params.size) || 132;
     const svg = avatarSvg(params.key, person?.nickname ?? '微', size);
@@ -141,7 +141,7 @@ export function registerPages(app: FastifyInstance, ctx: SandboxContext): void {
   // The long poll of the qrconnect page (WeChat: lp.open.weixin.qq.com/connect/l/qrconnect).
   // wx_errcode as WeChat's: 408 waiting, 404 scanned, 403 cancelled, 405 confirmed, 402 expired.
   app.get('/connect/l/qrconnect', async (request) => {
-    const { uuid } = z.object({ uuid: z.string() }).parse(readQuery(request.query));
+    const { uuid } = parseControl(z.object({ uuid: z.string() }), readQuery(request.query));
     const status = qrconnectStatus(world, uuid);
     const wxErrcode = { waiting: 408, scanned: 404, denied: 403, confirmed: 405, expired: 402 }[status.status];
     const code = status.redirect === null ? '' : (new URL(status.redirect).searchParams.get('code') ?? '');
@@ -155,7 +155,7 @@ export function registerPages(app: FastifyInstance, ctx: SandboxContext): void {
 
   // What a browser shows when the login QR's content is opened instead of scanned.
   app.get('/connect/confirm', async (request, reply) => {
-    const { uuid } = z.object({ uuid: z.string().optional() }).parse(readQuery(request.query));
+    const { uuid } = parseControl(z.object({ uuid: z.string().optional() }), readQuery(request.query));
     const content = `${ctx.publicUrl()}/connect/confirm?uuid=${uuid ?? ''}`;
     return html(
       reply,
@@ -228,7 +228,7 @@ export function registerPages(app: FastifyInstance, ctx: SandboxContext): void {
   });
 
   app.post('/connect/oauth2/authorize', async (request, reply) => {
-    const form = decisionForm.parse(request.body);
+    const form = parseControl(decisionForm, request.body);
     const query = authorizeQuery(form);
     if (form.decision === 'switch') {
       reply.header('set-cookie', `${PERSON_COOKIE}=; Path=${cookiePath()}; Max-Age=0; SameSite=Lax`);
@@ -258,7 +258,7 @@ export function registerPages(app: FastifyInstance, ctx: SandboxContext): void {
 
   // ── QR landing pages and the virtual phone ───────────────────────────────────────────────────
   app.get('/q/:code', async (request, reply) => {
-    const { code } = z.object({ code: z.string() }).parse(request.params);
+    const { code } = parseControl(z.object({ code: z.string() }), request.params);
     const content = `${ctx.publicUrl()}/q/${code}`;
     return reply.redirect(`${ctx.publicUrl()}/phone?scan=${encodeURIComponent(content)}`, 302);
   });
