@@ -223,6 +223,31 @@ describe('official account web authorization (connect/oauth2/authorize)', () => 
     expect(token.openid).not.toBe(identities.find((i) => i.appid === app.appid)?.openid);
   });
 
+  it('shows a snapshot-page user as 微信用户 in userinfo', async () => {
+    const app = await officialAccount(false);
+    const person = await sandbox.person({ nickname: 'Real Name', snapshot: true });
+    const code = z.string().parse(await sandbox.authorize(person, sandbox.oauth2Url(app.appid, 'snsapi_userinfo')));
+    const token = await exchange(app.appid, app.secret, code);
+    const info = await sandbox.wechatGet('/sns/userinfo', {
+      access_token: z.string().parse(token.access_token),
+      openid: z.string().parse(token.openid),
+    });
+    expect(info).toMatchObject({ nickname: '微信用户', is_snapshotuser: 1 });
+  });
+
+  it('refuses a redirect_uri outside the app’s authorized redirect domains', async () => {
+    const app = await sandbox.app('official_account', { redirectDomains: ['rp.example'] });
+    const person = await sandbox.person();
+    expect(await sandbox.authorize(person, sandbox.oauth2Url(app.appid, 'snsapi_base'))).not.toBeNull();
+    await sandbox.ok('PATCH', `/_sandbox/apps/${app.appid}`, { redirectDomains: ['other.example'] });
+    const refused = await sandbox.control('POST', '/_sandbox/actions/authorize', {
+      personId: person,
+      url: sandbox.oauth2Url(app.appid, 'snsapi_base'),
+      decision: 'allow',
+    });
+    expect(refused.status).toBe(400);
+  });
+
   it('refuses a state that is not 1–128 letters or digits', async () => {
     const app = await officialAccount(false);
     const person = await sandbox.person();
