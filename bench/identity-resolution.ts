@@ -1,0 +1,96 @@
+/**
+ * Benchmark: resolving and applying the sign-in of an existing person (the common case: a known
+ * (appid, openid)), as the user pool grows from 10,000 to 1,000,000. Every look-up is one indexed
+ * read, so the per-sign-in time should stay flat apart from cache effects.
+ *
+ * Runs on SQLite (a temporary file) and, when DATABASE_URL points at PostgreSQL, on PostgreSQL too
+ * (in a throw-away schema). Run by hand, not in CI:
+ *
+ *   node bench/identity-resolution.ts [--sizes 10000,1000000] [--samples 3000]
+ */
+import { randomInt } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { sql } from 'kysely';
+import { signInWithAssertion } from '../packages/server/src/identity/apply.ts';
+import { DEFAULT_POLICY } from '../packages/server/src/identity/policy.ts';
+import type { Database } from '../packages/server/src/storage/database.ts';
+import { migrateToLatest, openDatabase } from '../packages/server/src/storage/index.ts';
+import { BENCH_APPID, BENCH_OPEN_PLATFORM, benchPerson, seedUsers } from './seed-users.ts';
+
+const { values } = parseArgs({
+  options: { sizes: { type: 'string', default: '10000,1000000' }, samples: { type: 'string', default: '3000' } },
+});
+const sizes = values.sizes.split(',').map(Number);
+const samples = Number(values.samples);
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}
+
+async function measure(database: Database, pool: number): Promise<{ median: number; p99: number }> {
+  const signInOnce = async () => {
+    const person = benchPerson(randomInt(0, pool));
+    const started = performance.now();
+    const result = await signInWithAssertion(
+      database,
+      { appid: BENCH_APPID, appType: 'website', openPlatformId: BENCH_OPEN_PLATFORM, openid: person.openid, unionid: person.unionid },
+      DEFAULT_POLICY,
+    );
+    const elapsed = performance.now() - started;
+    if (result.kind !== 'signed_in' || result.userId !== person.userId)
+      throw new Error(`wrong resolution for ${person.openid}: ${result.kind}`);
+    return elapsed;
+  };
+  for (let i = 0; i < Math.min(500, samples); i++) await signInOnce();
+  const times: number[] = [];
+  for (let i = 0; i < samples; i++) times.push(await signInOnce());
+  times.sort((a, b) => a - b);
+  return { median: percentile(times, 50), p99: percentile(times, 99) };
+}
+
+async function run(name: string, database: Database): Promise<void> {
+  await migrateToLatest(database);
+  for (const size of sizes) {
+    const started = performance.now();
+    await seedUsers(database, size, (done) =>
+      process.stdout.write(`\r  ${name}: seeding ${done.toLocaleString('en')} / ${size.toLocaleString('en')}   `),
+    );
+    process.stdout.write(
+      `\r  ${name}: ${size.toLocaleString('en')} users seeded in ${((performance.now() - started) / 1000).toFixed(0)} s            \n`,
+    );
+    if (database.dialect === 'postgres') await sql`analyze`.execute(database.db);
+    const { median, p99 } = await measure(database, size);
+    console.log(
+      `${name.padEnd(10)} ${size.toLocaleString('en').padStart(10)} users   median ${median.toFixed(3)} ms   p99 ${p99.toFixed(3)} ms   (${samples} sign-ins of existing people, sequential)`,
+    );
+  }
+}
+
+const dir = mkdtempSync(path.join(tmpdir(), 'weunion-bench-'));
+try {
+  const sqlite = await openDatabase(`sqlite:${path.join(dir, 'bench.db')}`);
+  try {
+    await run('sqlite', sqlite);
+  } finally {
+    await sqlite.close();
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+const postgresUrl = process.env.DATABASE_URL;
+if (postgresUrl?.startsWith('postgres')) {
+  const schema = `bench_${Date.now().toString(36)}`;
+  const postgres = await openDatabase(postgresUrl, { schema });
+  try {
+    await run('postgres', postgres);
+  } finally {
+    await sql.raw(`drop schema if exists ${schema} cascade`).execute(postgres.db);
+    await postgres.close();
+  }
+} else {
+  console.log('postgres: skipped (set DATABASE_URL=postgres://… to include it)');
+}
