@@ -5,12 +5,14 @@
  */
 import { parseArgs } from 'node:util';
 import { AppError, isAppError } from '@weunion/errors';
+import { startSandbox } from '@weunion/sandbox';
 import { configDocs, loadConfig, redactConfig } from './config/index.ts';
 import { managementCommands } from './management/cli-commands.ts';
 import { generateMasterKey, loadSecretBox } from './secrets/master-key.ts';
 import { installGracefulShutdown, startService } from './service.ts';
 import { SigningKeys } from './signing/signing-keys.ts';
 import { migrateDown, migrateToLatest, migrationStatus, openDatabase } from './storage/index.ts';
+import type { WechatSetup } from './wechat-setup.ts';
 
 interface Command {
   summary: string;
@@ -24,7 +26,7 @@ const commands: Record<string, Command> = {
       const config = loadConfig();
       const service = await startService(config);
       installGracefulShutdown(service, config.shutdownTimeoutMs);
-      printBanner(config, service.address);
+      printBanner(config, service.address, service.wechat);
     },
   },
   migrate: {
@@ -85,6 +87,35 @@ const commands: Record<string, Command> = {
     },
   },
   ...managementCommands,
+  sandbox: {
+    summary: 'Run the WeChat sandbox alone (--port, default 3100; --host; --callback-base-url: the weunion URL events are pushed to).',
+    async run(args) {
+      const { values } = parseArgs({
+        args,
+        options: {
+          port: { type: 'string' },
+          host: { type: 'string' },
+          'callback-base-url': { type: 'string' },
+          'public-url': { type: 'string' },
+        },
+      });
+      const port = Number(values.port ?? '3100');
+      if (!Number.isInteger(port) || port < 0 || port > 65_535)
+        throw new AppError('bad_request', `--port must be a port number (got "${values.port}")`);
+      const sandbox = await startSandbox({
+        port,
+        host: values.host ?? '127.0.0.1',
+        ...(values['callback-base-url'] === undefined ? {} : { callbackBaseUrl: values['callback-base-url'] }),
+        ...(values['public-url'] === undefined ? {} : { publicUrl: values['public-url'] }),
+      });
+      process.stdout.write(
+        `\n  WeChat sandbox running at ${sandbox.url}\n  virtual phone: ${sandbox.url}/phone\n  point weunion at it with SANDBOX=off WECHAT_API_URL=${sandbox.url} WECHAT_OPEN_URL=${sandbox.url} WECHAT_MP_URL=${sandbox.url}\n\n`,
+      );
+      const stop = () => void sandbox.close().then(() => process.exit(0));
+      process.once('SIGTERM', stop);
+      process.once('SIGINT', stop);
+    },
+  },
   'master-key': {
     summary: 'Print a new random MASTER_KEY (32 bytes, base64) for scale-out deployments.',
     async run() {
@@ -93,7 +124,7 @@ const commands: Record<string, Command> = {
   },
 };
 
-function printBanner(config: ReturnType<typeof loadConfig>, address: string): void {
+function printBanner(config: ReturnType<typeof loadConfig>, address: string, wechat: WechatSetup): void {
   const storage =
     config.mode === 'embedded'
       ? `embedded mode: SQLite ${config.databaseUrl.replace(/^sqlite:/, '')}, in-process shared state`
@@ -104,6 +135,17 @@ function printBanner(config: ReturnType<typeof loadConfig>, address: string): vo
     `  ${storage}`,
     `  health: ${config.publicUrl}/healthz   readiness: ${config.publicUrl}/readyz`,
     '',
+    ...(wechat.sandbox
+      ? [
+          '  ┌──────────────────────────────────────────────────────────────────────────────┐',
+          '  │  WECHAT SANDBOX IS ON: WeChat is emulated here, no real WeChat is contacted. │',
+          '  └──────────────────────────────────────────────────────────────────────────────┘',
+          `  why: ${wechat.reason}`,
+          `  virtual phone: ${config.publicUrl}/sandbox/phone`,
+          `  emulated WeChat: ${config.publicUrl}/sandbox (control API under /sandbox/_sandbox)`,
+          '',
+        ]
+      : [`  WeChat: ${wechat.endpoints.api} (${wechat.reason})`, '']),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
 }
@@ -151,7 +193,7 @@ function describeFailure(error: unknown): string {
 
 if (import.meta.main) {
   const code = await main(process.argv.slice(2));
-  // serve keeps running; every other command ends here.
-  if (code !== 0 || process.argv[2] !== 'serve') process.exitCode = code;
+  // serve and sandbox keep running; every other command ends here.
+  if (code !== 0 || !['serve', 'sandbox'].includes(process.argv[2] ?? '')) process.exitCode = code;
   if (code !== 0) process.exit(code);
 }

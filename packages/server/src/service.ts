@@ -4,14 +4,17 @@
  */
 
 import { openSharedState, type SharedState } from '@weunion/state';
+import { createWechatClient } from '@weunion/wechat';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import type { Config } from './config/index.ts';
 import { applyConnectionsAtStart } from './connections/declared.ts';
 import { type BuildAppOptions, buildApp } from './http/app.ts';
 import { loggerOptions } from './http/logger.ts';
+import { mountSandbox } from './sandbox-mount.ts';
 import { loadSecretBox } from './secrets/master-key.ts';
 import { type Database, migrateToLatest, openDatabase } from './storage/index.ts';
+import { decideWechatSetup, type WechatSetup } from './wechat-setup.ts';
 
 export interface RunningService {
   app: FastifyInstance;
@@ -19,6 +22,8 @@ export interface RunningService {
   state: SharedState;
   /** The address the server listens on, e.g. http://127.0.0.1:3000. */
   address: string;
+  /** Which WeChat the instance talks to (the sandbox or real WeChat), and why. */
+  wechat: WechatSetup;
   close(): Promise<void>;
 }
 
@@ -32,6 +37,7 @@ export async function startService(config: Config, options: StartOptions = {}): 
   const logger = options.logger ?? pino(loggerOptions(config.logLevel));
   const database = await openDatabase(config.databaseUrl);
   let state: SharedState | undefined;
+  let app: FastifyInstance | undefined;
   try {
     const applied = await migrateToLatest(database);
     if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
@@ -39,19 +45,27 @@ export async function startService(config: Config, options: StartOptions = {}): 
       throw Object.assign(new Error(`Redis at REDIS_URL is not reachable: ${(error as Error).message}`), { code: 'storage_unreachable' });
     });
     const secrets = loadSecretBox(config);
-    const connections = await applyConnectionsAtStart(database.db, secrets, config);
+    const setup = await decideWechatSetup(config, database);
+    logger.info({ sandbox: setup.sandbox, reason: setup.reason }, setup.sandbox ? 'WeChat SANDBOX is ON' : 'talking to WeChat');
+    const connections = await applyConnectionsAtStart(database.db, secrets, { ...config, sandbox: setup.sandbox ? 'on' : 'off' });
     if (connections.seeded.length > 0) logger.info({ connections: connections.seeded }, 'sandbox demo connections seeded');
     const changed = connections.declared.filter((c) => c.outcome !== 'unchanged');
     if (changed.length > 0) logger.info({ connections: changed }, 'connections from the config file applied');
-    const app = await buildApp({ config, database, state, secrets }, { ...options, logger });
+    const wechat = createWechatClient({ state, endpoints: setup.endpoints });
     const openedState = state;
-    app.addHook('onClose', async () => {
-      await Promise.allSettled([database.close(), openedState.close()]);
-    });
+    const closeStorage = async (app: FastifyInstance) => {
+      app.addHook('onClose', async () => {
+        await Promise.allSettled([database.close(), openedState.close()]);
+      });
+    };
+    const sandbox = async (app: FastifyInstance) => mountSandbox(app, { publicUrl: config.publicUrl });
+    const plugins = [closeStorage, ...(setup.sandbox ? [sandbox] : []), ...(options.plugins ?? [])];
+    app = await buildApp({ config, database, state, secrets, wechat, sandbox: setup.sandbox }, { ...options, plugins, logger });
     const address = await app.listen({ port: options.port ?? config.port, host: config.host });
-    return { app, database, state, address, close: () => app.close() };
+    const running = app;
+    return { app: running, database, state, address, wechat: setup, close: () => running.close() };
   } catch (error) {
-    await Promise.allSettled([database.close(), state?.close()]);
+    await Promise.allSettled([app?.close(), database.close(), state?.close()]);
     throw error;
   }
 }

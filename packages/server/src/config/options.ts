@@ -100,6 +100,27 @@ export const options = {
     description: 'The offline WeChat sandbox: `auto` (on unless real WeChat apps are configured), `on` or `off`.',
     schema: z.enum(['auto', 'on', 'off'], { error: 'must be auto, on or off' }).default('auto'),
   }),
+  wechatApiUrl: option({
+    env: 'WECHAT_API_URL',
+    description:
+      'Base URL of WeChat server APIs (e.g. an egress proxy, or a standalone `weunion sandbox`). Ignored while the built-in sandbox is on.',
+    schema: url(['http:', 'https:']).default('https://api.weixin.qq.com'),
+  }),
+  wechatOpenUrl: option({
+    env: 'WECHAT_OPEN_URL',
+    description: 'Base URL of WeChat authorization pages (qrconnect, oauth2/authorize). Ignored while the built-in sandbox is on.',
+    schema: url(['http:', 'https:']).default('https://open.weixin.qq.com'),
+  }),
+  wechatMpUrl: option({
+    env: 'WECHAT_MP_URL',
+    description: 'Base URL of WeChat QR-code images (showqrcode). Ignored while the built-in sandbox is on.',
+    schema: url(['http:', 'https:']).default('https://mp.weixin.qq.com'),
+  }),
+  sessionTtlSeconds: option({
+    env: 'SESSION_TTL_SECONDS',
+    description: 'How long a browser login session lasts.',
+    schema: integer(60, 31_536_000).default(7 * 24 * 3600),
+  }),
   qrTtlSeconds: option({
     env: 'QR_TTL_SECONDS',
     description: 'How long a login QR code (S1, S3, S7) can be scanned before it must be refreshed.',

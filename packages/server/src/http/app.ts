@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { SharedState } from '@weunion/state';
+import { createWechatClient, type WechatClient } from '@weunion/wechat';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import type { Config } from '../config/index.ts';
@@ -23,10 +24,21 @@ export interface AppContext {
   state: SharedState;
   /** Seals and opens secrets at rest (connection secrets) with the master key. */
   secrets: SecretBox;
+  /** The WeChat client every scenario uses (its access-token cache lives in `state`). */
+  wechat: WechatClient;
+  /** Whether the built-in WeChat sandbox is mounted at /sandbox. */
+  sandbox: boolean;
 }
 
-/** What `buildApp` needs; without `secrets`, the configured master key is loaded on first use. */
-export type AppContextInput = Omit<AppContext, 'secrets'> & { secrets?: SecretBox };
+/**
+ * What `buildApp` needs. Without `secrets`, the configured master key is loaded on first use;
+ * without `wechat`, a client for the configured WECHAT_*_URL endpoints is made.
+ */
+export type AppContextInput = Omit<AppContext, 'secrets' | 'wechat' | 'sandbox'> & {
+  secrets?: SecretBox;
+  wechat?: WechatClient;
+  sandbox?: boolean;
+};
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -47,8 +59,16 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 export async function buildApp(input: AppContextInput, options: BuildAppOptions = {}): Promise<FastifyInstance> {
   let secrets = input.secrets;
+  const wechat =
+    input.wechat ??
+    createWechatClient({
+      state: input.state,
+      endpoints: { api: input.config.wechatApiUrl, open: input.config.wechatOpenUrl, mp: input.config.wechatMpUrl },
+    });
   const ctx: AppContext = {
     ...input,
+    wechat,
+    sandbox: input.sandbox ?? false,
     get secrets() {
       secrets ??= loadSecretBox(input.config);
       return secrets;

@@ -17,6 +17,8 @@ export type Dialect = 'sqlite' | 'postgres';
 export interface Database {
   readonly db: Kysely<Tables>;
   readonly dialect: Dialect;
+  /** PostgreSQL: the schema this connection works in (`current_schema()`); undefined on SQLite. */
+  readonly schema?: string;
   /** Throws when the database does not answer. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -75,10 +77,13 @@ async function openPostgres(url: string, options: OpenDatabaseOptions): Promise<
   });
   // An idle client losing its connection must not crash the process; the next query reconnects.
   pool.on('error', () => {});
+  let currentSchema: string;
   try {
     const client = await pool.connect();
     try {
       if (schema !== undefined) await client.query(`create schema if not exists ${schema}`);
+      const result = await client.query<{ schema: string }>('select current_schema() as schema');
+      currentSchema = result.rows[0]?.schema ?? 'public';
     } finally {
       client.release();
     }
@@ -90,6 +95,7 @@ async function openPostgres(url: string, options: OpenDatabaseOptions): Promise<
   return {
     db,
     dialect: 'postgres',
+    schema: currentSchema,
     async ping() {
       await sql`select 1`.execute(db);
     },

@@ -9,6 +9,9 @@ function migrator(database: Database): Migrator {
     provider: { getMigrations: async () => migrations },
     migrationTableName: 'weunion_migrations',
     migrationLockTableName: 'weunion_migrations_lock',
+    // Kysely looks for its tables across all schemas unless told which: with another weunion (or
+    // a test) in a sibling schema it would find theirs and skip creating its own.
+    ...(database.schema === undefined ? {} : { migrationTableSchema: database.schema }),
   });
 }
 
