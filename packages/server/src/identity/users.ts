@@ -6,7 +6,7 @@
 import { AppError } from '@weunion/errors';
 import type { Kysely, Selectable } from 'kysely';
 import { isUniqueViolation } from '../storage/database.ts';
-import type { IdentifierKind, Tables, UserStatus, UsersTable, WechatIdentitiesTable } from '../storage/schema.ts';
+import type { IdentifierKind, MergeSuggestionsTable, Tables, UserStatus, UsersTable, WechatIdentitiesTable } from '../storage/schema.ts';
 import { normalizeEmail } from './assertion.ts';
 import { type Actor, recordAudit } from './audit.ts';
 import { newId } from './ids.ts';
@@ -451,6 +451,22 @@ export interface MergeSuggestionView {
   resolvedAt: number | null;
 }
 
+function toSuggestionView(r: Selectable<MergeSuggestionsTable>): MergeSuggestionView {
+  return {
+    id: r.id,
+    userId: r.user_id,
+    otherUserId: r.other_user_id,
+    reason: r.reason,
+    openPlatformId: r.open_platform_id,
+    unionid: r.unionid,
+    appid: r.appid,
+    openid: r.openid,
+    status: r.status,
+    createdAt: r.created_at,
+    resolvedAt: r.resolved_at,
+  };
+}
+
 export async function listMergeSuggestions(
   db: Kysely<Tables>,
   filter: { status?: 'open' | 'merged' | 'dismissed' | undefined; cursor?: string | undefined; limit: number },
@@ -464,19 +480,29 @@ export async function listMergeSuggestions(
     .execute();
   const page = rows.slice(0, filter.limit);
   return {
-    suggestions: page.map((r) => ({
-      id: r.id,
-      userId: r.user_id,
-      otherUserId: r.other_user_id,
-      reason: r.reason,
-      openPlatformId: r.open_platform_id,
-      unionid: r.unionid,
-      appid: r.appid,
-      openid: r.openid,
-      status: r.status,
-      createdAt: r.created_at,
-      resolvedAt: r.resolved_at,
-    })),
+    suggestions: page.map(toSuggestionView),
     nextCursor: rows.length > filter.limit ? (page.at(-1)?.id ?? null) : null,
   };
+}
+
+/** An admin decided the pair are different people: the suggestion is closed, nothing else changes. */
+export async function dismissMergeSuggestion(db: Kysely<Tables>, id: string, actor: Actor): Promise<MergeSuggestionView> {
+  await db.transaction().execute(async (trx) => {
+    const now = Date.now();
+    const result = await trx
+      .updateTable('merge_suggestions')
+      .set({ status: 'dismissed', resolved_at: now })
+      .where('id', '=', id)
+      .where('status', '=', 'open')
+      .executeTakeFirst();
+    if (result.numUpdatedRows !== 1n) {
+      const exists = await trx.selectFrom('merge_suggestions').select('status').where('id', '=', id).executeTakeFirst();
+      throw exists === undefined
+        ? new AppError('not_found', `No merge suggestion ${id}`)
+        : new AppError('conflict', `Merge suggestion ${id} is ${exists.status}`);
+    }
+    await recordAudit(trx, { actor, action: 'merge_suggestion.dismissed', subjectId: id, after: { status: 'dismissed' } }, now);
+  });
+  const row = await db.selectFrom('merge_suggestions').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+  return toSuggestionView(row);
 }

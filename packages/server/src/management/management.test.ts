@@ -305,7 +305,7 @@ for (const backend of databaseBackends) {
         expect((await api('POST', '/merges/mrg_missing/undo')).status).toBe(404);
       });
 
-      it('lists the merge suggestion a unionid backfill conflict produced', async () => {
+      it('lists the merge suggestion a unionid backfill conflict produced, and an admin can dismiss it once', async () => {
         const openidOnly = await signInWithAssertion(
           database,
           { appid: 'wx_oa', appType: 'official_account', openPlatformId: null, openid: 'o_suggest' },
@@ -326,6 +326,12 @@ for (const backend of databaseBackends) {
           }),
         );
         expect((await api('GET', '/merge-suggestions?status=nope')).status).toBe(400);
+        const suggestion = listed.body.suggestions.find((x: { unionid: string }) => x.unionid === 'u_suggest');
+        expect((await api('POST', `/merge-suggestions/${suggestion.id}/dismiss`)).body).toMatchObject({ status: 'dismissed' });
+        expect((await api('POST', `/merge-suggestions/${suggestion.id}/dismiss`)).status).toBe(409);
+        expect((await api('GET', '/merge-suggestions?status=open')).body.suggestions.map((x: { id: string }) => x.id)).not.toContain(
+          suggestion.id,
+        );
       });
     });
 

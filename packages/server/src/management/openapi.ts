@@ -43,7 +43,9 @@ export function buildOpenApiDocument(routes: ManagementRoute[], serverUrl: strin
         : { requestBody: { required: true, content: { 'application/json': { schema: toSchema(route.body) } } } }),
       responses: {
         [String(route.status)]:
-          route.status === 204 ? { description: 'Done.' } : { description: 'Success.', content: { 'application/json': { schema: {} } } },
+          route.status === 204
+            ? { description: 'Done.' }
+            : { description: 'Success.', content: { 'application/json': { schema: toSchema(route.response, 'output') } } },
         '400': { $ref: '#/components/responses/Problem' },
         '401': { $ref: '#/components/responses/Problem' },
         '404': { $ref: '#/components/responses/Problem' },

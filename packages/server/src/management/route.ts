@@ -13,7 +13,7 @@ export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
 const EMPTY = z.object({}).strict();
 type Empty = typeof EMPTY;
 
-interface RouteSpec<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType> {
+interface RouteSpec<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType, R extends z.ZodType> {
   method: HttpMethod;
   /** Under `/api/v1`, Fastify style (`/users/:userId`). */
   path: string;
@@ -24,7 +24,9 @@ interface RouteSpec<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodTyp
   params?: P;
   query?: Q;
   body?: B;
-  handler(input: { params: z.output<P>; query: z.output<Q>; body: z.output<B>; actor: Actor; ctx: AppContext }): Promise<unknown>;
+  /** What a success answers with; the handler must return this type. */
+  response: R;
+  handler(input: { params: z.output<P>; query: z.output<Q>; body: z.output<B>; actor: Actor; ctx: AppContext }): Promise<z.input<R>>;
 }
 
 export interface ManagementRoute {
@@ -36,13 +38,17 @@ export interface ManagementRoute {
   params: z.ZodType | undefined;
   query: z.ZodType | undefined;
   body: z.ZodType | undefined;
+  response: z.ZodType;
   /** Parses the raw request parts (all of them, before anything is done), then runs the handler. */
   run(raw: { params: unknown; query: unknown; body: unknown }, actor: Actor, ctx: AppContext): Promise<unknown>;
 }
 
-export function defineRoute<P extends z.ZodType = Empty, Q extends z.ZodType = Empty, B extends z.ZodType = Empty>(
-  spec: RouteSpec<P, Q, B>,
-): ManagementRoute {
+export function defineRoute<
+  P extends z.ZodType = Empty,
+  Q extends z.ZodType = Empty,
+  B extends z.ZodType = Empty,
+  R extends z.ZodType = z.ZodVoid,
+>(spec: RouteSpec<P, Q, B, R>): ManagementRoute {
   return {
     method: spec.method,
     path: spec.path,
@@ -52,6 +58,7 @@ export function defineRoute<P extends z.ZodType = Empty, Q extends z.ZodType = E
     params: spec.params,
     query: spec.query,
     body: spec.body,
+    response: spec.response,
     async run(raw, actor, ctx) {
       const params = parseInput(spec.params ?? EMPTY, raw.params ?? {}) as z.output<P>;
       const query = parseInput(spec.query ?? EMPTY, raw.query ?? {}) as z.output<Q>;

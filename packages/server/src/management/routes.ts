@@ -12,6 +12,7 @@ import { mergeUsers, unmergeUsers } from '../identity/merge.ts';
 import {
   createUser,
   deleteUser,
+  dismissMergeSuggestion,
   getUserDetail,
   listIdentities,
   listMergeSuggestions,
@@ -22,6 +23,17 @@ import {
   updateUserProfile,
 } from '../identity/users.ts';
 import { defineRoute, type ManagementRoute } from './route.ts';
+import {
+  adminKeyView,
+  auditPage,
+  connectionView,
+  mergeResultView,
+  mergeSuggestionPage,
+  noContent,
+  userDetailView,
+  userPage,
+  wechatIdentityView,
+} from './views.ts';
 
 const id = (description: string) => z.string().min(1).max(100).describe(description);
 const userParams = z.object({ userId: id('The user id (usr_…).') }).strict();
@@ -53,6 +65,7 @@ const users: ManagementRoute[] = [
     path: '/users',
     tag: 'users',
     summary: 'List or search users (every filter given must match), cursor-paged in creation order.',
+    response: userPage,
     query: z
       .object({
         id: z.string().max(100).optional(),
@@ -73,6 +86,7 @@ const users: ManagementRoute[] = [
     tag: 'users',
     status: 201,
     summary: 'Create a user (e.g. to pre-provision someone who will bind WeChat later).',
+    response: userDetailView,
     body: profileSchema,
     handler: ({ body, actor, ctx }) => createUser(ctx.database.db, body, actor),
   }),
@@ -81,6 +95,7 @@ const users: ManagementRoute[] = [
     path: '/users/:userId',
     tag: 'users',
     summary: 'A user with their WeChat identities and verified identifiers.',
+    response: userDetailView,
     params: userParams,
     handler: ({ params, ctx }) => getUserDetail(ctx.database.db, params.userId),
   }),
@@ -89,6 +104,7 @@ const users: ManagementRoute[] = [
     path: '/users/:userId',
     tag: 'users',
     summary: "Change a user's profile (null clears a field).",
+    response: userDetailView,
     params: userParams,
     body: profileSchema,
     handler: ({ params, body, actor, ctx }) => updateUserProfile(ctx.database.db, params.userId, body, actor),
@@ -99,6 +115,7 @@ const users: ManagementRoute[] = [
     tag: 'users',
     status: 204,
     summary: 'Delete a user: profile cleared, every sign-in method removed; the audit log keeps the record.',
+    response: noContent,
     params: userParams,
     handler: ({ params, actor, ctx }) => deleteUser(ctx.database.db, params.userId, actor),
   }),
@@ -107,6 +124,7 @@ const users: ManagementRoute[] = [
     path: '/users/:userId/block',
     tag: 'users',
     summary: 'Block a user: every sign-in through any app is refused.',
+    response: userDetailView,
     params: userParams,
     handler: ({ params, actor, ctx }) => setUserBlocked(ctx.database.db, params.userId, true, actor),
   }),
@@ -115,6 +133,7 @@ const users: ManagementRoute[] = [
     path: '/users/:userId/unblock',
     tag: 'users',
     summary: 'Unblock a user.',
+    response: userDetailView,
     params: userParams,
     handler: ({ params, actor, ctx }) => setUserBlocked(ctx.database.db, params.userId, false, actor),
   }),
@@ -123,6 +142,7 @@ const users: ManagementRoute[] = [
     path: '/users/:userId/identities',
     tag: 'users',
     summary: "A user's WeChat identities: one per (appid, openid).",
+    response: z.object({ identities: z.array(wechatIdentityView) }),
     params: userParams,
     handler: async ({ params, ctx }) => ({ identities: await listIdentities(ctx.database.db, params.userId) }),
   }),
@@ -132,6 +152,7 @@ const users: ManagementRoute[] = [
     tag: 'users',
     status: 204,
     summary: 'Unlink one WeChat identity; the next login through that app is treated as new.',
+    response: noContent,
     params: userParams.extend({ identityId: id('The identity id (wid_…).') }),
     handler: ({ params, actor, ctx }) => unlinkIdentity(ctx.database.db, params.userId, params.identityId, actor),
   }),
@@ -144,6 +165,7 @@ const merges: ManagementRoute[] = [
     tag: 'merges',
     status: 201,
     summary: 'Merge another user (source) into this one: identities and identifiers move, the source is disabled. Undoable.',
+    response: mergeResultView,
     params: userParams,
     body: z.object({ sourceUserId: id('The user merged into this one.') }).strict(),
     handler: ({ params, body, actor, ctx }) =>
@@ -156,6 +178,7 @@ const merges: ManagementRoute[] = [
     path: '/merges/:mergeId/undo',
     tag: 'merges',
     summary: 'Undo a merge: the source user is restored exactly as it was.',
+    response: mergeResultView,
     params: z.object({ mergeId: id('The merge id (mrg_…).') }).strict(),
     handler: ({ params, actor, ctx }) =>
       ctx.database.db.transaction().execute((trx) => unmergeUsers(trx, { mergeId: params.mergeId, actor })),
@@ -165,8 +188,18 @@ const merges: ManagementRoute[] = [
     path: '/merge-suggestions',
     tag: 'merges',
     summary: 'Pairs of users that look like one person (e.g. a unionid that arrived later), for an admin to merge.',
+    response: mergeSuggestionPage,
     query: z.object({ status: z.enum(['open', 'merged', 'dismissed']).optional(), cursor, limit }).strict(),
     handler: ({ query, ctx }) => listMergeSuggestions(ctx.database.db, query),
+  }),
+  defineRoute({
+    method: 'POST',
+    path: '/merge-suggestions/:suggestionId/dismiss',
+    tag: 'merges',
+    summary: 'Close a merge suggestion: the two users are different people.',
+    response: mergeSuggestionPage.shape.suggestions.element,
+    params: z.object({ suggestionId: id('The suggestion id (sug_…).') }).strict(),
+    handler: ({ params, actor, ctx }) => dismissMergeSuggestion(ctx.database.db, params.suggestionId, actor),
   }),
 ];
 
@@ -176,6 +209,7 @@ const audit: ManagementRoute[] = [
     path: '/audit-log',
     tag: 'audit',
     summary: 'The audit log, newest first.',
+    response: auditPage,
     query: z.object({ subjectId: z.string().max(100).optional(), action: z.string().max(100).optional(), cursor, limit }).strict(),
     handler: ({ query, ctx }) => readAuditLog(ctx.database.db, query),
   }),
@@ -188,6 +222,7 @@ const connections: ManagementRoute[] = [
     path: '/connections',
     tag: 'connections',
     summary: 'Every connection (secrets are never returned; `secretSet` says whether one is stored).',
+    response: z.object({ connections: z.array(connectionView) }),
     handler: async ({ ctx }) => ({ connections: await listConnections(ctx.database.db) }),
   }),
   defineRoute({
@@ -196,6 +231,7 @@ const connections: ManagementRoute[] = [
     tag: 'connections',
     status: 201,
     summary: 'Create a connection: one WeChat app, the scenarios it serves and its identity policy.',
+    response: connectionView,
     body: connectionInputSchema,
     handler: async ({ body, actor, ctx }) => {
       if ((await getConnectionView(ctx.database.db, body.id)) !== null)
@@ -208,6 +244,7 @@ const connections: ManagementRoute[] = [
     path: '/connections/:connectionId',
     tag: 'connections',
     summary: 'One connection.',
+    response: connectionView,
     params: connectionParams,
     handler: async ({ params, ctx }) => {
       const connection = await getConnectionView(ctx.database.db, params.connectionId);
@@ -220,6 +257,7 @@ const connections: ManagementRoute[] = [
     path: '/connections/:connectionId',
     tag: 'connections',
     summary: 'Change a connection; secrets left out keep their stored value.',
+    response: connectionView,
     params: connectionParams,
     body: connectionPatchSchema,
     handler: ({ params, body, actor, ctx }) => updateConnection(ctx.database.db, ctx.secrets, params.connectionId, body, actor),
@@ -230,6 +268,7 @@ const connections: ManagementRoute[] = [
     tag: 'connections',
     status: 204,
     summary: 'Delete a connection (its users and identities stay).',
+    response: noContent,
     params: connectionParams,
     handler: ({ params, actor, ctx }) => deleteConnection(ctx.database.db, params.connectionId, actor),
   }),
@@ -241,6 +280,7 @@ const adminKeys: ManagementRoute[] = [
     path: '/admin-keys',
     tag: 'admin-keys',
     summary: 'Admin API keys (never the keys themselves).',
+    response: z.object({ adminKeys: z.array(adminKeyView) }),
     handler: async ({ ctx }) => ({ adminKeys: await listAdminKeys(ctx.database.db) }),
   }),
   defineRoute({
@@ -249,6 +289,7 @@ const adminKeys: ManagementRoute[] = [
     tag: 'admin-keys',
     status: 201,
     summary: 'Create an admin API key; the key is in this response only.',
+    response: z.object({ key: z.string().describe('The key itself, shown only in this response.'), adminKey: adminKeyView }),
     body: z.object({ name: z.string().min(1).max(100) }).strict(),
     handler: ({ body, actor, ctx }) => createAdminKey(ctx.database.db, body.name, actor),
   }),
@@ -258,6 +299,7 @@ const adminKeys: ManagementRoute[] = [
     tag: 'admin-keys',
     status: 204,
     summary: 'Revoke an admin API key; requests with it are refused from now on.',
+    response: noContent,
     params: z.object({ keyId: id('The admin key id (key_…).') }).strict(),
     handler: ({ params, actor, ctx }) => revokeAdminKey(ctx.database.db, params.keyId, actor),
   }),
