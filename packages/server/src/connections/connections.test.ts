@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { DEMO_APPS } from '@weunion/sandbox';
+import { MemorySharedState } from '@weunion/state';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../config/index.ts';
 import { SYSTEM_ACTOR } from '../identity/audit.ts';
@@ -7,6 +8,7 @@ import { SecretBox } from '../secrets/master-key.ts';
 import { databaseBackends, type TestDatabase } from '../storage/test-backends.ts';
 import { applyConnectionsAtStart, parseDeclaredConnections } from './declared.ts';
 import { connectionInputSchema, SCENARIO_IDS } from './schema.ts';
+import { assertionFor, signInThroughConnection } from './sign-in.ts';
 import { findConnectionByAppid, findConnectionsForScenario, listConnections, updateConnection, upsertConnection } from './store.ts';
 
 const secrets = new SecretBox(randomBytes(32));
@@ -126,6 +128,17 @@ for (const backend of databaseBackends) {
       expect((await listConnections(database.db)).find((c) => c.id === 'demo-website')?.policy.registration).toBe('deny');
     });
 
+    it('signing in through a connection uses its Open Platform account and policy, and only for its scenarios', async () => {
+      const deps = { database, state: new MemorySharedState() };
+      const connection = await findConnectionByAppid(database.db, secrets, websiteApp.appid);
+      if (connection === null) throw new Error('no connection');
+      await expect(signInThroughConnection(deps, connection, 's1', { openid: 'o_conn' })).rejects.toMatchObject({ code: 'forbidden' });
+      const outcome = await signInThroughConnection(deps, connection, 's2', { openid: 'o_conn', unionid: 'u_conn' });
+      expect(outcome).toMatchObject({ kind: 'signed_in', created: true });
+      const row = await database.db.selectFrom('wechat_identities').selectAll().where('openid', '=', 'o_conn').executeTakeFirstOrThrow();
+      expect(row).toMatchObject({ appid: websiteApp.appid, app_type: 'website', open_platform_id: 'op_shop', unionid: 'u_conn' });
+    });
+
     it('the config file section is applied at start and is idempotent', async () => {
       const declared = [{ ...websiteApp, id: 'declared-app', appid: 'wxfedcba0987654321', scenarios: ['s2'] }];
       const first = await applyConnectionsAtStart(database.db, secrets, configWith({ connections: declared }));
@@ -135,3 +148,17 @@ for (const backend of databaseBackends) {
     });
   });
 }
+
+describe('the assertion a connection makes', () => {
+  it('takes the app type and Open Platform account from the connection, and drops an empty unionid', () => {
+    expect(
+      assertionFor({ appid: 'wx1', appType: 'website', openPlatformId: 'op_1' }, { openid: 'o1', unionid: '', phone: '+8613800000001' }),
+    ).toEqual({
+      appid: 'wx1',
+      appType: 'website',
+      openPlatformId: 'op_1',
+      openid: 'o1',
+      phone: '+8613800000001',
+    });
+  });
+});
