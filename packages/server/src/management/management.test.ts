@@ -119,6 +119,14 @@ for (const backend of databaseBackends) {
         expect(JSON.stringify(listed.body)).not.toContain(secondKey);
       });
 
+      it('every route refuses a request without a key', async () => {
+        for (const route of managementRoutes) {
+          const url = route.path.replace(/:([A-Za-z]+)/g, 'x_$1');
+          const response = await app.inject({ method: route.method, url: `/api/v1${url}` });
+          expect(response.statusCode, `${route.method} ${route.path}`).toBe(401);
+        }
+      });
+
       it('an unauthenticated request with bad input is refused as unauthenticated and changes nothing', async () => {
         const before = await countUsers();
         expect((await api('POST', '/users', { phoneNumber: 'x' }, null)).status).toBe(401);
@@ -332,6 +340,34 @@ for (const backend of databaseBackends) {
         expect((await api('GET', '/merge-suggestions?status=open')).body.suggestions.map((x: { id: string }) => x.id)).not.toContain(
           suggestion.id,
         );
+      });
+    });
+
+    describe('bad input', () => {
+      it('every route with a body or query refuses an unknown field with 400, and nothing changes', async () => {
+        const count = async (table: 'users' | 'audit_log' | 'connections' | 'admin_keys') =>
+          Number(
+            (
+              await database.db
+                .selectFrom(table)
+                .select((eb) => eb.fn.countAll().as('n'))
+                .executeTakeFirstOrThrow()
+            ).n,
+          );
+        const before = [await count('users'), await count('audit_log'), await count('connections'), await count('admin_keys')];
+        const user = (await api('POST', '/users', { nickname: 'target' })).body;
+        const afterSetup = [await count('users'), await count('audit_log'), before[2], before[3]];
+        for (const route of managementRoutes.filter((r) => r.body !== undefined || r.query !== undefined)) {
+          const url = `${route.path.replace(':userId', user.id).replace(/:([A-Za-z]+)/g, 'x_$1')}${route.query === undefined ? '' : '?unexpected=1'}`;
+          const response = await api(
+            route.method === 'GET' ? 'GET' : route.method === 'PUT' ? 'PATCH' : route.method,
+            url,
+            route.body === undefined ? undefined : { unexpected: true },
+          );
+          expect(response.status, `${route.method} ${route.path}`).toBe(400);
+          expect(response.body.code, `${route.method} ${route.path}`).toBe('validation_failed');
+        }
+        expect([await count('users'), await count('audit_log'), await count('connections'), await count('admin_keys')]).toEqual(afterSetup);
       });
     });
 
