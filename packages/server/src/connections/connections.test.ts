@@ -139,6 +139,22 @@ for (const backend of databaseBackends) {
       expect(row).toMatchObject({ appid: websiteApp.appid, app_type: 'website', open_platform_id: 'op_shop', unionid: 'u_conn' });
     });
 
+    it('instances starting together apply the same declared and demo connections without failing', async () => {
+      const sibling = await database.openSibling();
+      try {
+        const declared = [{ ...websiteApp, id: 'raced-app', appid: 'wxabababababababab', scenarios: ['s2'] }];
+        const results = await Promise.allSettled(
+          Array.from({ length: 6 }, (_, i) =>
+            applyConnectionsAtStart((i % 2 === 0 ? database : sibling).db, secrets, configWith({ connections: declared }, 'on')),
+          ),
+        );
+        expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
+        expect((await listConnections(database.db)).filter((c) => c.id === 'raced-app')).toHaveLength(1);
+      } finally {
+        await sibling.close();
+      }
+    });
+
     it('the config file section is applied at start and is idempotent', async () => {
       const declared = [{ ...websiteApp, id: 'declared-app', appid: 'wxfedcba0987654321', scenarios: ['s2'] }];
       const first = await applyConnectionsAtStart(database.db, secrets, configWith({ connections: declared }));

@@ -41,7 +41,13 @@ export async function applyConnections(
 ): Promise<{ id: string; outcome: UpsertOutcome }[]> {
   const outcomes: { id: string; outcome: UpsertOutcome }[] = [];
   for (const connection of connections) {
-    const { outcome } = await upsertConnection(db, secrets, connection, { source, actor: SYSTEM_ACTOR });
+    const apply = () => upsertConnection(db, secrets, connection, { source, actor: SYSTEM_ACTOR });
+    // Instances starting together race to insert the same declared row; the loser applies again
+    // and finds it there.
+    const { outcome } = await apply().catch((error: unknown) => {
+      if (isUniqueViolation(error)) return apply();
+      throw error;
+    });
     outcomes.push({ id: connection.id, outcome });
   }
   return outcomes;

@@ -119,16 +119,9 @@ export async function linkAssertionToUser(
     const facts = await findKnownFacts(trx, assertion);
     if (facts.identity !== null) {
       if (facts.identity.user.id !== userId) return refusalResult('account_unavailable');
-      return applyDecision(trx, assertion, { kind: 'existing', userId, notes: noteFor(assertion, facts, userId) }, facts, actor);
+      return applyDecision(trx, assertion, { kind: 'existing', userId, notes: notesForChosenUser(assertion, facts, userId) }, facts, actor);
     }
-    const result = await applyDecision(
-      trx,
-      assertion,
-      { kind: 'link', userId, via: 'unionid', notes: noteFor(assertion, facts, userId) },
-      facts,
-      actor,
-    );
-    return result.kind === 'signed_in' ? { ...result, via } : result;
+    return applyDecision(trx, assertion, { kind: 'link', userId, via, notes: notesForChosenUser(assertion, facts, userId) }, facts, actor);
   });
 }
 
@@ -137,7 +130,8 @@ function refusalResult(reason: RefusalReason): SignInResult {
   return { kind: 'refused', reason, message };
 }
 
-function noteFor(assertion: IdentityAssertion, facts: KnownFacts, userId: string): ResolutionNote[] {
+/** What linking to a user the person chose or proved takes along, and what stays with others. */
+function notesForChosenUser(assertion: IdentityAssertion, facts: KnownFacts, userId: string): ResolutionNote[] {
   const notes: ResolutionNote[] = [];
   if (scopedUnionid(assertion) !== undefined) {
     if (facts.unionidOwner === null) notes.push({ kind: 'claim_unionid' });
@@ -152,7 +146,10 @@ function noteFor(assertion: IdentityAssertion, facts: KnownFacts, userId: string
   return notes;
 }
 
-type WritableDecision = Extract<IdentityDecision, { kind: 'existing' | 'link' | 'create' }>;
+/** A decision that writes; a link may also come from the person's own choice or proof. */
+type WritableDecision =
+  | Extract<IdentityDecision, { kind: 'existing' | 'create' }>
+  | { kind: 'link'; userId: string; via: MatchSignal | 'selection' | 'binding'; notes: ResolutionNote[] };
 
 async function applyDecision(
   trx: Kysely<Tables>,

@@ -120,6 +120,14 @@ for (const backend of databaseBackends) {
       const chosen = await completeSelection(deps, outcome.pendingId, byPhone.id);
       expect(chosen).toMatchObject({ kind: 'signed_in', userId: byPhone.id, via: 'selection', suggestionIds: [expect.any(String)] });
       expect(await ledgerOf(byPhone.id)).toEqual([{ appid: 'wx_mp', openid: assertion.openid }]);
+      const linked = await database.db
+        .selectFrom('audit_log')
+        .select(['after', 'actor_kind', 'actor_id'])
+        .where('subject_id', '=', byPhone.id)
+        .where('action', '=', 'identity.linked')
+        .executeTakeFirstOrThrow();
+      expect(linked).toMatchObject({ actor_kind: 'user', actor_id: byPhone.id });
+      expect(JSON.parse(linked.after ?? '{}')).toMatchObject({ via: 'selection', openid: assertion.openid });
       await expect(completeSelection(deps, outcome.pendingId, byPhone.id)).rejects.toMatchObject({ code: 'login_expired' });
       // Next time the openid is known: straight in, no question.
       expect(await signIn(deps, assertion, policy({ fieldMatching: ['phone'] }))).toMatchObject({ kind: 'signed_in', userId: byPhone.id });
