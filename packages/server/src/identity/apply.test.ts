@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { databaseBackends, type TestDatabase } from '../storage/test-backends.ts';
 import { signInWithAssertion } from './apply.ts';
 import type { IdentityAssertion } from './assertion.ts';
+import { lookupWechatIdentity } from './facts.ts';
 import { DEFAULT_POLICY, type IdentityPolicy } from './policy.ts';
 
 const OP = 'op_test';
@@ -147,6 +148,24 @@ for (const backend of databaseBackends) {
       );
       expect(first.kind === 'signed_in' && second.kind === 'signed_in' && second.userId === first.userId).toBe(true);
       expect(second).toMatchObject({ via: 'phone', linked: true });
+    });
+
+    it('a scenario can tell a known WeChat identity, its unionid and whether its phone is already verified', async () => {
+      const p = person();
+      expect(await lookupWechatIdentity(database.db, { appid: 'wx_oa', openid: p.officialAccount().openid })).toBeNull();
+      const first = await signInWithAssertion(database, p.officialAccount({ unionid: undefined }), policy());
+      if (first.kind !== 'signed_in') throw new Error('not signed in');
+      expect(await lookupWechatIdentity(database.db, { appid: 'wx_oa', openid: p.officialAccount().openid })).toEqual({
+        userId: first.userId,
+        userStatus: 'active',
+        unionid: null,
+        hasVerifiedPhone: false,
+      });
+      await signInWithAssertion(database, p.officialAccount({ phone: p.phone }), policy());
+      expect(await lookupWechatIdentity(database.db, { appid: 'wx_oa', openid: p.officialAccount().openid })).toMatchObject({
+        unionid: p.unionid,
+        hasVerifiedPhone: true,
+      });
     });
 
     it('a blocked user is refused and nothing is written', async () => {

@@ -54,3 +54,39 @@ export async function findIdentifierOwner(db: Kysely<Tables>, kind: IdentifierKi
     .where('x.value', '=', value)
     .executeTakeFirst();
 }
+
+export interface KnownWechatIdentity {
+  userId: string;
+  userStatus: KnownUser['status'];
+  /** The unionid on record for this row (null: not yet seen). */
+  unionid: string | null;
+  /** The user already has a verified phone, so a scenario need not pay WeChat for it again. */
+  hasVerifiedPhone: boolean;
+}
+
+/**
+ * What weunion already knows about one WeChat identity, for scenarios deciding what to ask WeChat
+ * for: S4 can stay with silent `snsapi_base` for a known person whose unionid is on record, S3/S5
+ * can skip the paid phone-number call when the person's phone is already verified. Read-only: it
+ * never signs anyone in.
+ */
+export async function lookupWechatIdentity(
+  db: Kysely<Tables>,
+  key: { appid: string; openid: string },
+): Promise<KnownWechatIdentity | null> {
+  const row = await db
+    .selectFrom('wechat_identities as i')
+    .innerJoin('users as u', 'u.id', 'i.user_id')
+    .select(['u.id', 'u.status', 'i.unionid'])
+    .where('i.appid', '=', key.appid)
+    .where('i.openid', '=', key.openid)
+    .executeTakeFirst();
+  if (row === undefined) return null;
+  const phone = await db
+    .selectFrom('user_identifiers')
+    .select('id')
+    .where('user_id', '=', row.id)
+    .where('kind', '=', 'phone')
+    .executeTakeFirst();
+  return { userId: row.id, userStatus: row.status, unionid: row.unionid, hasVerifiedPhone: phone !== undefined };
+}

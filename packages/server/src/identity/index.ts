@@ -6,6 +6,7 @@
 export type { SignInResult } from './apply.ts';
 export { type IdentityAssertion, identityAssertionSchema, type WechatProfile, wechatProfileSchema } from './assertion.ts';
 export { type Actor, SYSTEM_ACTOR } from './audit.ts';
+export { type KnownWechatIdentity, lookupWechatIdentity } from './facts.ts';
 export {
   type AccountCandidate,
   completeBindingWithCode,
