@@ -234,3 +234,41 @@ export async function unmergeUsers(trx: Kysely<Tables>, input: { mergeId: string
   );
   return { mergeId: record.id, targetUserId: target, sourceUserId: source.id, moved };
 }
+
+export interface MergeRecordView {
+  id: string;
+  targetUserId: string;
+  sourceUserId: string;
+  actor: { kind: string; id: string | null };
+  createdAt: number;
+  undoneAt: number | null;
+}
+
+/** Merge records (newest first), optionally those involving one user, to find what to undo. */
+export async function listMerges(
+  db: Kysely<Tables>,
+  filter: { userId?: string | undefined; cursor?: string | undefined; limit: number },
+): Promise<{ merges: MergeRecordView[]; nextCursor: string | null }> {
+  let query = db
+    .selectFrom('merge_records')
+    .select(['id', 'target_user_id', 'source_user_id', 'actor_kind', 'actor_id', 'created_at', 'undone_at']);
+  const userId = filter.userId;
+  if (userId !== undefined) query = query.where((eb) => eb.or([eb('target_user_id', '=', userId), eb('source_user_id', '=', userId)]));
+  if (filter.cursor !== undefined) query = query.where('id', '<', filter.cursor);
+  const rows = await query
+    .orderBy('id', 'desc')
+    .limit(filter.limit + 1)
+    .execute();
+  const page = rows.slice(0, filter.limit);
+  return {
+    merges: page.map((r) => ({
+      id: r.id,
+      targetUserId: r.target_user_id,
+      sourceUserId: r.source_user_id,
+      actor: { kind: r.actor_kind, id: r.actor_id },
+      createdAt: r.created_at,
+      undoneAt: r.undone_at,
+    })),
+    nextCursor: rows.length > filter.limit ? (page.at(-1)?.id ?? null) : null,
+  };
+}

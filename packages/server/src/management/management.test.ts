@@ -290,10 +290,15 @@ for (const backend of databaseBackends) {
         expect(merged.body).toMatchObject({ targetUserId: a.userId, sourceUserId: b.userId, moved: { identities: 1, unionids: 1 } });
         expect((await api('GET', `/users/${a.userId}`)).body.identities).toHaveLength(2);
         expect((await api('GET', `/users/${b.userId}`)).body).toMatchObject({ status: 'merged', mergedInto: a.userId, identities: [] });
+        const listed = await api('GET', `/merges?userId=${b.userId}`);
+        expect(listed.body.merges).toMatchObject([
+          { id: merged.body.mergeId, targetUserId: a.userId, sourceUserId: b.userId, undoneAt: null, actor: { kind: 'admin_key' } },
+        ]);
         const undone = await api('POST', `/merges/${merged.body.mergeId}/undo`);
         expect(undone.status).toBe(200);
         expect((await api('GET', `/users/${b.userId}`)).body).toEqual(before);
         expect((await api('POST', `/merges/${merged.body.mergeId}/undo`)).status).toBe(409);
+        expect((await api('GET', `/merges?userId=${a.userId}`)).body.merges[0].undoneAt).toEqual(expect.any(Number));
       });
 
       it('merging a user into itself or merging a blocked user is refused', async () => {

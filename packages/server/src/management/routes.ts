@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { createAdminKey, listAdminKeys, revokeAdminKey } from '../admin-keys/store.ts';
 import { connectionInputSchema, connectionPatchSchema } from '../connections/schema.ts';
 import { deleteConnection, getConnectionView, listConnections, updateConnection, upsertConnection } from '../connections/store.ts';
-import { mergeUsers, unmergeUsers } from '../identity/merge.ts';
+import { listMerges, mergeUsers, unmergeUsers } from '../identity/merge.ts';
 import {
   createUser,
   deleteUser,
@@ -27,6 +27,7 @@ import {
   adminKeyView,
   auditPage,
   connectionView,
+  mergePage,
   mergeResultView,
   mergeSuggestionPage,
   noContent,
@@ -172,6 +173,15 @@ const merges: ManagementRoute[] = [
       ctx.database.db
         .transaction()
         .execute((trx) => mergeUsers(trx, { targetUserId: params.userId, sourceUserId: body.sourceUserId, actor })),
+  }),
+  defineRoute({
+    method: 'GET',
+    path: '/merges',
+    tag: 'merges',
+    summary: 'Merges, newest first (optionally those involving one user), to find the one to undo.',
+    response: mergePage,
+    query: z.object({ userId: z.string().max(100).optional(), cursor, limit }).strict(),
+    handler: ({ query, ctx }) => listMerges(ctx.database.db, query),
   }),
   defineRoute({
     method: 'POST',

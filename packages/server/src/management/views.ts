@@ -56,6 +56,20 @@ export const mergeResultView = z.object({
   moved: z.object({ identities: z.number().int(), unionids: z.number().int(), identifiers: z.number().int() }),
 });
 
+export const mergePage = z.object({
+  merges: z.array(
+    z.object({
+      id: z.string(),
+      targetUserId: z.string(),
+      sourceUserId: z.string(),
+      actor: z.object({ kind: z.string(), id: z.string().nullable() }),
+      createdAt: time,
+      undoneAt: time.nullable(),
+    }),
+  ),
+  nextCursor: z.string().nullable(),
+});
+
 export const mergeSuggestionPage = z.object({
   suggestions: z.array(
     z.object({
