@@ -185,7 +185,17 @@ export async function upsertConnection(
       return { outcome: 'created', connection: toView(created) };
     }
     const before = toView(existing);
-    const plainChanged = (Object.keys(plain) as (keyof typeof plain)[]).some((key) => existing[key] !== plain[key]);
+    const stored = {
+      name: existing.name,
+      app_type: existing.app_type,
+      appid: existing.appid,
+      open_platform_id: existing.open_platform_id,
+      original_id: existing.original_id,
+      scenarios: existing.scenarios,
+      policy: existing.policy,
+      source: existing.source,
+    };
+    const plainChanged = JSON.stringify(stored) !== JSON.stringify(plain);
     if (!plainChanged && !secretsChanged) return { outcome: 'unchanged', connection: before };
     await trx
       .updateTable('connections')

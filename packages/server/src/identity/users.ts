@@ -278,7 +278,7 @@ export async function updateUserProfile(
       .where('id', '=', id)
       .execute();
     if (patch.password !== undefined) await setPassword(trx, id, patch.password, now);
-    const shownBefore = Object.fromEntries(Object.keys(changes).map((k) => [k, before[k as keyof typeof before]]));
+    const shownBefore = Object.fromEntries(Object.entries(before).filter(([key]) => key in changes));
     await recordAudit(
       trx,
       {
