@@ -193,6 +193,30 @@ for (const backend of databaseBackends) {
       expect(Number(after.n)).toBe(Number(before.n));
     });
 
+    it('concurrent logins that all trigger the same automatic merge merge once and all land on one user', async () => {
+      const p = person();
+      const byOpenid = await signInWithAssertion(database, p.officialAccount({ unionid: undefined, openPlatformId: null }), policy());
+      const byUnionid = await signInWithAssertion(database, p.website(), policy());
+      if (byOpenid.kind !== 'signed_in' || byUnionid.kind !== 'signed_in') throw new Error('not signed in');
+      const sibling = await database.openSibling();
+      try {
+        const results = await Promise.allSettled(
+          Array.from({ length: 20 }, (_, i) =>
+            signInWithAssertion(i % 2 === 0 ? database : sibling, p.officialAccount(), policy({ autoMergeOnUnionid: true })),
+          ),
+        );
+        expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
+        const users = new Set(
+          results.map((r) => (r.status === 'fulfilled' && r.value.kind === 'signed_in' ? r.value.userId : 'not signed in')),
+        );
+        expect(users).toEqual(new Set([byUnionid.userId]));
+        const merges = await database.db.selectFrom('merge_records').select('id').where('source_user_id', '=', byOpenid.userId).execute();
+        expect(merges).toHaveLength(1);
+      } finally {
+        await sibling.close();
+      }
+    });
+
     it('50 concurrent first logins of one person through three apps make exactly one user with three rows', async () => {
       const p = person();
       const apps = [p.officialAccount(), p.miniProgram(), p.website()];

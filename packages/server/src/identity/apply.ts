@@ -8,6 +8,7 @@
  * fixed order (user, unionid claim, identifiers, ledger row, suggestions, audit) so PostgreSQL
  * transactions cannot deadlock on each other.
  */
+import { AppError } from '@weunion/errors';
 import type { Kysely } from 'kysely';
 import type { Database } from '../storage/database.ts';
 import { isUniqueViolation } from '../storage/database.ts';
@@ -169,7 +170,16 @@ async function applyDecision(
   // Merging first: it moves the ledger row this login is about to the unionid's owner.
   for (const note of decision.notes) {
     if (note.kind === 'unionid_conflict' && note.resolution === 'auto_merge') {
-      const merged = await mergeUsers(trx, { targetUserId: note.unionidUserId, sourceUserId: note.openidUserId, actor: SYSTEM_ACTOR, now });
+      // Resolution only asks for this between two active users, so a refusal here means a
+      // concurrent login merged them first: look again and find the merged state.
+      const merged = await mergeUsers(trx, {
+        targetUserId: note.unionidUserId,
+        sourceUserId: note.openidUserId,
+        actor: SYSTEM_ACTOR,
+        now,
+      }).catch((error: unknown) => {
+        throw error instanceof AppError && error.code === 'merge_refused' ? new StaleFacts() : error;
+      });
       mergeIds.push(merged.mergeId);
     }
   }
