@@ -140,6 +140,44 @@ for (const backend of databaseBackends) {
       expect((await stateOf(b.userId)).identities).toHaveLength(2);
     });
 
+    it('two opposite merges of the same pair at once: exactly one happens, the other is refused', async () => {
+      const a = await richUser();
+      const b = await richUser();
+      const sibling = await database.openSibling();
+      try {
+        const results = await Promise.allSettled([
+          database.db.transaction().execute((trx) => mergeUsers(trx, { targetUserId: a.userId, sourceUserId: b.userId, actor: admin })),
+          sibling.db.transaction().execute((trx) => mergeUsers(trx, { targetUserId: b.userId, sourceUserId: a.userId, actor: admin })),
+        ]);
+        expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+        expect(results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason)).toMatchObject([
+          { code: 'merge_refused' },
+        ]);
+        const statuses = [(await stateOf(a.userId)).user.status, (await stateOf(b.userId)).user.status].sort();
+        expect(statuses).toEqual(['active', 'merged']);
+      } finally {
+        await sibling.close();
+      }
+    });
+
+    it('two undos of one merge at once: exactly one happens', async () => {
+      const a = await richUser();
+      const b = await richUser();
+      const sourceBefore = await stateOf(b.userId);
+      const { mergeId } = await merge(a.userId, b.userId);
+      const sibling = await database.openSibling();
+      try {
+        const results = await Promise.allSettled([
+          unmerge(mergeId),
+          sibling.db.transaction().execute((trx) => unmergeUsers(trx, { mergeId, actor: admin })),
+        ]);
+        expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+        expect(await stateOf(b.userId)).toEqual(sourceBefore);
+      } finally {
+        await sibling.close();
+      }
+    });
+
     it('refuses to undo when something it moved has changed since, and changes nothing', async () => {
       const a = await richUser();
       const b = await richUser();

@@ -49,7 +49,7 @@ export interface MergeResult {
   moved: { identities: number; unionids: number; identifiers: number };
 }
 
-async function lockedUser(db: Kysely<Tables>, id: string): Promise<Selectable<UsersTable> | undefined> {
+async function findUser(db: Kysely<Tables>, id: string): Promise<Selectable<UsersTable> | undefined> {
   return db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
@@ -61,13 +61,23 @@ export async function mergeUsers(
   const now = input.now ?? Date.now();
   const { targetUserId, sourceUserId } = input;
   if (targetUserId === sourceUserId) throw new AppError('merge_refused', 'A user cannot be merged into itself');
-  const [target, source] = [await lockedUser(trx, targetUserId), await lockedUser(trx, sourceUserId)];
-  if (target === undefined) throw new AppError('not_found', `No user ${targetUserId}`);
-  if (source === undefined) throw new AppError('not_found', `No user ${sourceUserId}`);
-  for (const user of [target, source]) {
-    if (user.status === 'blocked') throw new AppError('merge_refused', `User ${user.id} is blocked; unblock it before merging`);
-    if (user.status !== 'active') throw new AppError('merge_refused', `User ${user.id} is ${user.status}`);
+  // Lock both rows (a no-op update that only matches an active user), always in id order, so two
+  // opposite merges of the same pair cannot both pass their checks or deadlock each other.
+  for (const id of [targetUserId, sourceUserId].sort()) {
+    const locked = await trx
+      .updateTable('users')
+      .set({ status: 'active' })
+      .where('id', '=', id)
+      .where('status', '=', 'active')
+      .executeTakeFirst();
+    if (locked.numUpdatedRows === 1n) continue;
+    const user = await findUser(trx, id);
+    if (user === undefined) throw new AppError('not_found', `No user ${id}`);
+    if (user.status === 'blocked') throw new AppError('merge_refused', `User ${id} is blocked; unblock it before merging`);
+    throw new AppError('merge_refused', `User ${id} is ${user.status}`);
   }
+  const source = await findUser(trx, sourceUserId);
+  if (source === undefined) throw new AppError('not_found', `No user ${sourceUserId}`);
 
   const identities = await trx.selectFrom('wechat_identities').select('id').where('user_id', '=', sourceUserId).execute();
   const unionids = await trx
@@ -95,13 +105,11 @@ export async function mergeUsers(
     suggestionIds: suggestions.map((r) => r.id),
   };
 
-  const updated = await trx
+  await trx
     .updateTable('users')
     .set({ status: 'merged', merged_into: targetUserId, updated_at: now })
     .where('id', '=', sourceUserId)
-    .where('status', '=', 'active')
-    .executeTakeFirst();
-  if (updated.numUpdatedRows !== 1n) throw new AppError('merge_refused', `User ${sourceUserId} changed while merging`);
+    .execute();
   await trx.updateTable('wechat_identities').set({ user_id: targetUserId }).where('user_id', '=', sourceUserId).execute();
   await trx.updateTable('unionid_owners').set({ user_id: targetUserId }).where('user_id', '=', sourceUserId).execute();
   await trx.updateTable('user_identifiers').set({ user_id: targetUserId }).where('user_id', '=', sourceUserId).execute();
@@ -152,12 +160,19 @@ export async function mergeUsers(
  */
 export async function unmergeUsers(trx: Kysely<Tables>, input: { mergeId: string; actor: Actor; now?: number }): Promise<MergeResult> {
   const now = input.now ?? Date.now();
+  // Claiming the record first makes a second, concurrent undo of the same merge wait, then refuse.
+  const claimed = await trx
+    .updateTable('merge_records')
+    .set({ undone_at: now })
+    .where('id', '=', input.mergeId)
+    .where('undone_at', 'is', null)
+    .executeTakeFirst();
   const record = await trx.selectFrom('merge_records').selectAll().where('id', '=', input.mergeId).executeTakeFirst();
   if (record === undefined) throw new AppError('not_found', `No merge ${input.mergeId}`);
-  if (record.undone_at !== null) throw new AppError('unmerge_refused', 'This merge was already undone');
+  if (claimed.numUpdatedRows !== 1n) throw new AppError('unmerge_refused', 'This merge was already undone');
   const snapshot = mergeSnapshotSchema.parse(JSON.parse(record.source_snapshot));
   const target = record.target_user_id;
-  const source = await lockedUser(trx, record.source_user_id);
+  const source = await findUser(trx, record.source_user_id);
   if (source === undefined || source.status !== 'merged' || source.merged_into !== target) {
     throw new AppError('unmerge_refused', `User ${record.source_user_id} is no longer merged into ${target}`);
   }
@@ -224,7 +239,6 @@ export async function unmergeUsers(trx: Kysely<Tables>, input: { mergeId: string
   }
   const { id: _id, ...restored } = snapshot.user;
   await trx.updateTable('users').set(restored).where('id', '=', source.id).execute();
-  await trx.updateTable('merge_records').set({ undone_at: now }).where('id', '=', record.id).execute();
   const moved = { identities: snapshot.identityIds.length, unionids: snapshot.unionids.length, identifiers: snapshot.identifierIds.length };
   await recordAudit(trx, { actor: input.actor, action: 'user.unmerged', subjectId: source.id, before: source, after: snapshot.user }, now);
   await recordAudit(
