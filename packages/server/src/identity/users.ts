@@ -300,11 +300,14 @@ export async function setUserBlocked(db: Kysely<Tables>, id: string, blocked: bo
     const from: UserStatus = blocked ? 'active' : 'blocked';
     if (user.status !== from) throw new AppError('conflict', `User ${id} is ${user.status}, not ${from}`);
     const now = Date.now();
-    await trx
+    // Conditional on the status read above, so two concurrent blocks cannot both succeed.
+    const changed = await trx
       .updateTable('users')
       .set({ status: blocked ? 'blocked' : 'active', updated_at: now })
       .where('id', '=', id)
-      .execute();
+      .where('status', '=', from)
+      .executeTakeFirst();
+    if (changed.numUpdatedRows !== 1n) throw new AppError('conflict', `User ${id} changed meanwhile; try again`);
     await recordAudit(
       trx,
       {
@@ -332,6 +335,14 @@ export async function deleteUser(db: Kysely<Tables>, id: string, actor: Actor): 
     if (before.status === 'deleted') throw new AppError('not_found', `User ${id} is already deleted`);
     if (before.status === 'merged') throw new AppError('conflict', `User ${id} is merged into ${before.mergedInto}; undo the merge first`);
     const now = Date.now();
+    // Claim the row first (conditional on its status), so a concurrent merge or delete waits, then fails.
+    const claimed = await trx
+      .updateTable('users')
+      .set({ status: 'deleted', updated_at: now })
+      .where('id', '=', id)
+      .where('status', '=', before.status)
+      .executeTakeFirst();
+    if (claimed.numUpdatedRows !== 1n) throw new AppError('conflict', `User ${id} changed meanwhile; try again`);
     await trx.deleteFrom('wechat_identities').where('user_id', '=', id).execute();
     await trx.deleteFrom('unionid_owners').where('user_id', '=', id).execute();
     await trx.deleteFrom('user_identifiers').where('user_id', '=', id).execute();
@@ -376,7 +387,8 @@ export async function unlinkIdentity(db: Kysely<Tables>, userId: string, identit
       .where('user_id', '=', userId)
       .executeTakeFirst();
     if (row === undefined) throw new AppError('not_found', `User ${userId} has no identity ${identityId}`);
-    await trx.deleteFrom('wechat_identities').where('id', '=', identityId).execute();
+    const deleted = await trx.deleteFrom('wechat_identities').where('id', '=', identityId).where('user_id', '=', userId).executeTakeFirst();
+    if (deleted.numDeletedRows !== 1n) throw new AppError('not_found', `User ${userId} has no identity ${identityId}`);
     if (row.unionid !== null && row.open_platform_id !== null) {
       const others = await trx
         .selectFrom('wechat_identities')

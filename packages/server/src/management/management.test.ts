@@ -249,6 +249,16 @@ for (const backend of databaseBackends) {
         expect(allowed).toMatchObject({ kind: 'signed_in', userId: wechat.userId });
       });
 
+      it('two block requests at once: one blocks, the other is told it conflicts', async () => {
+        const created = await api('POST', '/users', { nickname: 'Twice' });
+        const statuses = (
+          await Promise.all([api('POST', `/users/${created.body.id}/block`), api('POST', `/users/${created.body.id}/block`)])
+        ).map((r) => r.status);
+        expect(statuses.sort()).toEqual([200, 409]);
+        const audit = await api('GET', `/audit-log?subjectId=${created.body.id}&action=user.blocked`);
+        expect(audit.body.entries).toHaveLength(1);
+      });
+
       it('lists and unlinks identities; the unlinked app then signs in as a new person', async () => {
         const wechat = await signInThroughWechat('wx_oa', 'u_unlink');
         const listed = await api('GET', `/users/${wechat.userId}/identities`);
