@@ -30,6 +30,33 @@ export const SCENARIO_APP_TYPES: Record<ScenarioId, readonly WechatAppType[]> = 
 /** Only official accounts and mini programs receive pushed messages, so only they have a token and key. */
 const PUSH_APP_TYPES: readonly WechatAppType[] = ['official_account', 'mini_program'];
 
+/**
+ * How the scenarios behave for this app, apart from identity policy. Defaults are what a careful
+ * operator would pick: ask for a phone number only when none is on file, never pay WeChat twice.
+ */
+export const connectionSettingsSchema = z
+  .object({
+    phoneNumber: z
+      .enum(['off', 'optional', 'required'])
+      .default('optional')
+      .describe('Mini programs (S3, S5, S7): off = never ask; optional = the person may share it; required = no login without one.'),
+    reusePhone: z
+      .boolean()
+      .default(true)
+      .describe('Skip the paid WeChat phone call when this WeChat identity already has a verified phone on file.'),
+    webAuthScope: z
+      .enum(['auto', 'snsapi_base', 'snsapi_userinfo'])
+      .default('auto')
+      .describe('Official accounts (S4): auto = silent snsapi_base for people already known, snsapi_userinfo for new ones.'),
+    revealScanner: z
+      .boolean()
+      .default(false)
+      .describe('QR logins (S1, S3): show the nickname and avatar of whoever scanned on the waiting page (opt-in).'),
+  })
+  .strict();
+export type ConnectionSettings = z.output<typeof connectionSettingsSchema>;
+export const DEFAULT_CONNECTION_SETTINGS: ConnectionSettings = connectionSettingsSchema.parse({});
+
 const fields = {
   id: z
     .string()
@@ -101,6 +128,7 @@ export const connectionInputSchema = z
     openPlatformId: fields.openPlatformId.default(null),
     scenarios: fields.scenarios,
     policy: fields.policy.default(identityPolicySchema.parse({})),
+    settings: connectionSettingsSchema.default(DEFAULT_CONNECTION_SETTINGS),
   })
   .strict()
   .superRefine(checkCombination);
@@ -120,6 +148,7 @@ export const connectionPatchSchema = z
     openPlatformId: fields.openPlatformId.optional(),
     scenarios: fields.scenarios.optional(),
     policy: identityPolicySchema.optional(),
+    settings: connectionSettingsSchema.optional(),
   })
   .strict();
 

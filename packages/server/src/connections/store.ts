@@ -13,7 +13,15 @@ import { type Actor, recordAudit } from '../identity/audit.ts';
 import { type IdentityPolicy, identityPolicySchema } from '../identity/policy.ts';
 import type { SecretBox } from '../secrets/master-key.ts';
 import type { ConnectionsTable, Tables } from '../storage/schema.ts';
-import { type ConnectionInput, type ConnectionPatch, connectionInputSchema, SCENARIO_IDS, type ScenarioId } from './schema.ts';
+import {
+  type ConnectionInput,
+  type ConnectionPatch,
+  type ConnectionSettings,
+  connectionInputSchema,
+  connectionSettingsSchema,
+  SCENARIO_IDS,
+  type ScenarioId,
+} from './schema.ts';
 
 export type ConnectionSource = 'api' | 'config' | 'sandbox';
 
@@ -27,6 +35,7 @@ export interface ConnectionView {
   originalId: string | null;
   scenarios: ScenarioId[];
   policy: IdentityPolicy;
+  settings: ConnectionSettings;
   source: ConnectionSource;
   secretSet: boolean;
   tokenSet: boolean;
@@ -52,6 +61,7 @@ const storedSchema = z.object({
   appType: z.enum(WECHAT_APP_TYPES),
   scenarios: z.array(z.enum(SCENARIO_IDS)),
   policy: identityPolicySchema,
+  settings: connectionSettingsSchema,
   source: z.enum(['api', 'config', 'sandbox']),
 });
 
@@ -60,6 +70,7 @@ function toView(row: Selectable<ConnectionsTable>): ConnectionView {
     appType: row.app_type,
     scenarios: JSON.parse(row.scenarios),
     policy: JSON.parse(row.policy),
+    settings: JSON.parse(row.settings),
     source: row.source,
   });
   return {
@@ -71,6 +82,7 @@ function toView(row: Selectable<ConnectionsTable>): ConnectionView {
     originalId: row.original_id,
     scenarios: stored.scenarios,
     policy: stored.policy,
+    settings: stored.settings,
     source: stored.source,
     secretSet: row.secret_sealed !== null,
     tokenSet: row.token_sealed !== null,
@@ -152,6 +164,7 @@ export async function upsertConnection(
       original_id: input.originalId ?? null,
       scenarios: JSON.stringify(input.scenarios),
       policy: JSON.stringify(input.policy),
+      settings: JSON.stringify(input.settings),
       source: options.source,
     };
     const sealed: Partial<Record<(typeof SECRET_FIELDS)[number][1], string | null>> = {};
@@ -193,6 +206,7 @@ export async function upsertConnection(
       original_id: existing.original_id,
       scenarios: existing.scenarios,
       policy: existing.policy,
+      settings: existing.settings,
       source: existing.source,
     };
     const plainChanged = JSON.stringify(stored) !== JSON.stringify(plain);
@@ -226,6 +240,7 @@ export async function updateConnection(
     openPlatformId: patch.openPlatformId === undefined ? current.openPlatformId : patch.openPlatformId,
     scenarios: patch.scenarios ?? current.scenarios,
     policy: patch.policy ?? current.policy,
+    settings: patch.settings ?? current.settings,
     ...(current.originalId === null && patch.originalId === undefined ? {} : { originalId: patch.originalId ?? current.originalId }),
     ...(patch.secret === undefined ? {} : { secret: patch.secret }),
     ...(patch.token === undefined ? {} : { token: patch.token }),

@@ -129,6 +129,8 @@ export interface ConnectionsTable {
   scenarios: string;
   /** JSON policy. */
   policy: string;
+  /** JSON scenario settings (see connections/schema.ts `connectionSettingsSchema`). */
+  settings: string;
   /** Who declared it: `api`, `config` (config file) or `sandbox` (demo seed). */
   source: string;
   created_at: number;
