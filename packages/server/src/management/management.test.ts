@@ -406,6 +406,7 @@ for (const backend of databaseBackends) {
         expect((await api('GET', '/connections')).body.connections.map((c: { id: string }) => c.id)).toContain('api-website');
         const changed = await api('PATCH', '/connections/api-website', { policy: { registration: 'deny', fieldMatching: ['phone'] } });
         expect(changed.body.policy).toMatchObject({ registration: 'deny', fieldMatching: ['phone'] });
+        expect(changed.body.settings).toMatchObject({ phoneNumber: 'optional', reusePhone: true, revealScanner: false });
         const everything = JSON.stringify([
           created.body,
           changed.body,

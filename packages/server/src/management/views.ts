@@ -5,7 +5,7 @@
  */
 import { WECHAT_APP_TYPES } from '@weunion/wechat';
 import { z } from 'zod';
-import { SCENARIO_IDS } from '../connections/schema.ts';
+import { connectionSettingsSchema, SCENARIO_IDS } from '../connections/schema.ts';
 import { identityPolicySchema } from '../identity/policy.ts';
 
 const time = z.number().int().describe('Milliseconds since the epoch.');
@@ -113,6 +113,7 @@ export const connectionView = z.object({
   originalId: z.string().nullable(),
   scenarios: z.array(z.enum(SCENARIO_IDS)),
   policy: identityPolicySchema,
+  settings: connectionSettingsSchema,
   source: z.enum(['api', 'config', 'sandbox']),
   secretSet: z.boolean(),
   tokenSet: z.boolean(),
