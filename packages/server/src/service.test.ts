@@ -51,13 +51,16 @@ function runCli(
 const tempDataDir = () => mkdtempSync(path.join(tmpdir(), 'weunion-serve-'));
 
 describe('weunion serve', () => {
-  it('starts with no setup, answers /healthz, and exits 0 on SIGTERM', async () => {
+  it('starts with no setup in sandbox mode, answers /healthz, and exits 0 on SIGTERM', async () => {
     const dataDir = tempDataDir();
     const run = await runCli(['serve'], { DATA_DIR: dataDir, PORT: '0' }, (out) => out.includes('listening on'));
     const address = /listening on (http:\/\/[^)\s]+)/.exec(run.stdout)?.[1];
     expect(address).toBeDefined();
     const health = await fetch(`${address}/healthz`);
     expect(health.status).toBe(200);
+    // First start is sandbox mode: it says so loudly, and the virtual phone is there.
+    expect(run.stdout).toContain('WECHAT SANDBOX IS ON');
+    expect((await fetch(`${address}/sandbox/phone`)).status).toBe(200);
     run.kill();
     expect(await run.exited).toBe(0);
     // The database file and the generated master key are where the docs say.
