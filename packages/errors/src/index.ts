@@ -49,6 +49,11 @@ export const errorRegistry = {
   unmerge_refused: spec(409, 'This merge cannot be undone'),
   identity_conflict: spec(409, 'This identity is already linked to another account'),
 
+  // App logins (S3, S5–S7) and the tokens they end in
+  phone_required: spec(400, 'This app needs a phone number to sign in; share one and try again'),
+  token_invalid: spec(401, 'The token is not valid, has expired or was revoked'),
+  refresh_token_reused: spec(401, 'This refresh token was already used; the session was ended for safety'),
+
   // WeChat, as seen by weunion (translated from errcodes in one place: @weunion/wechat)
   wechat_code_invalid: spec(400, 'The WeChat login has expired or was already used; please try again'),
   wechat_code_missing: spec(400, 'The WeChat login code is missing'),

@@ -10,6 +10,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import type { Config } from '../config/index.ts';
 import { registerManagementApi } from '../management/plugin.ts';
+import { registerAppLogin } from '../mp/register.ts';
 import { loadSecretBox, type SecretBox } from '../secrets/master-key.ts';
 import type { Database } from '../storage/index.ts';
 import { QrTickets } from '../tickets/qr-ticket.ts';
@@ -102,6 +103,7 @@ export async function buildApp(input: AppContextInput, options: BuildAppOptions 
   const tickets = new QrTickets(ctx.state, { qrTtlMs: ctx.config.qrTtlSeconds * 1000, ticketTtlMs: ctx.config.ticketTtlSeconds * 1000 });
   app.decorate('tickets', tickets);
   registerTicketRoutes(app, tickets);
+  registerAppLogin(app);
   for (const plugin of options.plugins ?? []) await plugin(app);
   await app.ready();
   return app;

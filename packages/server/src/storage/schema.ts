@@ -149,6 +149,36 @@ export interface AdminKeysTable {
   revoked_at: number | null;
 }
 
+/** The latest mini program `session_key` per (appid, openid), sealed; never leaves the server. */
+export interface MiniProgramSessionsTable {
+  appid: string;
+  openid: string;
+  session_key_sealed: string;
+  /** The key the latest one replaced: data encrypted just before a new `wx.login` is under it. */
+  previous_session_key_sealed: string | null;
+  updated_at: number;
+}
+
+/** Opaque refresh tokens (S5–S7), by hash, in one family per sign-in; rotated on every use. */
+export interface RefreshTokensTable {
+  id: string;
+  /** SHA-256 of the token, base64url: tokens are 32 random bytes, so a slow hash adds nothing. */
+  token_hash: string;
+  family_id: string;
+  user_id: string;
+  /** The connection id the app signed in through (the OIDC client id). */
+  client_id: string;
+  scope: string;
+  /** JSON array of authentication methods (scenario ids). */
+  amr: string;
+  auth_time: number;
+  created_at: number;
+  expires_at: number;
+  /** Set when the token was exchanged for its successor; a second use revokes the family. */
+  used_at: number | null;
+  revoked_at: number | null;
+}
+
 export interface Tables {
   settings: SettingsTable;
   users: UsersTable;
@@ -161,4 +191,6 @@ export interface Tables {
   merge_suggestions: MergeSuggestionsTable;
   connections: ConnectionsTable;
   admin_keys: AdminKeysTable;
+  mini_program_sessions: MiniProgramSessionsTable;
+  refresh_tokens: RefreshTokensTable;
 }

@@ -1,0 +1,180 @@
+/**
+ * Mini program login (S3 confirm, S5, S7 confirm): from a `wx.login` code, and optionally a phone
+ * number, to verified identity facts. WeChat docs: 小程序登录 (`auth.code2Session`,
+ * https://developers.weixin.qq.com/miniprogram/dev/OpenApiDoc/user-login/code2Session.html),
+ * 手机号快速验证 (`phonenumber.getPhoneNumber`,
+ * https://developers.weixin.qq.com/miniprogram/dev/OpenApiDoc/user-info/phone-number/getPhoneNumber.html)
+ * and 开放数据校验与解密 (legacy `encryptedData`).
+ *
+ * Quirks handled here:
+ * - `session_key` never leaves the server: it is sealed at rest per (appid, openid) and replaced
+ *   whenever a newer `wx.login` arrives (see `mini-program-session-keys.ts`).
+ * - A `wx.login` inside the phone button's callback rotates the session_key, so legacy
+ *   `encryptedData` made just before is under the *previous* key: both are tried.
+ * - `getuserphonenumber` is billed per successful call: it is never called when the connection
+ *   says `phoneNumber: off`, nor (with `reusePhone`) when this WeChat identity already has a
+ *   verified phone on file.
+ * - Phone answers come as `+86…` or a local number depending on the region: the number is built
+ *   from `countryCode` + `purePhoneNumber` as E.164, whichever shape `phoneNumber` had.
+ * - Login codes are single use and limited to 100/min per person by WeChat (45011); weunion
+ *   counts per openid before WeChat does, and per openid again before paying for a phone number.
+ */
+import { AppError } from '@weunion/errors';
+import { decryptUserData } from '@weunion/wechat';
+import { z } from 'zod';
+import type { WechatIdentityFacts } from '../connections/sign-in.ts';
+import type { Connection } from '../connections/store.ts';
+import { findConnectionByAppid } from '../connections/store.ts';
+import type { AppContext } from '../http/app.ts';
+import type { RateLimiter, RateRule } from '../http/rate-limit.ts';
+import { type KnownWechatIdentity, lookupWechatIdentity } from '../identity/facts.ts';
+import { readSessionKeys, storeSessionKey } from './mini-program-session-keys.ts';
+
+export type ScenarioContext = Pick<AppContext, 'database' | 'state' | 'secrets' | 'wechat'>;
+
+/** Whether the mini program should show the phone-number button (what `scan` tells it). */
+export type PhoneRequest = 'not_needed' | 'optional' | 'required';
+
+/** A phone number from the person, in one of WeChat's two shapes. */
+export interface PhoneEvidence {
+  /** The getPhoneNumber button's one-time code (current API; paid). */
+  phoneCode?: string | undefined;
+  /** Legacy getPhoneNumber: data encrypted under the session_key. */
+  encryptedData?: string | undefined;
+  iv?: string | undefined;
+}
+
+export interface VerifiedMiniProgramLogin {
+  /** What to sign in with. */
+  facts: WechatIdentityFacts;
+  /** Where the phone in `facts` came from; `on_file`: not asked for, the account already has one. */
+  phoneSource: 'wechat_code' | 'encrypted_data' | 'on_file' | 'none';
+  /** What weunion knew about this WeChat identity before this login. */
+  known: KnownWechatIdentity | null;
+}
+
+/** Per-openid limits: WeChat's own is 100 logins/min per person; phone numbers cost money. */
+export const MINI_PROGRAM_LIMITS = {
+  loginPerOpenid: { name: 'mp-login-openid', limit: 20, windowMs: 60_000 },
+  phonePerOpenid: { name: 'mp-phone-openid', limit: 5, windowMs: 10 * 60_000 },
+} satisfies Record<string, RateRule>;
+
+/** The mini program connection for `appid`, with its secret; refuses other app types. */
+export async function miniProgramConnection(ctx: Pick<ScenarioContext, 'database' | 'secrets'>, appid: string): Promise<Connection> {
+  const connection = await findConnectionByAppid(ctx.database.db, ctx.secrets, appid);
+  if (connection === null) throw new AppError('not_found', `No connection for appid ${appid}`);
+  if (connection.appType !== 'mini_program') throw new AppError('bad_request', `appid ${appid} is not a mini program`);
+  return connection;
+}
+
+function credentials(connection: Connection): { appid: string; secret: string } {
+  if (connection.secret === null) {
+    throw new AppError('wechat_credentials_invalid', `Connection ${connection.id} has no AppSecret configured`);
+  }
+  return { appid: connection.appid, secret: connection.secret };
+}
+
+/** Whether a phone number would be asked of this person (no WeChat call). */
+export function phoneRequestFor(connection: Connection, known: KnownWechatIdentity | null): PhoneRequest {
+  const setting = connection.settings.phoneNumber;
+  if (setting === 'off') return 'not_needed';
+  if (connection.settings.reusePhone && known?.hasVerifiedPhone === true) return 'not_needed';
+  return setting;
+}
+
+const E164 = /^\+[1-9]\d{4,16}$/;
+
+const decryptedPhoneSchema = z.looseObject({
+  purePhoneNumber: z.string().regex(/^\d{4,16}$/),
+  countryCode: z.union([z.string().regex(/^\d{1,4}$/), z.number().int().min(1).max(9999)]).transform(String),
+});
+
+function e164(countryCode: string, purePhoneNumber: string): string {
+  const phone = `+${countryCode}${purePhoneNumber}`;
+  if (!E164.test(phone)) throw new AppError('wechat_bad_response', 'WeChat answered a phone number that is not a valid number');
+  return phone;
+}
+
+/**
+ * Verifies a `wx.login` code: openid, unionid (when the app is bound to an Open Platform account),
+ * and the session_key, which is stored sealed and never returned. Returns the keys the person had
+ * before this login too (for legacy decryption).
+ */
+export async function verifyLoginCode(
+  ctx: ScenarioContext,
+  connection: Connection,
+  code: string,
+  limiter?: RateLimiter,
+): Promise<{ openid: string; unionid: string | undefined; earlierSessionKeys: string[]; sessionKey: string }> {
+  const session = await ctx.wechat.miniProgram.codeToSession(credentials(connection), code);
+  await limiter?.consume(MINI_PROGRAM_LIMITS.loginPerOpenid, `${connection.appid}:${session.openid}`);
+  const key = { appid: connection.appid, openid: session.openid };
+  const earlierSessionKeys = await readSessionKeys(ctx.database.db, ctx.secrets, key);
+  await storeSessionKey(ctx.database.db, ctx.secrets, key, session.sessionKey);
+  return { openid: session.openid, unionid: session.unionid, earlierSessionKeys, sessionKey: session.sessionKey };
+}
+
+/**
+ * A verified phone number from the evidence, or undefined when none was given. `sessionKeys` are
+ * tried in order for legacy `encryptedData` (newest first).
+ */
+export async function phoneFromEvidence(
+  ctx: ScenarioContext,
+  connection: Connection,
+  openid: string,
+  evidence: PhoneEvidence,
+  sessionKeys: string[],
+  limiter?: RateLimiter,
+): Promise<{ phone: string; source: 'wechat_code' | 'encrypted_data' } | undefined> {
+  if (evidence.phoneCode !== undefined) {
+    await limiter?.consume(MINI_PROGRAM_LIMITS.phonePerOpenid, `${connection.appid}:${openid}`);
+    const answer = await ctx.wechat.miniProgram.getPhoneNumber(credentials(connection), evidence.phoneCode);
+    return { phone: e164(answer.countryCode, answer.purePhoneNumber), source: 'wechat_code' };
+  }
+  if (evidence.encryptedData === undefined || evidence.iv === undefined) return undefined;
+  if (sessionKeys.length === 0) throw new AppError('wechat_decrypt_failed', 'No session_key on file for this person; call wx.login first');
+  let lastError: unknown;
+  for (const sessionKey of sessionKeys) {
+    try {
+      const data = decryptUserData({ sessionKey, encryptedData: evidence.encryptedData, iv: evidence.iv, appid: connection.appid });
+      const parsed = decryptedPhoneSchema.safeParse(data);
+      if (!parsed.success) throw new AppError('wechat_decrypt_failed', 'The encrypted data holds no phone number');
+      return { phone: e164(parsed.data.countryCode, parsed.data.purePhoneNumber), source: 'encrypted_data' };
+    } catch (error) {
+      lastError = error;
+    }
+  }
+  throw lastError instanceof AppError ? lastError : new AppError('wechat_decrypt_failed');
+}
+
+/**
+ * The whole mini program login: code → openid/unionid (session_key stored), then the phone number
+ * as the connection's settings say. `required` with no phone on file and none given throws
+ * `phone_required` before anyone is signed in.
+ */
+export async function verifyMiniProgramLogin(
+  ctx: ScenarioContext,
+  connection: Connection,
+  input: { code: string } & PhoneEvidence,
+  limiter?: RateLimiter,
+): Promise<VerifiedMiniProgramLogin> {
+  const login = await verifyLoginCode(ctx, connection, input.code, limiter);
+  const known = await lookupWechatIdentity(ctx.database.db, { appid: connection.appid, openid: login.openid });
+  const facts: WechatIdentityFacts = { openid: login.openid, unionid: login.unionid };
+  const request = phoneRequestFor(connection, known);
+  if (request === 'not_needed') {
+    const onFile = known?.hasVerifiedPhone === true && connection.settings.phoneNumber !== 'off';
+    return { facts, phoneSource: onFile ? 'on_file' : 'none', known };
+  }
+  const phone = await phoneFromEvidence(ctx, connection, login.openid, input, [login.sessionKey, ...login.earlierSessionKeys], limiter);
+  if (phone === undefined) {
+    // With `reusePhone: false` a phone on file is still a phone: only nobody-has-one is refused.
+    if (request === 'required' && known?.hasVerifiedPhone !== true) {
+      throw new AppError('phone_required', `${connection.appid} signs people in only with a phone number`, {
+        details: { phoneNumber: 'required' },
+      });
+    }
+    return { facts, phoneSource: 'none', known };
+  }
+  return { facts: { ...facts, phone: phone.phone }, phoneSource: phone.source, known };
+}

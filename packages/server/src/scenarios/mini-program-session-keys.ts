@@ -1,0 +1,56 @@
+/**
+ * Mini program `session_key`s at rest: sealed with the master key (bound to appid and openid, so a
+ * sealed key copied to another row fails to open), one row per (appid, openid), replaced when a
+ * newer one arrives. The replaced key is kept beside it: a mini program that calls `wx.login`
+ * again after the legacy getPhoneNumber button still holds data encrypted under the old key.
+ * Nothing here is ever logged or returned to a client.
+ */
+import type { Kysely } from 'kysely';
+import type { SecretBox } from '../secrets/master-key.ts';
+import type { Tables } from '../storage/schema.ts';
+
+const aad = (appid: string, openid: string) => `mini-program-session:${appid}:${openid}`;
+
+/** Stores `sessionKey` as the current key for (appid, openid); the key it replaces becomes the previous one. */
+export async function storeSessionKey(
+  db: Kysely<Tables>,
+  secrets: SecretBox,
+  key: { appid: string; openid: string },
+  sessionKey: string,
+  now = Date.now(),
+): Promise<void> {
+  const sealed = secrets.seal(sessionKey, aad(key.appid, key.openid));
+  const existing = await db
+    .selectFrom('mini_program_sessions')
+    .select(['session_key_sealed'])
+    .where('appid', '=', key.appid)
+    .where('openid', '=', key.openid)
+    .executeTakeFirst();
+  if (existing !== undefined && secrets.open(existing.session_key_sealed, aad(key.appid, key.openid)) === sessionKey) return;
+  await db
+    .insertInto('mini_program_sessions')
+    .values({ appid: key.appid, openid: key.openid, session_key_sealed: sealed, previous_session_key_sealed: null, updated_at: now })
+    .onConflict((oc) =>
+      oc.columns(['appid', 'openid']).doUpdateSet((eb) => ({
+        previous_session_key_sealed: eb.ref('mini_program_sessions.session_key_sealed'),
+        session_key_sealed: sealed,
+        updated_at: now,
+      })),
+    )
+    .execute();
+}
+
+/** The current and previous session keys for (appid, openid), newest first (empty when none). */
+export async function readSessionKeys(db: Kysely<Tables>, secrets: SecretBox, key: { appid: string; openid: string }): Promise<string[]> {
+  const row = await db
+    .selectFrom('mini_program_sessions')
+    .select(['session_key_sealed', 'previous_session_key_sealed'])
+    .where('appid', '=', key.appid)
+    .where('openid', '=', key.openid)
+    .executeTakeFirst();
+  if (row === undefined) return [];
+  const open = (sealed: string) => secrets.open(sealed, aad(key.appid, key.openid));
+  return row.previous_session_key_sealed === null
+    ? [open(row.session_key_sealed)]
+    : [open(row.session_key_sealed), open(row.previous_session_key_sealed)];
+}
