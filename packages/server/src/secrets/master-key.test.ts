@@ -26,6 +26,13 @@ describe('secret box', () => {
     expect(() => box.open(parts.join('.'))).toThrow();
   });
 
+  it('derives purpose keys that are stable per master key and differ per purpose', () => {
+    const other = new SecretBox(Buffer.from(generateMasterKey(), 'base64'));
+    expect(box.deriveKey('cookies')).toEqual(box.deriveKey('cookies'));
+    expect(box.deriveKey('cookies')).not.toEqual(box.deriveKey('other'));
+    expect(other.deriveKey('cookies')).not.toEqual(box.deriveKey('cookies'));
+  });
+
   it('names the mismatch when opened with another master key', () => {
     const other = new SecretBox(Buffer.from(generateMasterKey(), 'base64'));
     expect(() => other.open(box.seal('x'))).toThrow(/sealed with master key/);

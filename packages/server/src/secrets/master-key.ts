@@ -4,7 +4,7 @@
  * embedded mode generates one on first start and keeps it beside the database, readable by the
  * owner only. The sealed format names its key by fingerprint, so a wrong key fails loudly.
  */
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { AppError } from '@weunion/errors';
@@ -21,6 +21,14 @@ export class SecretBox {
     if (key.length !== 32) throw new RangeError('master key must be 32 bytes');
     this.#key = key;
     this.fingerprint = createHash('sha256').update(key).digest('hex').slice(0, 8);
+  }
+
+  /**
+   * A key for another purpose (e.g. signing cookies), derived from the master key with HKDF: the
+   * same on every instance that shares MASTER_KEY, independent per purpose, never stored.
+   */
+  deriveKey(purpose: string, length = 32): Buffer {
+    return Buffer.from(hkdfSync('sha256', this.#key, Buffer.alloc(0), `weunion:${purpose}`, length));
   }
 
   /** `v1.<fingerprint>.<iv>.<tag>.<ciphertext>` (base64url parts). */

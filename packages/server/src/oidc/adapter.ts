@@ -1,0 +1,217 @@
+/**
+ * oidc-provider's storage, through weunion's storage interfaces so that every instance sees the
+ * same provider state:
+ * - grant-bound models (codes, tokens, grants) in the durable database, where a grant can be
+ *   revoked as a whole and a consumed code is remembered (code replay then revokes the grant);
+ * - browser-bound, short-lived models (sessions, interactions, replay detection, PAR) in shared
+ *   state with their TTL;
+ * - clients are read from the `applications` table (read-only here; managed by the CLI/API).
+ */
+import type { SharedState } from '@weunion/state';
+import type { Adapter, AdapterPayload } from 'oidc-provider';
+import type { SecretBox } from '../secrets/master-key.ts';
+import { applicationClientMetadata, findApplication } from './applications.ts';
+import type { OidcDb } from './tables.ts';
+
+const SHARED_STATE_MODELS = new Set(['Session', 'Interaction', 'ReplayDetection', 'PushedAuthorizationRequest']);
+
+export interface AdapterDeps {
+  db: OidcDb;
+  state: SharedState;
+  secrets: SecretBox;
+  now?: () => number;
+}
+
+function parsePayload(text: string): AdapterPayload | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    // The payload is what this adapter stored for oidc-provider; it only ever holds the provider's own objects.
+    return typeof value === 'object' && value !== null ? (value as AdapterPayload) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+class DatabaseModelAdapter implements Adapter {
+  readonly #model: string;
+  readonly #deps: AdapterDeps;
+
+  constructor(model: string, deps: AdapterDeps) {
+    this.#model = model;
+    this.#deps = deps;
+  }
+
+  #now(): number {
+    return (this.#deps.now ?? Date.now)();
+  }
+
+  async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
+    const row = {
+      model: this.#model,
+      id,
+      payload: JSON.stringify(payload),
+      grant_id: typeof payload.grantId === 'string' ? payload.grantId : null,
+      uid: typeof payload.uid === 'string' ? payload.uid : null,
+      user_code: typeof payload.userCode === 'string' ? payload.userCode : null,
+      expires_at: expiresIn === undefined ? null : this.#now() + expiresIn * 1000,
+    };
+    await this.#deps.db
+      .insertInto('oidc_models')
+      .values({ ...row, consumed_at: null })
+      .onConflict((oc) =>
+        oc
+          .columns(['model', 'id'])
+          .doUpdateSet({
+            payload: row.payload,
+            grant_id: row.grant_id,
+            uid: row.uid,
+            user_code: row.user_code,
+            expires_at: row.expires_at,
+          }),
+      )
+      .execute();
+  }
+
+  async #findWhere(column: 'id' | 'uid' | 'user_code', value: string): Promise<AdapterPayload | undefined> {
+    const row = await this.#deps.db
+      .selectFrom('oidc_models')
+      .select(['payload', 'expires_at', 'consumed_at'])
+      .where('model', '=', this.#model)
+      .where(column, '=', value)
+      .executeTakeFirst();
+    if (row === undefined || (row.expires_at !== null && row.expires_at <= this.#now())) return undefined;
+    const payload = parsePayload(row.payload);
+    if (payload === undefined) return undefined;
+    return row.consumed_at === null ? payload : { ...payload, consumed: Math.floor(row.consumed_at / 1000) };
+  }
+
+  find(id: string): Promise<AdapterPayload | undefined> {
+    return this.#findWhere('id', id);
+  }
+
+  findByUid(uid: string): Promise<AdapterPayload | undefined> {
+    return this.#findWhere('uid', uid);
+  }
+
+  findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
+    return this.#findWhere('user_code', userCode);
+  }
+
+  async consume(id: string): Promise<void> {
+    await this.#deps.db
+      .updateTable('oidc_models')
+      .set({ consumed_at: this.#now() })
+      .where('model', '=', this.#model)
+      .where('id', '=', id)
+      .where('consumed_at', 'is', null)
+      .execute();
+  }
+
+  async destroy(id: string): Promise<void> {
+    await this.#deps.db.deleteFrom('oidc_models').where('model', '=', this.#model).where('id', '=', id).execute();
+  }
+
+  async revokeByGrantId(grantId: string): Promise<void> {
+    // Every model of the grant goes, not only this adapter's: a grant is revoked as a whole.
+    await this.#deps.db.deleteFrom('oidc_models').where('grant_id', '=', grantId).execute();
+  }
+}
+
+class SharedStateModelAdapter implements Adapter {
+  readonly #model: string;
+  readonly #state: SharedState;
+
+  constructor(model: string, state: SharedState) {
+    this.#model = model;
+    this.#state = state;
+  }
+
+  #key(id: string): string {
+    return `oidc:${this.#model}:${id}`;
+  }
+
+  #uidKey(uid: string): string {
+    return `oidc:${this.#model}:uid:${uid}`;
+  }
+
+  async upsert(id: string, payload: AdapterPayload, expiresIn?: number): Promise<void> {
+    // Models without an expiry still must not live forever in shared state.
+    const ttlMs = Math.max(1, expiresIn ?? 14 * 24 * 3600) * 1000;
+    await this.#state.set(this.#key(id), JSON.stringify(payload), { ttlMs });
+    if (typeof payload.uid === 'string') await this.#state.set(this.#uidKey(payload.uid), id, { ttlMs });
+  }
+
+  async find(id: string): Promise<AdapterPayload | undefined> {
+    const raw = await this.#state.get(this.#key(id));
+    return raw === null ? undefined : parsePayload(raw);
+  }
+
+  async findByUid(uid: string): Promise<AdapterPayload | undefined> {
+    const id = await this.#state.get(this.#uidKey(uid));
+    return id === null ? undefined : this.find(id);
+  }
+
+  async findByUserCode(): Promise<undefined> {
+    return undefined;
+  }
+
+  async consume(id: string): Promise<void> {
+    const raw = await this.#state.get(this.#key(id));
+    const payload = raw === null ? undefined : parsePayload(raw);
+    if (payload === undefined) return;
+    const ttl = (await this.#state.ttl(this.#key(id))) ?? 1;
+    await this.#state.set(this.#key(id), JSON.stringify({ ...payload, consumed: Math.floor(Date.now() / 1000) }), {
+      ttlMs: Math.max(1, ttl),
+    });
+  }
+
+  async destroy(id: string): Promise<void> {
+    const payload = await this.find(id);
+    await this.#state.delete(this.#key(id));
+    if (typeof payload?.uid === 'string') await this.#state.delete(this.#uidKey(payload.uid));
+  }
+
+  async revokeByGrantId(): Promise<void> {
+    // None of the shared-state models belongs to a grant.
+  }
+}
+
+class ClientAdapter implements Adapter {
+  readonly #deps: AdapterDeps;
+
+  constructor(deps: AdapterDeps) {
+    this.#deps = deps;
+  }
+
+  async find(id: string): Promise<AdapterPayload | undefined> {
+    const application = await findApplication(this.#deps.db, this.#deps.secrets, id);
+    return application === null ? undefined : applicationClientMetadata(application);
+  }
+
+  async upsert(): Promise<void> {
+    throw new Error('applications are managed through weunion, not dynamic registration');
+  }
+  async findByUid(): Promise<undefined> {
+    return undefined;
+  }
+  async findByUserCode(): Promise<undefined> {
+    return undefined;
+  }
+  async consume(): Promise<void> {}
+  async destroy(): Promise<void> {}
+  async revokeByGrantId(): Promise<void> {}
+}
+
+export function createAdapterFactory(deps: AdapterDeps): (model: string) => Adapter {
+  return (model) => {
+    if (model === 'Client') return new ClientAdapter(deps);
+    if (SHARED_STATE_MODELS.has(model)) return new SharedStateModelAdapter(model, deps.state);
+    return new DatabaseModelAdapter(model, deps);
+  };
+}
+
+/** Drops expired grant-bound rows; any instance may run it, as often as it likes. */
+export async function purgeExpiredModels(db: OidcDb, now = Date.now()): Promise<number> {
+  const result = await db.deleteFrom('oidc_models').where('expires_at', '<', now).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}

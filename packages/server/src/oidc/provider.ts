@@ -1,0 +1,113 @@
+/**
+ * The OpenID Provider (oidc-provider by panva), configured for weunion:
+ * - issuer = PUBLIC_URL; keys = the cluster's `SigningKeys` (ES256 by default);
+ * - authorization code flow only, PKCE (S256) required for public clients, refresh tokens
+ *   rotated on every use; userinfo, revocation, introspection, RP-initiated logout;
+ * - accounts are weunion users (blocked, merged or deleted ones cannot sign in);
+ * - state in weunion's storage (see adapter.ts), so any instance can continue any flow;
+ * - first-party applications skip consent; third-party ones get weunion's consent page.
+ */
+import type { SharedState } from '@weunion/state';
+import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import type { Config } from '../config/index.ts';
+import { getUserDetail } from '../identity/users.ts';
+import type { SecretBox } from '../secrets/master-key.ts';
+import type { SigningKeys } from '../signing/signing-keys.ts';
+import type { Database } from '../storage/index.ts';
+import { createAdapterFactory } from './adapter.ts';
+import { findApplication } from './applications.ts';
+import { SCOPE_CLAIMS, userClaims } from './claims.ts';
+import { oidcDb } from './tables.ts';
+
+export interface OidcDeps {
+  config: Config;
+  database: Database;
+  state: SharedState;
+  secrets: SecretBox;
+  signingKeys: SigningKeys;
+}
+
+export async function createOidcProvider(deps: OidcDeps): Promise<Provider> {
+  const db = oidcDb(deps.database.db);
+  await deps.signingKeys.ensure();
+  const jwks = await deps.signingKeys.privateJwks();
+  const { alg: signingAlg } = await deps.signingKeys.current();
+  const configuration: Configuration = {
+    adapter: createAdapterFactory({ db, state: deps.state, secrets: deps.secrets }),
+    jwks: { keys: jwks.keys as NonNullable<Configuration['jwks']>['keys'] },
+    cookies: {
+      // Derived from the master key: identical on every instance, never stored.
+      keys: [deps.secrets.deriveKey('oidc-cookies').toString('base64url')],
+      long: { signed: true, sameSite: 'lax' },
+      short: { signed: true, sameSite: 'lax' },
+    },
+    claims: Object.fromEntries(Object.entries(SCOPE_CLAIMS).map(([scope, claims]) => [scope, [...claims]])),
+    scopes: ['openid', 'offline_access', ...Object.keys(SCOPE_CLAIMS).filter((s) => s !== 'openid')],
+    features: {
+      devInteractions: { enabled: false },
+      revocation: { enabled: true },
+      introspection: { enabled: true },
+      rpInitiatedLogout: { enabled: true },
+      userinfo: { enabled: true },
+    },
+    pkce: {
+      required: (_ctx, client) => client.tokenEndpointAuthMethod === 'none',
+    },
+    responseTypes: ['code'],
+    // Tokens are signed with the cluster's current key (ES256 unless rotated to RS256).
+    clientDefaults: {
+      id_token_signed_response_alg: signingAlg,
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+    },
+    rotateRefreshToken: true,
+    issueRefreshToken: async (_ctx, client, code) => client.grantTypeAllowed('refresh_token') && code.scopes.has('offline_access'),
+    ttl: {
+      AccessToken: 3600,
+      AuthorizationCode: 60,
+      IdToken: 3600,
+      RefreshToken: 14 * 24 * 3600,
+      Interaction: 3600,
+      Session: 14 * 24 * 3600,
+      Grant: 14 * 24 * 3600,
+    },
+    interactions: {
+      url: (_ctx: KoaContextWithOIDC, interaction) => `/interaction/${interaction.uid}`,
+    },
+    async findAccount(_ctx, id) {
+      const user = await getUserDetail(deps.database.db, id).catch(() => undefined);
+      if (user === undefined || user.status !== 'active') return undefined;
+      return {
+        accountId: user.id,
+        async claims() {
+          return { sub: user.id, ...userClaims(user) };
+        },
+      };
+    },
+    async loadExistingGrant(ctx) {
+      const grantId = ctx.oidc.result?.consent?.grantId ?? ctx.oidc.session?.grantIdFor(ctx.oidc.client?.clientId ?? '');
+      if (grantId !== undefined) return ctx.oidc.provider.Grant.find(grantId);
+      // First-party applications are the operator's own: their requested scopes need no consent.
+      const clientId = ctx.oidc.client?.clientId;
+      const accountId = ctx.oidc.session?.accountId;
+      if (clientId === undefined || accountId === undefined) return undefined;
+      const application = await findApplication(db, deps.secrets, clientId);
+      if (application === null || !application.firstParty) return undefined;
+      const grant = new ctx.oidc.provider.Grant({ clientId, accountId });
+      grant.addOIDCScope(String(ctx.oidc.params?.scope ?? 'openid'));
+      await grant.save();
+      return grant;
+    },
+    renderError: async (ctx, out) => {
+      ctx.type = 'html';
+      ctx.body = `<!doctype html><meta charset="utf-8"><title>Login error</title><body style="font-family:system-ui;max-width:32rem;margin:4rem auto"><h1>Something went wrong</h1><p><code>${escapeHtml(String(out.error))}</code></p><p>${escapeHtml(String(out.error_description ?? ''))}</p></body>`;
+    },
+  };
+  const provider = new Provider(deps.config.publicUrl, configuration);
+  provider.proxy = deps.config.trustProxy;
+  return provider;
+}
+
+function escapeHtml(value: string): string {
+  return value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}

@@ -1,0 +1,166 @@
+/**
+ * oidc-provider mounted in the Fastify server at the issuer's root, and the interaction pages it
+ * sends the browser to. The provider reads request bodies itself, so its routes are registered in
+ * a scope whose content-type parser leaves the stream untouched.
+ *
+ * Login: a person with a weunion login session (made by any of the browser scenarios) finishes
+ * the interaction at once; anyone else goes to the hosted login page with a `returnTo` that brings
+ * them back here. Consent: first-party applications never see it (see `loadExistingGrant`).
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type Provider from 'oidc-provider';
+import { z } from 'zod';
+import { parseInput } from '../http/problem.ts';
+import { LoginSessions, SESSION_COOKIE } from '../login/sessions.ts';
+import { findApplication } from './applications.ts';
+import { type OidcDb, oidcDb } from './tables.ts';
+
+/** The provider's own endpoints (default oidc-provider routes), relative to the issuer. */
+const PROVIDER_PATHS = [
+  '/.well-known/openid-configuration',
+  '/auth',
+  '/auth/:uid',
+  '/token',
+  '/me',
+  '/session/end',
+  '/session/end/confirm',
+  '/session/end/success',
+  '/token/revocation',
+  '/token/introspection',
+];
+
+export interface OidcRouteOptions {
+  /** Also let the provider serve `/jwks` (when no other route serves the same keys there). */
+  serveJwks: boolean;
+}
+
+function cookie(request: FastifyRequest, name: string): string | undefined {
+  for (const part of (request.headers.cookie ?? '').split(';')) {
+    const index = part.indexOf('=');
+    if (index > 0 && part.slice(0, index).trim() === name) return decodeURIComponent(part.slice(index + 1).trim());
+  }
+  return undefined;
+}
+
+function handOver(provider: Provider) {
+  const callback = provider.callback();
+  return async (request: FastifyRequest, reply: FastifyReply) => {
+    reply.hijack();
+    await new Promise<void>((resolve) => {
+      reply.raw.on('finish', resolve);
+      reply.raw.on('close', resolve);
+      callback(request.raw, reply.raw);
+    });
+  };
+}
+
+const uidParams = z.object({ uid: z.string().min(1).max(100) });
+const consentBody = z.object({ decision: z.enum(['allow', 'deny']) });
+
+export async function registerOidcRoutes(app: FastifyInstance, provider: Provider, options: OidcRouteOptions): Promise<void> {
+  const sessions = new LoginSessions(app.ctx.state, { ttlMs: app.ctx.config.sessionTtlSeconds * 1000 });
+  const db = oidcDb(app.ctx.database.db);
+
+  // Ending the provider session (RP-initiated logout) ends the weunion login session too.
+  provider.on('end_session.success', (ctx) => {
+    const sessionId = ctx.cookies.get(SESSION_COOKIE);
+    if (sessionId !== undefined) void sessions.destroy(sessionId);
+    ctx.cookies.set(SESSION_COOKIE, null);
+  });
+
+  await app.register(async (scope) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
+    const handler = handOver(provider);
+    const paths = options.serveJwks ? [...PROVIDER_PATHS, '/jwks'] : PROVIDER_PATHS;
+    for (const url of paths) scope.route({ method: ['GET', 'POST', 'OPTIONS'], url, handler });
+  });
+
+  await app.register(async (scope) => registerInteractionRoutes(scope, provider, sessions, db));
+}
+
+function registerInteractionRoutes(app: FastifyInstance, provider: Provider, sessions: LoginSessions, db: OidcDb): void {
+  // The consent page posts an HTML form.
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {
+    done(null, Object.fromEntries(new URLSearchParams(typeof body === 'string' ? body : body.toString('utf8'))));
+  });
+
+  app.get('/interaction/:uid', async (request, reply) => {
+    const { uid } = parseInput(uidParams, request.params);
+    const details = await provider.interactionDetails(request.raw, reply.raw);
+    if (details.uid !== uid) return reply.redirect('/login/error?code=interaction_mismatch');
+    if (details.prompt.name === 'login') {
+      const session = await sessions.get(cookie(request, SESSION_COOKIE));
+      if (session !== null) {
+        reply.hijack();
+        await provider.interactionFinished(
+          request.raw,
+          reply.raw,
+          { login: { accountId: session.userId, amr: session.methods } },
+          { mergeWithLastSubmission: false },
+        );
+        return reply;
+      }
+      const clientId = typeof details.params.client_id === 'string' ? details.params.client_id : '';
+      return reply.redirect(`/login?${new URLSearchParams({ returnTo: `/interaction/${uid}`, client: clientId })}`);
+    }
+    if (details.prompt.name === 'consent') {
+      const clientId = typeof details.params.client_id === 'string' ? details.params.client_id : '';
+      const application = await findApplication(db, app.ctx.secrets, clientId);
+      const scopes = String(details.params.scope ?? 'openid').split(' ');
+      return reply.type('text/html; charset=utf-8').send(consentPage(uid, application?.name ?? clientId, scopes));
+    }
+    reply.hijack();
+    await provider.interactionFinished(request.raw, reply.raw, {
+      error: 'access_denied',
+      error_description: `unsupported prompt ${details.prompt.name}`,
+    });
+    return reply;
+  });
+
+  app.post('/interaction/:uid/consent', async (request, reply) => {
+    parseInput(uidParams, request.params);
+    const { decision } = parseInput(consentBody, request.body);
+    const details = await provider.interactionDetails(request.raw, reply.raw);
+    if (decision === 'deny') {
+      reply.hijack();
+      await provider.interactionFinished(request.raw, reply.raw, { error: 'access_denied', error_description: 'The person declined.' });
+      return reply;
+    }
+    const { accountId } = details.session ?? {};
+    const clientId = typeof details.params.client_id === 'string' ? details.params.client_id : undefined;
+    if (accountId === undefined || clientId === undefined) return reply.redirect('/login/error?code=interaction_expired');
+    const grant = details.grantId === undefined ? new provider.Grant({ accountId, clientId }) : await provider.Grant.find(details.grantId);
+    if (grant === undefined) return reply.redirect('/login/error?code=interaction_expired');
+    const missing = details.prompt.details.missingOIDCScope;
+    if (Array.isArray(missing)) grant.addOIDCScope(missing.join(' '));
+    const grantId = await grant.save();
+    reply.hijack();
+    await provider.interactionFinished(request.raw, reply.raw, { consent: { grantId } }, { mergeWithLastSubmission: true });
+    return reply;
+  });
+}
+
+const SCOPE_LABELS: Record<string, string> = {
+  openid: 'Know who you are · 识别你的身份',
+  profile: 'Your name, nickname and picture · 昵称与头像',
+  phone: 'Your verified phone number · 手机号',
+  email: 'Your verified email address · 邮箱',
+  wechat: 'Your WeChat identities (openid, unionid) · 微信身份',
+  offline_access: 'Stay signed in · 保持登录',
+};
+
+function escapeHtml(value: string): string {
+  return value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+function consentPage(uid: string, appName: string, scopes: string[]): string {
+  const items = scopes.map((s) => `<li>${escapeHtml(SCOPE_LABELS[s] ?? s)}</li>`).join('');
+  return `<!doctype html><html lang="en"><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Allow ${escapeHtml(appName)}?</title>
+<body style="font-family:system-ui,sans-serif;max-width:30rem;margin:3rem auto;padding:0 1rem">
+<h1>${escapeHtml(appName)} would like to</h1><ul>${items}</ul>
+<form method="post" action="/interaction/${escapeHtml(uid)}/consent">
+<button name="decision" value="allow" autofocus>Allow · 允许</button>
+<button name="decision" value="deny">Deny · 拒绝</button>
+</form></body></html>`;
+}
