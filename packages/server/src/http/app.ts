@@ -12,6 +12,7 @@ import type { Config } from '../config/index.ts';
 import { registerManagementApi } from '../management/plugin.ts';
 import { registerAppLogin } from '../mp/register.ts';
 import { loadSecretBox, type SecretBox } from '../secrets/master-key.ts';
+import { SigningKeys } from '../signing/signing-keys.ts';
 import type { Database } from '../storage/index.ts';
 import { QrTickets } from '../tickets/qr-ticket.ts';
 import { registerTicketRoutes } from '../tickets/routes.ts';
@@ -46,6 +47,8 @@ declare module 'fastify' {
     ctx: AppContext;
     /** Login QR tickets (S1, S3, S7), kept in shared state. */
     tickets: QrTickets;
+    /** The keys every token is signed with (OIDC and app logins); made on first use, `ensure()`d before signing. */
+    signingKeys: SigningKeys;
   }
 }
 
@@ -102,6 +105,8 @@ export async function buildApp(input: AppContextInput, options: BuildAppOptions 
   registerManagementApi(app);
   const tickets = new QrTickets(ctx.state, { qrTtlMs: ctx.config.qrTtlSeconds * 1000, ticketTtlMs: ctx.config.ticketTtlSeconds * 1000 });
   app.decorate('tickets', tickets);
+  let signingKeys: SigningKeys | undefined;
+  app.decorate('signingKeys', { getter: () => (signingKeys ??= new SigningKeys(ctx.database, ctx.secrets)) });
   registerTicketRoutes(app, tickets);
   registerAppLogin(app);
   for (const plugin of options.plugins ?? []) await plugin(app);

@@ -1,12 +1,21 @@
 /**
  * Everything the app logins (S5–S7, and the mini program's side of S3) add to the server, in one
- * call from `buildApp`.
+ * call from `buildApp`: the login endpoints, the completion of pending sign-ins, and the token
+ * endpoints (`/jwks`, refresh, revoke).
  */
 import type { FastifyInstance } from 'fastify';
 import { RateLimiter } from '../http/rate-limit.ts';
+import { registerS5 } from '../scenarios/s5-mini-program.ts';
+import { AppTokens } from '../tokens/app-tokens.ts';
+import { registerTokenRoutes } from '../tokens/routes.ts';
+import { registerPendingRoutes } from './pending-routes.ts';
 import { registerMiniProgramTicketRoutes } from './ticket-routes.ts';
 
 export function registerAppLogin(app: FastifyInstance): void {
   const limiter = new RateLimiter(app.ctx.state);
+  const tokens = new AppTokens(app.ctx.database, () => app.signingKeys, { issuer: app.ctx.config.publicUrl });
+  registerTokenRoutes(app, tokens, limiter);
   registerMiniProgramTicketRoutes(app, limiter);
+  registerPendingRoutes(app, tokens, limiter);
+  registerS5(app, tokens, limiter);
 }
