@@ -9,6 +9,12 @@ export interface PhonePageOptions {
   publicUrl: string;
   cookiePath: string;
   cookieName: string;
+  /**
+   * The weunion server behind the demo apps (the sandbox's `callbackBaseUrl`). When set, a scanned
+   * mini program code opens an emulation of weunion's sample mini program login page, which calls
+   * weunion's `/api/mp/tickets/…` exactly as the real one does (S3, S7).
+   */
+  backendUrl?: string | undefined;
 }
 
 const BODY = `
@@ -135,8 +141,49 @@ const SCRIPT = `
     box.appendChild(out);
   }
 
+  // The sample mini program's login page, as weunion ships it: every call carries a fresh wx.login
+  // code (the mini program proves it is itself), the phone button shows only when weunion asks.
+  function sampleLogin(result, target) {
+    var out = el('div');
+    var box = el('div', { class: 'card' });
+    var ticket = result.scene;
+    var mp = function (action, extra) {
+      return call('POST', 'actions/js-login', { personId: person(), appid: result.appid }).then(function (login) {
+        var body = Object.assign({ appid: result.appid, code: login.code }, extra || {});
+        return fetch(cfg.backendUrl + '/api/mp/tickets/' + encodeURIComponent(ticket) + '/' + action, {
+          method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body)
+        }).then(function (r) {
+          return r.json().then(function (json) {
+            if (!r.ok) throw new Error(json.detail || json.title || ('HTTP ' + r.status));
+            return json;
+          });
+        });
+      });
+    };
+    var confirm = function (withPhone) {
+      return function () {
+        var phone = withPhone
+          ? call('POST', 'actions/phone-code', { personId: person(), appid: result.appid }).then(function (p) { return { phoneCode: p.code }; })
+          : Promise.resolve({});
+        phone.then(function (extra) { return mp('confirm', extra); }).then(function (r) {
+          show(out, r.outcome === 'signed_in' ? '✓ 已登录 Logged in — the other screen continues' : 'weunion: ' + r.outcome, r);
+        }, fail(out));
+      };
+    };
+    target.appendChild(box);
+    box.appendChild(el('p', { text: 'weunion 示例小程序 · weunion sample mini program' }));
+    box.appendChild(out);
+    mp('scan').then(function (scan) {
+      box.appendChild(el('p', { text: '确认登录? · Log in on the other screen?' }));
+      if (scan.phoneNumber !== 'required') box.appendChild(el('button', { class: 'primary', text: '确认登录 · Confirm', onclick: confirm(false) }));
+      if (scan.phoneNumber !== 'not_needed') box.appendChild(el('button', { class: scan.phoneNumber === 'required' ? 'primary' : '', text: '手机号快捷登录 · Confirm with phone number', onclick: confirm(true) }));
+      box.appendChild(el('button', { text: '取消 · Cancel', onclick: function () { mp('cancel').then(function (r) { show(out, '已取消 Cancelled', r); }, fail(out)); } }));
+    }, fail(out));
+  }
+
   function miniProgram(result, target) {
     var app = apps.find(function (a) { return a.appid === result.appid; });
+    if (cfg.backendUrl && result.scene) sampleLogin(result, target);
     var out = el('div');
     var ext = el('input', { placeholder: 'extMsg (app-parameter)' });
     target.appendChild(el('div', {},
@@ -224,6 +271,11 @@ const SCRIPT = `
 `;
 
 export function phonePage(options: PhonePageOptions): string {
-  const config = { cookieName: options.cookieName, cookiePath: options.cookiePath, publicUrl: options.publicUrl };
+  const config = {
+    cookieName: options.cookieName,
+    cookiePath: options.cookiePath,
+    publicUrl: options.publicUrl,
+    backendUrl: options.backendUrl ?? null,
+  };
   return layout('模拟手机 · Virtual phone', `${BODY}<script>window.SANDBOX = ${scriptValue(config)};</script><script>${SCRIPT}</script>`);
 }

@@ -267,7 +267,15 @@ export function registerPages(app: FastifyInstance, ctx: SandboxContext): void {
     return reply.redirect(`${ctx.publicUrl()}/phone?scan=${encodeURIComponent(content)}`, 302);
   });
   app.get('/phone', async (_request, reply) =>
-    html(reply, phonePage({ publicUrl: ctx.publicUrl(), cookiePath: cookiePath(), cookieName: PERSON_COOKIE })),
+    html(
+      reply,
+      phonePage({
+        publicUrl: ctx.publicUrl(),
+        cookiePath: cookiePath(),
+        cookieName: PERSON_COOKIE,
+        backendUrl: ctx.world.options.callbackBaseUrl?.replace(/\/+$/, ''),
+      }),
+    ),
   );
   app.get('/', async (_request, reply) => reply.redirect(`${ctx.publicUrl()}/phone`, 302));
 }
