@@ -49,6 +49,10 @@ export const errorRegistry = {
   unmerge_refused: spec(409, 'This merge cannot be undone'),
   identity_conflict: spec(409, 'This identity is already linked to another account'),
 
+  // Browser login (S1–S4)
+  login_state_mismatch: spec(403, 'This sign-in was started in another browser; please start again here'),
+  wechat_snapshot_user: spec(403, 'This page was opened in WeChat preview mode; open it in WeChat itself to sign in'),
+
   // App logins (S3, S5–S7) and the tokens they end in
   phone_required: spec(400, 'This app needs a phone number to sign in; share one and try again'),
   token_invalid: spec(401, 'The token is not valid, has expired or was revoked'),

@@ -131,6 +131,15 @@ export const options = {
     description: 'How long a login ticket lives in all, including the wait for the browser or app to redeem a confirmed login.',
     schema: integer(10, 2_592_000).default(300),
   }),
+  miniProgramLoginPage: option({
+    env: 'MINI_PROGRAM_LOGIN_PAGE',
+    description:
+      'The mini program page a PC login code (S3) opens, with the ticket id as its `scene` (a published page, no leading slash).',
+    schema: z
+      .string()
+      .regex(/^[A-Za-z0-9_-][A-Za-z0-9_/.-]{0,127}$/, { error: 'must be a page path without a leading slash' })
+      .default('pages/login/login'),
+  }),
   logLevel: option({
     env: 'LOG_LEVEL',
     description: 'Log level: fatal, error, warn, info, debug, trace or silent.',

@@ -9,6 +9,7 @@ import { createWechatClient, type WechatClient } from '@weunion/wechat';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import type { Config } from '../config/index.ts';
+import { registerBrowserLogin } from '../login/register.ts';
 import { registerManagementApi } from '../management/plugin.ts';
 import { registerAppLogin } from '../mp/register.ts';
 import { loadSecretBox, type SecretBox } from '../secrets/master-key.ts';
@@ -108,6 +109,7 @@ export async function buildApp(input: AppContextInput, options: BuildAppOptions 
   let signingKeys: SigningKeys | undefined;
   app.decorate('signingKeys', { getter: () => (signingKeys ??= new SigningKeys(ctx.database, ctx.secrets)) });
   registerTicketRoutes(app, tickets);
+  await registerBrowserLogin(app);
   registerAppLogin(app);
   for (const plugin of options.plugins ?? []) await plugin(app);
   await app.ready();

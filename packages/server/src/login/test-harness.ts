@@ -1,0 +1,294 @@
+/**
+ * Test harness for the browser logins (not a test file itself): a WeChat sandbox that pushes the
+ * demo official account's events to the weunion instance, weunion instances talking to it over
+ * real HTTP with the demo connections seeded, and a cookie-keeping "browser". Storage modes:
+ * embedded (SQLite + in-process state) or scale-out (PostgreSQL + Redis, shared by every instance
+ * of one world; skipped unless DATABASE_URL and REDIS_URL are set).
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:net';
+import { DEMO_APPS, type RunningSandbox, startSandbox } from '@weunion/sandbox';
+import { MemorySharedState, openSharedState, type SharedState } from '@weunion/state';
+import { createWechatClient, sandboxEndpoints } from '@weunion/wechat';
+import type { FastifyInstance } from 'fastify';
+import { pino } from 'pino';
+import { z } from 'zod';
+import { loadConfig } from '../config/index.ts';
+import { seedSandboxConnections } from '../connections/declared.ts';
+import { buildApp } from '../http/app.ts';
+import { generateMasterKey, SecretBox } from '../secrets/master-key.ts';
+import type { Database } from '../storage/index.ts';
+import { databaseBackends, type TestDatabase } from '../storage/test-backends.ts';
+
+const postgres = databaseBackends.find((b) => b.name === 'postgres');
+const sqlite = databaseBackends.find((b) => b.name === 'sqlite');
+const redisUrl = process.env.REDIS_URL;
+
+export const demo = (key: 'officialAccount' | 'miniProgram' | 'website' | 'mobileApp') => {
+  const app = DEMO_APPS.find((a) => a.key === key);
+  if (app === undefined) throw new Error(`no demo app ${key}`);
+  return app;
+};
+
+export interface StorageMode {
+  name: 'embedded' | 'scale-out';
+  skip: boolean;
+  /** Opens storage for one world; `sibling()` opens another connection to it (another instance). */
+  open(): Promise<{ database: TestDatabase; state: SharedState; sibling(): Promise<{ database: Database; state: SharedState }> }>;
+}
+
+export const storageModes: StorageMode[] = [
+  {
+    name: 'embedded',
+    skip: sqlite === undefined,
+    async open() {
+      if (sqlite === undefined) throw new Error('no sqlite backend');
+      const database = await sqlite.open();
+      const state = new MemorySharedState();
+      return { database, state, sibling: async () => ({ database: await database.openSibling(), state }) };
+    },
+  },
+  {
+    name: 'scale-out',
+    skip: postgres === undefined || postgres.skip || redisUrl === undefined,
+    async open() {
+      if (postgres === undefined) throw new Error('no postgres backend');
+      const prefix = `test:${randomUUID()}:`;
+      const state = await openSharedState({ redisUrl, prefix });
+      const database = await postgres.open();
+      return {
+        database,
+        state,
+        sibling: async () => ({ database: await database.openSibling(), state: await openSharedState({ redisUrl, prefix }) }),
+      };
+    },
+  },
+];
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export const json = z.record(z.string(), z.unknown());
+export type Json = z.output<typeof json>;
+
+/** A browser: cookies per origin (paths ignored: sending a cookie too widely changes nothing here). */
+export class Browser {
+  readonly #jar = new Map<string, Map<string, string>>();
+
+  cookie(origin: string, name: string): string | undefined {
+    return this.#jar.get(new URL(origin).origin)?.get(name);
+  }
+
+  setCookie(origin: string, name: string, value: string): void {
+    const key = new URL(origin).origin;
+    const cookies = this.#jar.get(key) ?? new Map<string, string>();
+    cookies.set(name, value);
+    this.#jar.set(key, cookies);
+  }
+
+  async fetch(url: string, init: RequestInit = {}): Promise<Response> {
+    const origin = new URL(url).origin;
+    const cookies = [...(this.#jar.get(origin) ?? new Map<string, string>()).entries()].map(([k, v]) => `${k}=${encodeURIComponent(v)}`);
+    const headers = new Headers(init.headers);
+    if (cookies.length > 0) headers.set('cookie', cookies.join('; '));
+    const response = await fetch(url, { ...init, headers, redirect: 'manual' });
+    for (const line of response.headers.getSetCookie()) {
+      const [pair = '', ...attributes] = line.split(';');
+      const index = pair.indexOf('=');
+      const name = pair.slice(0, index).trim();
+      const value = decodeURIComponent(pair.slice(index + 1).trim());
+      const expired = attributes.some((a) => a.trim().toLowerCase() === 'max-age=0');
+      if (expired) this.#jar.get(origin)?.delete(name);
+      else this.setCookie(origin, name, value);
+    }
+    return response;
+  }
+
+  /** GET `url` and follow redirects; the last URL and response (a page or a 4xx/5xx). */
+  async navigate(url: string): Promise<{ url: string; response: Response }> {
+    let current = url;
+    for (let hops = 0; hops < 10; hops++) {
+      const response = await this.fetch(current);
+      const location = response.headers.get('location');
+      if (response.status < 300 || response.status >= 400 || location === null) return { url: current, response };
+      await response.body?.cancel();
+      current = new URL(location, current).href;
+    }
+    throw new Error('too many redirects');
+  }
+
+  async json(method: string, url: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: Json }> {
+    const response = await this.fetch(url, {
+      method,
+      headers: { ...headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    return { status: response.status, body: text === '' ? {} : json.parse(JSON.parse(text)) };
+  }
+}
+
+export interface Instance {
+  app: FastifyInstance;
+  url: string;
+}
+
+/** One sandbox, one storage, any number of weunion instances on it. */
+export class LoginWorld {
+  readonly sandboxUrl: string;
+  readonly database: TestDatabase;
+  readonly state: SharedState;
+  readonly instances: Instance[] = [];
+  readonly #sandbox: RunningSandbox;
+  readonly #sibling: () => Promise<{ database: Database; state: SharedState }>;
+  readonly #secrets = new SecretBox(Buffer.from(generateMasterKey(), 'base64'));
+  readonly #closers: (() => Promise<void>)[] = [];
+
+  private constructor(sandbox: RunningSandbox, storage: Awaited<ReturnType<StorageMode['open']>>) {
+    this.#sandbox = sandbox;
+    this.sandboxUrl = sandbox.url;
+    this.database = storage.database;
+    this.state = storage.state;
+    this.#sibling = storage.sibling;
+  }
+
+  /** The world and its first instance, which receives the official account's pushes. */
+  static async start(mode: StorageMode, env: Record<string, string> = {}): Promise<LoginWorld> {
+    const port = await freePort();
+    const sandbox = await startSandbox({ port: 0, callbackBaseUrl: `http://127.0.0.1:${port}` });
+    const world = new LoginWorld(sandbox, await mode.open());
+    await seedSandboxConnections(world.database.db, world.#secrets);
+    await world.addInstance(env, port, { database: world.database, state: world.state });
+    return world;
+  }
+
+  get first(): Instance {
+    const instance = this.instances[0];
+    if (instance === undefined) throw new Error('no instance');
+    return instance;
+  }
+
+  /** Another weunion instance on the same storage (its own database pool and state connection). */
+  async addInstance(
+    env: Record<string, string> = {},
+    port?: number,
+    storage?: { database: Database; state: SharedState },
+  ): Promise<Instance> {
+    const listenPort = port ?? (await freePort());
+    const shared = storage ?? (await this.#sibling());
+    if (storage === undefined) {
+      this.#closers.push(async () => {
+        if (shared.state !== this.state) await shared.state.close();
+        if (shared.database !== this.database) await shared.database.close();
+      });
+    }
+    const url = `http://127.0.0.1:${listenPort}`;
+    const wechat = createWechatClient({ state: shared.state, endpoints: sandboxEndpoints(this.sandboxUrl), retry: { attempts: 1 } });
+    const app = await buildApp(
+      {
+        config: loadConfig({ PUBLIC_URL: url, ...env }),
+        database: shared.database,
+        state: shared.state,
+        secrets: this.#secrets,
+        wechat,
+        sandbox: true,
+      },
+      { logger: pino({ level: 'silent' }) },
+    );
+    await app.listen({ port: listenPort, host: '127.0.0.1' });
+    const instance = { app, url };
+    this.instances.push(instance);
+    return instance;
+  }
+
+  /** Sends the official account's pushes to `instance` from now on. */
+  async pushTo(instance: Instance, appid = demo('officialAccount').appid): Promise<void> {
+    await this.sandbox('PATCH', `/apps/${appid}`, { callbackUrl: `${instance.url}/wechat/callback/${appid}` });
+  }
+
+  async close(): Promise<void> {
+    for (const instance of [...this.instances].reverse()) await instance.app.close();
+    for (const close of this.#closers) await close();
+    await this.#sandbox.close();
+    await this.state.close();
+    await this.database.dispose();
+  }
+
+  /** A sandbox control-API call that must succeed; its JSON object. */
+  async sandbox(method: string, path: string, body?: unknown): Promise<Json> {
+    return json.parse(await this.sandboxAny(method, path, body));
+  }
+
+  /** A sandbox control-API call that must succeed; its JSON, whatever it is. */
+  async sandboxAny(method: string, path: string, body?: unknown): Promise<unknown> {
+    const response = await fetch(`${this.sandboxUrl}/_sandbox${path}`, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    if (response.status >= 300) throw new Error(`sandbox ${method} ${path} answered ${response.status}: ${text}`);
+    return text === '' ? {} : JSON.parse(text);
+  }
+
+  async person(nickname = 'Tester'): Promise<string> {
+    const phone = `+86139${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}`;
+    return z.string().parse((await this.sandbox('POST', '/people', { nickname, phone })).id);
+  }
+
+  /** The person approves a WeChat authorize URL on the phone; the redirect WeChat sends the browser to. */
+  async approve(personId: string, url: string, decision: 'allow' | 'deny' = 'allow'): Promise<string | null> {
+    const answer = z
+      .object({ redirect: z.string().nullable() })
+      .parse(await this.sandbox('POST', '/actions/authorize', { personId, url, decision }));
+    return answer.redirect;
+  }
+
+  async userCount(): Promise<number> {
+    const row = await this.database.db
+      .selectFrom('users')
+      .select((eb) => eb.fn.countAll<number | string | bigint>().as('n'))
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  async identityCount(): Promise<number> {
+    const row = await this.database.db
+      .selectFrom('wechat_identities')
+      .select((eb) => eb.fn.countAll<number | string | bigint>().as('n'))
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+}
+
+/** Who `browser` is signed in as on `instance` (`null`: not signed in). */
+export async function sessionOf(browser: Browser, instance: Instance): Promise<Json | null> {
+  const answer = await browser.json('GET', `${instance.url}/api/session`);
+  return answer.status === 200 ? answer.body : null;
+}
+
+/** S2 from start to the callback: the browser ends wherever weunion sends it. */
+export async function loginWithS2(
+  world: LoginWorld,
+  instance: Instance,
+  browser: Browser,
+  personId: string,
+  returnTo = '/app',
+): Promise<string> {
+  const start = await browser.fetch(`${instance.url}/login/s2?returnTo=${encodeURIComponent(returnTo)}`);
+  const qrconnect = start.headers.get('location');
+  if (qrconnect === null) throw new Error(`no redirect to qrconnect (${start.status})`);
+  const redirect = await world.approve(personId, qrconnect);
+  if (redirect === null) throw new Error('no redirect back');
+  const back = await browser.fetch(redirect);
+  return back.headers.get('location') ?? `(status ${back.status})`;
+}
