@@ -15,7 +15,11 @@ import { pino } from 'pino';
 import { z } from 'zod';
 import { loadConfig } from '../config/index.ts';
 import { seedSandboxConnections } from '../connections/declared.ts';
+import type { ConnectionPatch } from '../connections/schema.ts';
+import { updateConnection } from '../connections/store.ts';
 import { buildApp } from '../http/app.ts';
+import { SYSTEM_ACTOR } from '../identity/audit.ts';
+import { createUser } from '../identity/users.ts';
 import { generateMasterKey, SecretBox } from '../secrets/master-key.ts';
 import type { Database } from '../storage/index.ts';
 import { databaseBackends, type TestDatabase } from '../storage/test-backends.ts';
@@ -80,23 +84,23 @@ export async function freePort(): Promise<number> {
 export const json = z.record(z.string(), z.unknown());
 export type Json = z.output<typeof json>;
 
-/** A browser: cookies per origin (paths ignored: sending a cookie too widely changes nothing here). */
+/** A browser: cookies per host, as browsers keep them (ports and paths ignored: sending a cookie too widely changes nothing here). */
 export class Browser {
   readonly #jar = new Map<string, Map<string, string>>();
 
   cookie(origin: string, name: string): string | undefined {
-    return this.#jar.get(new URL(origin).origin)?.get(name);
+    return this.#jar.get(new URL(origin).hostname)?.get(name);
   }
 
   setCookie(origin: string, name: string, value: string): void {
-    const key = new URL(origin).origin;
+    const key = new URL(origin).hostname;
     const cookies = this.#jar.get(key) ?? new Map<string, string>();
     cookies.set(name, value);
     this.#jar.set(key, cookies);
   }
 
   async fetch(url: string, init: RequestInit = {}): Promise<Response> {
-    const origin = new URL(url).origin;
+    const origin = new URL(url).hostname;
     const cookies = [...(this.#jar.get(origin) ?? new Map<string, string>()).entries()].map(([k, v]) => `${k}=${encodeURIComponent(v)}`);
     const headers = new Headers(init.headers);
     if (cookies.length > 0) headers.set('cookie', cookies.join('; '));
@@ -108,7 +112,7 @@ export class Browser {
       const value = decodeURIComponent(pair.slice(index + 1).trim());
       const expired = attributes.some((a) => a.trim().toLowerCase() === 'max-age=0');
       if (expired) this.#jar.get(origin)?.delete(name);
-      else this.setCookie(origin, name, value);
+      else this.setCookie(url, name, value);
     }
     return response;
   }
@@ -210,6 +214,16 @@ export class LoginWorld {
     return instance;
   }
 
+  /** Changes a connection (policy, settings…) as an admin would. */
+  async configure(id: string, patch: ConnectionPatch): Promise<void> {
+    await updateConnection(this.database.db, this.#secrets, id, patch, SYSTEM_ACTOR);
+  }
+
+  /** An account that exists before any WeChat login (verified phone, password). */
+  async existingUser(phone: string, password: string): Promise<string> {
+    return (await createUser(this.database.db, { phoneNumber: phone, phoneNumberVerified: true, password }, SYSTEM_ACTOR)).id;
+  }
+
   /** Sends the official account's pushes to `instance` from now on. */
   async pushTo(instance: Instance, appid = demo('officialAccount').appid): Promise<void> {
     await this.sandbox('PATCH', `/apps/${appid}`, { callbackUrl: `${instance.url}/wechat/callback/${appid}` });
@@ -276,6 +290,32 @@ export async function sessionOf(browser: Browser, instance: Instance): Promise<J
   return answer.status === 200 ? answer.body : null;
 }
 
+const statusSchema = z.object({ state: z.string(), version: z.number() }).loose();
+
+/** Reads SSE `status` events until the stream ends or `count` arrived. */
+export async function readStatusEvents(response: Response, count: number): Promise<z.output<typeof statusSchema>[]> {
+  const events: z.output<typeof statusSchema>[] = [];
+  const reader = response.body?.getReader();
+  if (reader === undefined) throw new Error('no body');
+  const decoder = new TextDecoder();
+  let buffer = '';
+  while (events.length < count) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buffer += decoder.decode(value, { stream: true });
+    let boundary = buffer.indexOf('\n\n');
+    while (boundary >= 0) {
+      const block = buffer.slice(0, boundary);
+      buffer = buffer.slice(boundary + 2);
+      const data = block.split('\n').find((line) => line.startsWith('data: '));
+      if (data !== undefined) events.push(statusSchema.parse(JSON.parse(data.slice(6))));
+      boundary = buffer.indexOf('\n\n');
+    }
+  }
+  await reader.cancel().catch(() => {});
+  return events;
+}
+
 /** S2 from start to the callback: the browser ends wherever weunion sends it. */
 export async function loginWithS2(
   world: LoginWorld,
@@ -291,4 +331,32 @@ export async function loginWithS2(
   if (redirect === null) throw new Error('no redirect back');
   const back = await browser.fetch(redirect);
   return back.headers.get('location') ?? `(status ${back.status})`;
+}
+
+const ticketSchema = z.object({ ticketId: z.string(), secret: z.string(), qrImageUrl: z.string(), qrContent: z.string() });
+
+/** S1: the browser asks for a ticket and the official account QR. */
+export async function createS1Ticket(browser: Browser, instance: Instance, returnTo = '/s1-done') {
+  const answer = await browser.json('POST', `${instance.url}/api/login/s1`, { returnTo });
+  if (answer.status !== 200) throw new Error(`s1 ticket: ${answer.status} ${JSON.stringify(answer.body)}`);
+  return ticketSchema.parse(answer.body);
+}
+
+/** Long-polls the ticket (as its holder) until it reaches `state`. */
+export async function waitForState(browser: Browser, instance: Instance, id: string, state: string): Promise<void> {
+  let since = 0;
+  for (let round = 0; round < 20; round++) {
+    const answer = await browser.json('GET', `${instance.url}/api/login/tickets/${id}?since=${since}&wait=5`);
+    const status = z.object({ state: z.string(), version: z.number() }).parse(answer.body);
+    if (status.state === state) return;
+    since = status.version;
+  }
+  throw new Error(`ticket ${id} never became ${state}`);
+}
+
+/** The person scans a QR (by its content) with the virtual phone. */
+export async function scan(world: LoginWorld, personId: string, content: string) {
+  return z
+    .object({ kind: z.string(), event: z.string().optional(), pushed: z.object({ delivered: z.boolean() }).nullable().optional() })
+    .parse(await world.sandbox('POST', '/actions/scan', { personId, content }));
 }

@@ -7,44 +7,10 @@
 import { callbackSignature } from '@weunion/wechat';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import {
-  Browser,
-  demo,
-  type Instance,
-  LoginWorld,
-  type LoginWorld as LoginWorldType,
-  sessionOf,
-  storageModes,
-} from '../login/test-harness.ts';
+import { Browser, createS1Ticket, demo, LoginWorld, scan, sessionOf, storageModes, waitForState } from '../login/test-harness.ts';
 
 const OA = demo('officialAccount');
 const TOKEN = OA.token ?? '';
-
-const ticketSchema = z.object({ ticketId: z.string(), secret: z.string(), qrImageUrl: z.string(), qrContent: z.string() });
-
-export async function createS1Ticket(browser: Browser, instance: Instance, returnTo = '/s1-done') {
-  const answer = await browser.json('POST', `${instance.url}/api/login/s1`, { returnTo });
-  if (answer.status !== 200) throw new Error(`s1 ticket: ${answer.status} ${JSON.stringify(answer.body)}`);
-  return ticketSchema.parse(answer.body);
-}
-
-/** Long-polls the ticket (as its holder) until it reaches `state`. */
-export async function waitForState(browser: Browser, instance: Instance, id: string, state: string): Promise<void> {
-  let since = 0;
-  for (let round = 0; round < 20; round++) {
-    const answer = await browser.json('GET', `${instance.url}/api/login/tickets/${id}?since=${since}&wait=5`);
-    const status = z.object({ state: z.string(), version: z.number() }).parse(answer.body);
-    if (status.state === state) return;
-    since = status.version;
-  }
-  throw new Error(`ticket ${id} never became ${state}`);
-}
-
-async function scan(world: LoginWorldType, personId: string, content: string) {
-  return z
-    .object({ kind: z.string(), event: z.string().optional(), pushed: z.object({ delivered: z.boolean() }).nullable().optional() })
-    .parse(await world.sandbox('POST', '/actions/scan', { personId, content }));
-}
 
 function signedQuery(timestamp = String(Math.floor(Date.now() / 1000)), nonce = String(Math.floor(Math.random() * 1e9))) {
   return new URLSearchParams({ signature: callbackSignature(TOKEN, timestamp, nonce), timestamp, nonce });
