@@ -13,8 +13,7 @@
 import { AppError } from '@weunion/errors';
 import type { SharedState } from '@weunion/state';
 import { z } from 'zod';
-import type { SignInResult } from '../identity/apply.ts';
-import type { AccountCandidate, SignInOutcome } from '../identity/pending-sign-in.ts';
+import type { AccountCandidate } from '../identity/pending-sign-in.ts';
 import type { BindingMethod } from '../identity/policy.ts';
 import type { AppTokens, TokenResponse } from '../tokens/app-tokens.ts';
 
@@ -40,8 +39,17 @@ export function refusedError(result: { reason: string; message: string }): AppEr
   return new AppError('login_refused', result.message, { details: { reason: result.reason } });
 }
 
+/** A sign-in outcome as identity (`SignInOutcome`, `SignInResult`) or a redeemed ticket gives it. */
+export type AppOutcome =
+  | { kind: 'signed_in'; userId: string }
+  | { kind: 'refused'; reason: string; message: string }
+  | { kind: 'select'; pendingId: string; candidates: AccountCandidate[] }
+  | { kind: 'bind'; pendingId: string; methods: BindingMethod[]; mayCreateInstead: boolean }
+  /** `SignInResult`'s choices before a pending id exists: never reaches an app. */
+  | { kind: 'select' | 'bind'; pendingId?: undefined };
+
 /** The answer to an app for a sign-in outcome; `select`/`bind` remember which app to give tokens to. */
-export async function answerApp(deps: AppSignInDeps, outcome: SignInOutcome | SignInResult, app: PendingApp): Promise<AppLoginResponse> {
+export async function answerApp(deps: AppSignInDeps, outcome: AppOutcome, app: PendingApp): Promise<AppLoginResponse> {
   switch (outcome.kind) {
     case 'signed_in': {
       const tokens = await deps.tokens.issue({
@@ -56,7 +64,7 @@ export async function answerApp(deps: AppSignInDeps, outcome: SignInOutcome | Si
       throw refusedError(outcome);
     case 'select':
     case 'bind': {
-      if (!('pendingId' in outcome)) throw new AppError('internal', 'a pending outcome without a pending id');
+      if (outcome.pendingId === undefined) throw new AppError('internal', 'a pending outcome without a pending id');
       await deps.state.set(pendingKey(outcome.pendingId), JSON.stringify(app), { ttlMs: PENDING_TTL_MS });
       return outcome.kind === 'select'
         ? { outcome: 'select', pendingId: outcome.pendingId, candidates: outcome.candidates }

@@ -6,6 +6,8 @@
 import type { FastifyInstance } from 'fastify';
 import { RateLimiter } from '../http/rate-limit.ts';
 import { registerS5 } from '../scenarios/s5-mini-program.ts';
+import { registerS6 } from '../scenarios/s6-mobile-app.ts';
+import { registerS7 } from '../scenarios/s7-app-opens-mini-program.ts';
 import { AppTokens } from '../tokens/app-tokens.ts';
 import { registerTokenRoutes } from '../tokens/routes.ts';
 import { registerPendingRoutes } from './pending-routes.ts';
@@ -18,4 +20,6 @@ export function registerAppLogin(app: FastifyInstance): void {
   registerMiniProgramTicketRoutes(app, limiter);
   registerPendingRoutes(app, tokens, limiter);
   registerS5(app, tokens, limiter);
+  registerS6(app, tokens, limiter);
+  registerS7(app, tokens, limiter);
 }

@@ -1,0 +1,129 @@
+/**
+ * One person across the app logins, against the sandbox in both storage modes: through S5 (mini
+ * program), S6 (mobile app) and S3's mini program confirm — apps on one Open Platform account —
+ * they are one user. A mini program not yet bound to the Open Platform account signs in on the
+ * openid alone; once bound, the unionid arrives and the two accounts are reconciled per policy.
+ */
+import { createRemoteJWKSet, jwtVerify } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { upsertConnection } from '../connections/store.ts';
+import { SYSTEM_ACTOR } from '../identity/audit.ts';
+import { DEFAULT_POLICY, type IdentityPolicy } from '../identity/policy.ts';
+import { DEMO_MINI_PROGRAM, DEMO_MOBILE_APP, storageModes, TestWorld } from '../mp/test-world.ts';
+import { parseTicketLoginResult } from '../mp/ticket-result.ts';
+
+const signedIn = z.object({ outcome: z.literal('signed_in'), userId: z.string(), tokens: z.object({ refresh_token: z.string() }) });
+
+for (const mode of storageModes) {
+  describe.skipIf(mode.skip)(`one person across S5, S6 and S3 (${mode.name})`, () => {
+    let world: TestWorld;
+    beforeAll(async () => {
+      world = await TestWorld.start(mode);
+    });
+    afterAll(async () => {
+      await world?.close();
+    });
+
+    async function s5(person: string, appid: string = DEMO_MINI_PROGRAM.appid) {
+      return signedIn.parse(await world.ok('POST', '/api/mp/login', { appid, code: await world.jsLogin(person, appid) }));
+    }
+    async function s6(person: string) {
+      const { code } = await world.sandbox('POST', '/actions/app-login', { personId: person, appid: DEMO_MOBILE_APP.appid });
+      return signedIn.parse(await world.ok('POST', '/api/app/login', { appid: DEMO_MOBILE_APP.appid, code }));
+    }
+    async function s3(person: string) {
+      const appid = DEMO_MINI_PROGRAM.appid;
+      const { ticket, secret } = await world.app.tickets.create({ kind: 's3', context: { connectionId: DEMO_MINI_PROGRAM.id, appid } });
+      await world.ok('POST', `/api/mp/tickets/${ticket.id}/scan`, { appid, code: await world.jsLogin(person, appid) });
+      await world.ok('POST', `/api/mp/tickets/${ticket.id}/confirm`, { appid, code: await world.jsLogin(person, appid) });
+      const login = parseTicketLoginResult((await world.app.tickets.redeem(ticket.id, secret)).result);
+      if (login.outcome !== 'signed_in') throw new Error(`S3 answered ${login.outcome}`);
+      return login.userId;
+    }
+
+    /** A mini program the sandbox does not bind to any Open Platform account, and its connection. */
+    async function unboundMiniProgram(id: string, policy: Partial<IdentityPolicy> = {}) {
+      const app = await world.sandbox('POST', '/apps', { type: 'mini_program', openPlatformId: null });
+      const appid = z.string().parse(app.appid);
+      const input = {
+        id,
+        name: id,
+        appType: 'mini_program' as const,
+        appid,
+        secret: z.string().parse(app.secret),
+        openPlatformId: null,
+        scenarios: ['s5' as const],
+        policy: { ...DEFAULT_POLICY, ...policy },
+        settings: { phoneNumber: 'optional' as const, reusePhone: true, webAuthScope: 'auto' as const, revealScanner: false },
+      };
+      await upsertConnection(world.database.db, world.app.ctx.secrets, input, { source: 'api', actor: SYSTEM_ACTOR });
+      const bind = async () => {
+        await world.sandbox('POST', `/apps/${appid}/bind`, { openPlatformId: 'op_demo' });
+        await upsertConnection(
+          world.database.db,
+          world.app.ctx.secrets,
+          { ...input, openPlatformId: 'op_demo' },
+          { source: 'api', actor: SYSTEM_ACTOR },
+        );
+      };
+      return { appid, bind };
+    }
+
+    it('S5, S6 and the S3 mini program confirm sign the same person in as one user', async () => {
+      const person = await world.person();
+      const viaMiniProgram = await s5(person);
+      const viaApp = await s6(person);
+      const viaPc = await s3(person);
+      expect(viaApp.userId).toBe(viaMiniProgram.userId);
+      expect(viaPc).toBe(viaMiniProgram.userId);
+      const identities = await world.database.db
+        .selectFrom('wechat_identities')
+        .select(['appid', 'unionid'])
+        .where('user_id', '=', viaMiniProgram.userId)
+        .execute();
+      expect(identities.map((i) => i.appid).sort()).toEqual([DEMO_MINI_PROGRAM.appid, DEMO_MOBILE_APP.appid].sort());
+      expect(new Set(identities.map((i) => i.unionid)).size).toBe(1);
+    });
+
+    it('an unbound mini program signs in on the openid alone; bound later, the unionid arrives and an admin is offered the merge', async () => {
+      const person = await world.person();
+      const viaApp = await s6(person);
+      const unbound = await unboundMiniProgram('late-bound-mp');
+      const first = await s5(person, unbound.appid);
+      expect(first.userId).not.toBe(viaApp.userId);
+      const row = await world.database.db
+        .selectFrom('wechat_identities')
+        .selectAll()
+        .where('appid', '=', unbound.appid)
+        .executeTakeFirstOrThrow();
+      expect(row.unionid).toBeNull();
+      await unbound.bind();
+      const later = await s5(person, unbound.appid);
+      expect(later.userId).toBe(first.userId);
+      const suggestion = await world.database.db
+        .selectFrom('merge_suggestions')
+        .selectAll()
+        .where('appid', '=', unbound.appid)
+        .executeTakeFirstOrThrow();
+      expect(suggestion.status).toBe('open');
+      expect([suggestion.user_id, suggestion.other_user_id].sort()).toEqual([first.userId, viaApp.userId].sort());
+    });
+
+    it('with autoMergeOnUnionid the late unionid merges the accounts, and the old refresh token follows to the merged account', async () => {
+      const person = await world.person();
+      const viaApp = await s6(person);
+      const unbound = await unboundMiniProgram('late-bound-auto', { autoMergeOnUnionid: true });
+      const first = await s5(person, unbound.appid);
+      expect(first.userId).not.toBe(viaApp.userId);
+      await unbound.bind();
+      const later = await s5(person, unbound.appid);
+      expect(later.userId).toBe(viaApp.userId);
+      const refreshed = z
+        .object({ id_token: z.string() })
+        .parse(await world.ok('POST', '/api/token/refresh', { refresh_token: first.tokens.refresh_token }));
+      const id = await jwtVerify(refreshed.id_token, createRemoteJWKSet(new URL(`${world.url}/jwks`)));
+      expect(id.payload.sub).toBe(viaApp.userId);
+    });
+  });
+}
