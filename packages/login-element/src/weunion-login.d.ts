@@ -1,0 +1,38 @@
+/** Types for the <weunion-login> element; see weunion-login.js for attributes, events and theming. */
+export interface TicketStatusDetail {
+  id: string;
+  state: 'waiting' | 'scanned' | 'confirmed' | 'cancelled' | 'expired' | 'consumed';
+  version: number;
+  qrExpiresAt: number;
+  expiresAt: number;
+  scanner?: { nickname?: string; avatarUrl?: string };
+}
+
+export interface LoginAnswerDetail {
+  status: 'signed_in' | 'select' | 'bind';
+  returnTo: string;
+  next?: string;
+  userId?: string;
+}
+
+export declare class WeunionLogin extends HTMLElement {
+  readonly methods: string[];
+  readonly base: string;
+  readonly returnTo: string;
+  /** Shows one method: 's1', 's2' or 's3'. */
+  select(method: string): void;
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'weunion-login': WeunionLogin;
+  }
+  interface HTMLElementEventMap {
+    'weunion-scanned': CustomEvent<TicketStatusDetail>;
+    'weunion-confirmed': CustomEvent<TicketStatusDetail>;
+    'weunion-expired': CustomEvent<TicketStatusDetail>;
+    'weunion-cancelled': CustomEvent<TicketStatusDetail>;
+    'weunion-error': CustomEvent<{ code: string; message: string }>;
+    'weunion-login': CustomEvent<LoginAnswerDetail>;
+  }
+}

@@ -1,0 +1,332 @@
+/**
+ * <weunion-login>: the WeChat login widget for PC pages, served by weunion at
+ * /assets/weunion-login.js and used by its hosted login page.
+ *
+ * Shows the enabled methods as tabs: S1 (follow the official account by QR), S2 (WeChat website
+ * QR, by redirect) and S3 (mini program code). QR tickets are followed by Server-Sent Events with
+ * a long-poll fallback; when the person confirms on the phone the ticket is redeemed (cookie-bound
+ * to this browser) and the page moves on to `return-to` (or to account selection / binding).
+ *
+ * Attributes: methods="s1 s2 s3" · return-to="/…" (same-origin path) · base="https://id.example"
+ * (default: same origin) · lang="zh-CN|en" (default: the document's, then the browser's) ·
+ * auto-refresh (renew an expired QR by itself).
+ * Events (bubbling, composed): weunion-scanned, weunion-confirmed, weunion-expired,
+ * weunion-cancelled, weunion-error (detail: {code, message}), weunion-login (detail: the answer;
+ * cancel it with preventDefault() to handle navigation yourself).
+ * Theming: --weunion-accent, --weunion-text, --weunion-muted, --weunion-surface, --weunion-radius.
+ */
+
+const TEXT = {
+  en: {
+    s1: 'Official account',
+    s2: 'WeChat QR',
+    s3: 'Mini program',
+    s1Hint: 'Scan with WeChat and follow the official account to log in.',
+    s2Hint: 'Log in with your WeChat account on the next page.',
+    s2Button: 'Continue with WeChat',
+    s3Hint: 'Scan the mini program code with WeChat to log in.',
+    loading: 'Preparing the QR code…',
+    scanned: 'Scanned — confirm on your phone.',
+    confirmed: 'Confirmed — logging you in…',
+    expired: 'This QR code has expired.',
+    cancelled: 'Login was cancelled on the phone.',
+    refresh: 'Get a new QR code',
+    failed: 'Something went wrong.',
+    by: 'scanned by',
+  },
+  'zh-CN': {
+    s1: '公众号',
+    s2: '微信扫码',
+    s3: '小程序',
+    s1Hint: '请使用微信扫码，关注公众号即可登录。',
+    s2Hint: '在下一页使用微信账号登录。',
+    s2Button: '使用微信登录',
+    s3Hint: '请使用微信扫描小程序码登录。',
+    loading: '正在生成二维码…',
+    scanned: '已扫码，请在手机上确认。',
+    confirmed: '已确认，正在登录…',
+    expired: '二维码已过期。',
+    cancelled: '已在手机上取消登录。',
+    refresh: '刷新二维码',
+    failed: '出错了。',
+    by: '扫码用户',
+  },
+};
+
+const STYLE = `
+:host { display: block; font-family: system-ui, -apple-system, "PingFang SC", "Microsoft YaHei", sans-serif;
+  color: var(--weunion-text, #1f2328); --accent: var(--weunion-accent, #07c160); max-width: 22rem; }
+.tabs { display: flex; gap: .25rem; border-bottom: 1px solid #d0d7de; margin-bottom: 1rem; }
+.tab { background: none; border: 0; border-bottom: 2px solid transparent; padding: .5rem .75rem; cursor: pointer;
+  font: inherit; color: var(--weunion-muted, #57606a); }
+.tab[aria-selected="true"] { color: inherit; border-bottom-color: var(--accent); font-weight: 600; }
+.tab:focus-visible, button:focus-visible, a:focus-visible { outline: 2px solid var(--accent); outline-offset: 2px; }
+.panel { text-align: center; background: var(--weunion-surface, transparent); border-radius: var(--weunion-radius, 8px); padding: .5rem; }
+.qr { width: 200px; height: 200px; border: 1px solid #d0d7de; border-radius: var(--weunion-radius, 8px); }
+.qr.dim { opacity: .25; }
+.hint { color: var(--weunion-muted, #57606a); font-size: .9rem; }
+.status { min-height: 1.5rem; font-weight: 500; }
+.status.error { color: #cf222e; }
+.primary { display: inline-block; background: var(--accent); color: #fff; border: 0; border-radius: var(--weunion-radius, 8px);
+  padding: .6rem 1.2rem; font: inherit; cursor: pointer; text-decoration: none; }
+.secondary { background: none; border: 1px solid #d0d7de; border-radius: var(--weunion-radius, 8px); padding: .4rem .9rem; font: inherit; cursor: pointer; }
+`;
+
+const QR_METHODS = new Set(['s1', 's3']);
+
+function pickLanguage(element) {
+  const wanted = element.getAttribute('lang') || document.documentElement.lang || navigator.language || 'en';
+  return wanted.toLowerCase().startsWith('zh') ? 'zh-CN' : 'en';
+}
+
+export class WeunionLogin extends HTMLElement {
+  static get observedAttributes() {
+    return ['methods', 'lang', 'return-to'];
+  }
+
+  constructor() {
+    super();
+    this.attachShadow({ mode: 'open' });
+    this._follow = null;
+    this._active = null;
+  }
+
+  connectedCallback() {
+    this._render();
+  }
+
+  disconnectedCallback() {
+    this._stopFollowing();
+  }
+
+  attributeChangedCallback() {
+    if (this.isConnected) this._render();
+  }
+
+  get methods() {
+    const list = (this.getAttribute('methods') || 's1 s2 s3').split(/[\s,]+/).filter((m) => m in TEXT.en && m.startsWith('s'));
+    return list.length > 0 ? list : ['s2'];
+  }
+
+  get base() {
+    return (this.getAttribute('base') || location.origin).replace(/\/+$/, '');
+  }
+
+  get returnTo() {
+    return this.getAttribute('return-to') || '/';
+  }
+
+  _t(key) {
+    return TEXT[pickLanguage(this)][key];
+  }
+
+  _render() {
+    this._stopFollowing();
+    const root = this.shadowRoot;
+    root.innerHTML = '';
+    const style = document.createElement('style');
+    style.textContent = STYLE;
+    root.append(style);
+    const methods = this.methods;
+    const tabs = document.createElement('div');
+    tabs.className = 'tabs';
+    tabs.setAttribute('role', 'tablist');
+    this._panel = document.createElement('div');
+    this._panel.className = 'panel';
+    this._panel.setAttribute('role', 'tabpanel');
+    for (const method of methods) {
+      const tab = document.createElement('button');
+      tab.className = 'tab';
+      tab.type = 'button';
+      tab.setAttribute('role', 'tab');
+      tab.dataset.method = method;
+      tab.textContent = this._t(method);
+      tab.addEventListener('click', () => this.select(method));
+      tab.addEventListener('keydown', (event) => {
+        const index = methods.indexOf(method);
+        const step = event.key === 'ArrowRight' ? 1 : event.key === 'ArrowLeft' ? -1 : 0;
+        if (step === 0) return;
+        const next = methods[(index + step + methods.length) % methods.length];
+        this.select(next);
+        root.querySelector(`[data-method="${next}"]`)?.focus();
+      });
+      tabs.append(tab);
+    }
+    if (methods.length > 1) root.append(tabs);
+    root.append(this._panel);
+    this.select(methods[0]);
+  }
+
+  /** Shows one method (s1, s2 or s3). */
+  select(method) {
+    this._stopFollowing();
+    this._active = method;
+    for (const tab of this.shadowRoot.querySelectorAll('.tab')) {
+      const selected = tab.dataset.method === method;
+      tab.setAttribute('aria-selected', String(selected));
+      tab.tabIndex = selected ? 0 : -1;
+    }
+    this._panel.innerHTML = '';
+    if (QR_METHODS.has(method)) this._startQr(method);
+    else this._showRedirect(method);
+  }
+
+  _showRedirect(method) {
+    const hint = document.createElement('p');
+    hint.className = 'hint';
+    hint.textContent = this._t(`${method}Hint`);
+    const link = document.createElement('a');
+    link.className = 'primary';
+    link.href = `${this.base}/login/${method}?${new URLSearchParams({ returnTo: this.returnTo })}`;
+    link.textContent = this._t('s2Button');
+    this._panel.append(hint, link);
+  }
+
+  async _startQr(method) {
+    const image = document.createElement('img');
+    image.className = 'qr dim';
+    image.alt = this._t(method);
+    const status = document.createElement('p');
+    status.className = 'status';
+    status.setAttribute('role', 'status');
+    status.setAttribute('aria-live', 'polite');
+    status.textContent = this._t('loading');
+    const hint = document.createElement('p');
+    hint.className = 'hint';
+    hint.textContent = this._t(`${method}Hint`);
+    this._panel.append(image, status, hint);
+    this._status = status;
+    this._image = image;
+    try {
+      const response = await fetch(`${this.base}/api/login/${method}`, {
+        method: 'POST',
+        credentials: 'include',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ returnTo: this.returnTo }),
+      });
+      const ticket = await response.json();
+      if (!response.ok) throw Object.assign(new Error(ticket.detail || ticket.title), { code: ticket.code });
+      if (this._active !== method) return;
+      image.src = new URL(ticket.qrImageUrl, `${this.base}/`).href;
+      image.classList.remove('dim');
+      status.textContent = '';
+      this._follow = this._followTicket(ticket, method);
+    } catch (error) {
+      this._fail(error);
+    }
+  }
+
+  _followTicket(ticket, method) {
+    const state = { closed: false, source: null, version: 0 };
+    const onStatus = (update) => {
+      if (state.closed || update.version < state.version) return;
+      state.version = update.version;
+      this._onStatus(update, ticket, method);
+    };
+    if (typeof EventSource === 'function') {
+      state.source = new EventSource(new URL(ticket.events, `${this.base}/`).href, { withCredentials: true });
+      state.source.addEventListener('status', (event) => onStatus(JSON.parse(event.data)));
+      state.source.onerror = () => {
+        // The stream ended or the instance went away: carry on by long polling.
+        if (state.source) state.source.close();
+        state.source = null;
+        if (!state.closed) this._longPoll(ticket, state, onStatus);
+      };
+    } else {
+      this._longPoll(ticket, state, onStatus);
+    }
+    return state;
+  }
+
+  async _longPoll(ticket, state, onStatus) {
+    while (!state.closed) {
+      try {
+        const response = await fetch(`${new URL(ticket.status, `${this.base}/`).href}?since=${state.version}&wait=25`, {
+          credentials: 'include',
+        });
+        if (!response.ok) throw new Error(`HTTP ${response.status}`);
+        onStatus(await response.json());
+      } catch {
+        await new Promise((resolve) => setTimeout(resolve, 2000));
+      }
+    }
+  }
+
+  _stopFollowing() {
+    if (this._follow) {
+      this._follow.closed = true;
+      if (this._follow.source) this._follow.source.close();
+    }
+    this._follow = null;
+  }
+
+  async _onStatus(update, ticket, method) {
+    const status = this._status;
+    status.classList.remove('error');
+    switch (update.state) {
+      case 'scanned': {
+        const who = update.scanner?.nickname ? ` (${this._t('by')} ${update.scanner.nickname})` : '';
+        status.textContent = this._t('scanned') + who;
+        this._image.classList.add('dim');
+        this._emit('weunion-scanned', update);
+        return;
+      }
+      case 'confirmed':
+        this._stopFollowing();
+        status.textContent = this._t('confirmed');
+        this._emit('weunion-confirmed', update);
+        await this._redeem(ticket);
+        return;
+      case 'expired':
+        this._stopFollowing();
+        this._emit('weunion-expired', update);
+        if (this.hasAttribute('auto-refresh')) return this.select(method);
+        this._offerRefresh(method, this._t('expired'));
+        return;
+      case 'cancelled':
+        this._stopFollowing();
+        this._emit('weunion-cancelled', update);
+        this._offerRefresh(method, this._t('cancelled'));
+        return;
+      default:
+    }
+  }
+
+  async _redeem(ticket) {
+    try {
+      const response = await fetch(new URL(ticket.redeem, `${this.base}/`).href, { method: 'POST', credentials: 'include' });
+      const answer = await response.json();
+      if (!response.ok) throw Object.assign(new Error(answer.detail || answer.title), { code: answer.code });
+      const proceed = this._emit('weunion-login', answer);
+      if (proceed) location.assign(new URL(answer.next || answer.returnTo || this.returnTo, `${this.base}/`).href);
+    } catch (error) {
+      this._fail(error);
+    }
+  }
+
+  _offerRefresh(method, message) {
+    this._status.textContent = message;
+    this._image.classList.add('dim');
+    const again = document.createElement('button');
+    again.type = 'button';
+    again.className = 'secondary';
+    again.textContent = this._t('refresh');
+    again.addEventListener('click', () => this.select(method));
+    this._panel.append(again);
+    again.focus();
+  }
+
+  _fail(error) {
+    if (!this._status) return;
+    this._status.textContent = `${this._t('failed')} ${error.message || ''}`.trim();
+    this._status.classList.add('error');
+    this._emit('weunion-error', { code: error.code || 'error', message: error.message || '' });
+  }
+
+  /** Dispatches a cancelable event; returns false when a listener called preventDefault(). */
+  _emit(type, detail) {
+    return this.dispatchEvent(new CustomEvent(type, { detail, bubbles: true, composed: true, cancelable: true }));
+  }
+}
+
+if (!customElements.get('weunion-login')) customElements.define('weunion-login', WeunionLogin);

@@ -1,0 +1,110 @@
+/**
+ * The hosted login page: where the OIDC authorization endpoint (and any app) sends people to log
+ * in. It offers what works where the person is:
+ * - inside the WeChat browser (user agent `MicroMessenger`): S4 web authorization, at once;
+ * - on a phone browser outside WeChat: a QR on the same screen cannot be scanned, so it explains
+ *   how to continue (open the link in WeChat) instead of showing codes that cannot work;
+ * - on a PC: the `<weunion-login>` widget with S1, S2 and S3 as the application allows and as
+ *   connections exist for them.
+ * Everything is served by weunion (no third-party assets), in zh-CN or en by Accept-Language.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { findConnectionsForScenario } from '../connections/store.ts';
+import { parseInput } from '../http/problem.ts';
+import { safeReturnTo } from '../login/browser.ts';
+import { findApplication } from '../oidc/applications.ts';
+import { oidcDb } from '../oidc/tables.ts';
+
+const WIDGET_SOURCE = readFileSync(fileURLToPath(import.meta.resolve('@weunion/login-element')), 'utf8');
+const PC_METHODS = ['s1', 's2', 's3'] as const;
+
+const querySchema = z.object({
+  returnTo: z.string().max(2000).optional(),
+  client: z.string().max(100).optional(),
+});
+
+type Language = 'zh-CN' | 'en';
+
+const COPY = {
+  en: {
+    title: 'Log in',
+    to: 'to continue to',
+    mobileTitle: 'Open in WeChat to log in',
+    mobileBody: 'WeChat login works inside WeChat. Copy this page’s link and open it in WeChat, or scan it from a computer.',
+    copy: 'Copy link',
+    none: 'No WeChat login is configured for this application yet.',
+  },
+  'zh-CN': {
+    title: '登录',
+    to: '以继续使用',
+    mobileTitle: '请在微信中打开以登录',
+    mobileBody: '微信登录需在微信内完成。请复制本页链接在微信中打开，或在电脑上扫码。',
+    copy: '复制链接',
+    none: '此应用尚未配置微信登录。',
+  },
+} as const;
+
+function languageOf(request: FastifyRequest): Language {
+  const header = request.headers['accept-language'] ?? '';
+  return /^\s*zh/i.test(header) ? 'zh-CN' : 'en';
+}
+
+function escapeHtml(value: string): string {
+  return value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+function page(language: Language, title: string, body: string): string {
+  return `<!doctype html><html lang="${language}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)}</title>
+<style>body{font-family:system-ui,-apple-system,"PingFang SC","Microsoft YaHei",sans-serif;margin:0;background:#f6f8fa;color:#1f2328}
+main{max-width:26rem;margin:4rem auto;padding:2rem;background:#fff;border-radius:12px;box-shadow:0 1px 3px rgba(0,0,0,.08)}
+h1{font-size:1.4rem;margin:0 0 .25rem}.muted{color:#57606a}button{font:inherit;padding:.5rem 1rem;border-radius:8px;border:1px solid #d0d7de;background:#fff;cursor:pointer}</style>
+</head><body><main>${body}</main></body></html>`;
+}
+
+export function registerHostedLoginPage(app: FastifyInstance): void {
+  app.get('/assets/weunion-login.js', async (_request, reply) =>
+    reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=300').send(WIDGET_SOURCE),
+  );
+
+  app.get('/login', async (request, reply) => {
+    const query = parseInput(querySchema, request.query);
+    const returnTo = safeReturnTo(app.ctx, query.returnTo);
+    const language = languageOf(request);
+    const copy = COPY[language];
+    const agent = request.headers['user-agent'] ?? '';
+    if (/MicroMessenger/i.test(agent)) {
+      return reply.redirect(`/login/s4?${new URLSearchParams({ returnTo })}`);
+    }
+    const application =
+      query.client === undefined
+        ? null
+        : await findApplication(oidcDb(app.ctx.database.db), app.ctx.secrets, query.client).catch(() => null);
+    const heading = `${application?.branding.logoUrl === undefined ? '' : `<img src="${escapeHtml(application.branding.logoUrl)}" alt="" height="40">`}<h1>${escapeHtml(copy.title)}</h1>${application === null ? '' : `<p class="muted">${escapeHtml(copy.to)} ${escapeHtml(application.name)}</p>`}`;
+    reply.type('text/html; charset=utf-8').header('cache-control', 'no-store');
+    if (/Android|iPhone|iPad|Mobile/i.test(agent)) {
+      return page(
+        language,
+        copy.mobileTitle,
+        `${heading}<h2>${escapeHtml(copy.mobileTitle)}</h2><p>${escapeHtml(copy.mobileBody)}</p><button type="button" onclick="navigator.clipboard.writeText(location.href)">${escapeHtml(copy.copy)}</button>`,
+      );
+    }
+    const allowed = new Set<string>(application?.scenarios ?? PC_METHODS);
+    const methods: string[] = [];
+    for (const method of PC_METHODS) {
+      if (!allowed.has(method)) continue;
+      if ((await findConnectionsForScenario(app.ctx.database.db, app.ctx.secrets, method)).length > 0) methods.push(method);
+    }
+    // The application's branding colour (validated as #rrggbb when it was saved).
+    const color = application?.branding.primaryColor;
+    const accent = color === undefined ? '' : ` style="--weunion-accent: ${escapeHtml(color)}"`;
+    const widget =
+      methods.length === 0
+        ? `<p>${escapeHtml(copy.none)}</p>`
+        : `<weunion-login methods="${methods.join(' ')}" return-to="${escapeHtml(returnTo)}" lang="${language}"${accent}></weunion-login><script type="module" src="/assets/weunion-login.js"></script>`;
+    return page(language, copy.title, `${heading}${widget}`);
+  });
+}
