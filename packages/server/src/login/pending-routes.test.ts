@@ -5,17 +5,18 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import type { IdentityPolicy } from '../identity/index.ts';
 import { Browser, demo, LoginWorld, loginWithS2, sessionOf, storageModes, waitForState } from './test-harness.ts';
 
 const MP = demo('miniProgram');
-const basePolicy = {
+const basePolicy: IdentityPolicy = {
   registration: 'allow',
   fieldMatching: [],
   queryBinding: 'off',
   bindingMethods: ['password', 'sms'],
   onMultipleMatches: 'select',
   autoMergeOnUnionid: false,
-} as const;
+};
 
 const randomPhone = () => `+86137${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}`;
 
