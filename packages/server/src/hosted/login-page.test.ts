@@ -7,9 +7,7 @@ import { seedSandboxConnections } from '../connections/declared.ts';
 import { buildApp } from '../http/app.ts';
 import { applicationInputSchema, createApplication } from '../oidc/applications.ts';
 import { oidcDb } from '../oidc/tables.ts';
-import { up as migrateOidc } from '../storage/migrations/0006_oidc.ts';
 import { databaseBackends, type TestDatabase } from '../storage/test-backends.ts';
-import { registerHostedLoginPage } from './login-page.ts';
 
 const sqlite = databaseBackends.find((b) => b.name === 'sqlite');
 const PC = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/130 Safari/537.36';
@@ -20,10 +18,9 @@ describe('hosted login page', () => {
   beforeAll(async () => {
     if (sqlite === undefined) throw new Error('no sqlite');
     database = await sqlite.open();
-    await migrateOidc(database.db as never);
     app = await buildApp(
       { config: loadConfig({ PUBLIC_URL: 'http://id.example.test' }), database, state: new MemorySharedState() },
-      { logger: pino({ level: 'silent' }), plugins: [async (instance) => registerHostedLoginPage(instance)] },
+      { logger: pino({ level: 'silent' }) },
     );
     await seedSandboxConnections(database.db, app.ctx.secrets);
     await createApplication(

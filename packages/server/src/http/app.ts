@@ -12,6 +12,7 @@ import type { Config } from '../config/index.ts';
 import { registerBrowserLogin } from '../login/register.ts';
 import { registerManagementApi } from '../management/plugin.ts';
 import { registerAppLogin } from '../mp/register.ts';
+import { registerOidc } from '../oidc/register.ts';
 import { loadSecretBox, type SecretBox } from '../secrets/master-key.ts';
 import { SigningKeys } from '../signing/signing-keys.ts';
 import type { Database } from '../storage/index.ts';
@@ -111,6 +112,7 @@ export async function buildApp(input: AppContextInput, options: BuildAppOptions 
   registerTicketRoutes(app, tickets);
   await registerBrowserLogin(app);
   registerAppLogin(app);
+  await registerOidc(app);
   for (const plugin of options.plugins ?? []) await plugin(app);
   await app.ready();
   return app;

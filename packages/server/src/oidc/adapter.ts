@@ -59,15 +59,13 @@ class DatabaseModelAdapter implements Adapter {
       .insertInto('oidc_models')
       .values({ ...row, consumed_at: null })
       .onConflict((oc) =>
-        oc
-          .columns(['model', 'id'])
-          .doUpdateSet({
-            payload: row.payload,
-            grant_id: row.grant_id,
-            uid: row.uid,
-            user_code: row.user_code,
-            expires_at: row.expires_at,
-          }),
+        oc.columns(['model', 'id']).doUpdateSet({
+          payload: row.payload,
+          grant_id: row.grant_id,
+          uid: row.uid,
+          user_code: row.user_code,
+          expires_at: row.expires_at,
+        }),
       )
       .execute();
   }

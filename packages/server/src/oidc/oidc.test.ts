@@ -15,13 +15,9 @@ import { buildApp } from '../http/app.ts';
 import { SYSTEM_ACTOR } from '../identity/audit.ts';
 import { createUser } from '../identity/users.ts';
 import { LoginSessions, SESSION_COOKIE } from '../login/sessions.ts';
-import { SigningKeys } from '../signing/signing-keys.ts';
 import type { Database } from '../storage/index.ts';
-import { up as migrateOidc } from '../storage/migrations/0006_oidc.ts';
 import { databaseBackends, type TestDatabase } from '../storage/test-backends.ts';
 import { applicationInputSchema, createApplication } from './applications.ts';
-import { createOidcProvider } from './provider.ts';
-import { registerOidcRoutes } from './routes.ts';
 import { oidcDb } from './tables.ts';
 
 async function freePort(): Promise<number> {
@@ -73,8 +69,6 @@ for (const backend of databaseBackends) {
 
     beforeAll(async () => {
       database = await backend.open();
-      // Until 0006 is listed with the others (the index is being edited concurrently).
-      await migrateOidc(database.db as never);
       const port = await freePort();
       issuer = `http://127.0.0.1:${port}`;
       const config = loadConfig({ PUBLIC_URL: issuer, DATA_DIR: `/tmp/weunion-oidc-test-${port}` });
@@ -82,13 +76,6 @@ for (const backend of databaseBackends) {
         { config, database, state: new MemorySharedState() },
         {
           logger: pino({ level: 'silent' }),
-          plugins: [
-            async (instance) => {
-              const signingKeys = new SigningKeys(database, instance.ctx.secrets);
-              const provider = await createOidcProvider({ ...instance.ctx, signingKeys });
-              await registerOidcRoutes(instance, provider, { serveJwks: true });
-            },
-          ],
         },
       );
       await app.listen({ port, host: '127.0.0.1' });
@@ -276,7 +263,6 @@ describe.skipIf(postgresUrl === undefined || redisUrl === undefined)('OIDC acros
   it('an authorization started on one instance completes on the other', async () => {
     if (postgres === undefined) throw new Error('no postgres backend');
     const database = await postgres.open();
-    await migrateOidc(database.db as never);
     const sibling = await database.openSibling();
     const prefix = `test:${randomUUID()}:`;
     const stateA = new RedisSharedState({ url: redisUrl ?? '', prefix });
@@ -292,12 +278,6 @@ describe.skipIf(postgresUrl === undefined || redisUrl === undefined)('OIDC acros
         { config, database: db, state },
         {
           logger: pino({ level: 'silent' }),
-          plugins: [
-            async (instance) => {
-              const provider = await createOidcProvider({ ...instance.ctx, signingKeys: new SigningKeys(db, instance.ctx.secrets) });
-              await registerOidcRoutes(instance, provider, { serveJwks: true });
-            },
-          ],
         },
       );
       await app.listen({ port, host: '127.0.0.1' });

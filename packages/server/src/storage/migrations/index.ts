@@ -7,10 +7,12 @@ import * as m0001 from './0001_foundation.ts';
 import * as m0002 from './0002_identity.ts';
 import * as m0003 from './0003_connection_settings.ts';
 import * as m0004 from './0004_app_login.ts';
+import * as m0005 from './0005_oidc.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_foundation': m0001,
   '0002_identity': m0002,
   '0003_connection_settings': m0003,
   '0004_app_login': m0004,
+  '0005_oidc': m0005,
 };
