@@ -68,6 +68,9 @@ for (const mode of storageModes) {
       expect(access.payload).toMatchObject({ sub: answer.userId, client_id: DEMO_MINI_PROGRAM.id, scope: answer.tokens.scope });
       expect(access.payload.jti).toEqual(expect.any(String));
       expect(JSON.stringify(answer)).not.toMatch(/session_?key/i);
+      // The app's backend gets the openid it needs for WeChat APIs, from the account's record.
+      const identities = z.array(z.object({ appid: z.string(), openid: z.string() })).parse(id.payload.wechat_identities);
+      expect(identities.map((i) => i.appid)).toEqual([appid]);
     });
 
     it('the same person logging in again is the same user', async () => {
