@@ -57,7 +57,7 @@ const STYLE = `
 :host { display: block; font-family: system-ui, -apple-system, "PingFang SC", "Microsoft YaHei", sans-serif;
   color: var(--weunion-text, #1f2328); --accent: var(--weunion-accent, #07c160); max-width: 22rem; }
 .tabs { display: flex; gap: .25rem; border-bottom: 1px solid #d0d7de; margin-bottom: 1rem; }
-.tab { background: none; border: 0; border-bottom: 2px solid transparent; padding: .5rem .75rem; cursor: pointer;
+.tab { background: none; border: 0; border-bottom: 2px solid transparent; padding: .5rem .75rem; cursor: pointer; white-space: nowrap;
   font: inherit; color: var(--weunion-muted, #57606a); }
 .tab[aria-selected="true"] { color: inherit; border-bottom-color: var(--accent); font-weight: 600; }
 .tab:focus-visible, button:focus-visible, a:focus-visible { outline: 2px solid var(--accent); outline-offset: 2px; }
