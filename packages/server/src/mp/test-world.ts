@@ -15,6 +15,7 @@ import { loadConfig } from '../config/index.ts';
 import { seedSandboxConnections } from '../connections/declared.ts';
 import { buildApp } from '../http/app.ts';
 import { generateMasterKey, SecretBox } from '../secrets/master-key.ts';
+import type { Database } from '../storage/index.ts';
 import { databaseBackends, type TestDatabase } from '../storage/test-backends.ts';
 
 const postgres = databaseBackends.find((b) => b.name === 'postgres');
@@ -24,7 +25,7 @@ const redisUrl = process.env.REDIS_URL;
 export interface StorageMode {
   name: 'embedded' | 'scale-out';
   skip: boolean;
-  open(): Promise<{ database: TestDatabase; state: SharedState }>;
+  open(): Promise<{ database: TestDatabase; state: SharedState; openSiblingState(): Promise<SharedState> }>;
 }
 
 export const storageModes: StorageMode[] = [
@@ -33,7 +34,9 @@ export const storageModes: StorageMode[] = [
     skip: sqlite === undefined,
     async open() {
       if (sqlite === undefined) throw new Error('no sqlite backend');
-      return { database: await sqlite.open(), state: new MemorySharedState() };
+      const state = new MemorySharedState();
+      // Embedded mode is one process: a second instance shares the in-process state.
+      return { database: await sqlite.open(), state, openSiblingState: async () => state };
     },
   },
   {
@@ -41,8 +44,9 @@ export const storageModes: StorageMode[] = [
     skip: postgres === undefined || postgres.skip || redisUrl === undefined,
     async open() {
       if (postgres === undefined) throw new Error('no postgres backend');
-      const state = await openSharedState({ redisUrl, prefix: `test:${randomUUID()}:` });
-      return { database: await postgres.open(), state };
+      const prefix = `test:${randomUUID()}:`;
+      const state = await openSharedState({ redisUrl, prefix });
+      return { database: await postgres.open(), state, openSiblingState: () => openSharedState({ redisUrl, prefix }) };
     },
   },
 ];
@@ -62,31 +66,54 @@ export class TestWorld {
   readonly database: TestDatabase;
   readonly state: SharedState;
   readonly #sandbox: RunningSandbox;
+  readonly #secrets: SecretBox;
+  readonly #env: Record<string, string>;
+  readonly #openSiblingState: () => Promise<SharedState>;
+  readonly #siblings: (() => Promise<void>)[] = [];
 
-  private constructor(app: FastifyInstance, url: string, sandbox: RunningSandbox, database: TestDatabase, state: SharedState) {
+  private constructor(
+    app: FastifyInstance,
+    url: string,
+    sandbox: RunningSandbox,
+    storage: { database: TestDatabase; state: SharedState; openSiblingState(): Promise<SharedState> },
+    secrets: SecretBox,
+    env: Record<string, string>,
+  ) {
     this.app = app;
     this.url = url;
     this.sandboxUrl = sandbox.url;
     this.#sandbox = sandbox;
-    this.database = database;
-    this.state = state;
+    this.database = storage.database;
+    this.state = storage.state;
+    this.#openSiblingState = storage.openSiblingState;
+    this.#secrets = secrets;
+    this.#env = env;
   }
 
   static async start(mode: StorageMode, env: Record<string, string> = {}): Promise<TestWorld> {
     const sandbox = await startSandbox({ port: 0 });
-    const { database, state } = await mode.open();
+    const storage = await mode.open();
     const secrets = new SecretBox(Buffer.from(generateMasterKey(), 'base64'));
-    const wechat = createWechatClient({ state, endpoints: sandboxEndpoints(sandbox.url), retry: { attempts: 1 } });
-    await seedSandboxConnections(database.db, secrets);
-    const app = await buildApp(
-      { config: loadConfig({ PUBLIC_URL: 'https://id.example.test', ...env }), database, state, secrets, wechat },
-      { logger: pino({ level: 'silent' }) },
-    );
-    const url = await app.listen({ port: 0, host: '127.0.0.1' });
-    return new TestWorld(app, url, sandbox, database, state);
+    await seedSandboxConnections(storage.database.db, secrets);
+    const { app, url } = await startInstance(sandbox.url, storage.database, storage.state, secrets, env);
+    return new TestWorld(app, url, sandbox, storage, secrets, env);
+  }
+
+  /** A second weunion instance over the same database and shared state (another node of the cluster). */
+  async sibling(): Promise<{ url: string }> {
+    const database = await this.database.openSibling();
+    const state = await this.#openSiblingState();
+    const { app, url } = await startInstance(this.sandboxUrl, database, state, this.#secrets, this.#env);
+    this.#siblings.push(async () => {
+      await app.close();
+      if (state !== this.state) await state.close();
+      await database.close();
+    });
+    return { url };
   }
 
   async close(): Promise<void> {
+    for (const close of this.#siblings) await close();
     await this.app.close();
     await this.#sandbox.close();
     await this.state.close();
@@ -151,6 +178,21 @@ export class TestWorld {
       .executeTakeFirstOrThrow();
     return Number(row.n);
   }
+}
+
+async function startInstance(
+  sandboxUrl: string,
+  database: Database,
+  state: SharedState,
+  secrets: SecretBox,
+  env: Record<string, string>,
+): Promise<{ app: FastifyInstance; url: string }> {
+  const wechat = createWechatClient({ state, endpoints: sandboxEndpoints(sandboxUrl), retry: { attempts: 1 } });
+  const app = await buildApp(
+    { config: loadConfig({ PUBLIC_URL: 'https://id.example.test', ...env }), database, state, secrets, wechat },
+    { logger: pino({ level: 'silent' }) },
+  );
+  return { app, url: await app.listen({ port: 0, host: '127.0.0.1' }) };
 }
 
 export const DEMO_MINI_PROGRAM = { id: 'demo-mini-program', appid: 'wxd00000000000b002', originalId: 'gh_d0000000b002' } as const;

@@ -101,6 +101,29 @@ for (const mode of storageModes) {
       expect(rightful.outcome).toBe('signed_in');
     });
 
+    it('across instances: created on one, confirmed through another, the long-poll on the first hears it and redeems', async () => {
+      const other = await world.sibling();
+      const person = await world.person();
+      const { ticket, secret } = await newTicket();
+      const headers = { [TICKET_SECRET_HEADER]: secret };
+      const poll = world.ok('GET', `/api/login/tickets/${ticket}?wait=10&since=2`, undefined, headers);
+      const call = async (path: string, body: unknown) => {
+        const response = await fetch(`${other.url}${path}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        });
+        expect(response.status).toBe(200);
+        return z.record(z.string(), z.unknown()).parse(await response.json());
+      };
+      await call(`/api/mp/tickets/${ticket}/scan`, { appid: mp, code: await world.jsLogin(person, mp) });
+      const confirmed = await call(`/api/mp/tickets/${ticket}/confirm`, { appid: mp, code: await world.jsLogin(person, mp) });
+      expect(confirmed.outcome).toBe('signed_in');
+      expect((await poll).state).toBe('confirmed');
+      const answer = await world.ok('POST', `/api/app/s7/tickets/${ticket}/redeem`, undefined, headers);
+      expect(answer.outcome).toBe('signed_in');
+    });
+
     it('a ticket that is not confirmed yet cannot be redeemed; a mini program appid cannot create one', async () => {
       const { ticket, secret } = await newTicket();
       const early = await world.call('POST', `/api/app/s7/tickets/${ticket}/redeem`, undefined, { [TICKET_SECRET_HEADER]: secret });
