@@ -1,0 +1,190 @@
+/**
+ * Benchmark: complete S2 (website QR) logins, end to end over HTTP. Per login: the browser asks
+ * weunion for the qrconnect redirect → the person allows it on the phone (sandbox control API) →
+ * the browser follows WeChat's redirect to weunion's callback → weunion exchanges the code, fetches
+ * the profile, resolves the person and starts the session. The sandbox and weunion each run in
+ * their own process (embedded storage: SQLite + in-process state, unless DATABASE_URL/REDIS_URL are
+ * set in the environment); this process only drives them. Server CPU is read from /proc.
+ *
+ * Run by hand, not in CI (Node 24):
+ *
+ *   node bench/s2-logins.ts [--concurrency 16] [--logins 2000] [--people 500]
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { DEMO_APPS, DEMO_OPEN_PLATFORM } from '../packages/sandbox/src/index.ts';
+
+const { values } = parseArgs({
+  options: {
+    concurrency: { type: 'string', default: '16' },
+    logins: { type: 'string', default: '2000' },
+    people: { type: 'string', default: '500' },
+  },
+});
+const concurrency = Number(values.concurrency);
+const total = Number(values.logins);
+const peopleCount = Number(values.people);
+const cli = path.join(import.meta.dirname, '../packages/server/src/cli.ts');
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
+    });
+  });
+}
+
+async function waitFor(url: string, child: ChildProcess): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (child.exitCode !== null) throw new Error(`${url}: the process exited (${child.exitCode})`);
+    try {
+      if ((await fetch(url)).status < 500) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`${url} did not come up`);
+}
+
+/** utime + stime of a process, in seconds (Linux). */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return ticks / 100;
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}
+
+const website = DEMO_APPS.find((a) => a.key === 'website');
+if (website === undefined) throw new Error('no demo website app');
+
+const dir = mkdtempSync(path.join(tmpdir(), 'weunion-bench-s2-'));
+const sandboxPort = await freePort();
+const serverPort = await freePort();
+const sandboxUrl = `http://127.0.0.1:${sandboxPort}`;
+const serverUrl = `http://127.0.0.1:${serverPort}`;
+const configFile = path.join(dir, 'weunion.json');
+writeFileSync(
+  configFile,
+  JSON.stringify({
+    connections: [
+      {
+        id: 'bench-website',
+        name: 'Bench website',
+        appType: 'website',
+        appid: website.appid,
+        secret: website.secret,
+        openPlatformId: DEMO_OPEN_PLATFORM.id,
+        scenarios: ['s2'],
+      },
+    ],
+  }),
+);
+
+const children: ChildProcess[] = [];
+const stop = () => {
+  for (const child of children) child.kill('SIGTERM');
+  rmSync(dir, { recursive: true, force: true });
+};
+process.once('exit', stop);
+
+try {
+  const sandbox = spawn(process.execPath, [cli, 'sandbox', '--port', String(sandboxPort)], { stdio: ['ignore', 'ignore', 'inherit'] });
+  children.push(sandbox);
+  await waitFor(`${sandboxUrl}/_sandbox`, sandbox);
+  const server = spawn(process.execPath, [cli, 'serve'], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: {
+      ...process.env,
+      PORT: String(serverPort),
+      HOST: '127.0.0.1',
+      PUBLIC_URL: serverUrl,
+      DATA_DIR: dir,
+      SANDBOX: 'off',
+      WECHAT_API_URL: sandboxUrl,
+      WECHAT_OPEN_URL: sandboxUrl,
+      WECHAT_MP_URL: sandboxUrl,
+      WEUNION_CONFIG: configFile,
+      LOG_LEVEL: 'warn',
+      // Clients come from many addresses in real life; here X-Forwarded-For says so.
+      TRUST_PROXY: 'true',
+    },
+  });
+  children.push(server);
+  await waitFor(`${serverUrl}/healthz`, server);
+  const serverPid = server.pid ?? 0;
+
+  const people: string[] = [];
+  for (let i = 0; i < peopleCount; i++) {
+    const response = await fetch(`${sandboxUrl}/_sandbox/people`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ nickname: `Bench ${i}` }),
+    });
+    people.push(z.object({ id: z.string() }).parse(await response.json()).id);
+  }
+
+  const cookieOf = (response: Response, name: string): string => {
+    const line = response.headers.getSetCookie().find((c) => c.startsWith(`${name}=`));
+    if (line === undefined) throw new Error(`no ${name} cookie (status ${response.status})`);
+    return (line.split(';')[0] ?? '').slice(name.length + 1);
+  };
+
+  /** One complete login; returns its duration in ms. */
+  const login = async (index: number): Promise<number> => {
+    const ip = `10.${(index >> 16) & 255}.${(index >> 8) & 255}.${index & 255}`;
+    const started = performance.now();
+    const start = await fetch(`${serverUrl}/login/s2?returnTo=/bench`, { redirect: 'manual', headers: { 'x-forwarded-for': ip } });
+    const browser = cookieOf(start, 'wu_browser');
+    const qrconnect = start.headers.get('location') ?? '';
+    const allowed = await fetch(`${sandboxUrl}/_sandbox/actions/authorize`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ personId: people[index % people.length], url: qrconnect, decision: 'allow' }),
+    });
+    const { redirect } = z.object({ redirect: z.string() }).parse(await allowed.json());
+    const back = await fetch(redirect, { redirect: 'manual', headers: { cookie: `wu_browser=${browser}`, 'x-forwarded-for': ip } });
+    const elapsed = performance.now() - started;
+    if (back.headers.get('location') !== '/bench') throw new Error(`login ${index} ended at ${back.headers.get('location')}`);
+    cookieOf(back, 'wu_session');
+    return elapsed;
+  };
+
+  // Warm-up (JIT, connection pools, WeChat token cache), not counted.
+  for (let i = 0; i < Math.min(50, total); i++) await login(total + i);
+
+  const times: number[] = [];
+  let next = 0;
+  const cpuBefore = cpuSeconds(serverPid);
+  const wallStart = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < total) {
+        const index = next++;
+        times.push(await login(index));
+      }
+    }),
+  );
+  const wallSeconds = (performance.now() - wallStart) / 1000;
+  const cpu = cpuSeconds(serverPid) - cpuBefore;
+  times.sort((a, b) => a - b);
+  console.log(`S2 logins: ${total} at concurrency ${concurrency}, ${people.length} people (first logins create, later ones resolve)`);
+  console.log(`storage: ${process.env.DATABASE_URL ? 'DATABASE_URL' : 'SQLite'} + ${process.env.REDIS_URL ? 'Redis' : 'in-process state'}`);
+  console.log(`logins/s: ${(total / wallSeconds).toFixed(1)}`);
+  console.log(`latency: p50 ${percentile(times, 50).toFixed(1)} ms, p99 ${percentile(times, 99).toFixed(1)} ms`);
+  console.log(`server CPU per login: ${((cpu / total) * 1000).toFixed(2)} ms (${cpu.toFixed(2)} s CPU over ${wallSeconds.toFixed(2)} s)`);
+} finally {
+  stop();
+}
