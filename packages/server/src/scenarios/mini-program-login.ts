@@ -78,7 +78,10 @@ function credentials(connection: Connection): { appid: string; secret: string } 
 export function phoneRequestFor(connection: Connection, known: KnownWechatIdentity | null): PhoneRequest {
   const setting = connection.settings.phoneNumber;
   if (setting === 'off') return 'not_needed';
-  if (connection.settings.reusePhone && known?.hasVerifiedPhone === true) return 'not_needed';
+  if (known?.hasVerifiedPhone === true) {
+    // A phone on file satisfies `required`; without `reusePhone` the person may still share a new one.
+    return connection.settings.reusePhone ? 'not_needed' : 'optional';
+  }
   return setting;
 }
 

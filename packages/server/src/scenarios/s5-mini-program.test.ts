@@ -92,6 +92,16 @@ for (const mode of storageModes) {
       expect(second.phoneSource).toBe('on_file');
       expect(second.userId).toBe(first.userId);
       expect(await world.billablePhoneCalls(appid)).toBe(before + 1);
+      // An operator who turns reuse off pays again, by choice; the login needs no phone either way.
+      await setSettings({ reusePhone: false, phoneNumber: 'required' });
+      try {
+        const third = await signedIn(person, { phoneCode: await world.phoneCode(person, appid) });
+        expect(third.phoneSource).toBe('wechat_code');
+        expect(await world.billablePhoneCalls(appid)).toBe(before + 2);
+        expect((await signedIn(person)).userId).toBe(first.userId);
+      } finally {
+        await setSettings({});
+      }
     });
 
     it('the legacy encryptedData + iv path verifies the phone, even after a new wx.login rotated the session_key', async () => {
