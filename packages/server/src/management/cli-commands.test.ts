@@ -54,6 +54,32 @@ describe('weunion admin-keys and connections commands', () => {
     expect(await withDatabase((database) => authenticateAdminKey(database.db, key))).toBeNull();
   });
 
+  it('applications create registers a client whose secret is printed once; list never shows it', async () => {
+    const created = await run('applications', [
+      'create',
+      '--id',
+      'cli-web',
+      '--name',
+      'CLI Shop',
+      '--type',
+      'web',
+      '--redirect-uri',
+      'https://shop.example/cb',
+      '--redirect-uri',
+      'https://shop.example/cb2',
+      '--scenarios',
+      's2,s3',
+    ]);
+    const secret = /\n\s+([A-Za-z0-9_-]{40,})\n/.exec(`${created}\n`)?.[1] ?? '';
+    expect(secret.length).toBeGreaterThanOrEqual(40);
+    const listed = await run('applications', ['list']);
+    expect(listed).toContain('cli-web  web  s2,s3  first-party  https://shop.example/cb https://shop.example/cb2  CLI Shop');
+    expect(listed).not.toContain(secret);
+    await expect(run('applications', ['create', '--id', 'cli-bad', '--name', 'x', '--type', 'web'])).rejects.toMatchObject({
+      code: 'validation_failed',
+    });
+  });
+
   it('admin-keys create without a name is refused', async () => {
     await expect(run('admin-keys', ['create'])).rejects.toMatchObject({ code: 'bad_request' });
   });

@@ -1,5 +1,5 @@
 /**
- * `weunion admin-keys …` and `weunion connections …`: managing a deployment from its shell, with
+ * `weunion admin-keys …`, `weunion applications …` and `weunion connections …`: managing a deployment from its shell, with
  * the same rules as the management API (these call the same functions).
  */
 import { readFileSync } from 'node:fs';
@@ -11,7 +11,10 @@ import { createAdminKey, listAdminKeys, revokeAdminKey } from '../admin-keys/sto
 import { loadConfig } from '../config/index.ts';
 import { applyConnections, parseDeclaredConnections } from '../connections/declared.ts';
 import { listConnections } from '../connections/store.ts';
-import type { Actor } from '../identity/audit.ts';
+import { parseInput } from '../http/problem.ts';
+import { type Actor, recordAudit } from '../identity/audit.ts';
+import { applicationInputSchema, applicationView, createApplication, listApplications } from '../oidc/applications.ts';
+import { oidcDb } from '../oidc/tables.ts';
 import { loadSecretBox } from '../secrets/master-key.ts';
 import { type Database, migrateToLatest, openDatabase } from '../storage/index.ts';
 
@@ -58,6 +61,58 @@ export const managementCommands = {
         } else {
           throw new AppError('bad_request', `unknown admin-keys action "${action}" (create, list or revoke)`);
         }
+      });
+    },
+  },
+  applications: {
+    summary:
+      "OIDC applications: `applications list`; `applications create --id X --name Y --type web|spa|native|mini_program --redirect-uri URL [--redirect-uri …] [--post-logout-uri URL] [--scenarios s1,s2,s3] [--third-party]` (a web app's secret is printed once).",
+    async run(args: string[]): Promise<void> {
+      const { values, positionals } = parseArgs({
+        args,
+        allowPositionals: true,
+        options: {
+          id: { type: 'string' },
+          name: { type: 'string' },
+          type: { type: 'string' },
+          'redirect-uri': { type: 'string', multiple: true },
+          'post-logout-uri': { type: 'string', multiple: true },
+          scenarios: { type: 'string' },
+          'third-party': { type: 'boolean' },
+        },
+      });
+      const action = positionals[0] ?? 'list';
+      const config = loadConfig();
+      await withDatabase(async (database) => {
+        const db = oidcDb(database.db);
+        const secrets = loadSecretBox(config);
+        if (action === 'list') {
+          for (const a of await listApplications(db, secrets)) {
+            console.log(
+              `${a.id}  ${a.type}  ${a.scenarios.join(',')}  ${a.firstParty ? 'first-party' : 'third-party'}  ${a.redirectUris.join(' ')}  ${a.name}`,
+            );
+          }
+          return;
+        }
+        if (action !== 'create') throw new AppError('bad_request', `unknown applications action "${action}" (list or create)`);
+        const input = parseInput(applicationInputSchema, {
+          id: values.id,
+          name: values.name,
+          type: values.type,
+          redirectUris: values['redirect-uri'] ?? [],
+          postLogoutRedirectUris: values['post-logout-uri'] ?? [],
+          ...(values.scenarios === undefined ? {} : { scenarios: values.scenarios.split(',').map((s) => s.trim()) }),
+          firstParty: values['third-party'] !== true,
+        });
+        const { application, clientSecret } = await createApplication(db, secrets, input);
+        await recordAudit(database.db, {
+          actor: cliActor('applications create'),
+          action: 'application.created',
+          subjectId: application.id,
+          after: applicationView(application),
+        });
+        console.log(`created application ${application.id} (${application.type}); issuer ${config.publicUrl}`);
+        if (clientSecret !== null) console.log(`client secret (shown only now):\n\n  ${clientSecret}\n`);
       });
     },
   },

@@ -22,6 +22,7 @@ import {
   unlinkIdentity,
   updateUserProfile,
 } from '../identity/users.ts';
+import { applicationRoutes } from './applications-routes.ts';
 import { defineRoute, type ManagementRoute } from './route.ts';
 import {
   adminKeyView,
@@ -315,4 +316,4 @@ const adminKeys: ManagementRoute[] = [
   }),
 ];
 
-export const managementRoutes: ManagementRoute[] = [...users, ...merges, ...audit, ...connections, ...adminKeys];
+export const managementRoutes: ManagementRoute[] = [...users, ...merges, ...audit, ...connections, ...applicationRoutes, ...adminKeys];

@@ -152,3 +152,68 @@ export function applicationClientMetadata(application: Application): AdapterPayl
     response_types: ['code'],
   };
 }
+
+/** What admins see: everything but the secret, and whether one is set. */
+export function applicationView(application: Application): Omit<Application, 'secret'> & { secretSet: boolean } {
+  const { secret, ...rest } = application;
+  return { ...rest, secretSet: secret !== null };
+}
+
+export const applicationPatchSchema = applicationInputSchema.omit({ id: true, type: true }).partial().strict();
+export type ApplicationPatch = z.output<typeof applicationPatchSchema>;
+
+export async function updateApplication(
+  db: OidcDb,
+  secrets: SecretBox,
+  id: string,
+  patch: ApplicationPatch,
+  now = Date.now(),
+): Promise<Application> {
+  const current = await findApplication(db, secrets, id);
+  if (current === null) throw new AppError('not_found', `No application ${id}`);
+  await db
+    .updateTable('applications')
+    .set({
+      ...(patch.name === undefined ? {} : { name: patch.name }),
+      ...(patch.redirectUris === undefined ? {} : { redirect_uris: JSON.stringify(patch.redirectUris) }),
+      ...(patch.postLogoutRedirectUris === undefined ? {} : { post_logout_redirect_uris: JSON.stringify(patch.postLogoutRedirectUris) }),
+      ...(patch.scenarios === undefined ? {} : { scenarios: JSON.stringify(patch.scenarios) }),
+      ...(patch.firstParty === undefined ? {} : { first_party: patch.firstParty ? 1 : 0 }),
+      ...(patch.branding === undefined ? {} : { branding: JSON.stringify(patch.branding) }),
+      updated_at: now,
+    })
+    .where('id', '=', id)
+    .execute();
+  const updated = await findApplication(db, secrets, id);
+  if (updated === null) throw new AppError('not_found', `No application ${id}`);
+  return updated;
+}
+
+/** A new client secret for a web application (the old one stops working at once); shown once. */
+export async function rotateApplicationSecret(db: OidcDb, secrets: SecretBox, id: string, now = Date.now()): Promise<string> {
+  const current = await findApplication(db, secrets, id);
+  if (current === null) throw new AppError('not_found', `No application ${id}`);
+  if (current.type !== 'web') throw new AppError('conflict', `A ${current.type} application is public: it has no secret`);
+  const clientSecret = randomBytes(32).toString('base64url');
+  await db
+    .updateTable('applications')
+    .set({ secret_sealed: secrets.seal(clientSecret, aad(id)), updated_at: now })
+    .where('id', '=', id)
+    .execute();
+  return clientSecret;
+}
+
+/** Deletes an application and every grant, code and token issued to it. */
+export async function deleteApplication(db: OidcDb, id: string): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    const deleted = await trx.deleteFrom('applications').where('id', '=', id).executeTakeFirst();
+    if (deleted.numDeletedRows === 0n) throw new AppError('not_found', `No application ${id}`);
+    // Grant-bound models carry their client in the payload; match it exactly.
+    const rows = await trx
+      .selectFrom('oidc_models')
+      .select(['model', 'id', 'payload'])
+      .where('payload', 'like', `%"clientId":${JSON.stringify(id)}%`)
+      .execute();
+    for (const row of rows) await trx.deleteFrom('oidc_models').where('model', '=', row.model).where('id', '=', row.id).execute();
+  });
+}

@@ -1,0 +1,129 @@
+/**
+ * Applications (OIDC clients) in the management API: register one, list, change its redirect
+ * allowlist/scenarios/branding, rotate a web application's secret, delete it with everything
+ * issued to it. Secrets appear only in the responses that create them.
+ */
+import { AppError } from '@weunion/errors';
+import { z } from 'zod';
+import { SCENARIO_IDS } from '../connections/schema.ts';
+import { recordAudit } from '../identity/audit.ts';
+import {
+  APPLICATION_TYPES,
+  applicationInputSchema,
+  applicationPatchSchema,
+  applicationView,
+  createApplication,
+  deleteApplication,
+  findApplication,
+  listApplications,
+  rotateApplicationSecret,
+  updateApplication,
+} from '../oidc/applications.ts';
+import { oidcDb } from '../oidc/tables.ts';
+import { defineRoute, type ManagementRoute } from './route.ts';
+
+const applicationResponse = z.object({
+  id: z.string(),
+  name: z.string(),
+  type: z.enum(APPLICATION_TYPES),
+  redirectUris: z.array(z.string()),
+  postLogoutRedirectUris: z.array(z.string()),
+  scenarios: z.array(z.enum(SCENARIO_IDS)),
+  firstParty: z.boolean(),
+  branding: z.object({ logoUrl: z.string().optional(), primaryColor: z.string().optional() }),
+  secretSet: z.boolean(),
+  createdAt: z.number().describe('Milliseconds since the epoch.'),
+  updatedAt: z.number().describe('Milliseconds since the epoch.'),
+});
+const params = z.object({ applicationId: z.string().min(1).max(100).describe('The client_id.') }).strict();
+const withSecret = z.object({
+  application: applicationResponse,
+  clientSecret: z.string().nullable().describe('The client secret (web applications), shown only in this response.'),
+});
+
+export const applicationRoutes: ManagementRoute[] = [
+  defineRoute({
+    method: 'GET',
+    path: '/applications',
+    tag: 'applications',
+    summary: 'Every application (OIDC client); secrets are never returned.',
+    response: z.object({ applications: z.array(applicationResponse) }),
+    handler: async ({ ctx }) => ({ applications: (await listApplications(oidcDb(ctx.database.db), ctx.secrets)).map(applicationView) }),
+  }),
+  defineRoute({
+    method: 'POST',
+    path: '/applications',
+    tag: 'applications',
+    status: 201,
+    summary: 'Register an application; a web application gets a client secret, shown only in this response.',
+    body: applicationInputSchema,
+    response: withSecret,
+    handler: async ({ body, actor, ctx }) => {
+      const { application, clientSecret } = await createApplication(oidcDb(ctx.database.db), ctx.secrets, body);
+      const view = applicationView(application);
+      await recordAudit(ctx.database.db, { actor, action: 'application.created', subjectId: application.id, after: view });
+      return { application: view, clientSecret };
+    },
+  }),
+  defineRoute({
+    method: 'GET',
+    path: '/applications/:applicationId',
+    tag: 'applications',
+    summary: 'One application.',
+    params,
+    response: applicationResponse,
+    handler: async ({ params: { applicationId }, ctx }) => {
+      const application = await findApplication(oidcDb(ctx.database.db), ctx.secrets, applicationId);
+      if (application === null) throw new AppError('not_found', `No application ${applicationId}`);
+      return applicationView(application);
+    },
+  }),
+  defineRoute({
+    method: 'PATCH',
+    path: '/applications/:applicationId',
+    tag: 'applications',
+    summary: 'Change an application (name, redirect and post-logout allowlists, scenarios, consent, branding).',
+    params,
+    body: applicationPatchSchema,
+    response: applicationResponse,
+    handler: async ({ params: { applicationId }, body, actor, ctx }) => {
+      const db = oidcDb(ctx.database.db);
+      const before = await findApplication(db, ctx.secrets, applicationId);
+      const after = applicationView(await updateApplication(db, ctx.secrets, applicationId, body));
+      await recordAudit(ctx.database.db, {
+        actor,
+        action: 'application.updated',
+        subjectId: applicationId,
+        before: before === null ? null : applicationView(before),
+        after,
+      });
+      return after;
+    },
+  }),
+  defineRoute({
+    method: 'POST',
+    path: '/applications/:applicationId/secret',
+    tag: 'applications',
+    summary: 'Rotate a web application’s client secret; the old one stops working at once.',
+    params,
+    response: z.object({ clientSecret: z.string().describe('The new secret, shown only in this response.') }),
+    handler: async ({ params: { applicationId }, actor, ctx }) => {
+      const clientSecret = await rotateApplicationSecret(oidcDb(ctx.database.db), ctx.secrets, applicationId);
+      await recordAudit(ctx.database.db, { actor, action: 'application.secret_rotated', subjectId: applicationId });
+      return { clientSecret };
+    },
+  }),
+  defineRoute({
+    method: 'DELETE',
+    path: '/applications/:applicationId',
+    tag: 'applications',
+    status: 204,
+    summary: 'Delete an application and every grant, code and token issued to it.',
+    params,
+    response: z.void(),
+    handler: async ({ params: { applicationId }, actor, ctx }) => {
+      await deleteApplication(oidcDb(ctx.database.db), applicationId);
+      await recordAudit(ctx.database.db, { actor, action: 'application.deleted', subjectId: applicationId });
+    },
+  }),
+];
