@@ -7,7 +7,17 @@
 import { callbackSignature } from '@weunion/wechat';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { Browser, createS1Ticket, demo, LoginWorld, scan, sessionOf, storageModes, waitForState } from '../login/test-harness.ts';
+import {
+  Browser,
+  createS1Ticket,
+  demo,
+  LoginWorld,
+  loginWithS2,
+  scan,
+  sessionOf,
+  storageModes,
+  waitForState,
+} from '../login/test-harness.ts';
 
 const OA = demo('officialAccount');
 const TOKEN = OA.token ?? '';
@@ -194,6 +204,27 @@ for (const mode of storageModes) {
       expect(unknownApp.status).toBe(404);
       await new Promise((resolve) => setTimeout(resolve, 100));
       expect((await browser.json('GET', `${world.first.url}/api/login/tickets/${ticket.ticketId}`)).body.state).toBe('waiting');
+    });
+
+    it('with revealScanner, the waiting page sees the nickname of a person seen before; without it, nothing personal', async () => {
+      const person = await world.person('Jules');
+      await loginWithS2(world, world.first, new Browser(), person);
+      const settings = { phoneNumber: 'optional', reusePhone: true, webAuthScope: 'auto', revealScanner: false } as const;
+      const statusAfterScan = async () => {
+        const browser = new Browser();
+        const ticket = await createS1Ticket(browser, world.first);
+        await scan(world, person, ticket.qrContent);
+        await waitForState(browser, world.first, ticket.ticketId, 'confirmed');
+        return (await browser.json('GET', `${world.first.url}/api/login/tickets/${ticket.ticketId}`)).body;
+      };
+      // The first S1 login links the official account's openid to Jules (via the unionid).
+      expect(await statusAfterScan()).not.toHaveProperty('scanner');
+      await world.configure('demo-official-account', { settings: { ...settings, revealScanner: true } });
+      try {
+        expect(await statusAfterScan()).toMatchObject({ scanner: { nickname: 'Jules' } });
+      } finally {
+        await world.configure('demo-official-account', { settings });
+      }
     });
 
     it('unrelated messages and plain follows are answered success and ignored', async () => {

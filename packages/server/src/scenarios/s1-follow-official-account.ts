@@ -14,7 +14,8 @@
  * - Not yet following: `subscribe` with EventKey `qrscene_<scene>`; already following: `SCAN` with
  *   EventKey `<scene>` (no prefix). Both log in (landscape complaint #9: systems that handle one).
  * - The event only gives the openid; the unionid needs `user/info` (no nickname/avatar there since
- *   2021-12-27, so nothing to reveal to the waiting page even with `revealScanner`).
+ *   2021-12-27). So with `revealScanner` the waiting page can only be shown what weunion already
+ *   knows: the nickname/picture of the account this openid belongs to, for people seen before.
  * - A scene names a ticket of *this* official account's connection; a ticket created for another
  *   connection, or of another kind, is ignored (an event pushed to the wrong appid logs no one in).
  * - The ticket's state lives in shared state, so the instance receiving the event need not be the
@@ -27,6 +28,7 @@ import { signInThroughConnection } from '../connections/sign-in.ts';
 import type { Connection } from '../connections/store.ts';
 import { parseInput } from '../http/problem.ts';
 import { RateLimiter } from '../http/rate-limit.ts';
+import { lookupWechatIdentity } from '../identity/index.ts';
 import { clientIp, safeReturnTo } from '../login/browser.ts';
 import { connectionForScenario, credentialsOf } from '../login/connection-choice.ts';
 import { QR_TICKET_PER_APPID, QR_TICKET_PER_IP } from '../login/rate-rules.ts';
@@ -78,6 +80,23 @@ export function registerS1(app: FastifyInstance): void {
   });
 }
 
+/** The nickname/picture on record for this openid's account (opt-in display on the waiting page). */
+async function knownScanner(
+  app: FastifyInstance,
+  connection: Connection,
+  openid: string,
+): Promise<{ nickname?: string; avatarUrl?: string } | undefined> {
+  const known = await lookupWechatIdentity(app.ctx.database.db, { appid: connection.appid, openid });
+  if (known === null) return undefined;
+  const user = await app.ctx.database.db
+    .selectFrom('users')
+    .select(['nickname', 'picture'])
+    .where('id', '=', known.userId)
+    .executeTakeFirst();
+  if (user === undefined) return undefined;
+  return { ...(user.nickname === null ? {} : { nickname: user.nickname }), ...(user.picture === null ? {} : { avatarUrl: user.picture }) };
+}
+
 /** The scene of a login QR event: `qrscene_<id>` on subscribe, `<id>` on SCAN; null for anything else. */
 export function loginSceneOf(event: string, eventKey: string): string | null {
   const scene =
@@ -114,7 +133,10 @@ export async function signInFromFollowEvent(
     return false;
   }
   if (record.state !== 'waiting' && record.state !== 'scanned') return false;
-  await app.tickets.markScanned(record.id);
+  await app.tickets.markScanned(
+    record.id,
+    connection.settings.revealScanner ? await knownScanner(app, connection, input.openid) : undefined,
+  );
   let result: TicketResult;
   try {
     const follower = await ctx.wechat.officialAccount.getUser(credentialsOf(connection), input.openid);

@@ -54,6 +54,24 @@ for (const mode of storageModes) {
       expect((await sessionOf(browser, world.first))?.sub).toBe(firstUser);
     });
 
+    it('webAuthScope snsapi_base: always silent, openid only; snsapi_userinfo: asks even a known person', async () => {
+      const settings = { phoneNumber: 'optional', reusePhone: true, webAuthScope: 'snsapi_base', revealScanner: false } as const;
+      await world.configure('demo-official-account', { settings });
+      try {
+        const person = await world.person('Kim');
+        const browser = wechatBrowser(person);
+        const landed = await browser.navigate(`${world.first.url}/login/s4?returnTo=/base`);
+        expect(new URL(landed.url).pathname).toBe('/base');
+        expect(await sessionOf(browser, world.first)).toMatchObject({ nickname: null });
+
+        await world.configure('demo-official-account', { settings: { ...settings, webAuthScope: 'snsapi_userinfo' } });
+        const asked = await wechatBrowser(person).navigate(`${world.first.url}/login/s4`);
+        expect(new URL(asked.url).searchParams.get('scope')).toBe('snsapi_userinfo');
+      } finally {
+        await world.configure('demo-official-account', { settings: { ...settings, webAuthScope: 'auto' } });
+      }
+    });
+
     it('a snapshot-mode visitor (is_snapshotuser) is refused with a clear page and no account', async () => {
       const person = z.string().parse((await world.sandbox('POST', '/people', { nickname: 'Ghost', snapshot: true })).id);
       const users = await world.userCount();
