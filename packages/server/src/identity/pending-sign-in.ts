@@ -139,7 +139,11 @@ async function wrongAnswer(deps: IdentityDeps, pendingId: string, error: AppErro
     await deps.state.delete(pendingKey(pendingId));
     throw new AppError('verification_attempts_exceeded', 'Too many wrong attempts; please sign in again');
   }
-  throw error;
+  // The binding page tells the person how many tries remain before the sign-in ends.
+  throw new AppError(error.code, error.message, {
+    status: error.status,
+    details: { ...error.details, attemptsLeft: MAX_WRONG_ANSWERS - attempts },
+  });
 }
 
 /** What a page needs to render a pending sign-in (the choice, or the binding form). */
