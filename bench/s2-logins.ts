@@ -4,13 +4,15 @@
  * the browser follows WeChat's redirect to weunion's callback → weunion exchanges the code, fetches
  * the profile, resolves the person and starts the session. The sandbox and weunion each run in
  * their own process (embedded storage: SQLite + in-process state, unless DATABASE_URL/REDIS_URL are
- * set in the environment); this process only drives them. Server CPU is read from /proc.
+ * set in the environment — use a database of its own: it is migrated and written to); this process
+ * only drives them. Server CPU is read from /proc.
  *
  * Run by hand, not in CI (Node 24):
  *
  *   node bench/s2-logins.ts [--concurrency 16] [--logins 2000] [--people 500]
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -120,6 +122,11 @@ try {
       LOG_LEVEL: 'warn',
       // Clients come from many addresses in real life; here X-Forwarded-For says so.
       TRUST_PROXY: 'true',
+      // Scale-out mode (DATABASE_URL=postgres://… and REDIS_URL set) needs a master key.
+      MASTER_KEY: process.env.MASTER_KEY ?? randomBytes(32).toString('base64'),
+      REDIS_PREFIX: `bench-s2-${process.pid}:`,
+      // What the bench leaves in shared state expires within minutes.
+      SESSION_TTL_SECONDS: '300',
     },
   });
   children.push(server);
