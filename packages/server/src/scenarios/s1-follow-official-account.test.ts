@@ -4,7 +4,7 @@
  * sandbox pushes the event to the callback, and the browser — told by its long poll — redeems the
  * login once. Forged, replayed and misdirected pushes change nothing.
  */
-import { callbackSignature } from '@weunion/wechat';
+import { callbackSignature, encryptMessage, messageSignature } from '@weunion/wechat';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
@@ -225,6 +225,32 @@ for (const mode of storageModes) {
       } finally {
         await world.configure('demo-official-account', { settings });
       }
+    });
+
+    it('a safe-mode push encrypted for another appid is refused', async () => {
+      const browser = new Browser();
+      const ticket = await createS1Ticket(browser, world.first);
+      const timestamp = String(Math.floor(Date.now() / 1000));
+      const nonce = String(Math.floor(Math.random() * 1e9));
+      const encrypt = encryptMessage({
+        encodingAesKey: OA.encodingAesKey ?? '',
+        appid: demo('miniProgram').appid,
+        message: scanEvent('oOtherApp0000000000000000000', ticket.ticketId),
+      });
+      const query = new URLSearchParams({
+        signature: callbackSignature(TOKEN, timestamp, nonce),
+        timestamp,
+        nonce,
+        encrypt_type: 'aes',
+        msg_signature: messageSignature(TOKEN, timestamp, nonce, encrypt),
+      });
+      const response = await fetch(`${world.first.url}/wechat/callback/${OA.appid}?${query}`, {
+        method: 'POST',
+        headers: { 'content-type': 'text/xml' },
+        body: `<xml><ToUserName><![CDATA[${OA.originalId}]]></ToUserName><Encrypt><![CDATA[${encrypt}]]></Encrypt></xml>`,
+      });
+      expect(response.status).toBe(401);
+      expect((await browser.json('GET', `${world.first.url}/api/login/tickets/${ticket.ticketId}`)).body.state).toBe('waiting');
     });
 
     it('unrelated messages and plain follows are answered success and ignored', async () => {
