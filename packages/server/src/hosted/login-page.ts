@@ -17,6 +17,7 @@ import { parseInput } from '../http/problem.ts';
 import { safeReturnTo } from '../login/browser.ts';
 import { findApplication } from '../oidc/applications.ts';
 import { oidcDb } from '../oidc/tables.ts';
+import { registerHostedPages } from './pages.ts';
 
 const WIDGET_SOURCE = readFileSync(fileURLToPath(import.meta.resolve('@weunion/login-element')), 'utf8');
 const PC_METHODS = ['s1', 's2', 's3'] as const;
@@ -66,6 +67,7 @@ h1{font-size:1.4rem;margin:0 0 .25rem}.muted{color:#57606a}button{font:inherit;p
 }
 
 export function registerHostedLoginPage(app: FastifyInstance): void {
+  registerHostedPages(app);
   app.get('/assets/weunion-login.js', async (_request, reply) =>
     reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=300').send(WIDGET_SOURCE),
   );
