@@ -3,27 +3,13 @@
  * show (only the pending choice, masked, in the person's language; only the binding methods the
  * policy allows) and the calls their script makes, end to end, as a browser would make them.
  */
-import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { z } from 'zod';
-import { SYSTEM_ACTOR } from '../identity/audit.ts';
 import type { IdentityPolicy } from '../identity/index.ts';
-import { createUser } from '../identity/users.ts';
-import { Browser, demo, type Instance, LoginWorld, loginWithS2, sessionOf, storageModes, waitForState } from '../login/test-harness.ts';
+import { Browser, LoginWorld, loginWithS2, sessionOf, storageModes } from '../login/test-harness.ts';
+import { atSelectPage, basePolicy, atBindPage as bindPageOf, randomPhone, watchSentCodes } from './pending-flows.ts';
 
-const MP = demo('miniProgram');
-const basePolicy: IdentityPolicy = {
-  registration: 'allow',
-  fieldMatching: [],
-  queryBinding: 'off',
-  bindingMethods: ['password', 'sms'],
-  onMultipleMatches: 'select',
-  autoMergeOnUnionid: false,
-};
 const ZH = { 'accept-language': 'zh-CN,zh;q=0.9,en;q=0.8' };
 const EN = { 'accept-language': 'en-US,en;q=0.9' };
-
-const randomPhone = () => `+86137${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}`;
 
 async function page(browser: Browser, url: string, headers: Record<string, string> = EN) {
   const response = await browser.fetch(url, { headers });
@@ -31,34 +17,6 @@ async function page(browser: Browser, url: string, headers: Record<string, strin
 }
 
 const selectable = (html: string) => [...html.matchAll(/data-select="([^"]+)"/g)].map((m) => m[1]);
-
-const codeLog = z.object({ purpose: z.string(), channel: z.string(), destination: z.string(), code: z.string() });
-
-/**
- * The codes the sandbox-mode log sender "sends" (it logs them, as `revealCodes` allows in the
- * sandbox): the instance's logger is silent in tests, so its `info` is watched instead.
- */
-function watchSentCodes(app: FastifyInstance): { codeFor(destination: string): string } {
-  const sent: z.output<typeof codeLog>[] = [];
-  const logger = app.log;
-  const original = logger.info;
-  Object.defineProperty(logger, 'info', {
-    configurable: true,
-    writable: true,
-    value: (...args: unknown[]) => {
-      const parsed = codeLog.safeParse(args[0]);
-      if (parsed.success) sent.push(parsed.data);
-      return Reflect.apply(original, logger, args);
-    },
-  });
-  return {
-    codeFor(destination) {
-      const last = sent.findLast((message) => message.destination === destination);
-      if (last === undefined) throw new Error(`no code was sent to ${destination}`);
-      return last.code;
-    },
-  };
-}
 
 for (const mode of storageModes) {
   describe.skipIf(mode.skip)(`hosted select and bind pages: ${mode.name}`, () => {
@@ -74,54 +32,12 @@ for (const mode of storageModes) {
       await world?.close();
     });
 
-    /** A browser waiting at /login/bind after an S2 login under `policy` (returning to `returnTo`). */
-    async function atBindPage(policy: Partial<IdentityPolicy>, returnTo = '/after-bind'): Promise<Browser> {
-      await world.configure('demo-website', { policy: { ...basePolicy, ...policy } });
-      const browser = new Browser();
-      expect(await loginWithS2(world, world.first, browser, await world.person(), returnTo)).toBe('/login/bind');
-      return browser;
-    }
-
-    /** An S3 login whose unionid and phone point at different accounts: the browser must choose. */
-    async function atSelectPage(instance: Instance) {
-      const phone = randomPhone();
-      const email = `ivy.${Math.floor(Math.random() * 1e9)}@example.com`;
-      const person = z.string().parse((await world.sandbox('POST', '/people', { nickname: 'Ivy', phone })).id);
-      const byPhone = (
-        await createUser(
-          world.database.db,
-          { phoneNumber: phone, phoneNumberVerified: true, email, emailVerified: true, password: 'another secret pw' },
-          SYSTEM_ACTOR,
-        )
-      ).id;
-      const web = new Browser();
-      await loginWithS2(world, instance, web, person);
-      const byUnionid = z.string().parse((await sessionOf(web, instance))?.sub);
-
-      const browser = new Browser();
-      const ticket = z
-        .object({ ticketId: z.string() })
-        .parse((await browser.json('POST', `${instance.url}/api/login/s3`, { returnTo: '/picked' })).body);
-      const mp = new Browser();
-      const jsLogin = async () =>
-        z.string().parse((await world.sandbox('POST', '/actions/js-login', { personId: person, appid: MP.appid })).code);
-      await mp.json('POST', `${instance.url}/api/mp/tickets/${ticket.ticketId}/scan`, { appid: MP.appid, code: await jsLogin() });
-      const phoneCode = z.string().parse((await world.sandbox('POST', '/actions/phone-code', { personId: person, appid: MP.appid })).code);
-      await mp.json('POST', `${instance.url}/api/mp/tickets/${ticket.ticketId}/confirm`, {
-        appid: MP.appid,
-        code: await jsLogin(),
-        phoneCode,
-      });
-      await waitForState(browser, instance, ticket.ticketId, 'confirmed');
-      const redeemed = await browser.json('POST', `${instance.url}/api/login/tickets/${ticket.ticketId}/redeem`);
-      expect(redeemed.body).toMatchObject({ status: 'select', next: '/login/select' });
-      return { browser, phone, email, byPhone, byUnionid };
-    }
+    const atBindPage = (policy: Partial<IdentityPolicy>, returnTo?: string) => bindPageOf(world, policy, returnTo);
 
     it('the select page lists exactly the pending accounts, masked, in English and Chinese; choosing one signs in as it', async () => {
       await world.configure('demo-mini-program', { policy: { ...basePolicy, fieldMatching: ['phone'] } });
       try {
-        const { browser, phone, email, byPhone, byUnionid } = await atSelectPage(world.first);
+        const { browser, phone, email, byPhone, byUnionid } = await atSelectPage(world);
 
         const en = await page(browser, `${url}/login/select`, EN);
         expect(en.status).toBe(200);
