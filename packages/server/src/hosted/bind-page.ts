@@ -9,7 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import type { BindingMethod } from '../identity/index.ts';
 import { SELECT_PAGE } from '../login/finish.ts';
 import { escapeHtml, type Language, languageOf, sendPage } from './html.ts';
-import { pendingOfPage, pendingPageFooter, restartLink, sendExpiredPage } from './pending-page.ts';
+import { pendingOfPage, pendingPageFooter, pendingPageRegions, restartLink, sendExpiredPage } from './pending-page.ts';
 import { PENDING_PAGE_SCRIPT } from './pending-script.ts';
 
 const COPY = {
@@ -57,6 +57,9 @@ const COPY = {
 
 type Copy = (typeof COPY)[Language];
 
+/** Where the script shows a wrong answer: beside the form it concerns (a live region from the start). */
+const SECTION_ALERT = '<p class="alert" role="alert" data-alert></p>';
+
 function passwordForm(copy: Copy): string {
   return `<section aria-labelledby="wu-password-title"><h2 id="wu-password-title">${escapeHtml(copy.password)}</h2>
 <form data-password>
@@ -66,7 +69,7 @@ function passwordForm(copy: Copy): string {
 <label for="wu-password">${escapeHtml(copy.secret)}</label>
 <input id="wu-password" name="password" type="password" autocomplete="current-password" required maxlength="200">
 <div class="actions"><button class="primary" type="submit">${escapeHtml(copy.link)}</button></div>
-</form></section>`;
+</form>${SECTION_ALERT}</section>`;
 }
 
 function codeForm(copy: Copy, channel: 'sms' | 'email'): string {
@@ -80,7 +83,7 @@ function codeForm(copy: Copy, channel: 'sms' | 'email'): string {
 <div data-answer hidden><label for="wu-${channel}-code">${escapeHtml(copy.code)}</label>
 <input id="wu-${channel}-code" name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{4,8}" maxlength="8">
 <div class="actions"><button class="primary" type="submit">${escapeHtml(copy.verify)}</button></div></div>
-</form></section>`;
+</form>${SECTION_ALERT}</section>`;
 }
 
 function methodSection(copy: Copy, method: BindingMethod): string {
@@ -97,13 +100,13 @@ export function registerBindPage(app: FastifyInstance): void {
     const { methods, mayCreateInstead } = lookup.described;
     const sections = methods.map((method) => methodSection(copy, method)).join('<hr>');
     const create = mayCreateInstead
-      ? `<hr><section aria-labelledby="wu-create-title"><h2 id="wu-create-title">${escapeHtml(copy.createTitle)}</h2><p class="muted">${escapeHtml(copy.createBody)}</p><button type="button" data-create>${escapeHtml(copy.create)}</button></section>`
+      ? `<hr><section aria-labelledby="wu-create-title"><h2 id="wu-create-title">${escapeHtml(copy.createTitle)}</h2><p class="muted">${escapeHtml(copy.createBody)}</p><button type="button" data-create>${escapeHtml(copy.create)}</button>${SECTION_ALERT}</section>`
       : '';
     const nothing =
       methods.length === 0 && !mayCreateInstead
         ? `<p class="alert">${escapeHtml(copy.none)}</p><p>${restartLink(app, language, lookup.context.returnTo)}</p>`
         : '';
-    const body = `<h1>${escapeHtml(copy.title)}</h1><p class="muted">${escapeHtml(copy.intro)}</p>${sections}${create}${nothing}${pendingPageFooter(app, language, lookup.context.returnTo)}`;
+    const body = `<h1>${escapeHtml(copy.title)}</h1><p class="muted">${escapeHtml(copy.intro)}</p>${pendingPageRegions(app, language, lookup.context.returnTo)}${sections}${create}${nothing}${pendingPageFooter(language)}`;
     return sendPage(reply, { language, title: copy.title, body, script: PENDING_PAGE_SCRIPT });
   });
 }

@@ -158,7 +158,10 @@ export function registerErrorPage(app: FastifyInstance): void {
     const topic = TOPICS[language][topicOf(query.code, query.reason)];
     const labels = LABELS[language];
     const details: string[] = [];
-    if (query.code !== undefined && query.code !== '') details.push(`${labels.code}: <code>${escapeHtml(query.code)}</code>`);
+    if (query.code !== undefined && query.code !== '') {
+      const reason = query.reason === undefined || query.reason === '' ? '' : ` (${query.reason})`;
+      details.push(`${labels.code}: <code>${escapeHtml(`${query.code}${reason}`)}</code>`);
+    }
     if (query.requestId !== undefined && REQUEST_ID.test(query.requestId))
       details.push(`${labels.request}: <code>${escapeHtml(query.requestId)}</code>`);
     const body = `<h1>${escapeHtml(topic.title)}</h1><p>${escapeHtml(topic.body)}</p>

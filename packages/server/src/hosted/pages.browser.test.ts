@@ -75,8 +75,9 @@ describe.skipIf(!chromiumAvailable || embedded === undefined || embedded.skip)('
       })()`;
       // The mainland number is typed without +86; the page adds it.
       await chromium.evaluate(answer('nope'));
-      const alert = await chromium.waitFor(`document.getElementById('wu-alert').textContent`);
-      expect(alert).toBe('没有与这些信息匹配的账号。 还可尝试 4 次。');
+      // Shown beside the password form, which keeps the focus for the next try.
+      const alert = await chromium.waitFor(`document.querySelector('form[data-password] + [data-alert]').textContent`);
+      expect(alert).toBe('没有与这些信息匹配的账号。（还可尝试 4 次）');
       expect(await chromium.evaluate('document.activeElement.id')).toBe('wu-password');
       await chromium.screenshot('bind-wrong-password-zh');
       expect(await signedInAs(chromium)).toBeNull();

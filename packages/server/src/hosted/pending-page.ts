@@ -67,7 +67,8 @@ const SCRIPT_COPY = {
     send: 'Send code',
     resendIn: 'Resend in {n}s',
     sent: 'A code was sent to {to}. Enter it below.',
-    attemptsLeft: '{n} attempt(s) left.',
+    attemptLeft: ' (1 attempt left)',
+    attemptsLeft: ' ({n} attempts left)',
     errors: {
       generic: 'Something went wrong. Please try again.',
       network: 'The server could not be reached. Check your connection and try again.',
@@ -80,7 +81,8 @@ const SCRIPT_COPY = {
     send: '发送验证码',
     resendIn: '{n} 秒后可重发',
     sent: '验证码已发送至 {to}，请在下方输入。',
-    attemptsLeft: '还可尝试 {n} 次。',
+    attemptLeft: '（还可尝试 1 次）',
+    attemptsLeft: '（还可尝试 {n} 次）',
     errors: {
       generic: '出现问题，请重试。',
       network: '无法连接服务器，请检查网络后重试。',
@@ -104,15 +106,19 @@ export function restartLink(app: FastifyInstance, language: Language, returnTo: 
 }
 
 /**
- * The end of a select/bind page: live regions for the script's status and errors, the hidden
- * "start again" link it reveals when the sign-in cannot go on, its words, and a note for browsers
- * without JavaScript.
+ * The live regions of a select/bind page, placed under its introduction: the script's status
+ * (polite) and problems that concern no one form (assertive), and the "start again" link it
+ * reveals when the sign-in cannot go on.
  */
-export function pendingPageFooter(app: FastifyInstance, language: Language, returnTo: string): string {
-  const noScript = language === 'en' ? 'This page needs JavaScript to continue.' : '此页面需要启用 JavaScript 才能继续。';
+export function pendingPageRegions(app: FastifyInstance, language: Language, returnTo: string): string {
   return `<p id="wu-status" class="status" role="status" aria-live="polite"></p>
 <p id="wu-alert" class="alert" role="alert" aria-live="assertive"></p>
-<p id="wu-restart" hidden>${restartLink(app, language, returnTo)}</p>
-<noscript><p class="alert">${escapeHtml(noScript)}</p></noscript>
+<p id="wu-restart" hidden>${restartLink(app, language, returnTo)}</p>`;
+}
+
+/** The end of a select/bind page: the script's words, and a note for browsers without JavaScript. */
+export function pendingPageFooter(language: Language): string {
+  const noScript = language === 'en' ? 'This page needs JavaScript to continue.' : '此页面需要启用 JavaScript 才能继续。';
+  return `<noscript><p class="alert">${escapeHtml(noScript)}</p></noscript>
 <script type="application/json" id="wu-copy">${scriptJson(SCRIPT_COPY[language])}</script>`;
 }

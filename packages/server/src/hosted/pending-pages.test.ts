@@ -202,7 +202,7 @@ for (const mode of storageModes) {
         expect(shown.html).toContain('没有与此微信关联的账号');
         const en = await page(browser, errorUrl.href, EN);
         expect(en.html).toContain('No account for this WeChat');
-        expect(en.html).toContain('Error code: <code>login_refused</code>');
+        expect(en.html).toContain('Error code: <code>login_refused (registration_closed)</code>');
       } finally {
         await world.configure('demo-website', { policy: basePolicy });
       }

@@ -7,7 +7,8 @@
  *
  * Wiring, by markup: `[data-select]` buttons (select page); `form[data-password]`,
  * `form[data-code]` with `[data-send]` and a hidden `[data-answer]` part (bind page);
- * `[data-create]`. `#wu-status` (polite) and `#wu-alert` (assertive) are the live regions;
+ * `[data-create]`. `#wu-status` (polite) and `#wu-alert` (assertive) are the live regions, plus a
+ * `[data-alert]` in each bind section so a wrong answer shows next to its form;
  * `#wu-restart` is revealed when the sign-in cannot go on.
  */
 export const PENDING_PAGE_SCRIPT = `(() => {
@@ -22,8 +23,14 @@ export const PENDING_PAGE_SCRIPT = `(() => {
   let ended = false;
 
   const isLocal = (path) => typeof path === 'string' && path.startsWith('/') && !path.startsWith('//') && !path.includes('\\\\');
-  const say = (text) => { alertBox.textContent = ''; status.textContent = text; };
-  const warn = (text) => { status.textContent = ''; alertBox.textContent = text; };
+  const alerts = () => document.querySelectorAll('#wu-alert, [data-alert]');
+  const say = (text) => { for (const box of alerts()) box.textContent = ''; status.textContent = text; };
+  /** Shows a problem beside the form it concerns (its section's own alert), else at the top. */
+  const warn = (text, origin) => {
+    say('');
+    const box = (origin && origin.closest('section') && origin.closest('section').querySelector('[data-alert]')) || alertBox;
+    box.textContent = text;
+  };
   const controls = () => document.querySelectorAll('main button, main input');
 
   // Mainland numbers are usually typed without the country code; the server wants E.164.
@@ -38,9 +45,8 @@ export const PENDING_PAGE_SCRIPT = `(() => {
   const problemText = (problem) => {
     const own = copy.errors[problem.code];
     let text = own || problem.detail || problem.title || copy.errors.generic;
-    if (typeof problem.attemptsLeft === 'number' && problem.attemptsLeft > 0) {
-      text += ' ' + copy.attemptsLeft.replace('{n}', String(problem.attemptsLeft));
-    }
+    const left = problem.attemptsLeft;
+    if (typeof left === 'number' && left > 0) text += (left === 1 ? copy.attemptLeft : copy.attemptsLeft).replace('{n}', String(left));
     return text;
   };
 
@@ -58,8 +64,8 @@ export const PENDING_PAGE_SCRIPT = `(() => {
     location.assign(isLocal(target) ? target : '/');
   };
 
-  /** POSTs to a pending endpoint; resolves with the answer, or null after showing the problem. */
-  const call = async (path, body) => {
+  /** POSTs to a pending endpoint; resolves with the answer, or null after showing the problem (beside origin). */
+  const call = async (path, body, origin) => {
     if (working || ended) return null;
     working = true;
     const active = document.activeElement;
@@ -76,10 +82,10 @@ export const PENDING_PAGE_SCRIPT = `(() => {
       try { data = await response.json(); } catch { data = {}; }
       if (response.ok) return data;
       if (TERMINAL.includes(data.code)) end(problemText(data));
-      else warn(problemText(data));
+      else warn(problemText(data), origin);
       return null;
     } catch {
-      warn(copy.errors.network);
+      warn(copy.errors.network, origin);
       return null;
     } finally {
       working = false;
@@ -90,7 +96,7 @@ export const PENDING_PAGE_SCRIPT = `(() => {
 
   for (const button of document.querySelectorAll('[data-select]')) {
     button.addEventListener('click', async () => {
-      const answer = await call('/api/login/pending/select', { userId: button.dataset.select });
+      const answer = await call('/api/login/pending/select', { userId: button.dataset.select }, button);
       if (answer) follow(answer);
     });
   }
@@ -102,7 +108,7 @@ export const PENDING_PAGE_SCRIPT = `(() => {
       const answer = await call('/api/login/pending/bind/password', {
         login: login(form.elements.namedItem('login').value),
         password: password.value,
-      });
+      }, form);
       if (answer) return follow(answer);
       if (!ended) { password.value = ''; password.focus(); }
     });
@@ -125,7 +131,7 @@ export const PENDING_PAGE_SCRIPT = `(() => {
     };
     send.addEventListener('click', async () => {
       if (wait > 0 || !destinationInput.reportValidity()) return;
-      const sent = await call('/api/login/pending/bind/code/send', { channel, destination: destination() });
+      const sent = await call('/api/login/pending/bind/code/send', { channel, destination: destination() }, form);
       if (!sent) return;
       say(copy.sent.replace('{to}', destinationInput.value.trim()));
       answerPart.hidden = false;
@@ -137,7 +143,7 @@ export const PENDING_PAGE_SCRIPT = `(() => {
     form.addEventListener('submit', async (event) => {
       event.preventDefault();
       if (answerPart.hidden) return send.click();
-      const answer = await call('/api/login/pending/bind/code', { channel, destination: destination(), code: codeInput.value.trim() });
+      const answer = await call('/api/login/pending/bind/code', { channel, destination: destination(), code: codeInput.value.trim() }, form);
       if (answer) return follow(answer);
       if (!ended) { codeInput.value = ''; codeInput.focus(); }
     });
@@ -145,7 +151,7 @@ export const PENDING_PAGE_SCRIPT = `(() => {
 
   for (const button of document.querySelectorAll('[data-create]')) {
     button.addEventListener('click', async () => {
-      const answer = await call('/api/login/pending/create');
+      const answer = await call('/api/login/pending/create', undefined, button);
       if (answer) follow(answer);
     });
   }

@@ -9,7 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import type { AccountCandidate } from '../identity/pending-sign-in.ts';
 import { BIND_PAGE } from '../login/finish.ts';
 import { escapeHtml, type Language, languageOf, sendPage } from './html.ts';
-import { pendingOfPage, pendingPageFooter, restartLink, sendExpiredPage } from './pending-page.ts';
+import { pendingOfPage, pendingPageFooter, pendingPageRegions, restartLink, sendExpiredPage } from './pending-page.ts';
 import { PENDING_PAGE_SCRIPT } from './pending-script.ts';
 
 const COPY = {
@@ -84,7 +84,7 @@ export function registerSelectPage(app: FastifyInstance): void {
       candidates.length === 0
         ? `<p class="alert">${escapeHtml(copy.none)}</p><p>${restartLink(app, language, lookup.context.returnTo)}</p>`
         : `<ul class="accounts" aria-label="${escapeHtml(copy.accounts)}">${candidates.map((c) => candidateButton(c, language)).join('')}</ul>`;
-    const body = `<h1>${escapeHtml(copy.title)}</h1><p class="muted">${escapeHtml(copy.intro)}</p>${list}${pendingPageFooter(app, language, lookup.context.returnTo)}`;
+    const body = `<h1>${escapeHtml(copy.title)}</h1><p class="muted">${escapeHtml(copy.intro)}</p>${pendingPageRegions(app, language, lookup.context.returnTo)}${list}${pendingPageFooter(language)}`;
     return sendPage(reply, { language, title: copy.title, body, script: PENDING_PAGE_SCRIPT });
   });
 }
