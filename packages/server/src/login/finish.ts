@@ -119,7 +119,7 @@ export function redirectAfterLogin(reply: FastifyReply, answer: BrowserLoginAnsw
  * For redirect flows: a failure becomes `/login/error?code=…` (the hosted page explains the code),
  * so a person never lands on raw JSON. Internal errors are logged with their stack first.
  */
-export function redirectToErrorPage(request: FastifyRequest, reply: FastifyReply, error: unknown): FastifyReply {
+export function redirectToErrorPage(request: FastifyRequest, reply: FastifyReply, error: unknown, returnTo?: string): FastifyReply {
   const appError = error instanceof AppError ? error : new AppError('internal', undefined, { cause: error });
   if (appError.status >= 500) request.log.error({ err: error, code: appError.code }, 'browser login failed');
   else request.log.info({ code: appError.code, reason: appError.details?.reason }, appError.message);
@@ -127,5 +127,7 @@ export function redirectToErrorPage(request: FastifyRequest, reply: FastifyReply
   const reason = appError.details?.reason;
   if (typeof reason === 'string') query.set('reason', reason);
   query.set('requestId', String(request.id));
+  // The error page offers to start again towards where the flow was going.
+  if (returnTo !== undefined) query.set('returnTo', returnTo);
   return reply.redirect(`${ERROR_PAGE}?${query}`, 302);
 }

@@ -114,11 +114,13 @@ for (const mode of storageModes) {
       await browser.fetch(redirect.href);
       await browser.fetch(`${world.first.url}/api/session/logout`, { method: 'POST' });
       // A fresh, valid state for this browser, carrying the old code.
-      const second = new URL((await browser.fetch(`${world.first.url}/login/s2`)).headers.get('location') ?? '');
+      const second = new URL((await browser.fetch(`${world.first.url}/login/s2?returnTo=/again`)).headers.get('location') ?? '');
       redirect.searchParams.set('state', second.searchParams.get('state') ?? '');
       const users = await world.userCount();
       const reused = await browser.fetch(redirect.href);
       expect(reused.headers.get('location')).toMatch(/^\/login\/error\?code=wechat_code_invalid/);
+      // The error page can offer to start again towards where the flow was going.
+      expect(new URL(reused.headers.get('location') ?? '', world.first.url).searchParams.get('returnTo')).toBe('/again');
       expect(await sessionOf(browser, world.first)).toBeNull();
       expect(await world.userCount()).toBe(users);
     });

@@ -92,9 +92,11 @@ export function registerS2(app: FastifyInstance): void {
   });
 
   app.get(CALLBACK_PATH, async (request, reply) => {
+    let returnTo: string | undefined;
     try {
       const query = parseInput(callbackSchema, request.query);
       const flow = await takeLoginState(app, request, query.state ?? '', 's2');
+      returnTo = flow.returnTo;
       if (query.code === undefined) throw new AppError('wechat_code_missing', 'The sign-in was cancelled on the phone');
       const connection = await connectionForScenario(app, 's2', flow.connectionId);
       const credentials = credentialsOf(connection);
@@ -112,7 +114,7 @@ export function registerS2(app: FastifyInstance): void {
       });
       return redirectAfterLogin(reply, answer);
     } catch (error) {
-      return redirectToErrorPage(request, reply, error);
+      return redirectToErrorPage(request, reply, error, returnTo);
     }
   });
 }

@@ -65,9 +65,11 @@ export function registerS4(app: FastifyInstance): void {
   });
 
   app.get(CALLBACK_PATH, async (request, reply) => {
+    let returnTo: string | undefined;
     try {
       const query = parseInput(callbackSchema, request.query);
       const flow = await takeLoginState(app, request, query.state ?? '', 's4');
+      returnTo = flow.returnTo;
       if (query.code === undefined) throw new AppError('wechat_code_missing', 'The authorization was declined');
       const connection = await connectionForScenario(app, 's4', flow.connectionId);
       const token = await ctx.wechat.oauth.exchangeCode(credentialsOf(connection), query.code);
@@ -106,7 +108,7 @@ export function registerS4(app: FastifyInstance): void {
       });
       return redirectAfterLogin(reply, answer);
     } catch (error) {
-      return redirectToErrorPage(request, reply, error);
+      return redirectToErrorPage(request, reply, error, returnTo);
     }
   });
 }
