@@ -162,6 +162,19 @@ export class HeadlessChromium {
     }
   }
 
+  /** Presses a key as the person would (Tab moves the focus, Enter activates or submits). */
+  async press(key: 'Tab' | 'Enter'): Promise<void> {
+    const keyCode = key === 'Tab' ? 9 : 13;
+    const text = key === 'Enter' ? { text: '\r' } : {};
+    await this.send('Input.dispatchKeyEvent', { type: 'keyDown', key, code: key, windowsVirtualKeyCode: keyCode, ...text });
+    await this.send('Input.dispatchKeyEvent', { type: 'keyUp', key, code: key, windowsVirtualKeyCode: keyCode });
+  }
+
+  /** Types into the focused field. */
+  async type(text: string): Promise<void> {
+    await this.send('Input.insertText', { text });
+  }
+
   /** Saves a full-page PNG to test-results/hosted/<name>.png. */
   async screenshot(name: string): Promise<string> {
     const { data } = z

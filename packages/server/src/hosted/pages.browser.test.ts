@@ -7,17 +7,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Browser, LoginWorld, sessionOf, storageModes } from '../login/test-harness.ts';
 import { chromiumAvailable, HeadlessChromium } from './headless-chromium.ts';
-import { atBindPage, atSelectPage, basePolicy, randomPhone } from './pending-flows.ts';
+import { atBindPage, atSelectPage, basePolicy, randomPhone, watchSentCodes } from './pending-flows.ts';
 
 const embedded = storageModes.find((mode) => mode.name === 'embedded');
 
 describe.skipIf(!chromiumAvailable || embedded === undefined || embedded.skip)('hosted pages in headless Chromium', () => {
   let world: LoginWorld;
   let url: string;
+  let codes: ReturnType<typeof watchSentCodes>;
   beforeAll(async () => {
     if (embedded === undefined) throw new Error('no embedded storage');
     world = await LoginWorld.start(embedded);
     url = world.first.url;
+    codes = watchSentCodes(world.first.app);
   });
   afterAll(async () => {
     await world?.close();
@@ -39,18 +41,22 @@ describe.skipIf(!chromiumAvailable || embedded === undefined || embedded.skip)('
     return (await sessionOf(browser, world.first))?.sub ?? null;
   }
 
-  it('select page: clicking an account signs in as it and goes on to returnTo', async () => {
+  it('select page, by keyboard: Tab to an account, Enter signs in as it and goes on to returnTo', async () => {
     await world.configure('demo-mini-program', { policy: { ...basePolicy, fieldMatching: ['phone'] } });
     const chromium = await HeadlessChromium.launch({ width: 1024, height: 760, language: 'en-US' });
     try {
-      const { browser, byPhone } = await atSelectPage(world, '/picked');
+      const { browser, byPhone, byUnionid } = await atSelectPage(world, '/picked');
       await handOver(browser, chromium);
       await chromium.open(`${url}/login/select`);
       expect(await chromium.evaluate('document.querySelectorAll("[data-select]").length')).toBe(2);
       await chromium.screenshot('select-en');
-      await chromium.evaluate(`document.querySelector('[data-select="${byPhone}"]').click()`);
+      // Keyboard only: the first Tab reaches the first account, Enter chooses it.
+      await chromium.press('Tab');
+      const chosen = await chromium.evaluate('document.activeElement.dataset.select');
+      expect([byPhone, byUnionid]).toContain(chosen);
+      await chromium.press('Enter');
       await chromium.waitFor('location.pathname === "/picked"');
-      expect(await signedInAs(chromium)).toBe(byPhone);
+      expect(await signedInAs(chromium)).toBe(chosen);
       expect(chromium.exceptions).toEqual([]);
     } finally {
       await chromium.close();
@@ -84,6 +90,33 @@ describe.skipIf(!chromiumAvailable || embedded === undefined || embedded.skip)('
 
       await chromium.evaluate(answer('correct horse battery'));
       await chromium.waitFor('location.pathname === "/bound"');
+      expect(await signedInAs(chromium)).toBe(existing);
+      expect(chromium.exceptions).toEqual([]);
+    } finally {
+      await chromium.close();
+    }
+  });
+
+  it('bind page, SMS code by keyboard: the number typed without +86, Enter sends the code, the code typed and Enter links', async () => {
+    const phone = randomPhone();
+    const existing = await world.existingUser(phone, 'unused password 2');
+    const browser = await atBindPage(world, { queryBinding: 'require', bindingMethods: ['sms'] }, '/by-code');
+    const chromium = await HeadlessChromium.launch({ width: 1024, height: 760, language: 'en-US' });
+    try {
+      await handOver(browser, chromium);
+      await chromium.open(`${url}/login/bind`);
+      await chromium.press('Tab');
+      expect(await chromium.evaluate('document.activeElement.id')).toBe('wu-sms-destination');
+      await chromium.type(phone.slice(3));
+      await chromium.press('Enter');
+      await chromium.waitFor(`document.activeElement.id === 'wu-sms-code'`);
+      expect(await chromium.evaluate(`document.getElementById('wu-status').textContent`)).toBe(
+        `A code was sent to ${phone.slice(3)}. Enter it below.`,
+      );
+      await chromium.screenshot('bind-code-sent-en');
+      await chromium.type(codes.codeFor(phone));
+      await chromium.press('Enter');
+      await chromium.waitFor('location.pathname === "/by-code"');
       expect(await signedInAs(chromium)).toBe(existing);
       expect(chromium.exceptions).toEqual([]);
     } finally {
