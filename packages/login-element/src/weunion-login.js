@@ -89,18 +89,26 @@ export class WeunionLogin extends HTMLElement {
     this.attachShadow({ mode: 'open' });
     this._follow = null;
     this._active = null;
+    // Bumped by every select(): async work started for an older selection must stand down, so a
+    // page never holds more than one ticket (each costs a WeChat API call) or one follower.
+    this._generation = 0;
+    this._connected = false;
   }
 
   connectedCallback() {
+    this._connected = true;
     this._render();
   }
 
   disconnectedCallback() {
+    this._connected = false;
+    this._generation++;
     this._stopFollowing();
   }
 
-  attributeChangedCallback() {
-    if (this.isConnected) this._render();
+  attributeChangedCallback(_name, before, after) {
+    // Attributes present in the HTML arrive before connectedCallback: only later changes re-render.
+    if (this._connected && before !== after) this._render();
   }
 
   get methods() {
@@ -160,6 +168,7 @@ export class WeunionLogin extends HTMLElement {
   /** Shows one method (s1, s2 or s3). */
   select(method) {
     this._stopFollowing();
+    this._generation++;
     this._active = method;
     for (const tab of this.shadowRoot.querySelectorAll('.tab')) {
       const selected = tab.dataset.method === method;
@@ -183,6 +192,7 @@ export class WeunionLogin extends HTMLElement {
   }
 
   async _startQr(method) {
+    const generation = this._generation;
     const image = document.createElement('img');
     image.className = 'qr dim';
     image.alt = this._t(method);
@@ -206,20 +216,20 @@ export class WeunionLogin extends HTMLElement {
       });
       const ticket = await response.json();
       if (!response.ok) throw Object.assign(new Error(ticket.detail || ticket.title), { code: ticket.code });
-      if (this._active !== method) return;
+      if (generation !== this._generation) return;
       image.src = new URL(ticket.qrImageUrl, `${this.base}/`).href;
       image.classList.remove('dim');
       status.textContent = '';
       this._follow = this._followTicket(ticket, method);
     } catch (error) {
-      this._fail(error);
+      if (generation === this._generation) this._fail(error);
     }
   }
 
   _followTicket(ticket, method) {
     const state = { closed: false, source: null, version: 0 };
     const onStatus = (update) => {
-      if (state.closed || update.version < state.version) return;
+      if (state.closed || state !== this._follow || update.version < state.version) return;
       state.version = update.version;
       this._onStatus(update, ticket, method);
     };
