@@ -203,6 +203,8 @@ for (const mode of storageModes) {
         const en = await page(browser, errorUrl.href, EN);
         expect(en.html).toContain('No account for this WeChat');
         expect(en.html).toContain('Error code: <code>login_refused (registration_closed)</code>');
+        // Trying again starts over towards where the flow was going.
+        expect(en.html).toContain('href="/login?returnTo=%2Fapp"');
       } finally {
         await world.configure('demo-website', { policy: basePolicy });
       }
