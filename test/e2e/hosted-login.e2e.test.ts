@@ -141,6 +141,40 @@ describe.skipIf(chromiumPath === undefined)('hosted login page in a real browser
   });
 });
 
+describe.skipIf(chromiumPath === undefined)('app logins from the virtual phone', () => {
+  it('the sample mini program (S5) and the sample app (S6) log the same person in as one account', async () => {
+    const weunion = await startWeunion();
+    const browser = await launchChromium();
+    try {
+      const phone = await browser.newPage({ locale: 'en-US', viewport: { width: 420, height: 900 } });
+      await phone.goto(`${weunion.url}/sandbox/phone`);
+      await phone.locator('#person option[value="p_bob"]').waitFor({ state: 'attached' });
+      await phone.selectOption('#person', 'p_bob');
+      const subjectOf = async (resultSelector: string): Promise<string> => {
+        const text = (await phone.locator(`${resultSelector} pre`).textContent({ timeout: 10_000 })) ?? '';
+        const answer = JSON.parse(text) as { outcome: string; tokens?: { id_token?: string } };
+        expect(answer.outcome).toBe('signed_in');
+        const token = answer.tokens?.id_token ?? '';
+        const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { sub: string };
+        return payload.sub;
+      };
+      await phone.getByRole('button', { name: /Sample mini program: log in/ }).click();
+      await expect.poll(() => phone.locator('#mpLoginResult').textContent()).toContain('/api/mp/login');
+      const s5 = await subjectOf('#mpLoginResult');
+      await snapshot(phone, 's5-phone-login');
+      await phone.getByRole('button', { name: /Sample app: log in \(S6\)/ }).click();
+      await expect.poll(() => phone.locator('#appLoginResult').textContent()).toContain('/api/app/login');
+      const s6 = await subjectOf('#appLoginResult');
+      await snapshot(phone, 's6-phone-login');
+      expect(s5).toMatch(/^usr/);
+      expect(s6).toBe(s5);
+    } finally {
+      await browser.close();
+      await weunion.service.close();
+    }
+  }, 40_000);
+});
+
 describe.skipIf(chromiumPath === undefined)('an expired QR in a real browser', () => {
   it('shows that it expired and gives a new code on request', async () => {
     const weunion = await startWeunion({ QR_TTL_SECONDS: '10' });

@@ -59,7 +59,16 @@ const BODY = `
   <select id="mobileApp"></select>
   <input id="mobileState" placeholder="state">
   <button id="appLogin">微信登录 · Log in with WeChat</button>
+  <button id="sampleAppLogin" hidden>示例APP登录 weunion · Sample app: log in (S6)</button>
   <div id="appLoginResult"></div>
+</div>
+
+<div class="card" id="miniProgramCard" hidden>
+  <h2>小程序 · Mini program (S5)</h2>
+  <select id="miniProgram"></select>
+  <button class="primary" id="sampleMpLogin">示例小程序登录 · Sample mini program: log in</button>
+  <button id="sampleMpPhoneLogin">手机号快捷登录 · …with phone number</button>
+  <div id="mpLoginResult"></div>
 </div>
 `;
 
@@ -123,6 +132,10 @@ const SCRIPT = `
       $('mobileApp').innerHTML = '';
       apps.filter(function (a) { return a.type === 'mobile_app'; }).forEach(function (a) {
         $('mobileApp').appendChild(el('option', { value: a.appid, text: a.name + ' (' + a.appid + ')' }));
+      });
+      $('miniProgram').innerHTML = '';
+      apps.filter(function (a) { return a.type === 'mini_program'; }).forEach(function (a) {
+        $('miniProgram').appendChild(el('option', { value: a.appid, text: a.name + ' (' + a.appid + ')' }));
       });
     });
   }
@@ -258,6 +271,33 @@ const SCRIPT = `
     for (var i = 0; i < items.length; i++) if (items[i].type.indexOf('image/') === 0) { scanImage(items[i].getAsFile()); return; }
   });
   $('browse').onclick = function () { setCookie(person()); window.open($('browseUrl').value, '_blank'); };
+  // With weunion behind the sandbox, the sample app and mini program log in to it for real (S5,
+  // S6), with the codes WeChat would give them; the tokens weunion answers with are shown.
+  function backend(path, body) {
+    return fetch(cfg.backendUrl + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+      .then(function (r) { return r.json().then(function (json) { if (!r.ok) throw new Error(json.detail || json.title || ('HTTP ' + r.status)); return json; }); });
+  }
+  function mpLogin(withPhone) {
+    return function () {
+      var appid = $('miniProgram').value;
+      call('POST', 'actions/js-login', { personId: person(), appid: appid }).then(function (login) {
+        var phone = withPhone ? call('POST', 'actions/phone-code', { personId: person(), appid: appid }) : Promise.resolve(null);
+        return phone.then(function (p) { return backend('/api/mp/login', p ? { appid: appid, code: login.code, phoneCode: p.code } : { appid: appid, code: login.code }); });
+      }).then(function (r) { show($('mpLoginResult'), '✓ weunion /api/mp/login', r); }, fail($('mpLoginResult')));
+    };
+  }
+  if (cfg.backendUrl) {
+    $('miniProgramCard').hidden = false;
+    $('sampleAppLogin').hidden = false;
+    $('sampleMpLogin').onclick = mpLogin(false);
+    $('sampleMpPhoneLogin').onclick = mpLogin(true);
+    $('sampleAppLogin').onclick = function () {
+      var appid = $('mobileApp').value;
+      call('POST', 'actions/app-login', { personId: person(), appid: appid, state: 'sample' })
+        .then(function (r) { return backend('/api/app/login', { appid: appid, code: r.code, state: r.state }); })
+        .then(function (r) { show($('appLoginResult'), '✓ weunion /api/app/login', r); }, fail($('appLoginResult')));
+    };
+  }
   $('appLogin').onclick = function () {
     call('POST', 'actions/app-login', { personId: person(), appid: $('mobileApp').value, state: $('mobileState').value || undefined })
       .then(function (r) { show($('appLoginResult'), 'SendAuth.Resp', r); }, fail($('appLoginResult')));
