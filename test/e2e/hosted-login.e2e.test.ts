@@ -175,6 +175,33 @@ describe.skipIf(chromiumPath === undefined)('app logins from the virtual phone',
   }, 40_000);
 });
 
+describe.skipIf(chromiumPath === undefined)('S4 from the virtual phone', () => {
+  it('opening the S4 login "in WeChat" as the phone’s person logs them in after consent', async () => {
+    const weunion = await startWeunion();
+    const browser = await launchChromium();
+    try {
+      const context = await browser.newContext({ locale: 'en-US' });
+      const phone = await context.newPage();
+      await phone.goto(`${weunion.url}/sandbox/phone`);
+      await phone.locator('#person option[value="p_bob"]').waitFor({ state: 'attached' });
+      await phone.selectOption('#person', 'p_bob');
+      await phone.fill('#browseUrl', `${weunion.url}/login/s4?returnTo=/api/session`);
+      const [wechatBrowser] = await Promise.all([context.waitForEvent('page'), phone.getByRole('button', { name: /Open/ }).click()]);
+      // A new person: the silent round finds nobody, so WeChat asks for consent (snsapi_userinfo).
+      const allow = wechatBrowser.getByRole('button', { name: /Allow|允许|同意/ }).first();
+      await allow.waitFor({ timeout: 10_000 });
+      await snapshot(wechatBrowser, 's4-1-consent');
+      await allow.click();
+      await wechatBrowser.waitForURL(`${weunion.url}/api/session`, { timeout: 10_000 });
+      expect(await wechatBrowser.textContent('body')).toContain('"methods":["s4"]');
+      await snapshot(wechatBrowser, 's4-2-logged-in');
+    } finally {
+      await browser.close();
+      await weunion.service.close();
+    }
+  }, 40_000);
+});
+
 describe.skipIf(chromiumPath === undefined)('an expired QR in a real browser', () => {
   it('shows that it expired and gives a new code on request', async () => {
     const weunion = await startWeunion({ QR_TTL_SECONDS: '10' });
