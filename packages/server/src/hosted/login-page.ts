@@ -10,13 +10,14 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { findConnectionsForScenario } from '../connections/store.ts';
 import { parseInput } from '../http/problem.ts';
 import { safeReturnTo } from '../login/browser.ts';
 import { findApplication } from '../oidc/applications.ts';
 import { oidcDb } from '../oidc/tables.ts';
+import { escapeHtml, type Language, languageOf } from './html.ts';
 import { registerHostedPages } from './pages.ts';
 
 const WIDGET_SOURCE = readFileSync(fileURLToPath(import.meta.resolve('@weunion/login-element')), 'utf8');
@@ -26,8 +27,6 @@ const querySchema = z.object({
   returnTo: z.string().max(2000).optional(),
   client: z.string().max(100).optional(),
 });
-
-type Language = 'zh-CN' | 'en';
 
 const COPY = {
   en: {
@@ -47,15 +46,6 @@ const COPY = {
     none: '此应用尚未配置微信登录。',
   },
 } as const;
-
-function languageOf(request: FastifyRequest): Language {
-  const header = request.headers['accept-language'] ?? '';
-  return /^\s*zh/i.test(header) ? 'zh-CN' : 'en';
-}
-
-function escapeHtml(value: string): string {
-  return value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
 
 function page(language: Language, title: string, body: string): string {
   return `<!doctype html><html lang="${language}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">

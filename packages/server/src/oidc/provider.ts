@@ -10,6 +10,7 @@
 import type { SharedState } from '@weunion/state';
 import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Config } from '../config/index.ts';
+import { escapeHtml } from '../hosted/html.ts';
 import { getUserDetail } from '../identity/users.ts';
 import type { SecretBox } from '../secrets/master-key.ts';
 import type { SigningKeys } from '../signing/signing-keys.ts';
@@ -106,8 +107,4 @@ export async function createOidcProvider(deps: OidcDeps): Promise<Provider> {
   const provider = new Provider(deps.config.publicUrl, configuration);
   provider.proxy = deps.config.trustProxy;
   return provider;
-}
-
-function escapeHtml(value: string): string {
-  return value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }

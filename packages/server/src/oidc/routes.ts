@@ -10,6 +10,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type Provider from 'oidc-provider';
 import { z } from 'zod';
+import { escapeHtml } from '../hosted/html.ts';
 import { parseInput } from '../http/problem.ts';
 import { LoginSessions, SESSION_COOKIE } from '../login/sessions.ts';
 import { findApplication } from './applications.ts';
@@ -149,10 +150,6 @@ const SCOPE_LABELS: Record<string, string> = {
   wechat: 'Your WeChat identities (openid, unionid) · 微信身份',
   offline_access: 'Stay signed in · 保持登录',
 };
-
-function escapeHtml(value: string): string {
-  return value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
 
 function consentPage(uid: string, appName: string, scopes: string[]): string {
   const items = scopes.map((s) => `<li>${escapeHtml(SCOPE_LABELS[s] ?? s)}</li>`).join('');
