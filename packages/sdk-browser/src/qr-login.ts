@@ -1,0 +1,423 @@
+/**
+ * A QR login on a PC (S1: follow the official account; S3: scan the mini program code): create the
+ * ticket, show its QR, follow the ticket until the phone confirms, redeem the sign-in once.
+ *
+ * Following the ticket, best transport first:
+ * 1. SSE (`GET …/events`) read through `fetch` streaming, with the secret in `x-ticket-secret`;
+ * 2. long poll (`GET …?since=<version>&wait=25`) when the stream cannot be opened — a proxy that
+ *    buffers or blocks `text/event-stream`, for instance;
+ * 3. plain poll every two seconds when long requests fail too.
+ * A transport that fails is not tried again for this login. A stream that just ends (an instance
+ * shutting down ends its streams) is reopened. A 4xx answer is the ticket's fate, not the
+ * transport's: it ends the login with an `error` event.
+ *
+ * Expiry: the server tells watchers when the QR expires (`expired`); with `autoRefresh` a new
+ * ticket is created (each costs the official account a QR from its daily quota, hence the cap)
+ * and `render`ed images switch to the new QR.
+ */
+import { type Fields, number, object, oneOf, optionalString, string } from './answers.ts';
+import { WeunionError } from './errors.ts';
+import { absoluteUrl, type Connection, problemOf, requestJson, send } from './http.ts';
+import { readEventStream } from './sse.ts';
+
+export const TICKET_STATES = ['waiting', 'scanned', 'confirmed', 'cancelled', 'expired', 'consumed'] as const;
+export type TicketState = (typeof TICKET_STATES)[number];
+const TERMINAL: readonly TicketState[] = ['confirmed', 'cancelled', 'expired', 'consumed'];
+
+export type QrScenario = 's1' | 's3';
+export type Transport = 'sse' | 'long-poll' | 'poll';
+
+const TICKET_SECRET_HEADER = 'x-ticket-secret';
+const LONG_POLL_SECONDS = 25;
+const POLL_INTERVAL_MS = 2_000;
+const RETRY_DELAY_MS = 1_000;
+const DEFAULT_MAX_REFRESHES = 5;
+
+/** What a watcher of the ticket is told. */
+export interface TicketStatus {
+  id: string;
+  state: TicketState;
+  /** Grows with every transition. */
+  version: number;
+  /** When the QR stops being scannable (ms since the epoch). */
+  qrExpiresAt: number;
+  /** When the ticket is gone, redeemed or not. */
+  expiresAt: number;
+  /** The scanner's nickname/picture, only when the connection opts in (`revealScanner`). */
+  scanner?: { nickname?: string; avatarUrl?: string };
+}
+
+/** One ticket and its QR. */
+export interface QrTicket {
+  ticketId: string;
+  /** Absolute URL of the QR image. For S3 the image is only served with the ticket cookie (same origin). */
+  qrImageUrl: string;
+  /** What the QR encodes (S1), for pages that draw the QR themselves. */
+  qrContent?: string;
+  qrExpiresAt: number;
+  expiresAt: number;
+}
+
+/** What redeeming a confirmed ticket gives: signed in (session cookie set), or a page to finish on. */
+export type RedeemResult =
+  | { status: 'signed_in'; returnTo: string; userId?: string }
+  | { status: 'select' | 'bind'; returnTo: string; next: string };
+
+export interface QrLoginEvents {
+  scanned: TicketStatus;
+  confirmed: TicketStatus;
+  expired: TicketStatus;
+  cancelled: TicketStatus;
+  /** `redeem()` succeeded (or `autoRedeem` did it). */
+  login: RedeemResult;
+  /** `autoRefresh` replaced an expired QR with this new ticket. */
+  refresh: QrTicket;
+  error: WeunionError;
+}
+
+export interface QrLoginOptions {
+  /** Where to go after signing in: a path on weunion (`/interaction/…`, `/welcome`). */
+  returnTo?: string;
+  /** The connection to use when several offer this scenario. */
+  connection?: string;
+  /** On expiry, start over with a new QR: `true` (up to 5 times) or the most refreshes allowed. */
+  autoRefresh?: boolean | number;
+  /** Redeem as soon as the phone confirms, then emit `login`. */
+  autoRedeem?: boolean;
+  /** Start with this transport (default `sse`); later ones remain as fallbacks. */
+  transport?: Transport;
+}
+
+export interface QrLogin {
+  readonly scenario: QrScenario;
+  /** The current ticket (a new one after an automatic refresh). */
+  readonly ticket: QrTicket;
+  readonly ticketId: string;
+  readonly qrImageUrl: string;
+  /** The last status heard. */
+  readonly status: TicketStatus;
+  /** The transport in use now. */
+  readonly transport: Transport;
+  /** Listens to an event; returns the function that stops listening. */
+  on<E extends keyof QrLoginEvents>(event: E, listener: (payload: QrLoginEvents[E]) => void): () => void;
+  /** Puts an `<img>` of the QR into `element` (replacing its content); it follows refreshes. */
+  render(element: Element, options?: { alt?: string; size?: number }): HTMLImageElement;
+  /** Takes the confirmed sign-in, once: sets weunion's session cookie. */
+  redeem(): Promise<RedeemResult>;
+  /** Resolves when the ticket reaches a final state (after any refreshes): the status, or the error. */
+  done(): Promise<TicketStatus>;
+  /** Stops following the ticket (it expires on its own on the server). */
+  stop(): void;
+  /** The same as `stop()`: weunion has no browser-side cancel, an abandoned ticket just expires. */
+  cancel(): void;
+}
+
+function parseTicket(connection: Connection, value: unknown): QrTicket & { secret: string } {
+  const fields = object(value, 'ticket');
+  const qrContent = optionalString(fields, 'qrContent', 'ticket');
+  return {
+    ticketId: string(fields, 'ticketId', 'ticket'),
+    secret: string(fields, 'secret', 'ticket'),
+    qrImageUrl: absoluteUrl(connection, string(fields, 'qrImageUrl', 'ticket')),
+    ...(qrContent === undefined ? {} : { qrContent }),
+    qrExpiresAt: number(fields, 'qrExpiresAt', 'ticket'),
+    expiresAt: number(fields, 'expiresAt', 'ticket'),
+  };
+}
+
+function parseScanner(fields: Fields): TicketStatus['scanner'] {
+  const scanner = fields.scanner;
+  if (scanner === undefined || scanner === null) return undefined;
+  const parsed = object(scanner, 'ticket status scanner');
+  const nickname = optionalString(parsed, 'nickname', 'ticket status scanner');
+  const avatarUrl = optionalString(parsed, 'avatarUrl', 'ticket status scanner');
+  return { ...(nickname === undefined ? {} : { nickname }), ...(avatarUrl === undefined ? {} : { avatarUrl }) };
+}
+
+export function parseTicketStatus(value: unknown): TicketStatus {
+  const fields = object(value, 'ticket status');
+  const scanner = parseScanner(fields);
+  return {
+    id: string(fields, 'id', 'ticket status'),
+    state: oneOf(fields, 'state', TICKET_STATES, 'ticket status'),
+    version: number(fields, 'version', 'ticket status'),
+    qrExpiresAt: number(fields, 'qrExpiresAt', 'ticket status'),
+    expiresAt: number(fields, 'expiresAt', 'ticket status'),
+    ...(scanner === undefined ? {} : { scanner }),
+  };
+}
+
+export function parseRedeemResult(value: unknown): RedeemResult {
+  const fields = object(value, 'redeem result');
+  const status = oneOf(fields, 'status', ['signed_in', 'select', 'bind'] as const, 'redeem result');
+  const returnTo = string(fields, 'returnTo', 'redeem result');
+  if (status === 'signed_in') {
+    const userId = optionalString(fields, 'userId', 'redeem result');
+    return { status, returnTo, ...(userId === undefined ? {} : { userId }) };
+  }
+  return { status, returnTo, next: string(fields, 'next', 'redeem result') };
+}
+
+/** A failure that says something about the transport, not about the ticket. */
+function isTransportFailure(error: unknown): boolean {
+  return error instanceof WeunionError && (error.code === 'network_error' || error.code === 'invalid_response' || error.status >= 500);
+}
+
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
+  });
+
+type Listeners = { [E in keyof QrLoginEvents]: Set<(payload: QrLoginEvents[E]) => void> };
+
+class TicketFollower implements QrLogin {
+  readonly scenario: QrScenario;
+  readonly #connection: Connection;
+  readonly #options: QrLoginOptions;
+  readonly #abort = new AbortController();
+  readonly #images = new Set<HTMLImageElement>();
+  readonly #listeners: Listeners = {
+    scanned: new Set(),
+    confirmed: new Set(),
+    expired: new Set(),
+    cancelled: new Set(),
+    login: new Set(),
+    refresh: new Set(),
+    error: new Set(),
+  };
+  readonly #done: Promise<TicketStatus>;
+  #ticket: QrTicket & { secret: string };
+  #status: TicketStatus;
+  #transport: Transport;
+  #refreshesLeft: number;
+
+  constructor(connection: Connection, scenario: QrScenario, ticket: QrTicket & { secret: string }, options: QrLoginOptions) {
+    this.#connection = connection;
+    this.scenario = scenario;
+    this.#options = options;
+    this.#ticket = ticket;
+    this.#status = { id: ticket.ticketId, state: 'waiting', version: 0, qrExpiresAt: ticket.qrExpiresAt, expiresAt: ticket.expiresAt };
+    this.#transport = options.transport ?? 'sse';
+    const refresh = options.autoRefresh ?? false;
+    this.#refreshesLeft = refresh === true ? DEFAULT_MAX_REFRESHES : refresh === false ? 0 : Math.max(0, Math.floor(refresh));
+    this.#done = this.#run();
+    // `done()` is optional; a failure is also reported through `error`, so never leave it unhandled.
+    this.#done.catch(() => {});
+  }
+
+  get ticket(): QrTicket {
+    const { secret: _secret, ...ticket } = this.#ticket;
+    return ticket;
+  }
+  get ticketId(): string {
+    return this.#ticket.ticketId;
+  }
+  get qrImageUrl(): string {
+    return this.#ticket.qrImageUrl;
+  }
+  get status(): TicketStatus {
+    return this.#status;
+  }
+  get transport(): Transport {
+    return this.#transport;
+  }
+
+  on<E extends keyof QrLoginEvents>(event: E, listener: (payload: QrLoginEvents[E]) => void): () => void {
+    const listeners: Set<(payload: QrLoginEvents[E]) => void> = this.#listeners[event];
+    listeners.add(listener);
+    return () => {
+      listeners.delete(listener);
+    };
+  }
+
+  render(element: Element, options: { alt?: string; size?: number } = {}): HTMLImageElement {
+    const image = element.ownerDocument.createElement('img');
+    image.src = this.#ticket.qrImageUrl;
+    image.alt = options.alt ?? (this.scenario === 's1' ? 'WeChat login QR code' : 'Mini program login code');
+    if (options.size !== undefined) {
+      image.width = options.size;
+      image.height = options.size;
+    }
+    element.replaceChildren(image);
+    this.#images.add(image);
+    return image;
+  }
+
+  async redeem(): Promise<RedeemResult> {
+    const result = parseRedeemResult(
+      await requestJson(this.#connection, 'POST', `/api/login/tickets/${encodeURIComponent(this.ticketId)}/redeem`, {
+        headers: { [TICKET_SECRET_HEADER]: this.#ticket.secret },
+      }),
+    );
+    this.#emit('login', result);
+    return result;
+  }
+
+  done(): Promise<TicketStatus> {
+    return this.#done;
+  }
+
+  stop(): void {
+    this.#abort.abort();
+  }
+
+  cancel(): void {
+    this.stop();
+  }
+
+  #emit<E extends keyof QrLoginEvents>(event: E, payload: QrLoginEvents[E]): void {
+    const listeners: Set<(payload: QrLoginEvents[E]) => void> = this.#listeners[event];
+    for (const listener of [...listeners]) {
+      try {
+        listener(payload);
+      } catch (error) {
+        // A failing listener is the page's bug; it must not stop the login.
+        queueMicrotask(() => {
+          throw error;
+        });
+      }
+    }
+  }
+
+  /** Takes a status heard on any transport; true when it is final. */
+  #hear(status: TicketStatus): boolean {
+    if (status.id !== this.ticketId) return false;
+    const changed = status.state !== this.#status.state;
+    if (status.version < this.#status.version || (status.version === this.#status.version && !changed))
+      return TERMINAL.includes(status.state);
+    this.#status = status;
+    if (changed && status.state !== 'waiting' && status.state !== 'consumed') this.#emit(status.state, status);
+    return TERMINAL.includes(status.state);
+  }
+
+  async #run(): Promise<TicketStatus> {
+    const signal = this.#abort.signal;
+    try {
+      while (!signal.aborted) {
+        const final = await this.#follow(signal);
+        if (final === undefined) break;
+        if (final.state === 'confirmed' && this.#options.autoRedeem === true) await this.redeem();
+        if (final.state !== 'expired' || this.#refreshesLeft <= 0) return final;
+        this.#refreshesLeft -= 1;
+        await this.#refresh();
+      }
+      return this.#status;
+    } catch (error) {
+      if (signal.aborted) return this.#status;
+      const failure = error instanceof WeunionError ? error : new WeunionError('network_error', String(error), 0, { cause: error });
+      this.#emit('error', failure);
+      throw failure;
+    }
+  }
+
+  async #refresh(): Promise<void> {
+    this.#ticket = await createTicket(this.#connection, this.scenario, this.#options, this.#abort.signal);
+    this.#status = {
+      id: this.#ticket.ticketId,
+      state: 'waiting',
+      version: 0,
+      qrExpiresAt: this.#ticket.qrExpiresAt,
+      expiresAt: this.#ticket.expiresAt,
+    };
+    for (const image of this.#images) image.src = this.#ticket.qrImageUrl;
+    this.#emit('refresh', this.ticket);
+  }
+
+  /** Follows the current ticket to a final state; undefined when stopped. */
+  async #follow(signal: AbortSignal): Promise<TicketStatus | undefined> {
+    while (!signal.aborted) {
+      try {
+        const final =
+          this.#transport === 'sse'
+            ? await this.#stream(signal)
+            : await this.#poll(signal, this.#transport === 'long-poll' ? LONG_POLL_SECONDS : 0);
+        if (final) return this.#status;
+      } catch (error) {
+        if (signal.aborted) return undefined;
+        if (!isTransportFailure(error)) throw error;
+        if (this.#transport === 'sse') this.#transport = 'long-poll';
+        else if (this.#transport === 'long-poll') this.#transport = 'poll';
+        else await sleep(RETRY_DELAY_MS, signal); // plain poll is the last resort: retry it
+      }
+    }
+    return undefined;
+  }
+
+  #path(): string {
+    return `/api/login/tickets/${encodeURIComponent(this.ticketId)}`;
+  }
+
+  /** One SSE connection; true when the ticket reached a final state, false when the stream just ended. */
+  async #stream(signal: AbortSignal): Promise<boolean> {
+    const response = await send(this.#connection, 'GET', `${this.#path()}/events`, {
+      headers: { accept: 'text/event-stream', [TICKET_SECRET_HEADER]: this.#ticket.secret },
+      signal,
+    });
+    const type = response.headers.get('content-type') ?? '';
+    if (!response.ok || response.body === null || !type.startsWith('text/event-stream')) {
+      await response.body?.cancel().catch(() => {});
+      // The ticket's fate is decided by the status route, which the fallback asks next.
+      throw new WeunionError(
+        'invalid_response',
+        `the ticket's event stream is unavailable (${response.status} ${type})`,
+        Math.max(500, response.status),
+      );
+    }
+    for await (const event of readEventStream(response.body)) {
+      if (event.event !== 'status') continue;
+      let status: TicketStatus;
+      try {
+        status = parseTicketStatus(JSON.parse(event.data));
+      } catch (cause) {
+        throw new WeunionError('invalid_response', 'weunion sent an unreadable ticket status', 500, { cause });
+      }
+      if (this.#hear(status)) return true;
+    }
+    if (signal.aborted) return false;
+    // Ended without a final state (an instance shutting down): reopen after a pause.
+    await sleep(RETRY_DELAY_MS, signal);
+    return false;
+  }
+
+  /** Polls until a final state; `waitSeconds` > 0 makes each request a long poll. */
+  async #poll(signal: AbortSignal, waitSeconds: number): Promise<boolean> {
+    while (!signal.aborted) {
+      const query = waitSeconds > 0 ? `?since=${this.#status.version}&wait=${waitSeconds}` : '';
+      const response = await send(this.#connection, 'GET', `${this.#path()}${query}`, {
+        headers: { [TICKET_SECRET_HEADER]: this.#ticket.secret },
+        signal,
+      });
+      if (!response.ok) throw await problemOf(response);
+      const status = parseTicketStatus(await response.json().catch(() => undefined));
+      if (this.#hear(status)) return true;
+      if (waitSeconds === 0) await sleep(POLL_INTERVAL_MS, signal);
+    }
+    return false;
+  }
+}
+
+async function createTicket(connection: Connection, scenario: QrScenario, options: QrLoginOptions, signal?: AbortSignal) {
+  const body = {
+    ...(options.returnTo === undefined ? {} : { returnTo: options.returnTo }),
+    ...(options.connection === undefined ? {} : { connection: options.connection }),
+  };
+  return parseTicket(
+    connection,
+    await requestJson(connection, 'POST', `/api/login/${scenario}`, { body, ...(signal === undefined ? {} : { signal }) }),
+  );
+}
+
+/** Creates the ticket and starts following it. */
+export async function startQrLogin(connection: Connection, scenario: QrScenario, options: QrLoginOptions = {}): Promise<QrLogin> {
+  if (scenario !== 's1' && scenario !== 's3')
+    throw new WeunionError('validation_failed', `QR logins are s1 or s3, not ${String(scenario)}`);
+  return new TicketFollower(connection, scenario, await createTicket(connection, scenario, options), options);
+}
