@@ -1,5 +1,26 @@
 export { type ApiErrorCode, type TokenErrorCode, WeunionApiError, WeunionTokenError } from './errors.ts';
 export {
+  type Application,
+  type ApplicationInput,
+  type ApplicationPatch,
+  type AuditEntry,
+  type Connection,
+  type ConnectionInput,
+  type ConnectionPatch,
+  createManagementClient,
+  type ManagementClient,
+  type ManagementClientOptions,
+  type Merge,
+  type MergeResult,
+  type MergeSuggestion,
+  type Page,
+  type User,
+  type UserDetail,
+  type UserInput,
+  type UserSearch,
+  type WechatIdentity,
+} from './management-client.ts';
+export {
   type AccessTokenClaims,
   createTokenVerifier,
   type IdTokenClaims,

@@ -1,0 +1,385 @@
+/**
+ * A typed client of weunion's management API (`/api/v1`, admin key as Bearer token): users,
+ * identities, merges and merge suggestions, the audit log, connections and applications. The
+ * shapes follow the server's OpenAPI document (`/api/v1/openapi.json`); every answer is parsed, so
+ * a server that answers something else is an `invalid_response` error instead of a wrong value
+ * later. Fields a newer server adds are kept (objects are parsed loosely).
+ *
+ * Errors: a problem answer (RFC 9457) becomes `WeunionApiError` with its `code` and `status`; a
+ * network failure is `network_error` (status 0).
+ */
+import { z } from 'zod';
+import { WeunionApiError } from './errors.ts';
+
+const time = z.number();
+const userStatus = z.enum(['active', 'blocked', 'merged', 'deleted']);
+
+const userSchema = z.looseObject({
+  id: z.string(),
+  status: userStatus,
+  name: z.string().nullable(),
+  nickname: z.string().nullable(),
+  picture: z.string().nullable(),
+  gender: z.string().nullable(),
+  locale: z.string().nullable(),
+  phoneNumber: z.string().nullable(),
+  phoneNumberVerified: z.boolean(),
+  email: z.string().nullable(),
+  emailVerified: z.boolean(),
+  mergedInto: z.string().nullable(),
+  createdAt: time,
+  updatedAt: time,
+  lastLoginAt: time.nullable(),
+});
+
+const wechatIdentitySchema = z.looseObject({
+  id: z.string(),
+  userId: z.string(),
+  appid: z.string(),
+  appType: z.string(),
+  openPlatformId: z.string().nullable(),
+  openid: z.string(),
+  unionid: z.string().nullable(),
+  firstSeenAt: time,
+  lastSeenAt: time,
+  lastProfile: z.unknown(),
+});
+
+const userDetailSchema = z.looseObject({
+  ...userSchema.shape,
+  identities: z.array(wechatIdentitySchema),
+  identifiers: z.array(z.looseObject({ kind: z.enum(['phone', 'email']), value: z.string(), verifiedAt: time })),
+  hasPassword: z.boolean(),
+});
+
+const nextCursor = z.string().nullable();
+
+const actorSchema = z.looseObject({ kind: z.string(), id: z.string().nullable() });
+
+const mergeResultSchema = z.looseObject({
+  mergeId: z.string(),
+  targetUserId: z.string(),
+  sourceUserId: z.string(),
+  moved: z.looseObject({ identities: z.number(), unionids: z.number(), identifiers: z.number() }),
+});
+
+const mergeSchema = z.looseObject({
+  id: z.string(),
+  targetUserId: z.string(),
+  sourceUserId: z.string(),
+  actor: actorSchema,
+  createdAt: time,
+  undoneAt: time.nullable(),
+});
+
+const mergeSuggestionSchema = z.looseObject({
+  id: z.string(),
+  userId: z.string(),
+  otherUserId: z.string(),
+  reason: z.string(),
+  openPlatformId: z.string().nullable(),
+  unionid: z.string().nullable(),
+  appid: z.string().nullable(),
+  openid: z.string().nullable(),
+  status: z.string(),
+  createdAt: time,
+  resolvedAt: time.nullable(),
+});
+
+const auditEntrySchema = z.looseObject({
+  id: z.string(),
+  at: time,
+  actor: actorSchema,
+  action: z.string(),
+  subjectId: z.string().nullable(),
+  before: z.unknown(),
+  after: z.unknown(),
+});
+
+const SCENARIOS = ['s1', 's2', 's3', 's4', 's5', 's6', 's7'] as const;
+const APP_TYPES = ['official_account', 'mini_program', 'website', 'mobile_app'] as const;
+
+const connectionSchema = z.looseObject({
+  id: z.string(),
+  name: z.string(),
+  appType: z.string(),
+  appid: z.string(),
+  openPlatformId: z.string().nullable(),
+  originalId: z.string().nullable(),
+  scenarios: z.array(z.string()),
+  policy: z.record(z.string(), z.unknown()),
+  settings: z.record(z.string(), z.unknown()),
+  source: z.string(),
+  secretSet: z.boolean(),
+  tokenSet: z.boolean(),
+  encodingAesKeySet: z.boolean(),
+  createdAt: time,
+  updatedAt: time,
+});
+
+const APPLICATION_TYPES = ['web', 'spa', 'native', 'mini_program'] as const;
+
+const applicationSchema = z.looseObject({
+  id: z.string(),
+  name: z.string(),
+  type: z.enum(APPLICATION_TYPES),
+  redirectUris: z.array(z.string()),
+  postLogoutRedirectUris: z.array(z.string()),
+  scenarios: z.array(z.string()),
+  firstParty: z.boolean(),
+  branding: z.looseObject({ logoUrl: z.string().optional(), primaryColor: z.string().optional() }),
+  secretSet: z.boolean(),
+  createdAt: time,
+  updatedAt: time,
+});
+
+export type User = z.output<typeof userSchema>;
+export type UserStatus = z.output<typeof userStatus>;
+export type UserDetail = z.output<typeof userDetailSchema>;
+export type WechatIdentity = z.output<typeof wechatIdentitySchema>;
+export type MergeResult = z.output<typeof mergeResultSchema>;
+export type Merge = z.output<typeof mergeSchema>;
+export type MergeSuggestion = z.output<typeof mergeSuggestionSchema>;
+export type AuditEntry = z.output<typeof auditEntrySchema>;
+export type Connection = z.output<typeof connectionSchema>;
+export type Application = z.output<typeof applicationSchema>;
+export type Scenario = (typeof SCENARIOS)[number];
+export type WechatAppType = (typeof APP_TYPES)[number];
+export type ApplicationType = (typeof APPLICATION_TYPES)[number];
+
+export interface Page<T> {
+  items: T[];
+  /** Pass as `cursor` for the next page; null on the last one. */
+  nextCursor: string | null;
+}
+
+export interface PageQuery {
+  cursor?: string;
+  /** 1–200, default 50. */
+  limit?: number;
+}
+
+export interface UserSearch extends PageQuery {
+  id?: string;
+  /** E.164 (`+8613912345678`). */
+  phone?: string;
+  email?: string;
+  openid?: string;
+  unionid?: string;
+  status?: UserStatus;
+}
+
+/** Profile fields; `null` clears one. */
+export interface UserInput {
+  name?: string | null;
+  nickname?: string | null;
+  picture?: string | null;
+  gender?: string | null;
+  locale?: string | null;
+  phoneNumber?: string | null;
+  phoneNumberVerified?: boolean;
+  email?: string | null;
+  emailVerified?: boolean;
+  /** Write-only: the password used when binding an existing account. */
+  password?: string;
+}
+
+export interface ConnectionInput {
+  id: string;
+  name: string;
+  appType: WechatAppType;
+  appid: string;
+  secret?: string;
+  token?: string;
+  encodingAesKey?: string;
+  originalId?: string;
+  openPlatformId?: string | null;
+  scenarios: Scenario[];
+  /** Identity policy (see the OpenAPI document); defaults apply to what is left out. */
+  policy?: Record<string, unknown>;
+  settings?: Record<string, unknown>;
+}
+export type ConnectionPatch = Partial<Omit<ConnectionInput, 'id'>>;
+
+export interface ApplicationInput {
+  /** The client_id: 3–63 lower-case letters, digits and dashes. */
+  id: string;
+  name: string;
+  type: ApplicationType;
+  redirectUris: string[];
+  postLogoutRedirectUris?: string[];
+  scenarios?: Array<'s1' | 's2' | 's3' | 's4'>;
+  firstParty?: boolean;
+  branding?: { logoUrl?: string; primaryColor?: string };
+}
+export type ApplicationPatch = Partial<Omit<ApplicationInput, 'id' | 'type'>>;
+
+export interface ManagementClientOptions {
+  /** weunion's URL (`PUBLIC_URL`); the API is under `/api/v1`. */
+  baseUrl: string;
+  /** An admin key (`wu_…`, from `weunion admin-keys create` or the API). */
+  apiKey: string;
+  /** Per-request timeout (default 30 s). */
+  timeoutMs?: number;
+}
+
+const problemSchema = z.looseObject({ code: z.string().optional(), title: z.string().optional(), detail: z.string().optional() });
+
+type Query = Record<string, string | number | undefined>;
+
+export function createManagementClient(options: ManagementClientOptions) {
+  const base = `${options.baseUrl.replace(/\/+$/, '')}/api/v1`;
+  const timeoutMs = options.timeoutMs ?? 30_000;
+
+  async function call<T extends z.ZodType>(
+    method: string,
+    path: string,
+    schema: T,
+    input: { query?: Query; body?: unknown } = {},
+  ): Promise<z.output<T>> {
+    const url = new URL(`${base}${path}`);
+    for (const [key, value] of Object.entries(input.query ?? {})) if (value !== undefined) url.searchParams.set(key, String(value));
+    let response: Response;
+    try {
+      response = await fetch(url, {
+        method,
+        headers: {
+          authorization: `Bearer ${options.apiKey}`,
+          accept: 'application/json',
+          ...(input.body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        ...(input.body === undefined ? {} : { body: JSON.stringify(input.body) }),
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+    } catch (cause) {
+      throw new WeunionApiError(
+        { code: 'network_error', status: 0, message: `${method} ${path}: weunion could not be reached` },
+        { cause },
+      );
+    }
+    const text = await response.text();
+    let body: unknown;
+    try {
+      body = text === '' ? undefined : JSON.parse(text);
+    } catch {
+      body = undefined;
+    }
+    if (!response.ok) {
+      const problem = problemSchema.safeParse(body);
+      const fields = problem.success ? problem.data : {};
+      const message = fields.detail ?? fields.title ?? `weunion answered ${response.status}`;
+      throw new WeunionApiError({
+        code: fields.code ?? `http_${response.status}`,
+        status: response.status,
+        message: `${method} ${path}: ${message}`,
+        ...(fields.detail === undefined ? {} : { detail: fields.detail }),
+        problem: fields,
+      });
+    }
+    const parsed = schema.safeParse(body);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new WeunionApiError({
+        code: 'invalid_response',
+        status: response.status,
+        message: `${method} ${path}: unexpected answer at ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? ''}`,
+      });
+    }
+    return parsed.data;
+  }
+
+  const segment = encodeURIComponent;
+  const none = z.undefined();
+  const pageOf = <T>(items: T[], nextCursor: string | null): Page<T> => ({ items, nextCursor });
+
+  return {
+    users: {
+      /** Lists or searches users (every filter given must match), in creation order. */
+      async list(query: UserSearch = {}): Promise<Page<User>> {
+        const answer = await call('GET', '/users', z.object({ users: z.array(userSchema), nextCursor }), { query: { ...query } });
+        return pageOf(answer.users, answer.nextCursor);
+      },
+      get: (userId: string): Promise<UserDetail> => call('GET', `/users/${segment(userId)}`, userDetailSchema),
+      create: (input: UserInput): Promise<UserDetail> => call('POST', '/users', userDetailSchema, { body: input }),
+      update: (userId: string, patch: UserInput): Promise<UserDetail> =>
+        call('PATCH', `/users/${segment(userId)}`, userDetailSchema, { body: patch }),
+      block: (userId: string): Promise<UserDetail> => call('POST', `/users/${segment(userId)}/block`, userDetailSchema),
+      unblock: (userId: string): Promise<UserDetail> => call('POST', `/users/${segment(userId)}/unblock`, userDetailSchema),
+      /** Deletes the user: profile cleared, sign-in methods removed (the audit log keeps the record). */
+      delete: async (userId: string): Promise<void> => {
+        await call('DELETE', `/users/${segment(userId)}`, none);
+      },
+      async identities(userId: string): Promise<WechatIdentity[]> {
+        return (await call('GET', `/users/${segment(userId)}/identities`, z.object({ identities: z.array(wechatIdentitySchema) })))
+          .identities;
+      },
+      /** Unlinks one WeChat identity: the next login through that app is a new person. */
+      unlinkIdentity: async (userId: string, identityId: string): Promise<void> => {
+        await call('DELETE', `/users/${segment(userId)}/identities/${segment(identityId)}`, none);
+      },
+      /** Merges `sourceUserId` into `targetUserId` (undoable with `merges.undo`). */
+      merge: (targetUserId: string, sourceUserId: string): Promise<MergeResult> =>
+        call('POST', `/users/${segment(targetUserId)}/merge`, mergeResultSchema, { body: { sourceUserId } }),
+    },
+    merges: {
+      async list(query: PageQuery & { userId?: string } = {}): Promise<Page<Merge>> {
+        const answer = await call('GET', '/merges', z.object({ merges: z.array(mergeSchema), nextCursor }), { query: { ...query } });
+        return pageOf(answer.merges, answer.nextCursor);
+      },
+      /** Undoes a merge: the source user comes back exactly as it was. */
+      undo: (mergeId: string): Promise<MergeResult> => call('POST', `/merges/${segment(mergeId)}/undo`, mergeResultSchema),
+    },
+    mergeSuggestions: {
+      async list(query: PageQuery & { status?: 'open' | 'merged' | 'dismissed' } = {}): Promise<Page<MergeSuggestion>> {
+        const answer = await call('GET', '/merge-suggestions', z.object({ suggestions: z.array(mergeSuggestionSchema), nextCursor }), {
+          query: { ...query },
+        });
+        return pageOf(answer.suggestions, answer.nextCursor);
+      },
+      dismiss: (suggestionId: string): Promise<MergeSuggestion> =>
+        call('POST', `/merge-suggestions/${segment(suggestionId)}/dismiss`, mergeSuggestionSchema),
+    },
+    auditLog: {
+      /** Newest first. */
+      async list(query: PageQuery & { subjectId?: string; action?: string } = {}): Promise<Page<AuditEntry>> {
+        const answer = await call('GET', '/audit-log', z.object({ entries: z.array(auditEntrySchema), nextCursor }), {
+          query: { ...query },
+        });
+        return pageOf(answer.entries, answer.nextCursor);
+      },
+    },
+    connections: {
+      async list(): Promise<Connection[]> {
+        return (await call('GET', '/connections', z.object({ connections: z.array(connectionSchema) }))).connections;
+      },
+      get: (connectionId: string): Promise<Connection> => call('GET', `/connections/${segment(connectionId)}`, connectionSchema),
+      create: (input: ConnectionInput): Promise<Connection> => call('POST', '/connections', connectionSchema, { body: input }),
+      /** Secrets left out keep their stored value. */
+      update: (connectionId: string, patch: ConnectionPatch): Promise<Connection> =>
+        call('PATCH', `/connections/${segment(connectionId)}`, connectionSchema, { body: patch }),
+      delete: async (connectionId: string): Promise<void> => {
+        await call('DELETE', `/connections/${segment(connectionId)}`, none);
+      },
+    },
+    applications: {
+      async list(): Promise<Application[]> {
+        return (await call('GET', '/applications', z.object({ applications: z.array(applicationSchema) }))).applications;
+      },
+      get: (applicationId: string): Promise<Application> => call('GET', `/applications/${segment(applicationId)}`, applicationSchema),
+      /** A web application's `clientSecret` is in this answer only. */
+      create: (input: ApplicationInput): Promise<{ application: Application; clientSecret: string | null }> =>
+        call('POST', '/applications', z.object({ application: applicationSchema, clientSecret: z.string().nullable() }), { body: input }),
+      update: (applicationId: string, patch: ApplicationPatch): Promise<Application> =>
+        call('PATCH', `/applications/${segment(applicationId)}`, applicationSchema, { body: patch }),
+      /** A new client secret for a web application; the old one stops working at once. */
+      async rotateSecret(applicationId: string): Promise<string> {
+        return (await call('POST', `/applications/${segment(applicationId)}/secret`, z.object({ clientSecret: z.string() }))).clientSecret;
+      },
+      delete: async (applicationId: string): Promise<void> => {
+        await call('DELETE', `/applications/${segment(applicationId)}`, none);
+      },
+    },
+  };
+}
+
+export type ManagementClient = ReturnType<typeof createManagementClient>;
