@@ -7,8 +7,9 @@
  * 2. long poll (`GET …?since=<version>&wait=25`) when the stream cannot be opened — a proxy that
  *    buffers or blocks `text/event-stream`, for instance;
  * 3. plain poll every two seconds when long requests fail too.
- * A transport that fails is not tried again for this login. A stream that just ends (an instance
- * shutting down ends its streams) is reopened. A 4xx answer is the ticket's fate, not the
+ * A transport that fails is not tried again for this login — except a stream that had been
+ * working, which gets one reconnect first. A stream that just ends (an instance shutting down ends
+ * its streams) is reopened. A 4xx answer is the ticket's fate, not the
  * transport's: it ends the login with an `error` event.
  *
  * Expiry: the server tells watchers when the QR expires (`expired`); with `autoRefresh` a new
@@ -198,6 +199,8 @@ class TicketFollower implements QrLogin {
   #status: TicketStatus;
   #transport: Transport;
   #refreshesLeft: number;
+  /** The event stream has worked for this login: a later failure is worth one reconnect before falling back. */
+  #streamDelivered = false;
 
   constructor(connection: Connection, scenario: QrScenario, ticket: QrTicket & { secret: string }, options: QrLoginOptions) {
     this.#connection = connection;
@@ -343,7 +346,10 @@ class TicketFollower implements QrLogin {
       } catch (error) {
         if (signal.aborted) return undefined;
         if (!isTransportFailure(error)) throw error;
-        if (this.#transport === 'sse') this.#transport = 'long-poll';
+        if (this.#transport === 'sse' && this.#streamDelivered) {
+          this.#streamDelivered = false;
+          await sleep(RETRY_DELAY_MS, signal);
+        } else if (this.#transport === 'sse') this.#transport = 'long-poll';
         else if (this.#transport === 'long-poll') this.#transport = 'poll';
         else await sleep(RETRY_DELAY_MS, signal); // plain poll is the last resort: retry it
       }
@@ -365,11 +371,7 @@ class TicketFollower implements QrLogin {
     if (!response.ok || response.body === null || !type.startsWith('text/event-stream')) {
       await response.body?.cancel().catch(() => {});
       // The ticket's fate is decided by the status route, which the fallback asks next.
-      throw new WeunionError(
-        'invalid_response',
-        `the ticket's event stream is unavailable (${response.status} ${type})`,
-        Math.max(500, response.status),
-      );
+      throw new WeunionError('invalid_response', `the ticket's event stream is unavailable (${response.status} ${type})`, response.status);
     }
     for await (const event of readEventStream(response.body)) {
       if (event.event !== 'status') continue;
@@ -377,8 +379,9 @@ class TicketFollower implements QrLogin {
       try {
         status = parseTicketStatus(JSON.parse(event.data));
       } catch (cause) {
-        throw new WeunionError('invalid_response', 'weunion sent an unreadable ticket status', 500, { cause });
+        throw new WeunionError('invalid_response', 'weunion sent an unreadable ticket status', response.status, { cause });
       }
+      this.#streamDelivered = true;
       if (this.#hear(status)) return true;
     }
     if (signal.aborted) return false;
