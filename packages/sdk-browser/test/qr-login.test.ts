@@ -128,6 +128,44 @@ describe.skipIf(embedded === undefined || embedded.skip)('sdk-browser QR logins 
     }
   });
 
+  it('when long polls are refused too: plain polling still signs in', async () => {
+    const proxy = await proxyWithoutEventStreams(base, { longPolls: false });
+    try {
+      const weunion = createWeunion({ baseUrl: proxy.url, fetch: browserFetch(new Browser()) });
+      const login = await weunion.startQrLogin('s1', { autoRedeem: true });
+      const loggedIn = next(login, 'login');
+      for (let i = 0; i < 100 && login.transport !== 'poll'; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(login.transport).toBe('poll');
+      expect(proxy.refused).toEqual([
+        `/api/login/tickets/${login.ticketId}/events`,
+        `/api/login/tickets/${login.ticketId}?since=0&wait=25`,
+      ]);
+      await scan(world, await world.person(), login.ticket.qrContent ?? '');
+      expect(await loggedIn).toMatchObject({ status: 'signed_in' });
+      expect((await weunion.session())?.session.methods).toEqual(['s1']);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('S3 cancelled in the mini program: the page hears cancelled and the login ends there', async () => {
+    const browser = new Browser();
+    const weunion = createWeunion({ baseUrl: base, fetch: browserFetch(browser) });
+    const person = await world.person();
+    const login = await weunion.startQrLogin('s3');
+    const jsLogin = async () =>
+      z.string().parse((await world.sandbox('POST', '/actions/js-login', { personId: person, appid: MP.appid })).code);
+    const mp = new Browser();
+    const path = `${base}/api/mp/tickets/${login.ticketId}`;
+    expect((await mp.json('POST', `${path}/scan`, { appid: MP.appid, code: await jsLogin() })).status).toBe(200);
+    const cancelled = next(login, 'cancelled');
+    expect((await mp.json('POST', `${path}/cancel`, { appid: MP.appid, code: await jsLogin() })).status).toBe(200);
+    expect((await cancelled).state).toBe('cancelled');
+    expect((await login.done()).state).toBe('cancelled');
+    expect(await login.redeem().catch((e: unknown) => e)).toBeInstanceOf(WeunionError);
+    expect(await weunion.session()).toBeNull();
+  });
+
   it('S3: the phone scans the mini program code, the mini program confirms, the page redeems', async () => {
     const browser = new Browser();
     const weunion = createWeunion({ baseUrl: base, fetch: browserFetch(browser) });

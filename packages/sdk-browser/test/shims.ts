@@ -25,13 +25,20 @@ export class MemoryStorage implements KeyValueStorage {
   }
 }
 
-/** A reverse proxy to `target` that answers 502 to every `…/events` request. */
-export async function proxyWithoutEventStreams(target: string): Promise<{ url: string; refused: string[]; close(): Promise<void> }> {
+/**
+ * A reverse proxy to `target` that answers 502 to every `…/events` request, and with
+ * `longPolls: false` also to every request that waits (`wait=`), as proxies with short timeouts do.
+ */
+export async function proxyWithoutEventStreams(
+  target: string,
+  options: { longPolls?: boolean } = {},
+): Promise<{ url: string; refused: string[]; close(): Promise<void> }> {
   const upstream = new URL(target);
   const refused: string[] = [];
   const server: Server = createServer((incoming, outgoing) => {
     const path = incoming.url ?? '/';
-    if (path.split('?')[0]?.endsWith('/events')) {
+    const waits = options.longPolls === false && /[?&]wait=[1-9]/.test(path);
+    if (path.split('?')[0]?.endsWith('/events') || waits) {
       refused.push(path);
       outgoing.writeHead(502, { 'content-type': 'text/plain' }).end('event streams are not allowed here');
       return;
