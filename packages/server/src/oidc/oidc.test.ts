@@ -15,6 +15,7 @@ import { buildApp } from '../http/app.ts';
 import { SYSTEM_ACTOR } from '../identity/audit.ts';
 import { createUser } from '../identity/users.ts';
 import { LoginSessions, SESSION_COOKIE } from '../login/sessions.ts';
+import { SigningKeys } from '../signing/signing-keys.ts';
 import type { Database } from '../storage/index.ts';
 import { databaseBackends, type TestDatabase } from '../storage/test-backends.ts';
 import { applicationInputSchema, createApplication } from './applications.ts';
@@ -217,6 +218,31 @@ for (const backend of databaseBackends) {
       });
       expect(location(confirmed, issuer)).toContain(postLogout);
       expect(browser.cookies.has(SESSION_COOKIE)).toBe(false);
+    });
+
+    it('after a key rotation the running provider signs with the new key, without a restart', async () => {
+      const config = await discover();
+      const login = async () => {
+        const verifier = client.randomPKCECodeVerifier();
+        const state = client.randomState();
+        const callback = await authorize(await loggedInBrowser(), config, {
+          scope: 'openid',
+          state,
+          code_challenge: await client.calculatePKCECodeChallenge(verifier),
+          code_challenge_method: 'S256',
+        });
+        const tokens = await client.authorizationCodeGrant(config, callback, { pkceCodeVerifier: verifier, expectedState: state });
+        const header = JSON.parse(Buffer.from((tokens.id_token ?? '').split('.')[0] ?? '', 'base64url').toString('utf8')) as {
+          kid: string;
+        };
+        return header.kid;
+      };
+      const before = await login();
+      const rotated = await new SigningKeys(database, app.ctx.secrets, { publishDelayMs: 0 }).rotate();
+      await app.signingKeys.refresh();
+      const after = await login();
+      expect(before).not.toBe(rotated.kid);
+      expect(after).toBe(rotated.kid);
     });
 
     it('a replayed authorization code is refused and revokes the tokens it issued', async () => {

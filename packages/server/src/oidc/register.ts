@@ -1,14 +1,45 @@
 import type { FastifyInstance } from 'fastify';
+import type Provider from 'oidc-provider';
 import { registerHostedLoginPage } from '../hosted/login-page.ts';
 import { createOidcProvider } from './provider.ts';
-import { registerOidcRoutes } from './routes.ts';
+import { type ProviderSource, registerOidcRoutes } from './routes.ts';
 
 /**
  * The OpenID Provider, its interaction pages and the hosted login page. `/jwks` is served by the
  * token routes from the same `SigningKeys`, so app-scenario tokens and OIDC tokens verify alike.
  */
 export async function registerOidc(app: FastifyInstance): Promise<void> {
-  const provider = await createOidcProvider({ ...app.ctx, signingKeys: app.signingKeys });
-  await registerOidcRoutes(app, provider, { serveJwks: false });
+  await registerOidcRoutes(app, followSigningKeys(app), { serveJwks: false });
   registerHostedLoginPage(app);
+}
+
+/**
+ * oidc-provider takes its keys once, when it is made. So that a running instance signs with the
+ * key `weunion keys rotate` activated (and stops offering one that left the JWKS), the provider is
+ * made again whenever the published keys or the signing key change. Nothing is lost in the swap:
+ * everything the provider keeps lives in weunion's storage, and cookie keys derive from MASTER_KEY.
+ */
+function followSigningKeys(app: FastifyInstance): ProviderSource {
+  let current: { fingerprint: string; provider: Promise<Provider> } | undefined;
+  let ensured: Promise<void> | undefined;
+  return {
+    async get() {
+      // The first key is made on first use (every instance agrees on one; see SigningKeys.ensure).
+      ensured ??= app.signingKeys.ensure().catch((error: unknown) => {
+        ensured = undefined;
+        throw error;
+      });
+      await ensured;
+      const fingerprint = await app.signingKeys.fingerprint();
+      if (current === undefined || current.fingerprint !== fingerprint) {
+        const provider = createOidcProvider({ ...app.ctx, signingKeys: app.signingKeys });
+        current = { fingerprint, provider };
+        // A failed build must not stick: the next request tries again.
+        provider.catch(() => {
+          if (current?.provider === provider) current = undefined;
+        });
+      }
+      return current.provider;
+    },
+  };
 }

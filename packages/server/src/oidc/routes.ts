@@ -30,6 +30,11 @@ const PROVIDER_PATHS = [
   '/token/introspection',
 ];
 
+/** Gives the provider to use for a request (it is remade when the signing keys change). */
+export interface ProviderSource {
+  get(): Promise<Provider>;
+}
+
 export interface OidcRouteOptions {
   /** Also let the provider serve `/jwks` (when no other route serves the same keys there). */
   serveJwks: boolean;
@@ -43,14 +48,21 @@ function cookie(request: FastifyRequest, name: string): string | undefined {
   return undefined;
 }
 
-function handOver(provider: Provider) {
-  const callback = provider.callback();
+function handOver(source: ProviderSource) {
+  const callbacks = new WeakMap<Provider, ReturnType<Provider['callback']>>();
   return async (request: FastifyRequest, reply: FastifyReply) => {
+    const provider = await source.get();
+    let callback = callbacks.get(provider);
+    if (callback === undefined) {
+      callback = provider.callback();
+      callbacks.set(provider, callback);
+    }
+    const handle = callback;
     reply.hijack();
     await new Promise<void>((resolve) => {
       reply.raw.on('finish', resolve);
       reply.raw.on('close', resolve);
-      callback(request.raw, reply.raw);
+      handle(request.raw, reply.raw);
     });
   };
 }
@@ -58,29 +70,40 @@ function handOver(provider: Provider) {
 const uidParams = z.object({ uid: z.string().min(1).max(100) });
 const consentBody = z.object({ decision: z.enum(['allow', 'deny']) });
 
-export async function registerOidcRoutes(app: FastifyInstance, provider: Provider, options: OidcRouteOptions): Promise<void> {
+export async function registerOidcRoutes(app: FastifyInstance, source: ProviderSource, options: OidcRouteOptions): Promise<void> {
   const sessions = new LoginSessions(app.ctx.state, { ttlMs: app.ctx.config.sessionTtlSeconds * 1000 });
   const db = oidcDb(app.ctx.database.db);
 
-  // Ending the provider session (RP-initiated logout) ends the weunion login session too.
-  provider.on('end_session.success', (ctx) => {
-    const sessionId = ctx.cookies.get(SESSION_COOKIE);
-    if (sessionId !== undefined) void sessions.destroy(sessionId);
-    ctx.cookies.set(SESSION_COOKIE, null);
-  });
+  // Ending the provider session (RP-initiated logout) ends the weunion login session too; every
+  // provider the source makes gets the listener once.
+  const listening = new WeakSet<Provider>();
+  const withLogoutListener: ProviderSource = {
+    async get() {
+      const provider = await source.get();
+      if (!listening.has(provider)) {
+        listening.add(provider);
+        provider.on('end_session.success', (ctx) => {
+          const sessionId = ctx.cookies.get(SESSION_COOKIE);
+          if (sessionId !== undefined) void sessions.destroy(sessionId);
+          ctx.cookies.set(SESSION_COOKIE, null);
+        });
+      }
+      return provider;
+    },
+  };
 
   await app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
-    const handler = handOver(provider);
+    const handler = handOver(withLogoutListener);
     const paths = options.serveJwks ? [...PROVIDER_PATHS, '/jwks'] : PROVIDER_PATHS;
     for (const url of paths) scope.route({ method: ['GET', 'POST', 'OPTIONS'], url, handler });
   });
 
-  await app.register(async (scope) => registerInteractionRoutes(scope, provider, sessions, db));
+  await app.register(async (scope) => registerInteractionRoutes(scope, withLogoutListener, sessions, db));
 }
 
-function registerInteractionRoutes(app: FastifyInstance, provider: Provider, sessions: LoginSessions, db: OidcDb): void {
+function registerInteractionRoutes(app: FastifyInstance, source: ProviderSource, sessions: LoginSessions, db: OidcDb): void {
   // The consent page posts an HTML form.
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {
     done(null, Object.fromEntries(new URLSearchParams(typeof body === 'string' ? body : body.toString('utf8'))));
@@ -88,6 +111,7 @@ function registerInteractionRoutes(app: FastifyInstance, provider: Provider, ses
 
   app.get('/interaction/:uid', async (request, reply) => {
     const { uid } = parseInput(uidParams, request.params);
+    const provider = await source.get();
     const details = await provider.interactionDetails(request.raw, reply.raw);
     if (details.uid !== uid) return reply.redirect('/login/error?code=interaction_mismatch');
     if (details.prompt.name === 'login') {
@@ -122,6 +146,7 @@ function registerInteractionRoutes(app: FastifyInstance, provider: Provider, ses
   app.post('/interaction/:uid/consent', async (request, reply) => {
     parseInput(uidParams, request.params);
     const { decision } = parseInput(consentBody, request.body);
+    const provider = await source.get();
     const details = await provider.interactionDetails(request.raw, reply.raw);
     if (decision === 'deny') {
       reply.hijack();

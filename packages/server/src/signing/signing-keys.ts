@@ -104,6 +104,24 @@ export class SigningKeys {
     return { kid: signing.kid, alg: signing.alg, privateKey };
   }
 
+  /**
+   * What identifies the key material in use: the published kids and the signing one. Cheap (read
+   * from the cache), so callers holding derived state (the OIDC provider) can check it per request.
+   */
+  async fingerprint(): Promise<string> {
+    const { keys } = await this.#load(false);
+    const { kid } = await this.current();
+    return `${kid}|${this.#published(keys)
+      .map((k) => k.kid)
+      .sort()
+      .join(',')}`;
+  }
+
+  /** Reads the key set from the database now instead of waiting for the next reload. */
+  async refresh(): Promise<void> {
+    await this.#load(true);
+  }
+
   /** The public JWKS: next, current and retiring keys. */
   async jwks(): Promise<{ keys: JWK[] }> {
     const { keys } = await this.#load(false);
