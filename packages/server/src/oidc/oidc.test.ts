@@ -189,6 +189,8 @@ for (const backend of databaseBackends) {
       expect(claims?.sub).toBe(userId);
       expect(claims?.iss).toBe(issuer);
       expect(claims?.aud).toBe('shop-spa');
+      // The ID token itself carries the granted scopes' claims, like the app-scenario ID tokens.
+      expect(claims).toMatchObject({ name: 'Alice', nickname: 'Alice 爱丽丝', phone_number: '+8613800000001' });
       expect(tokens.refresh_token).toBeDefined();
 
       const userinfo = await client.fetchUserInfo(config, tokens.access_token, userId);

@@ -55,6 +55,9 @@ export async function createOidcProvider(deps: OidcDeps): Promise<Provider> {
       required: (_ctx, client) => client.tokenEndpointAuthMethod === 'none',
     },
     responseTypes: ['code'],
+    // ID tokens carry the claims of the granted scopes, as the app-scenario (S5–S7) ID tokens do,
+    // so every login's ID token says the same about the person.
+    conformIdTokenClaims: false,
     // Tokens are signed with the cluster's current key (ES256 unless rotated to RS256).
     clientDefaults: {
       id_token_signed_response_alg: signingAlg,
