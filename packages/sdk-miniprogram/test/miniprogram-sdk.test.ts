@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { DEFAULT_POLICY } from '../../server/src/identity/policy.ts';
 import { demo, LoginWorld, storageModes } from '../../server/src/login/test-harness.ts';
 import { createWeunion, ticketFromLaunchOptions, WeunionError } from '../src/index.ts';
 import { WxShim } from './wx-shim.ts';
@@ -234,6 +235,28 @@ describe.skipIf(embedded === undefined || embedded.skip)('@weunion/sdk-miniprogr
       await world.sandbox('DELETE', `/faults?appid=${MP.appid}`);
     }
     expect(weunion.isLoggedIn()).toBe(false);
+  });
+
+  it('a pending bind is completed from the page: a wrong password is refused, the right one signs in to that account', async () => {
+    await world.configure('demo-mini-program', { policy: { ...DEFAULT_POLICY, queryBinding: 'offer', bindingMethods: ['password'] } });
+    try {
+      const phone = `+86137${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}`;
+      const existing = await world.existingUser(phone, 'correct horse battery');
+      const { weunion } = await miniProgram('Max');
+      const pending = await weunion.login();
+      if (pending.status !== 'bind') throw new Error(`expected bind, got ${pending.status}`);
+      expect(pending).toMatchObject({ methods: ['password'], mayCreateInstead: true });
+      expect(weunion.isLoggedIn()).toBe(false);
+
+      const wrong = await weunion.bindWithPassword(pending.pendingId, { login: phone, password: 'nope' }).catch((e: unknown) => e);
+      expect(wrong).toBeInstanceOf(WeunionError);
+      expect(wrong).toMatchObject({ code: 'binding_failed', status: 400 });
+      const right = await weunion.bindWithPassword(pending.pendingId, { login: phone, password: 'correct horse battery' });
+      expect(right).toMatchObject({ status: 'signed_in', userId: existing, claims: { sub: existing } });
+      expect(weunion.isLoggedIn()).toBe(true);
+    } finally {
+      await world.configure('demo-mini-program', { policy: DEFAULT_POLICY });
+    }
   });
 
   it('ticketFromLaunchOptions: page scene (URL-encoded, or t=…), S7 ticket, the app’s query; nothing else', () => {
