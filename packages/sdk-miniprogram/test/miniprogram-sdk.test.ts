@@ -112,6 +112,15 @@ describe.skipIf(embedded === undefined || embedded.skip)('@weunion/sdk-miniprogr
     expect(again).toMatchObject({ status: 'signed_in', phoneSource: 'on_file', claims: { phone_number: added.phoneNumber } });
   });
 
+  it('a phone added later from legacy encrypted data uses the login prepared before the tap', async () => {
+    const { wx, weunion } = await miniProgram('Eve');
+    await weunion.login();
+    await weunion.prepareLogin();
+    const added = await weunion.addPhone(await wx.encryptedPhoneEvent());
+    expect(added).toMatchObject({ phoneNumber: expect.stringMatching(/^\+86139\d{8}$/), attached: true });
+    expect(wx.logins).toBe(2);
+  });
+
   it('S3: a PC ticket scanned and confirmed in the mini program becomes confirmed for the PC page', async () => {
     const pc = await post('/api/login/s3', {});
     expect(pc.status).toBe(200);

@@ -123,11 +123,17 @@ export function createWeunion(options                ) {
   const store = (tokens          ) => api.setStorageSync(storageKey, tokens);
   const forget = () => api.removeStorageSync(storageKey);
 
-  /** A login code: the prepared one while fresh (used once), otherwise a new `wx.login`. */
-  async function loginCode()                  {
+  /** The prepared login code while fresh, used once. */
+  function takePrepared()                     {
     const ready = prepared;
     prepared = undefined;
-    if (ready !== undefined && now() - ready.at < PREPARED_CODE_MS) return ready.code;
+    return ready !== undefined && now() - ready.at < PREPARED_CODE_MS ? ready.code : undefined;
+  }
+
+  /** A login code: the prepared one while fresh, otherwise a new `wx.login`. */
+  async function loginCode()                  {
+    const ready = takePrepared();
+    if (ready !== undefined) return ready;
     try {
       return await wxLogin(api);
     } catch (error) {
@@ -218,8 +224,10 @@ export function createWeunion(options                ) {
     async addPhone(event                  )                      {
       const evidence = phoneEvidence(event);
       const bearer = await client.accessToken();
-      // Legacy data is under the session_key of the code prepared before the tap: send that code along.
-      const ready = 'encryptedData' in evidence && prepared !== undefined ? await loginCode() : undefined;
+      // Legacy data is under the session_key of the code prepared before the tap: send that code
+      // along. Without one, weunion uses the session_key of the last login it saw (a wx.login now
+      // would rotate the key the data is under).
+      const ready = 'encryptedData' in evidence ? takePrepared() : undefined;
       const answer = object(
         await requestJson(connection, 'POST', '/api/mp/phone', {
           bearer,
