@@ -185,7 +185,7 @@ export class SigningKeys {
   #published(keys: StoredKey[]): StoredKey[] {
     const now = this.#now();
     const byActivation = [...keys].sort((a, b) => a.activateAt - b.activateAt);
-    return byActivation.filter((key, index) => {
+    return byActivation.filter((_key, index) => {
       const successor = byActivation[index + 1];
       // A key stops signing when its successor activates; it is kept for the retention after that.
       return successor === undefined || successor.activateAt > now || now - successor.activateAt < this.#retentionMs;
