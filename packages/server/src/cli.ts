@@ -134,6 +134,7 @@ function printBanner(config: ReturnType<typeof loadConfig>, address: string, wec
     `  weunion is running at ${config.publicUrl}  (listening on ${address})`,
     `  ${storage}`,
     `  health: ${config.publicUrl}/healthz   readiness: ${config.publicUrl}/readyz`,
+    `  log in: ${config.publicUrl}/login?returnTo=/api/session   OIDC: ${config.publicUrl}/.well-known/openid-configuration`,
     '',
     ...(wechat.sandbox
       ? [
