@@ -19,6 +19,8 @@ export declare class WeunionLogin extends HTMLElement {
   readonly methods: string[];
   readonly base: string;
   readonly returnTo: string;
+  /** The application the login is for (its scenarios and identity policy apply). */
+  readonly client: string | undefined;
   /** Shows one method: 's1', 's2' or 's3'. */
   select(method: string): void;
 }

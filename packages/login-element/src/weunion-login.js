@@ -7,7 +7,8 @@
  * a long-poll fallback; when the person confirms on the phone the ticket is redeemed (cookie-bound
  * to this browser) and the page moves on to `return-to` (or to account selection / binding).
  *
- * Attributes: methods="s1 s2 s3" · return-to="/…" (same-origin path) · base="https://id.example"
+ * Attributes: methods="s1 s2 s3" · return-to="/…" (same-origin path) · client="<client_id>" (the
+ * application the login is for: its scenarios and identity policy apply) · base="https://id.example"
  * (default: same origin) · lang="zh-CN|en" (default: the document's, then the browser's) ·
  * auto-refresh (renew an expired QR by itself).
  * Events (bubbling, composed): weunion-scanned, weunion-confirmed, weunion-expired,
@@ -124,6 +125,10 @@ export class WeunionLogin extends HTMLElement {
     return this.getAttribute('return-to') || '/';
   }
 
+  get client() {
+    return this.getAttribute('client') || undefined;
+  }
+
   _t(key) {
     return TEXT[pickLanguage(this)][key];
   }
@@ -186,7 +191,9 @@ export class WeunionLogin extends HTMLElement {
     hint.textContent = this._t(`${method}Hint`);
     const link = document.createElement('a');
     link.className = 'primary';
-    link.href = `${this.base}/login/${method}?${new URLSearchParams({ returnTo: this.returnTo })}`;
+    const query = new URLSearchParams({ returnTo: this.returnTo });
+    if (this.client) query.set('client', this.client);
+    link.href = `${this.base}/login/${method}?${query}`;
     link.textContent = this._t('s2Button');
     this._panel.append(hint, link);
   }
@@ -212,7 +219,7 @@ export class WeunionLogin extends HTMLElement {
         method: 'POST',
         credentials: 'include',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ returnTo: this.returnTo }),
+        body: JSON.stringify(this.client ? { returnTo: this.returnTo, client: this.client } : { returnTo: this.returnTo }),
       });
       const ticket = await response.json();
       if (!response.ok) throw Object.assign(new Error(ticket.detail || ticket.title), { code: ticket.code });

@@ -6,6 +6,7 @@
 import { AppError } from '@weunion/errors';
 import type { IdentityAssertion, WechatProfile } from '../identity/assertion.ts';
 import { type IdentityDeps, type SignInOutcome, signIn } from '../identity/pending-sign-in.ts';
+import type { IdentityPolicy } from '../identity/policy.ts';
 import type { ScenarioId } from './schema.ts';
 import type { Connection } from './store.ts';
 
@@ -42,9 +43,11 @@ export async function signInThroughConnection(
   connection: Connection,
   scenario: ScenarioId,
   facts: WechatIdentityFacts,
+  /** The policy to apply instead of the connection's (an application's override merged in). */
+  policy: IdentityPolicy = connection.policy,
 ): Promise<SignInOutcome> {
   if (!connection.scenarios.includes(scenario)) {
     throw new AppError('forbidden', `Connection ${connection.id} does not serve scenario ${scenario}`);
   }
-  return signIn(deps, assertionFor(connection, facts), connection.policy);
+  return signIn(deps, assertionFor(connection, facts), policy);
 }

@@ -69,7 +69,9 @@ export function registerHostedLoginPage(app: FastifyInstance): void {
     const copy = COPY[language];
     const agent = request.headers['user-agent'] ?? '';
     if (/MicroMessenger/i.test(agent)) {
-      return reply.redirect(`/login/s4?${new URLSearchParams({ returnTo })}`);
+      const s4 = new URLSearchParams({ returnTo });
+      if (query.client !== undefined) s4.set('client', query.client);
+      return reply.redirect(`/login/s4?${s4}`);
     }
     const application =
       query.client === undefined
@@ -96,7 +98,7 @@ export function registerHostedLoginPage(app: FastifyInstance): void {
     const widget =
       methods.length === 0
         ? `<p>${escapeHtml(copy.none)}</p>`
-        : `<weunion-login methods="${methods.join(' ')}" return-to="${escapeHtml(returnTo)}" lang="${language}"${accent}></weunion-login><script type="module" src="/assets/weunion-login.js"></script>`;
+        : `<weunion-login methods="${methods.join(' ')}" return-to="${escapeHtml(returnTo)}"${application === null ? '' : ` client="${escapeHtml(application.id)}"`} lang="${language}"${accent}></weunion-login><script type="module" src="/assets/weunion-login.js"></script>`;
     return page(language, copy.title, `${heading}${widget}`);
   });
 }

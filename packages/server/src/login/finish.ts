@@ -28,7 +28,7 @@ export const ERROR_PAGE = '/login/error';
 const PENDING_CONTEXT_TTL_MS = 10 * 60_000;
 
 /** Where a pending sign-in came from and where it goes once finished. */
-const pendingContextSchema = z.object({ returnTo: z.string(), scenario: z.string(), appid: z.string() });
+const pendingContextSchema = z.object({ returnTo: z.string(), scenario: z.string(), appid: z.string(), clientId: z.string().optional() });
 export type PendingContext = z.output<typeof pendingContextSchema>;
 
 const pendingContextKey = (pendingId: string) => `login:pending-context:${pendingId}`;
@@ -41,6 +41,8 @@ export interface LoginSource {
   scenario: string;
   appid: string;
   returnTo: string;
+  /** The application the login is for (its policy applied), when the flow was started for one. */
+  clientId?: string | undefined;
 }
 
 export function loginSessionsFor(app: FastifyInstance): LoginSessions {
@@ -52,10 +54,11 @@ export async function startSession(
   app: FastifyInstance,
   request: FastifyRequest,
   reply: FastifyReply,
-  input: { userId: string; method: string; appid?: string },
+  input: { userId: string; method: string; appid?: string; clientId?: string | undefined },
 ): Promise<void> {
   await app.loginSessions.destroy(readCookie(request, SESSION_COOKIE));
-  const { sessionId } = await app.loginSessions.create(input);
+  const { clientId, ...rest } = input;
+  const { sessionId } = await app.loginSessions.create(clientId === undefined ? rest : { ...rest, clientId });
   setCookie(app.ctx, reply, SESSION_COOKIE, sessionId, { maxAgeSeconds: app.loginSessions.ttlMs / 1000 });
 }
 
@@ -66,14 +69,20 @@ export async function finishBrowserLogin(
   reply: FastifyReply,
   result: TicketResult,
   returnTo: string,
+  clientId?: string,
 ): Promise<BrowserLoginAnswer> {
   switch (result.outcome) {
     case 'signed_in':
-      await startSession(app, request, reply, { userId: result.userId, method: result.scenario, appid: result.appid });
+      await startSession(app, request, reply, { userId: result.userId, method: result.scenario, appid: result.appid, clientId });
       return { status: 'signed_in', userId: result.userId, returnTo };
     case 'select':
     case 'bind': {
-      const context: PendingContext = { returnTo, scenario: result.scenario, appid: result.appid };
+      const context: PendingContext = {
+        returnTo,
+        scenario: result.scenario,
+        appid: result.appid,
+        ...(clientId === undefined ? {} : { clientId }),
+      };
       await app.ctx.state.set(pendingContextKey(result.pendingId), JSON.stringify(context), { ttlMs: PENDING_CONTEXT_TTL_MS });
       setCookie(app.ctx, reply, PENDING_COOKIE, result.pendingId, { maxAgeSeconds: PENDING_CONTEXT_TTL_MS / 1000 });
       return { status: result.outcome, next: result.outcome === 'select' ? SELECT_PAGE : BIND_PAGE, returnTo };
@@ -91,7 +100,7 @@ export function finishOutcome(
   outcome: SignInOutcome,
   source: LoginSource,
 ): Promise<BrowserLoginAnswer> {
-  return finishBrowserLogin(app, request, reply, ticketResultFromOutcome(outcome, source), source.returnTo);
+  return finishBrowserLogin(app, request, reply, ticketResultFromOutcome(outcome, source), source.returnTo, source.clientId);
 }
 
 /** The pending sign-in bound to this browser, with where it came from; `login_expired` when none. */

@@ -26,6 +26,8 @@ const stateSchema = z.object({
   returnTo: z.string(),
   /** S4: the scope this round asked WeChat for. */
   scope: z.enum(['snsapi_login', 'snsapi_base', 'snsapi_userinfo']),
+  /** The application the login is for, when the flow was started for one. */
+  clientId: z.string().optional(),
   browserHash: z.string(),
 });
 export type LoginState = Omit<z.output<typeof stateSchema>, 'browserHash'>;

@@ -54,7 +54,12 @@ export function registerPendingRoutes(app: FastifyInstance): void {
   ) => {
     const outcome = asOutcome(result);
     await forgetPending(app, reply, pending.pendingId);
-    return finishOutcome(app, request, reply, outcome, { scenario: pending.scenario, appid: pending.appid, returnTo: pending.returnTo });
+    return finishOutcome(app, request, reply, outcome, {
+      scenario: pending.scenario,
+      appid: pending.appid,
+      returnTo: pending.returnTo,
+      clientId: pending.clientId,
+    });
   };
 
   app.get('/api/login/pending', async (request) => {

@@ -17,7 +17,7 @@ import { ticketResultSchema } from './ticket-result.ts';
 const BROWSER_TICKET_KINDS = new Set(['s1', 's3']);
 
 const paramsSchema = z.object({ id: z.string().min(1).max(64) });
-const browserContextSchema = z.looseObject({ returnTo: z.string().optional() });
+const browserContextSchema = z.looseObject({ returnTo: z.string().optional(), applicationId: z.string().optional() });
 
 export const ticketCookiePath = (id: string) => `/api/login/tickets/${id}`;
 
@@ -47,7 +47,7 @@ export function registerRedeemRoute(app: FastifyInstance): void {
     clearCookie(app.ctx, reply, ticketCookieName(id), ticketCookiePath(id));
     const parsed = ticketResultSchema.safeParse(result);
     if (!parsed.success) throw new AppError('internal', 'the confirmed ticket carries no sign-in result');
-    const returnTo = browserContextSchema.safeParse(record.context).data?.returnTo ?? '/';
-    return finishBrowserLogin(app, request, reply, parsed.data, returnTo);
+    const context = browserContextSchema.safeParse(record.context).data;
+    return finishBrowserLogin(app, request, reply, parsed.data, context?.returnTo ?? '/', context?.applicationId);
   });
 }

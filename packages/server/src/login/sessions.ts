@@ -16,6 +16,8 @@ const sessionSchema = z.object({
   methods: z.array(z.string()),
   /** The WeChat app the login came through, when it did. */
   appid: z.string().optional(),
+  /** The application the login was made for, when it was (see oidc/application-policy.ts). */
+  clientId: z.string().optional(),
   createdAt: z.number(),
   expiresAt: z.number(),
 });
@@ -37,13 +39,19 @@ export class LoginSessions {
   }
 
   /** Starts a session; returns the id to put in the cookie. */
-  async create(input: { userId: string; method: string; appid?: string }): Promise<{ sessionId: string; session: LoginSession }> {
+  async create(input: {
+    userId: string;
+    method: string;
+    appid?: string;
+    clientId?: string;
+  }): Promise<{ sessionId: string; session: LoginSession }> {
     const sessionId = randomBytes(32).toString('base64url');
     const now = Date.now();
     const session: LoginSession = {
       userId: input.userId,
       methods: [input.method],
       ...(input.appid === undefined ? {} : { appid: input.appid }),
+      ...(input.clientId === undefined ? {} : { clientId: input.clientId }),
       createdAt: now,
       expiresAt: now + this.#ttlMs,
     };

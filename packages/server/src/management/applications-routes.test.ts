@@ -108,6 +108,22 @@ for (const backend of databaseBackends) {
       expect(JSON.stringify(audit.body)).toContain('application.updated');
     });
 
+    it('an application carries its own identity policy, changed like any field and validated', async () => {
+      const created = await api('POST', '/applications', {
+        id: 'members-app',
+        name: 'Members',
+        type: 'spa',
+        redirectUris: ['https://shop.example/m'],
+        policy: { registration: 'deny' },
+      });
+      expect(created.body.application.policy).toEqual({ registration: 'deny' });
+      const changed = await api('PATCH', '/applications/members-app', { policy: { registration: 'deny', fieldMatching: ['phone'] } });
+      expect(changed.body.policy).toEqual({ registration: 'deny', fieldMatching: ['phone'] });
+      const bad = await api('PATCH', '/applications/members-app', { policy: { registration: 'sometimes' } });
+      expect(bad.status).toBe(400);
+      expect((await api('GET', '/applications/members-app')).body.policy).toEqual({ registration: 'deny', fieldMatching: ['phone'] });
+    });
+
     it('bad input is a 400 naming the field, and nothing is created', async () => {
       const bad = await api('POST', '/applications', { id: 'x!', name: '', type: 'web', redirectUris: ['not a url'] });
       expect(bad.status).toBe(400);

@@ -69,6 +69,8 @@ describe('weunion admin-keys and connections commands', () => {
       'https://shop.example/cb2',
       '--scenarios',
       's2,s3',
+      '--policy',
+      '{"registration":"deny"}',
     ]);
     const secret = /\n\s+([A-Za-z0-9_-]{40,})\n/.exec(`${created}\n`)?.[1] ?? '';
     expect(secret.length).toBeGreaterThanOrEqual(40);

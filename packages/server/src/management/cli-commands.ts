@@ -66,7 +66,7 @@ export const managementCommands = {
   },
   applications: {
     summary:
-      "OIDC applications: `applications list`; `applications create --id X --name Y --type web|spa|native|mini_program --redirect-uri URL [--redirect-uri …] [--post-logout-uri URL] [--scenarios s1,s2,s3] [--third-party]` (a web app's secret is printed once).",
+      'OIDC applications: `applications list`; `applications create --id X --name Y --type web|spa|native|mini_program --redirect-uri URL [--redirect-uri …] [--post-logout-uri URL] [--scenarios s1,s2,s3] [--third-party] [--policy \'{"registration":"deny"}\']` (a web app\'s secret is printed once).',
     async run(args: string[]): Promise<void> {
       const { values, positionals } = parseArgs({
         args,
@@ -79,6 +79,7 @@ export const managementCommands = {
           'post-logout-uri': { type: 'string', multiple: true },
           scenarios: { type: 'string' },
           'third-party': { type: 'boolean' },
+          policy: { type: 'string' },
         },
       });
       const action = positionals[0] ?? 'list';
@@ -103,6 +104,7 @@ export const managementCommands = {
           postLogoutRedirectUris: values['post-logout-uri'] ?? [],
           ...(values.scenarios === undefined ? {} : { scenarios: values.scenarios.split(',').map((s) => s.trim()) }),
           firstParty: values['third-party'] !== true,
+          ...(values.policy === undefined ? {} : { policy: parsePolicyFlag(values.policy) }),
         });
         const { application, clientSecret } = await createApplication(db, secrets, input);
         await recordAudit(database.db, {
@@ -142,6 +144,14 @@ export const managementCommands = {
     },
   },
 };
+
+function parsePolicyFlag(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new AppError('bad_request', `--policy must be JSON, e.g. '{"registration":"deny"}'`);
+  }
+}
 
 function readDeclarations(file: string): unknown {
   let text: string;

@@ -21,6 +21,7 @@ import type { Connection } from '../connections/store.ts';
 import { parseInput } from '../http/problem.ts';
 import type { RateLimiter } from '../http/rate-limit.ts';
 import { lookupWechatIdentity } from '../identity/facts.ts';
+import { policyForLogin } from '../oidc/application-policy.ts';
 import { miniProgramConnection, phoneRequestFor, verifyLoginCode, verifyMiniProgramLogin } from '../scenarios/mini-program-login.ts';
 import { createResultCode } from '../scenarios/s7-result-codes.ts';
 import type { TicketRecord } from '../tickets/qr-ticket.ts';
@@ -48,7 +49,7 @@ const confirmSchema = z
     path: ['iv'],
   });
 
-const contextSchema = z.looseObject({ connectionId: z.string(), appid: z.string() });
+const contextSchema = z.looseObject({ connectionId: z.string(), appid: z.string(), applicationId: z.string().optional() });
 
 const scannerKey = (id: string) => `mp:ticket-scanner:${id}`;
 const confirmingKey = (id: string) => `mp:ticket-confirming:${id}`;
@@ -125,7 +126,10 @@ export function registerMiniProgramTicketRoutes(app: FastifyInstance, limiter: R
       const login = await verifyMiniProgramLogin(ctx, connection, body, limiter);
       const scanner = await ctx.state.get(scannerKey(id));
       if (scanner !== login.facts.openid) throw new AppError('forbidden', 'Only the person who scanned this code can confirm it');
-      const outcome = await signInThroughConnection(ctx, connection, record.kind, login.facts);
+      // A PC login started for an application (S3 from the hosted page) applies its policy.
+      const applicationId = contextSchema.safeParse(record.context).data?.applicationId;
+      const policy = await policyForLogin(ctx, connection.policy, applicationId, record.kind);
+      const outcome = await signInThroughConnection(ctx, connection, record.kind, login.facts, policy);
       const result = ticketLoginResult(outcome, {
         scenario: record.kind,
         connectionId: connection.id,

@@ -8,6 +8,7 @@ import { AppError } from '@weunion/errors';
 import type { AdapterPayload } from 'oidc-provider';
 import { z } from 'zod';
 import { SCENARIO_IDS } from '../connections/schema.ts';
+import { BINDING_METHODS } from '../identity/policy.ts';
 import type { SecretBox } from '../secrets/master-key.ts';
 import type { ApplicationsTable, OidcDb } from './tables.ts';
 
@@ -28,6 +29,23 @@ const redirectUri = z
     },
     { error: 'must be an absolute URL without a fragment' },
   );
+
+/**
+ * What an application may change in the identity policy of the connections it logs people in
+ * through (e.g. `registration: deny` for an app that serves existing customers only). Unset fields
+ * keep the connection's value.
+ */
+export const applicationPolicySchema = z
+  .object({
+    registration: z.enum(['allow', 'deny']).optional(),
+    fieldMatching: z.union([z.tuple([]), z.tuple([z.literal('phone')]), z.tuple([z.literal('phone'), z.literal('email')])]).optional(),
+    queryBinding: z.enum(['off', 'offer', 'require']).optional(),
+    bindingMethods: z.array(z.enum(BINDING_METHODS)).min(1).optional(),
+    onMultipleMatches: z.enum(['select', 'refuse']).optional(),
+    autoMergeOnUnionid: z.boolean().optional(),
+  })
+  .strict();
+export type ApplicationPolicy = z.output<typeof applicationPolicySchema>;
 
 export const applicationInputSchema = z
   .object({
@@ -56,6 +74,9 @@ export const applicationInputSchema = z
       .strict()
       .default({})
       .describe('Look of the hosted login page for this application.'),
+    policy: applicationPolicySchema
+      .default({})
+      .describe('Identity policy for logins made for this application, over the connection’s (unset fields keep it).'),
   })
   .strict();
 export type ApplicationInput = z.output<typeof applicationInputSchema>;
@@ -73,6 +94,7 @@ const storedSchema = z.object({
   postLogoutRedirectUris: z.array(z.string()),
   scenarios: z.array(z.enum(SCENARIO_IDS)),
   branding: applicationInputSchema.shape.branding,
+  policy: applicationPolicySchema,
 });
 
 const aad = (id: string) => `application:${id}`;
@@ -84,6 +106,7 @@ function toApplication(row: ApplicationsTable, secrets: SecretBox): Application 
     postLogoutRedirectUris: JSON.parse(row.post_logout_redirect_uris),
     scenarios: JSON.parse(row.scenarios),
     branding: JSON.parse(row.branding),
+    policy: JSON.parse(row.policy),
   });
   return {
     id: row.id,
@@ -118,6 +141,7 @@ export async function createApplication(
       scenarios: JSON.stringify(input.scenarios),
       first_party: input.firstParty ? 1 : 0,
       branding: JSON.stringify(input.branding),
+      policy: JSON.stringify(input.policy),
       created_at: now,
       updated_at: now,
     })
@@ -180,6 +204,7 @@ export async function updateApplication(
       ...(patch.scenarios === undefined ? {} : { scenarios: JSON.stringify(patch.scenarios) }),
       ...(patch.firstParty === undefined ? {} : { first_party: patch.firstParty ? 1 : 0 }),
       ...(patch.branding === undefined ? {} : { branding: JSON.stringify(patch.branding) }),
+      ...(patch.policy === undefined ? {} : { policy: JSON.stringify(patch.policy) }),
       updated_at: now,
     })
     .where('id', '=', id)

@@ -13,6 +13,7 @@ import { z } from 'zod';
 import { escapeHtml } from '../hosted/html.ts';
 import { parseInput } from '../http/problem.ts';
 import { LoginSessions, SESSION_COOKIE } from '../login/sessions.ts';
+import { sessionServesApplication } from './application-policy.ts';
 import { findApplication } from './applications.ts';
 import { type OidcDb, oidcDb } from './tables.ts';
 
@@ -115,8 +116,12 @@ function registerInteractionRoutes(app: FastifyInstance, source: ProviderSource,
     const details = await provider.interactionDetails(request.raw, reply.raw);
     if (details.uid !== uid) return reply.redirect('/login/error?code=interaction_mismatch');
     if (details.prompt.name === 'login') {
+      const clientId = typeof details.params.client_id === 'string' ? details.params.client_id : '';
       const session = await sessions.get(cookie(request, SESSION_COOKIE));
-      if (session !== null) {
+      const application = await findApplication(db, app.ctx.secrets, clientId);
+      // An application with its own identity policy accepts only logins made under that policy;
+      // a session from elsewhere sends the person through the login page once more.
+      if (session !== null && (application === null || sessionServesApplication(application, session.clientId))) {
         reply.hijack();
         await provider.interactionFinished(
           request.raw,
@@ -126,7 +131,6 @@ function registerInteractionRoutes(app: FastifyInstance, source: ProviderSource,
         );
         return reply;
       }
-      const clientId = typeof details.params.client_id === 'string' ? details.params.client_id : '';
       return reply.redirect(`/login?${new URLSearchParams({ returnTo: `/interaction/${uid}`, client: clientId })}`);
     }
     if (details.prompt.name === 'consent') {

@@ -12,6 +12,8 @@ export type ApplicationsTable = {
   scenarios: string;
   first_party: number;
   branding: string;
+  /** JSON identity-policy override (see applications.ts). */
+  policy: string;
   created_at: number;
   updated_at: number;
 };

@@ -34,14 +34,19 @@ import { connectionForScenario, credentialsOf } from '../login/connection-choice
 import { QR_TICKET_PER_APPID, QR_TICKET_PER_IP } from '../login/rate-rules.ts';
 import { setTicketCookie } from '../login/redeem-route.ts';
 import { type TicketResult, ticketResultFromOutcome } from '../login/ticket-result.ts';
+import { applicationForLogin, policyForLogin } from '../oidc/application-policy.ts';
 import { isTicketHandle } from '../tickets/qr-ticket.ts';
 
 const createSchema = z
-  .object({ connection: z.string().max(63).optional(), returnTo: z.string().max(2000).optional() })
+  .object({
+    connection: z.string().max(63).optional(),
+    returnTo: z.string().max(2000).optional(),
+    client: z.string().min(1).max(100).optional(),
+  })
   .strict()
   .optional();
 
-const contextSchema = z.looseObject({ connectionId: z.string(), appid: z.string() });
+const contextSchema = z.looseObject({ connectionId: z.string(), appid: z.string(), applicationId: z.string().optional() });
 
 export function registerS1(app: FastifyInstance): void {
   const ctx = app.ctx;
@@ -51,6 +56,7 @@ export function registerS1(app: FastifyInstance): void {
     const body = parseInput(createSchema, request.body) ?? {};
     const returnTo = safeReturnTo(ctx, body.returnTo);
     const connection = await connectionForScenario(app, 's1', body.connection);
+    if (body.client !== undefined) await applicationForLogin(ctx, body.client, 's1');
     // Every ticket costs a qrcode/create call from the account's daily quota.
     await limiter.consumeAll([
       [QR_TICKET_PER_IP, clientIp(request)],
@@ -58,7 +64,12 @@ export function registerS1(app: FastifyInstance): void {
     ]);
     const { ticket, secret } = await app.tickets.create({
       kind: 's1',
-      context: { connectionId: connection.id, appid: connection.appid, returnTo },
+      context: {
+        connectionId: connection.id,
+        appid: connection.appid,
+        returnTo,
+        ...(body.client === undefined ? {} : { applicationId: body.client }),
+      },
       revealOnScan: connection.settings.revealScanner,
     });
     const qrSeconds = Math.max(1, Math.round((ticket.qrExpiresAt - Date.now()) / 1000));
@@ -140,7 +151,8 @@ export async function signInFromFollowEvent(
   let result: TicketResult;
   try {
     const follower = await ctx.wechat.officialAccount.getUser(credentialsOf(connection), input.openid);
-    const outcome = await signInThroughConnection(ctx, connection, 's1', { openid: input.openid, unionid: follower.unionid });
+    const policy = await policyForLogin(ctx, connection.policy, context.data.applicationId, 's1');
+    const outcome = await signInThroughConnection(ctx, connection, 's1', { openid: input.openid, unionid: follower.unionid }, policy);
     result = ticketResultFromOutcome(outcome, { appid: connection.appid, scenario: 's1' });
   } catch (error) {
     // WeChat or storage failed after the person scanned: tell the waiting browser now (it shows a

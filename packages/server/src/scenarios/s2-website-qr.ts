@@ -30,6 +30,7 @@ import { finishOutcome, redirectAfterLogin, redirectToErrorPage } from '../login
 import { createLoginState, takeLoginState } from '../login/oauth-state.ts';
 import { REDIRECT_START_PER_IP } from '../login/rate-rules.ts';
 import { profileFromUserInfo } from '../login/sns-profile.ts';
+import { applicationForLogin, policyForLogin } from '../oidc/application-policy.ts';
 
 const CALLBACK_PATH = '/login/s2/callback';
 const WX_LOGIN_SCRIPT_PATH = 'connect/zh_CN/htmledition/js/wxLogin.js';
@@ -37,6 +38,7 @@ const WX_LOGIN_SCRIPT_PATH = 'connect/zh_CN/htmledition/js/wxLogin.js';
 const startSchema = z.object({
   returnTo: z.string().max(2000).optional(),
   connection: z.string().max(63).optional(),
+  client: z.string().min(1).max(100).optional(),
 });
 const callbackSchema = z.object({ code: z.string().min(1).max(512).optional(), state: z.string().max(256).optional() });
 
@@ -58,11 +60,13 @@ export function registerS2(app: FastifyInstance): void {
     const returnTo = safeReturnTo(ctx, query.returnTo);
     await limiter.consume(REDIRECT_START_PER_IP, clientIp(request));
     const connection = await connectionForScenario(app, 's2', query.connection);
+    if (query.client !== undefined) await applicationForLogin(ctx, query.client, 's2');
     const state = await createLoginState(app, request, reply, {
       scenario: 's2',
       connectionId: connection.id,
       returnTo,
       scope: 'snsapi_login',
+      ...(query.client === undefined ? {} : { clientId: query.client }),
     });
     return { connection, state, url: ctx.wechat.oauth.qrConnectUrl({ appid: connection.appid, redirectUri, state }) };
   };
@@ -102,15 +106,19 @@ export function registerS2(app: FastifyInstance): void {
       const credentials = credentialsOf(connection);
       const token = await ctx.wechat.oauth.exchangeCode(credentials, query.code);
       const info = await ctx.wechat.oauth.getUserInfo(token.accessToken, token.openid);
-      const outcome = await signInThroughConnection(ctx, connection, 's2', {
-        openid: token.openid,
-        unionid: token.unionid ?? info.unionid,
-        profile: profileFromUserInfo(info),
-      });
+      const policy = await policyForLogin(ctx, connection.policy, flow.clientId, 's2');
+      const outcome = await signInThroughConnection(
+        ctx,
+        connection,
+        's2',
+        { openid: token.openid, unionid: token.unionid ?? info.unionid, profile: profileFromUserInfo(info) },
+        policy,
+      );
       const answer = await finishOutcome(app, request, reply, outcome, {
         scenario: 's2',
         appid: connection.appid,
         returnTo: flow.returnTo,
+        clientId: flow.clientId,
       });
       return redirectAfterLogin(reply, answer);
     } catch (error) {

@@ -25,10 +25,15 @@ import { clientIp, readCookie, safeReturnTo } from '../login/browser.ts';
 import { connectionForScenario, credentialsOf } from '../login/connection-choice.ts';
 import { QR_TICKET_PER_APPID, QR_TICKET_PER_IP } from '../login/rate-rules.ts';
 import { setTicketCookie } from '../login/redeem-route.ts';
+import { applicationForLogin } from '../oidc/application-policy.ts';
 import { TICKET_SECRET_HEADER, ticketCookieName } from '../tickets/routes.ts';
 
 const createSchema = z
-  .object({ connection: z.string().max(63).optional(), returnTo: z.string().max(2000).optional() })
+  .object({
+    connection: z.string().max(63).optional(),
+    returnTo: z.string().max(2000).optional(),
+    client: z.string().min(1).max(100).optional(),
+  })
   .strict()
   .optional();
 const paramsSchema = z.object({ id: z.string().min(1).max(64) });
@@ -44,6 +49,7 @@ export function registerS3(app: FastifyInstance): void {
     const body = parseInput(createSchema, request.body) ?? {};
     const returnTo = safeReturnTo(ctx, body.returnTo);
     const connection = await connectionForScenario(app, 's3', body.connection);
+    if (body.client !== undefined) await applicationForLogin(ctx, body.client, 's3');
     // Every ticket costs a getwxacodeunlimit call from the mini program's quota.
     await limiter.consumeAll([
       [QR_TICKET_PER_IP, clientIp(request)],
@@ -51,7 +57,12 @@ export function registerS3(app: FastifyInstance): void {
     ]);
     const { ticket, secret } = await app.tickets.create({
       kind: 's3',
-      context: { connectionId: connection.id, appid: connection.appid, returnTo },
+      context: {
+        connectionId: connection.id,
+        appid: connection.appid,
+        returnTo,
+        ...(body.client === undefined ? {} : { applicationId: body.client }),
+      },
       revealOnScan: connection.settings.revealScanner,
     });
     const image = await ctx.wechat.miniProgram.getUnlimitedCode(credentialsOf(connection), {

@@ -35,10 +35,15 @@ import { finishOutcome, redirectAfterLogin, redirectToErrorPage } from '../login
 import { createLoginState, takeLoginState } from '../login/oauth-state.ts';
 import { REDIRECT_START_PER_IP } from '../login/rate-rules.ts';
 import { profileFromUserInfo } from '../login/sns-profile.ts';
+import { applicationForLogin, policyForLogin } from '../oidc/application-policy.ts';
 
 const CALLBACK_PATH = '/login/s4/callback';
 
-const startSchema = z.object({ returnTo: z.string().max(2000).optional(), connection: z.string().max(63).optional() });
+const startSchema = z.object({
+  returnTo: z.string().max(2000).optional(),
+  connection: z.string().max(63).optional(),
+  client: z.string().min(1).max(100).optional(),
+});
 const callbackSchema = z.object({ code: z.string().min(1).max(512).optional(), state: z.string().max(256).optional() });
 
 function firstScope(connection: Connection): OAuthScope {
@@ -56,8 +61,15 @@ export function registerS4(app: FastifyInstance): void {
       const returnTo = safeReturnTo(ctx, query.returnTo);
       await limiter.consume(REDIRECT_START_PER_IP, clientIp(request));
       const connection = await connectionForScenario(app, 's4', query.connection);
+      if (query.client !== undefined) await applicationForLogin(ctx, query.client, 's4');
       const scope = firstScope(connection);
-      const state = await createLoginState(app, request, reply, { scenario: 's4', connectionId: connection.id, returnTo, scope });
+      const state = await createLoginState(app, request, reply, {
+        scenario: 's4',
+        connectionId: connection.id,
+        returnTo,
+        scope,
+        ...(query.client === undefined ? {} : { clientId: query.client }),
+      });
       return reply.redirect(ctx.wechat.oauth.authorizeUrl({ appid: connection.appid, redirectUri, scope, state }), 302);
     } catch (error) {
       return redirectToErrorPage(request, reply, error);
@@ -86,6 +98,7 @@ export function registerS4(app: FastifyInstance): void {
             connectionId: connection.id,
             returnTo: flow.returnTo,
             scope: 'snsapi_userinfo',
+            ...(flow.clientId === undefined ? {} : { clientId: flow.clientId }),
           });
           return reply.redirect(
             ctx.wechat.oauth.authorizeUrl({ appid: connection.appid, redirectUri, scope: 'snsapi_userinfo', state }),
@@ -100,11 +113,13 @@ export function registerS4(app: FastifyInstance): void {
         });
         if (info !== null) facts = { openid: token.openid, unionid: token.unionid ?? info.unionid, profile: profileFromUserInfo(info) };
       }
-      const outcome = await signInThroughConnection(ctx, connection, 's4', facts);
+      const policy = await policyForLogin(ctx, connection.policy, flow.clientId, 's4');
+      const outcome = await signInThroughConnection(ctx, connection, 's4', facts, policy);
       const answer = await finishOutcome(app, request, reply, outcome, {
         scenario: 's4',
         appid: connection.appid,
         returnTo: flow.returnTo,
+        clientId: flow.clientId,
       });
       return redirectAfterLogin(reply, answer);
     } catch (error) {

@@ -8,6 +8,7 @@ import * as m0002 from './0002_identity.ts';
 import * as m0003 from './0003_connection_settings.ts';
 import * as m0004 from './0004_app_login.ts';
 import * as m0005 from './0005_oidc.ts';
+import * as m0006 from './0006_application_policy.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_foundation': m0001,
@@ -15,4 +16,5 @@ export const migrations: Record<string, Migration> = {
   '0003_connection_settings': m0003,
   '0004_app_login': m0004,
   '0005_oidc': m0005,
+  '0006_application_policy': m0006,
 };
