@@ -14,12 +14,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { DEMO_APPS, DEMO_OPEN_PLATFORM } from '../packages/sandbox/src/index.ts';
+import { freePort } from '../packages/server/src/testing/free-port.ts';
 
 const { values } = parseArgs({
   options: {
@@ -32,17 +32,6 @@ const concurrency = Number(values.concurrency);
 const total = Number(values.logins);
 const peopleCount = Number(values.people);
 const cli = path.join(import.meta.dirname, '../packages/server/src/cli.ts');
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
-    });
-  });
-}
 
 async function waitFor(url: string, child: ChildProcess): Promise<void> {
   for (let i = 0; i < 200; i++) {

@@ -5,7 +5,6 @@
  * up logged in. Screenshots of every step go to test-results/e2e/.
  */
 import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
@@ -13,17 +12,8 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../packages/server/src/config/index.ts';
 import { type RunningService, startService } from '../../packages/server/src/service.ts';
+import { freePort } from '../../packages/server/src/testing/free-port.ts';
 import { chromiumPath, launchChromium, snapshot } from './browser.ts';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
-    });
-  });
-}
 
 async function startWeunion(env: Record<string, string> = {}): Promise<{ service: RunningService; url: string }> {
   const port = await freePort();

@@ -6,7 +6,6 @@
  */
 import { mkdtempSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as client from 'openid-client';
@@ -21,17 +20,8 @@ import { createUser } from '../../packages/server/src/identity/users.ts';
 import { applicationInputSchema, createApplication } from '../../packages/server/src/oidc/applications.ts';
 import { oidcDb } from '../../packages/server/src/oidc/tables.ts';
 import { type RunningService, startService } from '../../packages/server/src/service.ts';
+import { freePort } from '../../packages/server/src/testing/free-port.ts';
 import { chromiumPath, launchChromium, snapshot } from './browser.ts';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
-    });
-  });
-}
 
 describe.skipIf(chromiumPath === undefined)('OIDC through the hosted selection and binding pages, in a real browser', () => {
   let browser: Browser;

@@ -6,7 +6,6 @@
  * of one world; skipped unless DATABASE_URL and REDIS_URL are set).
  */
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
 import { DEMO_APPS, type RunningSandbox, startSandbox } from '@weunion/sandbox';
 import { MemorySharedState, openSharedState, type SharedState } from '@weunion/state';
 import { createWechatClient, sandboxEndpoints } from '@weunion/wechat';
@@ -23,6 +22,7 @@ import { createUser } from '../identity/users.ts';
 import { generateMasterKey, SecretBox } from '../secrets/master-key.ts';
 import type { Database } from '../storage/index.ts';
 import { databaseBackends, type TestDatabase } from '../storage/test-backends.ts';
+import { freePort } from '../testing/free-port.ts';
 
 const postgres = databaseBackends.find((b) => b.name === 'postgres');
 const sqlite = databaseBackends.find((b) => b.name === 'sqlite');
@@ -69,17 +69,7 @@ export const storageModes: StorageMode[] = [
   },
 ];
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 export const json = z.record(z.string(), z.unknown());
 export type Json = z.output<typeof json>;

@@ -4,7 +4,6 @@
  * and RP-initiated logout. Run on SQLite and (with DATABASE_URL) PostgreSQL.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
 import { MemorySharedState, RedisSharedState } from '@weunion/state';
 import type { FastifyInstance } from 'fastify';
 import * as client from 'openid-client';
@@ -18,18 +17,9 @@ import { LoginSessions, SESSION_COOKIE } from '../login/sessions.ts';
 import { SigningKeys } from '../signing/signing-keys.ts';
 import type { Database } from '../storage/index.ts';
 import { databaseBackends, type TestDatabase } from '../storage/test-backends.ts';
+import { freePort } from '../testing/free-port.ts';
 import { applicationInputSchema, createApplication } from './applications.ts';
 import { oidcDb } from './tables.ts';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 /** A browser: follows nothing by itself, keeps cookies per name. */
 class Browser {

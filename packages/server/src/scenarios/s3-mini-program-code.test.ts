@@ -161,6 +161,10 @@ describe.skipIf(storageModes[0]?.skip ?? true)('expired QR tickets (S1, S3)', ()
     const s3 = await createS3Ticket(s3Browser, world.first);
     const users = await world.userCount();
     await waitForState(s1Browser, world.first, s1.ticketId, 'expired');
+    // The S3 ticket was made a moment later: wait for it as well, and give WeChat's own QR expiry
+    // (whole seconds, rounded) a second more, so nothing here races the clock.
+    await waitForState(s3Browser, world.first, s3.ticketId, 'expired');
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
 
     const late = await new Browser().json('POST', `${world.first.url}/api/mp/tickets/${s3.ticketId}/scan`, {
       appid: MP.appid,
