@@ -23,8 +23,18 @@ export async function launchChromium(): Promise<Browser> {
 
 const ARTIFACTS = path.resolve(import.meta.dirname, '../../test-results/e2e');
 
-/** Saves a screenshot of each step as a test artifact (test-results/e2e/<name>.png). */
+/**
+ * Saves a screenshot of a step as a test artifact (test-results/e2e/<name>.png). Headless Chromium
+ * now and then cannot capture a page that is still settling (a fresh popup, mostly): it tries once
+ * more, then warns — a missing picture is not a failed login.
+ */
 export async function snapshot(page: Page, name: string): Promise<void> {
   mkdirSync(ARTIFACTS, { recursive: true });
-  await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
+  const file = path.join(ARTIFACTS, `${name}.png`);
+  try {
+    await page.screenshot({ path: file, fullPage: true });
+  } catch {
+    await page.waitForTimeout(250);
+    await page.screenshot({ path: file }).catch((error: unknown) => console.warn(`screenshot ${name} not taken: ${String(error)}`));
+  }
 }

@@ -177,6 +177,7 @@ describe.skipIf(chromiumPath === undefined)('S4 from the virtual phone', () => {
       await phone.selectOption('#person', 'p_bob');
       await phone.fill('#browseUrl', `${weunion.url}/login/s4?returnTo=/api/session`);
       const [wechatBrowser] = await Promise.all([context.waitForEvent('page'), phone.getByRole('button', { name: /Open/ }).click()]);
+      await wechatBrowser.setViewportSize({ width: 420, height: 800 });
       // A new person: the silent round finds nobody, so WeChat asks for consent (snsapi_userinfo).
       const allow = wechatBrowser.getByRole('button', { name: /Allow|允许|同意/ }).first();
       await allow.waitFor({ timeout: 10_000 });
