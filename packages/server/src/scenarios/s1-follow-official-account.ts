@@ -26,25 +26,13 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { signInThroughConnection } from '../connections/sign-in.ts';
 import type { Connection } from '../connections/store.ts';
-import { parseInput } from '../http/problem.ts';
 import { RateLimiter } from '../http/rate-limit.ts';
 import { lookupWechatIdentity } from '../identity/index.ts';
-import { clientIp, safeReturnTo } from '../login/browser.ts';
-import { connectionForScenario, credentialsOf } from '../login/connection-choice.ts';
-import { QR_TICKET_PER_APPID, QR_TICKET_PER_IP } from '../login/rate-rules.ts';
-import { setTicketCookie } from '../login/redeem-route.ts';
+import { openBrowserTicket, ticketAnswer } from '../login/browser-ticket.ts';
+import { credentialsOf } from '../login/connection-choice.ts';
 import { type TicketResult, ticketResultFromOutcome } from '../login/ticket-result.ts';
-import { applicationForLogin, policyForLogin } from '../oidc/application-policy.ts';
+import { policyForLogin } from '../oidc/application-policy.ts';
 import { isTicketHandle } from '../tickets/qr-ticket.ts';
-
-const createSchema = z
-  .object({
-    connection: z.string().max(63).optional(),
-    returnTo: z.string().max(2000).optional(),
-    client: z.string().min(1).max(100).optional(),
-  })
-  .strict()
-  .optional();
 
 const contextSchema = z.looseObject({ connectionId: z.string(), appid: z.string(), applicationId: z.string().optional() });
 
@@ -53,41 +41,12 @@ export function registerS1(app: FastifyInstance): void {
   const limiter = new RateLimiter(ctx.state);
 
   app.post('/api/login/s1', async (request, reply) => {
-    const body = parseInput(createSchema, request.body) ?? {};
-    const returnTo = safeReturnTo(ctx, body.returnTo);
-    const connection = await connectionForScenario(app, 's1', body.connection);
-    if (body.client !== undefined) await applicationForLogin(ctx, body.client, 's1');
-    // Every ticket costs a qrcode/create call from the account's daily quota.
-    await limiter.consumeAll([
-      [QR_TICKET_PER_IP, clientIp(request)],
-      [QR_TICKET_PER_APPID, connection.appid],
-    ]);
-    const { ticket, secret } = await app.tickets.create({
-      kind: 's1',
-      context: {
-        connectionId: connection.id,
-        appid: connection.appid,
-        returnTo,
-        ...(body.client === undefined ? {} : { applicationId: body.client }),
-      },
-      revealOnScan: connection.settings.revealScanner,
-    });
+    // Every ticket costs a qrcode/create call from the account's daily quota (limited on open).
+    const opened = await openBrowserTicket(app, limiter, request, 's1');
+    const { connection, ticket } = opened;
     const qrSeconds = Math.max(1, Math.round((ticket.qrExpiresAt - Date.now()) / 1000));
     const qr = await ctx.wechat.officialAccount.createQrCode(credentialsOf(connection), { scene: ticket.id, expireSeconds: qrSeconds });
-    setTicketCookie(app, reply, ticket.id, secret);
-    reply.header('cache-control', 'no-store');
-    return {
-      ticketId: ticket.id,
-      secret,
-      qrImageUrl: qr.imageUrl,
-      /** What the QR encodes (a page may draw it itself instead of loading the image). */
-      qrContent: qr.url,
-      qrExpiresAt: ticket.qrExpiresAt,
-      expiresAt: ticket.expiresAt,
-      status: `/api/login/tickets/${ticket.id}`,
-      events: `/api/login/tickets/${ticket.id}/events`,
-      redeem: `/api/login/tickets/${ticket.id}/redeem`,
-    };
+    return ticketAnswer(app, reply, opened, { qrImageUrl: qr.imageUrl, qrContent: qr.url });
   });
 }
 

@@ -21,21 +21,11 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { parseInput } from '../http/problem.ts';
 import { RateLimiter } from '../http/rate-limit.ts';
-import { clientIp, readCookie, safeReturnTo } from '../login/browser.ts';
-import { connectionForScenario, credentialsOf } from '../login/connection-choice.ts';
-import { QR_TICKET_PER_APPID, QR_TICKET_PER_IP } from '../login/rate-rules.ts';
-import { setTicketCookie } from '../login/redeem-route.ts';
-import { applicationForLogin } from '../oidc/application-policy.ts';
+import { readCookie } from '../login/browser.ts';
+import { openBrowserTicket, ticketAnswer } from '../login/browser-ticket.ts';
+import { credentialsOf } from '../login/connection-choice.ts';
 import { TICKET_SECRET_HEADER, ticketCookieName } from '../tickets/routes.ts';
 
-const createSchema = z
-  .object({
-    connection: z.string().max(63).optional(),
-    returnTo: z.string().max(2000).optional(),
-    client: z.string().min(1).max(100).optional(),
-  })
-  .strict()
-  .optional();
 const paramsSchema = z.object({ id: z.string().min(1).max(64) });
 const imageSchema = z.object({ contentType: z.enum(['image/png', 'image/jpeg']), base64: z.string() });
 
@@ -46,43 +36,16 @@ export function registerS3(app: FastifyInstance): void {
   const limiter = new RateLimiter(ctx.state);
 
   app.post('/api/login/s3', async (request, reply) => {
-    const body = parseInput(createSchema, request.body) ?? {};
-    const returnTo = safeReturnTo(ctx, body.returnTo);
-    const connection = await connectionForScenario(app, 's3', body.connection);
-    if (body.client !== undefined) await applicationForLogin(ctx, body.client, 's3');
-    // Every ticket costs a getwxacodeunlimit call from the mini program's quota.
-    await limiter.consumeAll([
-      [QR_TICKET_PER_IP, clientIp(request)],
-      [QR_TICKET_PER_APPID, connection.appid],
-    ]);
-    const { ticket, secret } = await app.tickets.create({
-      kind: 's3',
-      context: {
-        connectionId: connection.id,
-        appid: connection.appid,
-        returnTo,
-        ...(body.client === undefined ? {} : { applicationId: body.client }),
-      },
-      revealOnScan: connection.settings.revealScanner,
-    });
+    // Every ticket costs a getwxacodeunlimit call from the mini program's quota (limited on open).
+    const opened = await openBrowserTicket(app, limiter, request, 's3');
+    const { connection, ticket } = opened;
     const image = await ctx.wechat.miniProgram.getUnlimitedCode(credentialsOf(connection), {
       scene: ticket.id,
       page: ctx.config.miniProgramLoginPage,
     });
     const stored = JSON.stringify({ contentType: image.contentType, base64: Buffer.from(image.bytes).toString('base64') });
     await ctx.state.set(imageKey(ticket.id), stored, { ttlMs: Math.max(1_000, ticket.qrExpiresAt - Date.now()) });
-    setTicketCookie(app, reply, ticket.id, secret);
-    reply.header('cache-control', 'no-store');
-    return {
-      ticketId: ticket.id,
-      secret,
-      qrImageUrl: `/api/login/tickets/${ticket.id}/qr.png`,
-      qrExpiresAt: ticket.qrExpiresAt,
-      expiresAt: ticket.expiresAt,
-      status: `/api/login/tickets/${ticket.id}`,
-      events: `/api/login/tickets/${ticket.id}/events`,
-      redeem: `/api/login/tickets/${ticket.id}/redeem`,
-    };
+    return ticketAnswer(app, reply, opened, { qrImageUrl: `/api/login/tickets/${ticket.id}/qr.png` });
   });
 
   // Only the ticket's holder gets the image: a code copied out of the page leads nowhere useful,
