@@ -1,8 +1,10 @@
 /**
  * Rate limits shared by every instance (counters live in shared state, so a client cannot multiply
- * its allowance by hitting another instance). Fixed windows: simple, cheap (one INCR per check),
- * and good enough for what they guard here — WeChat quota, paid phone-number calls and guessable
- * codes. A refused call is a 429 problem with `Retry-After`.
+ * its allowance by hitting another instance). Each subject's window opens with its first call and
+ * lasts `windowMs` (the counter expires then): one INCR per check, and, unlike windows aligned to
+ * the clock, a burst cannot get twice the limit by straddling a boundary. Good enough for what
+ * they guard here — WeChat quota, paid phone-number calls and guessable codes. A refused call is a
+ * 429 problem with `Retry-After` (the time left in the window).
  */
 import { AppError } from '@weunion/errors';
 import type { SharedState } from '@weunion/state';
@@ -16,11 +18,9 @@ export interface RateRule {
 
 export class RateLimiter {
   readonly #state: SharedState;
-  readonly #now: () => number;
 
-  constructor(state: SharedState, options: { now?: () => number } = {}) {
+  constructor(state: SharedState) {
     this.#state = state;
-    this.#now = options.now ?? Date.now;
   }
 
   /**
@@ -28,11 +28,11 @@ export class RateLimiter {
    * `rate_limited` AppError with `retryAfterSeconds` once the window's limit is passed.
    */
   async consume(rule: RateRule, subject: string): Promise<{ remaining: number }> {
-    const window = Math.floor(this.#now() / rule.windowMs);
-    const key = `rate:${rule.name}:${window}:${subject}`;
+    const key = `rate:${rule.name}:${subject}`;
     const count = await this.#state.increment(key, { ttlMs: rule.windowMs });
     if (count > rule.limit) {
-      const retryAfterSeconds = Math.max(1, Math.ceil(((window + 1) * rule.windowMs - this.#now()) / 1000));
+      const left = (await this.#state.ttl(key)) ?? rule.windowMs;
+      const retryAfterSeconds = Math.max(1, Math.ceil(left / 1000));
       throw new AppError('rate_limited', `Too many requests (${rule.name}); try again in ${retryAfterSeconds} s`, {
         details: { retryAfterSeconds, limit: rule.limit },
       });
