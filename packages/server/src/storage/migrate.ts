@@ -23,14 +23,29 @@ function settle(result: MigrationResultSet): string[] {
   return (result.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }
 
+/**
+ * Runs a migrator step, trying again when it failed before any migration ran. Kysely first looks
+ * for its own tables by listing every table of every schema, and on PostgreSQL that listing can
+ * fail when another schema of the same database changes at that moment (another deployment, or a
+ * parallel test, migrating). Nothing was applied then, so trying again is safe.
+ */
+async function runStep(step: () => Promise<MigrationResultSet>): Promise<string[]> {
+  for (let attempt = 1; ; attempt++) {
+    const result = await step();
+    const failedBeforeAnyMigration = result.error !== undefined && (result.results ?? []).length === 0;
+    if (!failedBeforeAnyMigration || attempt === 3) return settle(result);
+    await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+  }
+}
+
 /** Applies every pending migration (safe to run from several instances at once); returns their names. */
 export async function migrateToLatest(database: Database): Promise<string[]> {
-  return settle(await migrator(database).migrateToLatest());
+  return runStep(() => migrator(database).migrateToLatest());
 }
 
 /** Undoes the most recent migration; returns its name. */
 export async function migrateDown(database: Database): Promise<string[]> {
-  return settle(await migrator(database).migrateDown());
+  return runStep(() => migrator(database).migrateDown());
 }
 
 export async function migrationStatus(database: Database): Promise<{ name: string; appliedAt: Date | undefined }[]> {
