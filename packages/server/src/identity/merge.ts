@@ -13,6 +13,7 @@ import { z } from 'zod';
 import type { Tables, UsersTable } from '../storage/schema.ts';
 import { type Actor, recordAudit } from './audit.ts';
 import { newId } from './ids.ts';
+import { getUserDetail, type UserDetail, type WechatIdentityView } from './users.ts';
 
 const userRowSchema = z.object({
   id: z.string(),
@@ -152,6 +153,89 @@ export async function mergeUsers(
     now,
   );
   return { mergeId, targetUserId, sourceUserId, moved };
+}
+
+const PROFILE_FIELDS = [
+  'name',
+  'nickname',
+  'picture',
+  'gender',
+  'locale',
+  'phoneNumber',
+  'phoneNumberVerified',
+  'email',
+  'emailVerified',
+] as const satisfies readonly (keyof UserDetail)[];
+
+export interface MergePreview {
+  target: UserDetail;
+  source: UserDetail;
+  result: {
+    identitiesMoving: WechatIdentityView[];
+    identifiersMoving: UserDetail['identifiers'];
+    profile: { field: string; target: unknown; source: unknown; result: unknown }[];
+  };
+  allowed: boolean;
+  refusal: { code: string; detail: string } | null;
+}
+
+/** Carries what the rehearsed merge produced out of the transaction it rolls back. */
+class RehearsalRollback extends Error {
+  readonly after: UserDetail;
+  constructor(after: UserDetail) {
+    super('merge preview rolled back');
+    this.after = after;
+  }
+}
+
+/**
+ * What `mergeUsers` would do, without doing it. It runs the real merge inside a transaction and
+ * rolls it back, rather than a second copy of the merge's rules: a preview that re-implemented the
+ * checks and moves could drift from the merge (and the console would promise one thing and do
+ * another); a rehearsal cannot. It costs the merge's row locks for the length of one transaction,
+ * and writes nothing (merge record, audit entries and moves all roll back).
+ */
+export async function previewMerge(db: Kysely<Tables>, input: { targetUserId: string; sourceUserId: string }): Promise<MergePreview> {
+  const [target, source] = await Promise.all([getUserDetail(db, input.targetUserId), getUserDetail(db, input.sourceUserId)]);
+  let after: UserDetail;
+  try {
+    await db.transaction().execute(async (trx) => {
+      await mergeUsers(trx, { ...input, actor: { kind: 'system', id: null } });
+      throw new RehearsalRollback(await getUserDetail(trx, input.targetUserId));
+    });
+    throw new Error('the merge rehearsal was not rolled back');
+  } catch (error) {
+    if (error instanceof RehearsalRollback) {
+      after = error.after;
+    } else if (error instanceof AppError && error.code === 'merge_refused') {
+      return {
+        target,
+        source,
+        result: { identitiesMoving: [], identifiersMoving: [], profile: profileRows(target, source, target) },
+        allowed: false,
+        refusal: { code: error.code, detail: error.message },
+      };
+    } else {
+      throw error;
+    }
+  }
+  const had = new Set(target.identities.map((i) => i.id));
+  const hadIdentifiers = new Set(target.identifiers.map((i) => `${i.kind}:${i.value}`));
+  return {
+    target,
+    source,
+    result: {
+      identitiesMoving: after.identities.filter((i) => !had.has(i.id)),
+      identifiersMoving: after.identifiers.filter((i) => !hadIdentifiers.has(`${i.kind}:${i.value}`)),
+      profile: profileRows(target, source, after),
+    },
+    allowed: true,
+    refusal: null,
+  };
+}
+
+function profileRows(target: UserDetail, source: UserDetail, result: UserDetail): MergePreview['result']['profile'] {
+  return PROFILE_FIELDS.map((field) => ({ field, target: target[field], source: source[field], result: result[field] }));
 }
 
 /**

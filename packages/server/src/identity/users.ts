@@ -4,7 +4,7 @@
  * identity. Every change is audited in the same transaction, with the state before and after.
  */
 import { AppError } from '@weunion/errors';
-import type { Kysely, Selectable } from 'kysely';
+import { type Kysely, type Selectable, sql } from 'kysely';
 import { isUniqueViolation } from '../storage/database.ts';
 import type { IdentifierKind, MergeSuggestionsTable, Tables, UserStatus, UsersTable, WechatIdentitiesTable } from '../storage/schema.ts';
 import { normalizeEmail } from './assertion.ts';
@@ -97,6 +97,8 @@ export interface UserSearch {
   openid?: string | undefined;
   unionid?: string | undefined;
   status?: UserStatus | undefined;
+  /** One search box: an exact id, phone, email, openid or unionid, or part of the name or nickname. */
+  q?: string | undefined;
   /** The last id of the previous page. */
   cursor?: string | undefined;
   limit: number;
@@ -126,6 +128,30 @@ export async function searchUsers(db: Kysely<Tables>, search: UserSearch): Promi
       eb.or([
         eb('users.id', 'in', eb.selectFrom('wechat_identities').select('user_id').where('unionid', '=', unionid)),
         eb('users.id', 'in', eb.selectFrom('unionid_owners').select('user_id').where('unionid', '=', unionid)),
+      ]),
+    );
+  }
+  const q = search.q?.trim();
+  if (q !== undefined && q !== '') {
+    const email = normalizeEmail(q);
+    // LIKE wildcards typed into the box are literal; `escape` is spelled out because SQLite has no default.
+    const pattern = `%${q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    const contains = (column: 'users.name' | 'users.nickname') => sql<boolean>`lower(${sql.ref(column)}) like ${pattern} escape '\\'`;
+    query = query.where((eb) =>
+      eb.or([
+        eb('users.id', '=', q),
+        eb('users.id', 'in', eb.selectFrom('user_identifiers').select('user_id').where('value', 'in', [q, email])),
+        eb(
+          'users.id',
+          'in',
+          eb
+            .selectFrom('wechat_identities')
+            .select('user_id')
+            .where((w) => w.or([w('openid', '=', q), w('unionid', '=', q)])),
+        ),
+        eb('users.id', 'in', eb.selectFrom('unionid_owners').select('user_id').where('unionid', '=', q)),
+        contains('users.name'),
+        contains('users.nickname'),
       ]),
     );
   }

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { createAdminKey, listAdminKeys, revokeAdminKey } from '../admin-keys/store.ts';
 import { connectionInputSchema, connectionPatchSchema } from '../connections/schema.ts';
 import { deleteConnection, getConnectionView, listConnections, updateConnection, upsertConnection } from '../connections/store.ts';
-import { listMerges, mergeUsers, unmergeUsers } from '../identity/merge.ts';
+import { listMerges, mergeUsers, previewMerge, unmergeUsers } from '../identity/merge.ts';
 import {
   createUser,
   deleteUser,
@@ -29,6 +29,7 @@ import {
   auditPage,
   connectionView,
   mergePage,
+  mergePreviewView,
   mergeResultView,
   mergeSuggestionPage,
   noContent,
@@ -76,6 +77,13 @@ const users: ManagementRoute[] = [
         openid: z.string().max(128).optional(),
         unionid: z.string().max(128).optional(),
         status: z.enum(['active', 'blocked', 'merged', 'deleted']).optional(),
+        q: z
+          .string()
+          .max(200)
+          .optional()
+          .describe(
+            'One search box: an exact user id, phone (E.164), email, openid or unionid, or part of the name or nickname (any case).',
+          ),
         cursor,
         limit,
       })
@@ -174,6 +182,17 @@ const merges: ManagementRoute[] = [
       ctx.database.db
         .transaction()
         .execute((trx) => mergeUsers(trx, { targetUserId: params.userId, sourceUserId: body.sourceUserId, actor })),
+  }),
+  defineRoute({
+    method: 'GET',
+    path: '/users/:userId/merge-preview',
+    tag: 'merges',
+    summary:
+      'What merging `sourceUserId` into this user would do, without doing it: what moves, the profile after, or why it would be refused.',
+    response: mergePreviewView,
+    params: userParams,
+    query: z.object({ sourceUserId: id('The user that would be merged into this one.') }).strict(),
+    handler: ({ params, query, ctx }) => previewMerge(ctx.database.db, { targetUserId: params.userId, sourceUserId: query.sourceUserId }),
   }),
   defineRoute({
     method: 'GET',

@@ -47,6 +47,25 @@ export const userDetailView = userView.extend({
   hasPassword: z.boolean(),
 });
 
+export const mergePreviewView = z.object({
+  target: userDetailView,
+  source: userDetailView,
+  result: z
+    .object({
+      identitiesMoving: z.array(wechatIdentityView).describe("The source's WeChat identities, as they would be on the target."),
+      identifiersMoving: userDetailView.shape.identifiers.describe("The source's verified identifiers that would move to the target."),
+      profile: z
+        .array(z.object({ field: z.string(), target: z.unknown(), source: z.unknown(), result: z.unknown() }))
+        .describe("Each profile field: the target's value, the source's, and the target's after the merge."),
+    })
+    .describe('What the merge would do (nothing moves when it is refused).'),
+  allowed: z.boolean(),
+  refusal: z
+    .object({ code: z.string(), detail: z.string() })
+    .nullable()
+    .describe('Why the merge would be refused: the problem `code` and `detail` the merge itself would answer with.'),
+});
+
 export const userPage = z.object({ users: z.array(userView), nextCursor: z.string().nullable() });
 
 export const mergeResultView = z.object({
