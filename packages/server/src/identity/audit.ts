@@ -9,8 +9,10 @@ import { newId } from './ids.ts';
 
 export interface Actor {
   kind: ActorKind;
-  /** The user's or admin key's id; null for the system. */
+  /** The user's, admin's or admin key's id; null for the system. */
   id: string | null;
+  /** The admin's username or the admin key's name, kept in the log so it reads after they are gone. */
+  name?: string | null;
 }
 
 export const SYSTEM_ACTOR: Actor = { kind: 'system', id: null };
@@ -31,6 +33,7 @@ export async function recordAudit(db: Kysely<Tables>, entry: AuditEntry, now = D
       at: now,
       actor_kind: entry.actor.kind,
       actor_id: entry.actor.id,
+      actor_name: entry.actor.name ?? null,
       action: entry.action,
       subject_id: entry.subjectId,
       before: entry.before === undefined ? null : JSON.stringify(entry.before),

@@ -71,13 +71,16 @@ export interface PasswordCredentialsTable {
   updated_at: number;
 }
 
-export type ActorKind = 'user' | 'admin_key' | 'system';
+/** `admin` is a person signed in to the console; `admin_key` an API key. */
+export type ActorKind = 'user' | 'admin_key' | 'admin' | 'system';
 
 export interface AuditLogTable {
   id: string;
   at: number;
   actor_kind: ActorKind;
   actor_id: string | null;
+  /** The admin's username or the admin key's name at the time; null for users and the system. */
+  actor_name: string | null;
   action: string;
   subject_id: string | null;
   /** JSON */
@@ -149,6 +152,23 @@ export interface AdminKeysTable {
   revoked_at: number | null;
 }
 
+/** A person who signs in to the admin console (issue #9). */
+export interface AdminAccountsTable {
+  /** `adm_…` */
+  id: string;
+  /** Lower-case, 3–64 of [a-z0-9._-]. */
+  username: string;
+  display_name: string | null;
+  /** scrypt hash (identity/password.ts). */
+  password_hash: string;
+  /** The TOTP secret sealed with the master key (SecretBox); null when TOTP is off. */
+  totp_secret_sealed: string | null;
+  created_at: number;
+  updated_at: number;
+  last_login_at: number | null;
+  disabled_at: number | null;
+}
+
 /** The latest mini program `session_key` per (appid, openid), sealed; never leaves the server. */
 export interface MiniProgramSessionsTable {
   appid: string;
@@ -191,6 +211,7 @@ export interface Tables {
   merge_suggestions: MergeSuggestionsTable;
   connections: ConnectionsTable;
   admin_keys: AdminKeysTable;
+  admin_accounts: AdminAccountsTable;
   mini_program_sessions: MiniProgramSessionsTable;
   refresh_tokens: RefreshTokensTable;
 }

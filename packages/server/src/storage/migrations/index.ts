@@ -9,6 +9,7 @@ import * as m0003 from './0003_connection_settings.ts';
 import * as m0004 from './0004_app_login.ts';
 import * as m0005 from './0005_oidc.ts';
 import * as m0006 from './0006_application_policy.ts';
+import * as m0007 from './0007_admin_accounts.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_foundation': m0001,
@@ -17,4 +18,5 @@ export const migrations: Record<string, Migration> = {
   '0004_app_login': m0004,
   '0005_oidc': m0005,
   '0006_application_policy': m0006,
+  '0007_admin_accounts': m0007,
 };
