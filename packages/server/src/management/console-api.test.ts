@@ -2,7 +2,7 @@
  * The management API calls the admin console needs (issue #9): one search box over users and a
  * merge preview that says exactly what the merge will do. Both storage backends.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { MemorySharedState } from '@weunion/state';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
@@ -105,6 +105,51 @@ for (const backend of databaseBackends) {
         await api('POST', '/users', { nickname: 'axb' });
         expect(ids((await api('GET', '/users?q=0%25%20s')).body)).toEqual([percent]);
         expect(ids((await api('GET', '/users?q=a_b')).body)).toEqual([underscore]);
+      });
+    });
+
+    describe('connection setup values', () => {
+      it('tells, per app type, what to paste into WeChat: the push URL and domains of this PUBLIC_URL', async () => {
+        const create = (id: string, appType: string, appid: string, scenarios: string[]) =>
+          api('POST', '/connections', { id, name: id, appType, appid, secret: 's', scenarios });
+        const oa = await create('setup-oa', 'official_account', 'wxsetup0000000oa', ['s1', 's4']);
+        expect(oa.body.setup).toEqual([
+          { key: 'server_url', value: 'https://login.example.com/wechat/callback/wxsetup0000000oa' },
+          { key: 'oauth_domain', value: 'login.example.com' },
+          { key: 'js_domain', value: 'login.example.com' },
+        ]);
+        expect((await create('setup-web', 'website', 'wxsetup000000web', ['s2'])).body.setup).toEqual([
+          { key: 'oauth_domain', value: 'login.example.com' },
+        ]);
+        expect((await create('setup-mp', 'mini_program', 'wxsetup0000000mp', ['s5'])).body.setup).toEqual([
+          { key: 'request_domain', value: 'https://login.example.com' },
+        ]);
+        expect((await create('setup-app', 'mobile_app', 'wxsetup000000app', ['s6'])).body.setup).toEqual([]);
+        expect((await api('GET', '/connections/setup-oa')).body.setup).toEqual(oa.body.setup);
+        const listed = (await api('GET', '/connections')).body.connections.find((c: { id: string }) => c.id === 'setup-mp');
+        expect(listed.setup).toEqual([{ key: 'request_domain', value: 'https://login.example.com' }]);
+      });
+
+      it('the push URL the setup names is the one WeChat callbacks are served on', async () => {
+        await api('POST', '/connections', {
+          id: 'setup-push',
+          name: 'push',
+          appType: 'official_account',
+          appid: 'wxsetup00000push',
+          secret: 's',
+          token: 'pushtoken',
+          scenarios: ['s1'],
+        });
+        const serverUrl: string = (await api('GET', '/connections/setup-push')).body.setup[0].value;
+        const path = new URL(serverUrl).pathname;
+        const timestamp = String(Math.floor(Date.now() / 1000));
+        const signature = createHash('sha1').update(['pushtoken', timestamp, 'n1'].sort().join('')).digest('hex');
+        const check = await app.inject({
+          method: 'GET',
+          url: `${path}?signature=${signature}&timestamp=${timestamp}&nonce=n1&echostr=hello`,
+        });
+        expect(check.statusCode).toBe(200);
+        expect(check.body).toBe('hello');
       });
     });
 

@@ -7,7 +7,16 @@ import { AppError } from '@weunion/errors';
 import { z } from 'zod';
 import { createAdminKey, listAdminKeys, revokeAdminKey } from '../admin-keys/store.ts';
 import { connectionInputSchema, connectionPatchSchema } from '../connections/schema.ts';
-import { deleteConnection, getConnectionView, listConnections, updateConnection, upsertConnection } from '../connections/store.ts';
+import { connectionSetup } from '../connections/setup.ts';
+import {
+  type ConnectionView,
+  deleteConnection,
+  getConnectionView,
+  listConnections,
+  updateConnection,
+  upsertConnection,
+} from '../connections/store.ts';
+import type { AppContext } from '../http/app.ts';
 import { listMerges, mergeUsers, previewMerge, unmergeUsers } from '../identity/merge.ts';
 import {
   createUser,
@@ -246,6 +255,10 @@ const audit: ManagementRoute[] = [
 ];
 
 const connectionParams = z.object({ connectionId: id('The connection id.') }).strict();
+const withSetup = (connection: ConnectionView, ctx: AppContext) => ({
+  ...connection,
+  setup: connectionSetup(connection, ctx.config.publicUrl),
+});
 const connections: ManagementRoute[] = [
   defineRoute({
     method: 'GET',
@@ -253,7 +266,7 @@ const connections: ManagementRoute[] = [
     tag: 'connections',
     summary: 'Every connection (secrets are never returned; `secretSet` says whether one is stored).',
     response: z.object({ connections: z.array(connectionView) }),
-    handler: async ({ ctx }) => ({ connections: await listConnections(ctx.database.db) }),
+    handler: async ({ ctx }) => ({ connections: (await listConnections(ctx.database.db)).map((c) => withSetup(c, ctx)) }),
   }),
   defineRoute({
     method: 'POST',
@@ -266,7 +279,7 @@ const connections: ManagementRoute[] = [
     handler: async ({ body, actor, ctx }) => {
       if ((await getConnectionView(ctx.database.db, body.id)) !== null)
         throw new AppError('conflict', `Connection ${body.id} already exists`);
-      return (await upsertConnection(ctx.database.db, ctx.secrets, body, { source: 'api', actor })).connection;
+      return withSetup((await upsertConnection(ctx.database.db, ctx.secrets, body, { source: 'api', actor })).connection, ctx);
     },
   }),
   defineRoute({
@@ -279,7 +292,7 @@ const connections: ManagementRoute[] = [
     handler: async ({ params, ctx }) => {
       const connection = await getConnectionView(ctx.database.db, params.connectionId);
       if (connection === null) throw new AppError('not_found', `No connection ${params.connectionId}`);
-      return connection;
+      return withSetup(connection, ctx);
     },
   }),
   defineRoute({
@@ -290,7 +303,8 @@ const connections: ManagementRoute[] = [
     response: connectionView,
     params: connectionParams,
     body: connectionPatchSchema,
-    handler: ({ params, body, actor, ctx }) => updateConnection(ctx.database.db, ctx.secrets, params.connectionId, body, actor),
+    handler: async ({ params, body, actor, ctx }) =>
+      withSetup(await updateConnection(ctx.database.db, ctx.secrets, params.connectionId, body, actor), ctx),
   }),
   defineRoute({
     method: 'DELETE',

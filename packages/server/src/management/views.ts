@@ -6,6 +6,7 @@
 import { WECHAT_APP_TYPES } from '@weunion/wechat';
 import { z } from 'zod';
 import { connectionSettingsSchema, SCENARIO_IDS } from '../connections/schema.ts';
+import { SETUP_KEYS_DESCRIPTION } from '../connections/setup.ts';
 import { identityPolicySchema } from '../identity/policy.ts';
 
 const time = z.number().int().describe('Milliseconds since the epoch.');
@@ -137,6 +138,7 @@ export const connectionView = z.object({
   secretSet: z.boolean(),
   tokenSet: z.boolean(),
   encodingAesKeySet: z.boolean(),
+  setup: z.array(z.object({ key: z.string(), value: z.string() })).describe(SETUP_KEYS_DESCRIPTION),
   createdAt: time,
   updatedAt: time,
 });
