@@ -277,3 +277,16 @@ describe('mobile app login (SendAuth)', () => {
     expect(typeof token.unionid).toBe('string');
   });
 });
+
+describe('code exchange checks appid, then secret, then the code (what a credential probe relies on)', () => {
+  it('answers 40013 for an unknown appid whatever the secret and code, 40125 for a wrong secret, 40029 for an impossible code', async () => {
+    for (const type of ['website', 'mobile_app'] as const) {
+      const app = await sandbox.app(type);
+      expect(errcodeOf(await exchange('wx0000000000unknown', 'wrong', 'no-such-code'))).toBe(40013);
+      expect(errcodeOf(await exchange(app.appid, 'wrong', 'no-such-code'))).toBe(40125);
+      const probe = await exchange(app.appid, app.secret, 'no-such-code');
+      expect(probe).toMatchObject({ errcode: 40029 });
+      expect(String(probe.errmsg)).toMatch(/^invalid code/);
+    }
+  });
+});

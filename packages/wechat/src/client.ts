@@ -5,6 +5,7 @@
  *   const session = await wechat.miniProgram.codeToSession(app, code);
  */
 import type { SharedState } from '@weunion/state';
+import { type CredentialsClient, createCredentialsClient } from './credentials.ts';
 import { resolveEndpoints, type WechatEndpoints } from './endpoints.ts';
 import { createMiniProgramClient, type MiniProgramClient } from './mini-program.ts';
 import { createOAuthClient, type OAuthClient } from './oauth.ts';
@@ -46,6 +47,8 @@ export interface WechatClient {
   readonly officialAccount: OfficialAccountClient;
   readonly miniProgram: MiniProgramClient;
   readonly tokens: AccessTokens;
+  /** Whether an appid + AppSecret are right, asked without disturbing the app's tokens. */
+  readonly credentials: CredentialsClient;
 }
 
 export function createWechatClient(options: WechatClientOptions): WechatClient {
@@ -66,6 +69,7 @@ export function createWechatClient(options: WechatClientOptions): WechatClient {
     oauth: createOAuthClient({ endpoints, transport }),
     officialAccount: createOfficialAccountClient({ endpoints, transport, tokens: cache }),
     miniProgram: createMiniProgramClient({ transport, tokens: cache }),
+    credentials: createCredentialsClient({ transport }),
     tokens: {
       get: (app, callOptions = {}) => cache.get(app, callOptions),
       peek: (appid) => cache.peek(appid),

@@ -1,5 +1,6 @@
 export { WECHAT_APP_TYPES, type WechatAppType } from './app-type.ts';
 export { type AccessTokens, createWechatClient, type WechatClient, type WechatClientOptions } from './client.ts';
+export type { CredentialCheck, CredentialsClient } from './credentials.ts';
 export * from './crypto/index.ts';
 export { resolveEndpoints, sandboxEndpoints, WECHAT_ENDPOINTS, type WechatEndpoints } from './endpoints.ts';
 export { errorCodeFor, isAccessTokenRejected, wechatError } from './errcodes.ts';

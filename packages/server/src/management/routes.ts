@@ -4,8 +4,10 @@
  * delegate; the rules live in `identity/`, `connections/` and `admin-keys/`.
  */
 import { AppError } from '@weunion/errors';
+import { WECHAT_APP_TYPES } from '@weunion/wechat';
 import { z } from 'zod';
 import { createAdminKey, listAdminKeys, revokeAdminKey } from '../admin-keys/store.ts';
+import { checkCredentials } from '../connections/check-credentials.ts';
 import { connectionInputSchema, connectionPatchSchema } from '../connections/schema.ts';
 import { connectionSetup } from '../connections/setup.ts';
 import {
@@ -37,6 +39,7 @@ import {
   adminKeyView,
   auditPage,
   connectionView,
+  credentialCheckView,
   mergePage,
   mergePreviewView,
   mergeResultView,
@@ -281,6 +284,29 @@ const connections: ManagementRoute[] = [
         throw new AppError('conflict', `Connection ${body.id} already exists`);
       return withSetup((await upsertConnection(ctx.database.db, ctx.secrets, body, { source: 'api', actor })).connection, ctx);
     },
+  }),
+  defineRoute({
+    method: 'POST',
+    path: '/connections/check-credentials',
+    tag: 'connections',
+    summary:
+      'Ask WeChat whether an AppID and AppSecret are right, without saving or disturbing anything: a stored connection ' +
+      '(`connectionId`, optionally with a new `secret` to try before saving it) or `appType`, `appid` and `secret`. ' +
+      'Official accounts and mini programs: cgi-bin/stable_token without force_refresh; website and mobile apps: a code ' +
+      'exchange with an impossible code (40029 means appid and secret passed). Limited per appid.',
+    response: credentialCheckView,
+    body: z
+      .object({
+        connectionId: id('A stored connection to check.').optional(),
+        appType: z.enum(WECHAT_APP_TYPES).optional(),
+        appid: z
+          .string()
+          .regex(/^wx[0-9a-zA-Z]{6,30}$/, { error: 'must be a WeChat appid (wx…)' })
+          .optional(),
+        secret: z.string().min(1).max(200).optional().describe('The AppSecret to check; never stored by this call.'),
+      })
+      .strict(),
+    handler: ({ body, ctx }) => checkCredentials(ctx, body),
   }),
   defineRoute({
     method: 'GET',

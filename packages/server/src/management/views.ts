@@ -143,6 +143,15 @@ export const connectionView = z.object({
   updatedAt: time,
 });
 
+export const credentialCheckView = z.object({
+  ok: z.boolean().describe('Whether WeChat accepted the AppID and AppSecret.'),
+  method: z.enum(['stable_token', 'oauth_probe']),
+  errcode: z.number().int().nullable().describe("WeChat's errcode (null when a token was issued or WeChat gave no answer)."),
+  errmsg: z.string().nullable(),
+  explanation: z.string().describe('What the answer means and what to do, in a sentence.'),
+  checkedAt: time,
+});
+
 export const adminKeyView = z.object({
   id: z.string(),
   name: z.string(),
