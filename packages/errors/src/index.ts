@@ -49,6 +49,12 @@ export const errorRegistry = {
   unmerge_refused: spec(409, 'This merge cannot be undone'),
   identity_conflict: spec(409, 'This identity is already linked to another account'),
 
+  // Admin console (issue #9)
+  console_login_failed: spec(401, 'The username or password is wrong'),
+  totp_required: spec(401, 'Enter the code from your authenticator app'),
+  totp_invalid: spec(401, 'The authenticator code is wrong or was already used'),
+  csrf_failed: spec(403, 'This request did not come from the console; reload the page and try again'),
+
   // Browser login (S1–S4)
   login_state_mismatch: spec(403, 'This sign-in was started in another browser; please start again here'),
   wechat_snapshot_user: spec(403, 'This page was opened in WeChat preview mode; open it in WeChat itself to sign in'),
