@@ -337,7 +337,7 @@ export interface MergeRecordView {
   id: string;
   targetUserId: string;
   sourceUserId: string;
-  actor: { kind: string; id: string | null };
+  actor: { kind: string; id: string | null; name: string | null };
   createdAt: number;
   undoneAt: number | null;
 }
@@ -347,14 +347,46 @@ export async function listMerges(
   db: Kysely<Tables>,
   filter: { userId?: string | undefined; cursor?: string | undefined; limit: number },
 ): Promise<{ merges: MergeRecordView[]; nextCursor: string | null }> {
+  // The name is the one the merge's own audit entry recorded (same transaction, same time, same
+  // target), so it reads right after the account or key is renamed or gone; merges from before
+  // names were recorded fall back to the key's or account's current name.
   let query = db
     .selectFrom('merge_records')
-    .select(['id', 'target_user_id', 'source_user_id', 'actor_kind', 'actor_id', 'created_at', 'undone_at']);
+    .leftJoin('admin_keys', (join) =>
+      join.onRef('admin_keys.id', '=', 'merge_records.actor_id').on('merge_records.actor_kind', '=', 'admin_key'),
+    )
+    .leftJoin('admin_accounts', (join) =>
+      join.onRef('admin_accounts.id', '=', 'merge_records.actor_id').on('merge_records.actor_kind', '=', 'admin'),
+    )
+    .select([
+      'merge_records.id',
+      'merge_records.target_user_id',
+      'merge_records.source_user_id',
+      'merge_records.actor_kind',
+      'merge_records.actor_id',
+      'merge_records.created_at',
+      'merge_records.undone_at',
+      'admin_keys.name as key_name',
+      'admin_accounts.username as admin_username',
+    ])
+    .select((eb) =>
+      eb
+        .selectFrom('audit_log')
+        .select('audit_log.actor_name')
+        .where('audit_log.action', '=', 'user.merged')
+        .whereRef('audit_log.subject_id', '=', 'merge_records.target_user_id')
+        .whereRef('audit_log.at', '=', 'merge_records.created_at')
+        .whereRef('audit_log.actor_kind', '=', 'merge_records.actor_kind')
+        .limit(1)
+        .as('audit_actor_name'),
+    );
   const userId = filter.userId;
-  if (userId !== undefined) query = query.where((eb) => eb.or([eb('target_user_id', '=', userId), eb('source_user_id', '=', userId)]));
-  if (filter.cursor !== undefined) query = query.where('id', '<', filter.cursor);
+  if (userId !== undefined) {
+    query = query.where((eb) => eb.or([eb('merge_records.target_user_id', '=', userId), eb('merge_records.source_user_id', '=', userId)]));
+  }
+  if (filter.cursor !== undefined) query = query.where('merge_records.id', '<', filter.cursor);
   const rows = await query
-    .orderBy('id', 'desc')
+    .orderBy('merge_records.id', 'desc')
     .limit(filter.limit + 1)
     .execute();
   const page = rows.slice(0, filter.limit);
@@ -363,7 +395,7 @@ export async function listMerges(
       id: r.id,
       targetUserId: r.target_user_id,
       sourceUserId: r.source_user_id,
-      actor: { kind: r.actor_kind, id: r.actor_id },
+      actor: { kind: r.actor_kind, id: r.actor_id, name: r.audit_actor_name ?? r.key_name ?? r.admin_username ?? null },
       createdAt: r.created_at,
       undoneAt: r.undone_at,
     })),

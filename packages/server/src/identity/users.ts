@@ -439,7 +439,7 @@ export async function unlinkIdentity(db: Kysely<Tables>, userId: string, identit
 export interface AuditView {
   id: string;
   at: number;
-  actor: { kind: string; id: string | null };
+  actor: { kind: string; id: string | null; name: string | null };
   action: string;
   subjectId: string | null;
   before: unknown;
@@ -451,12 +451,20 @@ export async function readAuditLog(
   db: Kysely<Tables>,
   filter: { subjectId?: string | undefined; action?: string | undefined; cursor?: string | undefined; limit: number },
 ): Promise<{ entries: AuditView[]; nextCursor: string | null }> {
-  let query = db.selectFrom('audit_log').selectAll();
-  if (filter.subjectId !== undefined) query = query.where('subject_id', '=', filter.subjectId);
-  if (filter.action !== undefined) query = query.where('action', '=', filter.action);
-  if (filter.cursor !== undefined) query = query.where('id', '<', filter.cursor);
+  // Entries written before names were recorded fall back to the key's or account's current name.
+  let query = db
+    .selectFrom('audit_log')
+    .leftJoin('admin_keys', (join) => join.onRef('admin_keys.id', '=', 'audit_log.actor_id').on('audit_log.actor_kind', '=', 'admin_key'))
+    .leftJoin('admin_accounts', (join) =>
+      join.onRef('admin_accounts.id', '=', 'audit_log.actor_id').on('audit_log.actor_kind', '=', 'admin'),
+    )
+    .selectAll('audit_log')
+    .select(['admin_keys.name as key_name', 'admin_accounts.username as admin_username']);
+  if (filter.subjectId !== undefined) query = query.where('audit_log.subject_id', '=', filter.subjectId);
+  if (filter.action !== undefined) query = query.where('audit_log.action', '=', filter.action);
+  if (filter.cursor !== undefined) query = query.where('audit_log.id', '<', filter.cursor);
   const rows = await query
-    .orderBy('id', 'desc')
+    .orderBy('audit_log.id', 'desc')
     .limit(filter.limit + 1)
     .execute();
   const page = rows.slice(0, filter.limit);
@@ -465,7 +473,7 @@ export async function readAuditLog(
     entries: page.map((r) => ({
       id: r.id,
       at: r.at,
-      actor: { kind: r.actor_kind, id: r.actor_id },
+      actor: { kind: r.actor_kind, id: r.actor_id, name: r.actor_name ?? r.key_name ?? r.admin_username ?? null },
       action: r.action,
       subjectId: r.subject_id,
       before: parse(r.before),

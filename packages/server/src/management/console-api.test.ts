@@ -12,6 +12,7 @@ import { loadConfig } from '../config/index.ts';
 import { buildApp } from '../http/app.ts';
 import { signInWithAssertion } from '../identity/apply.ts';
 import { SYSTEM_ACTOR } from '../identity/audit.ts';
+import { mergeUsers } from '../identity/merge.ts';
 import { DEFAULT_POLICY } from '../identity/policy.ts';
 import { SecretBox } from '../secrets/master-key.ts';
 import { databaseBackends, type TestDatabase } from '../storage/test-backends.ts';
@@ -105,6 +106,35 @@ for (const backend of databaseBackends) {
         await api('POST', '/users', { nickname: 'axb' });
         expect(ids((await api('GET', '/users?q=0%25%20s')).body)).toEqual([percent]);
         expect(ids((await api('GET', '/users?q=a_b')).body)).toEqual([underscore]);
+      });
+    });
+
+    describe('actor names', () => {
+      it('audit entries and merges name the admin key that made them', async () => {
+        const target = await signIn('wx_console_oa');
+        const source = await signIn('wx_console_oa');
+        const merged = await api('POST', `/users/${target}/merge`, { sourceUserId: source });
+        const merges = (await api('GET', `/merges?userId=${source}`)).body.merges;
+        expect(merges[0]).toMatchObject({ id: merged.body.mergeId, actor: { kind: 'admin_key', name: 'console tests' } });
+        const entries = (await api('GET', `/audit-log?subjectId=${target}&action=user.merged`)).body.entries;
+        expect(entries[0].actor).toMatchObject({ kind: 'admin_key', name: 'console tests' });
+      });
+
+      it("a console admin's merge keeps the username it was made under; the system has no name", async () => {
+        const target = await signIn('wx_console_oa');
+        const source = await signIn('wx_console_oa');
+        await database.db
+          .transaction()
+          .execute((trx) =>
+            mergeUsers(trx, { targetUserId: target, sourceUserId: source, actor: { kind: 'admin', id: 'adm_gone', name: 'alice' } }),
+          );
+        expect((await api('GET', `/merges?userId=${target}`)).body.merges[0].actor).toEqual({
+          kind: 'admin',
+          id: 'adm_gone',
+          name: 'alice',
+        });
+        const created = (await api('GET', `/audit-log?subjectId=${target}&action=user.created`)).body.entries;
+        expect(created[0].actor).toMatchObject({ kind: 'system', name: null });
       });
     });
 

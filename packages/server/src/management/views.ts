@@ -11,6 +11,12 @@ import { identityPolicySchema } from '../identity/policy.ts';
 
 const time = z.number().int().describe('Milliseconds since the epoch.');
 
+const actorView = z.object({
+  kind: z.string().describe('`admin` (console), `admin_key`, `user` or `system`.'),
+  id: z.string().nullable(),
+  name: z.string().nullable().describe("The admin's username (console) or the admin key's name; null for users and the system."),
+});
+
 export const userView = z.object({
   id: z.string(),
   status: z.enum(['active', 'blocked', 'merged', 'deleted']),
@@ -82,7 +88,7 @@ export const mergePage = z.object({
       id: z.string(),
       targetUserId: z.string(),
       sourceUserId: z.string(),
-      actor: z.object({ kind: z.string(), id: z.string().nullable() }),
+      actor: actorView,
       createdAt: time,
       undoneAt: time.nullable(),
     }),
@@ -114,7 +120,7 @@ export const auditPage = z.object({
     z.object({
       id: z.string(),
       at: time,
-      actor: z.object({ kind: z.string(), id: z.string().nullable() }),
+      actor: actorView,
       action: z.string(),
       subjectId: z.string().nullable(),
       before: z.unknown(),
