@@ -1,0 +1,9 @@
+import type { ReactNode } from 'react';
+import { useT } from '../../i18n/index.ts';
+import type { RouteProps } from '../../routes.tsx';
+import { Page } from '../../ui/page.tsx';
+
+export function MergeSuggestionsPage(_props: RouteProps): ReactNode {
+  const t = useT();
+  return <Page title={t('nav.merges')}>{t('common.loading')}</Page>;
+}

@@ -1,0 +1,112 @@
+/**
+ * Username and password; when the server answers `totp_required` the code field appears and the
+ * next submit sends all three. While no admin exists the page says how to create one.
+ */
+import { type FormEvent, type ReactNode, useEffect, useRef, useState } from 'react';
+import { ApiError, api, sessionSchema } from '../../api.ts';
+import { useT } from '../../i18n/index.ts';
+import { useSession } from '../../session.tsx';
+import { Button } from '../../ui/button.tsx';
+import { CopyButton } from '../../ui/copy-button.tsx';
+import { useErrorMessage } from '../../ui/errors.ts';
+import { Field } from '../../ui/field.tsx';
+import { LanguageSwitch } from '../../ui/language-switch.tsx';
+import { Notice } from '../../ui/notice.tsx';
+
+const CREATE_ADMIN = 'npm run weunion -- admins create <username>';
+
+export function SignInPage(): ReactNode {
+  const t = useT();
+  const errorMessage = useErrorMessage();
+  const { setup, signedIn } = useSession();
+  const [username, setUsername] = useState('');
+  const [password, setPassword] = useState('');
+  const [totp, setTotp] = useState('');
+  const [askTotp, setAskTotp] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const totpRef = useRef<HTMLInputElement>(null);
+
+  useEffect(() => {
+    document.title = t('signIn.title');
+  }, [t]);
+  useEffect(() => {
+    if (askTotp) totpRef.current?.focus();
+  }, [askTotp]);
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      const session = await api.post('/console/api/login', sessionSchema, { username, password, ...(askTotp ? { totp } : {}) });
+      signedIn(session);
+    } catch (caught) {
+      if (caught instanceof ApiError && caught.code === 'totp_required') {
+        setAskTotp(true);
+      } else {
+        setError(errorMessage(caught));
+        if (caught instanceof ApiError && caught.code === 'console_login_failed') setPassword('');
+      }
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <main className="sign-in" id="main">
+      <div className="sign-in-card">
+        <div className="sign-in-top">
+          <span className="brand">weunion</span>
+          <LanguageSwitch />
+        </div>
+        <h1>{t('signIn.title')}</h1>
+        {setup.needsAdmin ? (
+          <Notice kind="info">
+            <p>{t('signIn.needsAdmin')}</p>
+            <p className="command">
+              <code>{CREATE_ADMIN}</code> <CopyButton value={CREATE_ADMIN} />
+            </p>
+          </Notice>
+        ) : null}
+        <form onSubmit={submit} className="form" noValidate>
+          <Field
+            label={t('signIn.username')}
+            name="username"
+            autoComplete="username"
+            required
+            value={username}
+            onChange={(e) => setUsername(e.target.value)}
+          />
+          <Field
+            label={t('signIn.password')}
+            name="password"
+            type="password"
+            autoComplete="current-password"
+            required
+            value={password}
+            onChange={(e) => setPassword(e.target.value)}
+          />
+          {askTotp ? (
+            <Field
+              ref={totpRef}
+              label={t('signIn.totp')}
+              hint={t('signIn.totpHint')}
+              name="totp"
+              inputMode="numeric"
+              autoComplete="one-time-code"
+              pattern="[0-9]*"
+              maxLength={6}
+              value={totp}
+              onChange={(e) => setTotp(e.target.value.replace(/\D/g, ''))}
+            />
+          ) : null}
+          {error ? <Notice kind="error">{error}</Notice> : null}
+          <Button type="submit" variant="primary" busy={busy}>
+            {t('signIn.submit')}
+          </Button>
+        </form>
+      </div>
+    </main>
+  );
+}
