@@ -9,6 +9,7 @@ import { createWechatClient, type WechatClient } from '@weunion/wechat';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import type { Config } from '../config/index.ts';
+import { registerConsole } from '../console/plugin.ts';
 import { registerBrowserLogin } from '../login/register.ts';
 import { registerManagementApi } from '../management/plugin.ts';
 import { registerAppLogin } from '../mp/register.ts';
@@ -59,6 +60,8 @@ export interface BuildAppOptions {
   logger?: FastifyBaseLogger;
   /** Extra plugins registered after the core routes (e.g. the sandbox). */
   plugins?: ((app: FastifyInstance) => Promise<void>)[];
+  /** The built admin console to serve under /console/ (default: packages/console/dist). */
+  consoleDistDir?: string;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -105,6 +108,7 @@ export async function buildApp(input: AppContextInput, options: BuildAppOptions 
   installProblemHandlers(app);
   registerHealthRoutes(app);
   registerManagementApi(app);
+  registerConsole(app, options.consoleDistDir === undefined ? {} : { distDir: options.consoleDistDir });
   const tickets = new QrTickets(ctx.state, { qrTtlMs: ctx.config.qrTtlSeconds * 1000, ticketTtlMs: ctx.config.ticketTtlSeconds * 1000 });
   app.decorate('tickets', tickets);
   let signingKeys: SigningKeys | undefined;

@@ -1,0 +1,18 @@
+/**
+ * The admin console (issue #9): its sign-in and account API under `/console/api`, and the built
+ * single-page app under `/console/`. The management API it drives accepts the console session in
+ * management/plugin.ts.
+ */
+import type { FastifyInstance } from 'fastify';
+import { registerConsoleApi } from './routes.ts';
+import { registerConsoleStatic } from './static.ts';
+
+export interface ConsoleOptions {
+  /** The built console to serve; defaults to packages/console/dist. */
+  distDir?: string;
+}
+
+export function registerConsole(app: FastifyInstance, options: ConsoleOptions = {}): void {
+  registerConsoleApi(app);
+  registerConsoleStatic(app, options.distDir);
+}
