@@ -144,6 +144,7 @@ export const connections = defineDictionary({
       'weunion stops signing people in through this WeChat app. The people and their WeChat identities stay; you can add the app again later.',
     'connections.deleted': 'WeChat app deleted.',
     'connections.invalidUrl': 'Must be an absolute URL',
+    'copy.selected': 'Selected — press Ctrl+C (⌘C) to copy.',
     'scenarioHelp.s1':
       'On a computer the login page shows the official account’s QR code; the person scans it, follows the account, and the computer is signed in.',
     'scenarioHelp.s2':
@@ -311,6 +312,7 @@ export const connections = defineDictionary({
     'connections.deleteBody': 'weunion 将不再通过此微信应用让用户登录。用户及其微信身份会保留；之后可以重新添加此应用。',
     'connections.deleted': '微信应用已删除。',
     'connections.invalidUrl': '必须是完整的 URL',
+    'copy.selected': '已选中 — 按 Ctrl+C（⌘C）复制。',
     'scenarioHelp.s1': '电脑上的登录页显示公众号二维码；用户扫码并关注公众号后，电脑即登录。',
     'scenarioHelp.s2': '电脑上跳转到微信网站扫码登录页；用户用手机扫码并确认后，回到网站即已登录。',
     'scenarioHelp.s3': '电脑上的登录页显示小程序码；用户扫码并在小程序中确认后，电脑即登录。',
