@@ -16,6 +16,7 @@ import { registerAppLogin } from '../mp/register.ts';
 import { registerOidc } from '../oidc/register.ts';
 import { loadSecretBox, type SecretBox } from '../secrets/master-key.ts';
 import { SigningKeys } from '../signing/signing-keys.ts';
+import { registerLoginFailureStats } from '../stats/login-stats.ts';
 import type { Database } from '../storage/index.ts';
 import { QrTickets } from '../tickets/qr-ticket.ts';
 import { registerTicketRoutes } from '../tickets/routes.ts';
@@ -106,6 +107,7 @@ export async function buildApp(input: AppContextInput, options: BuildAppOptions 
     if (closing) reply.header('connection', 'close');
   });
   installProblemHandlers(app);
+  registerLoginFailureStats(app);
   registerHealthRoutes(app);
   registerManagementApi(app);
   registerConsole(app, options.consoleDistDir === undefined ? {} : { distDir: options.consoleDistDir });

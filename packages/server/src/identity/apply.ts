@@ -10,6 +10,7 @@
  */
 import { AppError } from '@weunion/errors';
 import type { Kysely } from 'kysely';
+import { recordLoginStat } from '../stats/login-stats.ts';
 import type { Database } from '../storage/database.ts';
 import { isUniqueViolation } from '../storage/database.ts';
 import type { Tables } from '../storage/schema.ts';
@@ -85,7 +86,7 @@ export async function signInWithAssertion(
   policy: IdentityPolicy,
   actor: Actor = SYSTEM_ACTOR,
 ): Promise<SignInResult> {
-  return inRetriedTransaction(database, async (trx) => {
+  const result = await inRetriedTransaction(database, async (trx): Promise<SignInResult> => {
     const facts = await findKnownFacts(trx, assertion);
     const decision = resolveIdentity(assertion, facts, policy);
     switch (decision.kind) {
@@ -99,6 +100,10 @@ export async function signInWithAssertion(
         return applyDecision(trx, assertion, decision, facts, actor);
     }
   });
+  // Counted once the user is committed (a retried transaction would otherwise count twice); the
+  // only place a sign-in creates users, so each new user counts exactly once.
+  if (result.kind === 'signed_in' && result.created) await recordLoginStat(database.db, { metric: 'new_user', appid: assertion.appid });
+  return result;
 }
 
 /**

@@ -9,6 +9,7 @@ import { AppError } from '@weunion/errors';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { SignInOutcome } from '../identity/index.ts';
+import { recordLoginStat } from '../stats/login-stats.ts';
 import { clearCookie, PENDING_COOKIE, readCookie, setCookie } from './browser.ts';
 import { LoginSessions, SESSION_COOKIE } from './sessions.ts';
 import { type TicketResult, ticketResultFromOutcome } from './ticket-result.ts';
@@ -60,6 +61,8 @@ export async function startSession(
   const { clientId, ...rest } = input;
   const { sessionId } = await app.loginSessions.create(clientId === undefined ? rest : { ...rest, clientId });
   setCookie(app.ctx, reply, SESSION_COOKIE, sessionId, { maxAgeSeconds: app.loginSessions.ttlMs / 1000 });
+  // Every browser login ends here, whichever way it came (see stats/login-stats.ts).
+  await recordLoginStat(app.ctx.database.db, { metric: 'login', scenario: input.method, appid: input.appid, clientId }, request.log);
 }
 
 /** Applies a sign-in outcome to this browser; throws `login_refused` for a refusal. */
@@ -132,6 +135,8 @@ export function redirectToErrorPage(request: FastifyRequest, reply: FastifyReply
   const appError = error instanceof AppError ? error : new AppError('internal', undefined, { cause: error });
   if (appError.status >= 500) request.log.error({ err: error, code: appError.code }, 'browser login failed');
   else request.log.info({ code: appError.code, reason: appError.details?.reason }, appError.message);
+  // Never throws (failures to record are logged), so the redirect need not wait for it.
+  void recordLoginStat(request.server.ctx.database.db, { metric: 'failure', reason: appError.code }, request.log);
   const query = new URLSearchParams({ code: appError.code });
   const reason = appError.details?.reason;
   if (typeof reason === 'string') query.set('reason', reason);

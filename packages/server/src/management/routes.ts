@@ -33,6 +33,7 @@ import {
   unlinkIdentity,
   updateUserProfile,
 } from '../identity/users.ts';
+import { readLoginStats } from '../stats/login-stats.ts';
 import { applicationRoutes } from './applications-routes.ts';
 import { defineRoute, type ManagementRoute } from './route.ts';
 import {
@@ -40,6 +41,7 @@ import {
   auditPage,
   connectionView,
   credentialCheckView,
+  loginStatsView,
   mergePage,
   mergePreviewView,
   mergeResultView,
@@ -344,6 +346,38 @@ const connections: ManagementRoute[] = [
   }),
 ];
 
+const DAY_MS = 24 * 3_600_000;
+const statsTime = (what: string) => z.coerce.number().int().min(0).max(8.64e15).optional().describe(what);
+const stats: ManagementRoute[] = [
+  defineRoute({
+    method: 'GET',
+    path: '/stats/logins',
+    tag: 'stats',
+    summary:
+      'Completed logins (by scenario, WeChat app and application), new users and failed logins (by problem code), ' +
+      'in day or hour buckets aligned to the viewer’s UTC offset; every bucket present, at most 400.',
+    response: loginStatsView,
+    query: z
+      .object({
+        from: statsTime('Start, ms since the epoch (default: 14 days before `to`); rounded down to its bucket.'),
+        to: statsTime('End (exclusive), ms since the epoch (default: now).'),
+        bucket: z.enum(['day', 'hour']).default('day'),
+        tzOffsetMinutes: z.coerce
+          .number()
+          .int()
+          .min(-840)
+          .max(840)
+          .default(0)
+          .describe('Minutes east of UTC (e.g. 480 for China): days start at local midnight.'),
+      })
+      .strict(),
+    handler: ({ query, ctx }) => {
+      const to = query.to ?? Date.now();
+      return readLoginStats(ctx.database.db, { ...query, to, from: query.from ?? to - 14 * DAY_MS });
+    },
+  }),
+];
+
 const adminKeys: ManagementRoute[] = [
   defineRoute({
     method: 'GET',
@@ -375,4 +409,12 @@ const adminKeys: ManagementRoute[] = [
   }),
 ];
 
-export const managementRoutes: ManagementRoute[] = [...users, ...merges, ...audit, ...connections, ...applicationRoutes, ...adminKeys];
+export const managementRoutes: ManagementRoute[] = [
+  ...users,
+  ...merges,
+  ...audit,
+  ...connections,
+  ...applicationRoutes,
+  ...stats,
+  ...adminKeys,
+];

@@ -158,6 +158,23 @@ export const credentialCheckView = z.object({
   checkedAt: time,
 });
 
+const series = z.array(z.number().int()).describe('One number per bucket, aligned with `buckets`.');
+export const loginStatsView = z.object({
+  bucket: z.enum(['day', 'hour']),
+  buckets: z.array(time).describe('Bucket starts, ascending, every bucket present.'),
+  logins: z.object({
+    total: series,
+    byScenario: z.record(z.string(), series).describe('By scenario (s1–s7).'),
+    byApp: z.record(z.string(), series).describe('By WeChat appid.'),
+    byApplication: z.record(z.string(), series).describe('By application client id (logins started for an application).'),
+  }),
+  newUsers: series.describe('Sign-ins that created a user.'),
+  failures: z.object({
+    total: series,
+    byReason: z.record(z.string(), series).describe('By the problem `code` the person got (e.g. `wechat_code_invalid`, `ticket_expired`).'),
+  }),
+});
+
 export const adminKeyView = z.object({
   id: z.string(),
   name: z.string(),

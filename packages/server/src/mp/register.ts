@@ -8,6 +8,7 @@ import { RateLimiter } from '../http/rate-limit.ts';
 import { registerS5 } from '../scenarios/s5-mini-program.ts';
 import { registerS6 } from '../scenarios/s6-mobile-app.ts';
 import { registerS7 } from '../scenarios/s7-app-opens-mini-program.ts';
+import { recordAppLogin } from '../stats/login-stats.ts';
 import { AppTokens } from '../tokens/app-tokens.ts';
 import { registerTokenRoutes } from '../tokens/routes.ts';
 import { registerPendingRoutes } from './pending-routes.ts';
@@ -15,7 +16,10 @@ import { registerMiniProgramTicketRoutes } from './ticket-routes.ts';
 
 export function registerAppLogin(app: FastifyInstance): void {
   const limiter = new RateLimiter(app.ctx.state);
-  const tokens = new AppTokens(app.ctx.database, () => app.signingKeys, { issuer: app.ctx.config.publicUrl });
+  const tokens = new AppTokens(app.ctx.database, () => app.signingKeys, {
+    issuer: app.ctx.config.publicUrl,
+    onIssued: (grant) => recordAppLogin(app, grant),
+  });
   registerTokenRoutes(app, tokens, limiter);
   registerMiniProgramTicketRoutes(app, limiter);
   registerPendingRoutes(app, tokens, limiter);

@@ -199,6 +199,22 @@ export interface RefreshTokensTable {
   revoked_at: number | null;
 }
 
+export type LoginStatMetric = 'login' | 'new_user' | 'failure';
+
+/** Hourly login counters (stats/login-stats.ts); absent dimensions are ''. */
+export interface LoginStatsTable {
+  /** The UTC hour the counted events fell in, ms. */
+  hour_start: number;
+  metric: LoginStatMetric;
+  scenario: string;
+  appid: string;
+  /** The application the login was for (its client id), or ''. */
+  client_id: string;
+  /** For failures: the problem `code` the person got. */
+  reason: string;
+  count: number;
+}
+
 export interface Tables {
   settings: SettingsTable;
   users: UsersTable;
@@ -214,4 +230,5 @@ export interface Tables {
   admin_accounts: AdminAccountsTable;
   mini_program_sessions: MiniProgramSessionsTable;
   refresh_tokens: RefreshTokensTable;
+  login_stats: LoginStatsTable;
 }

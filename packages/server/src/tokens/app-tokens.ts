@@ -64,6 +64,8 @@ export interface AppTokensOptions {
   idTokenTtlSeconds?: number;
   refreshTokenTtlSeconds?: number;
   now?: () => number;
+  /** Told of every sign-in that got tokens (login statistics); must not throw. */
+  onIssued?: (grant: TokenGrant) => Promise<void>;
 }
 
 const accessClaimsSchema = z.object({
@@ -85,6 +87,7 @@ export class AppTokens {
   readonly #idTtl: number;
   readonly #refreshTtl: number;
   readonly #now: () => number;
+  readonly #onIssued: ((grant: TokenGrant) => Promise<void>) | undefined;
   #ready: Promise<void> | undefined;
 
   /** `signingKeys` is read on first use, so building the app does not open the master key. */
@@ -96,6 +99,7 @@ export class AppTokens {
     this.#idTtl = options.idTokenTtlSeconds ?? 3600;
     this.#refreshTtl = options.refreshTokenTtlSeconds ?? 14 * 24 * 3600;
     this.#now = options.now ?? Date.now;
+    this.#onIssued = options.onIssued;
   }
 
   /** The public keys that verify these tokens (what `/jwks` serves). */
@@ -127,11 +131,13 @@ export class AppTokens {
       amr: [grant.method],
       authTime: grant.authTime,
     });
-    return this.#respond(
+    const response = await this.#respond(
       user,
       { clientId: grant.clientId, authTime: grant.authTime, scope: APP_LOGIN_SCOPE, amr: [grant.method], familyId },
       refreshToken,
     );
+    await this.#onIssued?.(grant);
+    return response;
   }
 
   /**

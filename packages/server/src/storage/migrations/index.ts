@@ -10,6 +10,7 @@ import * as m0004 from './0004_app_login.ts';
 import * as m0005 from './0005_oidc.ts';
 import * as m0006 from './0006_application_policy.ts';
 import * as m0007 from './0007_admin_accounts.ts';
+import * as m0008 from './0008_login_stats.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_foundation': m0001,
@@ -19,4 +20,5 @@ export const migrations: Record<string, Migration> = {
   '0005_oidc': m0005,
   '0006_application_policy': m0006,
   '0007_admin_accounts': m0007,
+  '0008_login_stats': m0008,
 };
