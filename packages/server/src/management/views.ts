@@ -171,7 +171,7 @@ export const loginStatsView = z.object({
   newUsers: series.describe('Sign-ins that created a user.'),
   failures: z.object({
     total: series,
-    byReason: z.record(z.string(), series).describe('By the problem `code` the person got (e.g. `wechat_code_invalid`, `ticket_expired`).'),
+    byReason: z.record(z.string(), series).describe('By the problem `code` the person got (e.g. `wechat_code_invalid`, `login_expired`).'),
   }),
 });
 

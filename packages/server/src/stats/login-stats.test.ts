@@ -145,14 +145,14 @@ for (const backend of databaseBackends) {
     it('buckets days from the viewer’s midnight, every bucket present and zero-filled', async () => {
       // 2026-02-01 23:30 UTC is 2026-02-02 07:30 in China (UTC+8).
       await incrementLoginStat(database.db, { metric: 'login', clientId: 'app-1', at: Date.UTC(2026, 1, 1, 23, 30) });
-      await incrementLoginStat(database.db, { metric: 'failure', reason: 'ticket_expired', at: Date.UTC(2026, 1, 3, 1) });
+      await incrementLoginStat(database.db, { metric: 'failure', reason: 'login_expired', at: Date.UTC(2026, 1, 3, 1) });
       const china = 480;
       const from = Date.UTC(2026, 1, 1) - china * 60_000;
       const stats = await readLoginStats(database.db, { from, to: from + 4 * DAY, bucket: 'day', tzOffsetMinutes: china });
       expect(stats.buckets).toEqual([0, 1, 2, 3].map((i) => from + i * DAY));
       expect(stats.logins.total).toEqual([0, 1, 0, 0]);
       expect(stats.logins.byApplication).toEqual({ 'app-1': [0, 1, 0, 0] });
-      expect(stats.failures.byReason).toEqual({ ticket_expired: [0, 0, 1, 0] });
+      expect(stats.failures.byReason).toEqual({ login_expired: [0, 0, 1, 0] });
       expect(stats.newUsers).toEqual([0, 0, 0, 0]);
       const utc = await readLoginStats(database.db, {
         from: Date.UTC(2026, 1, 1),

@@ -84,7 +84,11 @@ export async function recordAppLogin(app: FastifyInstance, grant: { clientId: st
   }
 }
 
-/** The routes a person logs in through (JSON flows); redirect flows report through `redirectToErrorPage`. */
+/**
+ * The requests a person logs in with (JSON flows: they are POSTs; polling a ticket or reading a
+ * pending sign-in is not an attempt, and counting each poll of an expired ticket would swamp the
+ * numbers). Redirect flows report through `redirectToErrorPage`.
+ */
 const LOGIN_ROUTE = /^\/api\/(login|app|mp)\//;
 const SCENARIO_IN_ROUTE = /\/(s[1-7])(?:\/|$)/;
 
@@ -92,7 +96,7 @@ const SCENARIO_IN_ROUTE = /\/(s[1-7])(?:\/|$)/;
 export function registerLoginFailureStats(app: FastifyInstance): void {
   app.addHook('onError', async (request, _reply, error) => {
     const url = request.routeOptions.url ?? '';
-    if (!LOGIN_ROUTE.test(url)) return;
+    if (request.method !== 'POST' || !LOGIN_ROUTE.test(url)) return;
     const reason = error instanceof AppError ? error.code : 'internal';
     await recordLoginStat(app.ctx.database.db, { metric: 'failure', reason, scenario: SCENARIO_IN_ROUTE.exec(url)?.[1] }, request.log);
   });
