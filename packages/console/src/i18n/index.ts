@@ -4,14 +4,20 @@
  * become valid arguments of `t` (a missing or misspelled key is a type error).
  */
 import { createContext, createElement, type ReactNode, useCallback, useContext, useEffect, useMemo, useState } from 'react';
+import { account } from './account.ts';
+import { applications } from './applications.ts';
+import { audit } from './audit.ts';
 import { common } from './common.ts';
+import { connections } from './connections.ts';
 import type { Message, Vars } from './dictionary.ts';
 import { errors } from './errors.ts';
+import { people } from './people.ts';
+import { sandbox } from './sandbox.ts';
 import { signIn } from './sign-in.ts';
 
 export { defineDictionary } from './dictionary.ts';
 
-const dictionaries = [common, errors, signIn] as const;
+const dictionaries = [common, errors, signIn, people, audit, connections, applications, sandbox, account] as const;
 
 type AnyDictionary = (typeof dictionaries)[number];
 export type MessageKey = AnyDictionary extends infer D ? (D extends { en: infer E } ? keyof E & string : never) : never;

@@ -1,9 +1,133 @@
-import type { ReactNode } from 'react';
-import { useT } from '../../i18n/index.ts';
+/** The audit log, newest first: filter by action and subject (kept in the URL), then page on with the cursor. */
+import { type FormEvent, type ReactNode, useEffect, useState } from 'react';
+import { api } from '../../api.ts';
+import { useI18n } from '../../i18n/index.ts';
+import { navigate, useSearchParams } from '../../router.tsx';
 import type { RouteProps } from '../../routes.tsx';
+import { type AuditEntry, auditPageSchema } from '../../schemas.ts';
+import { Button } from '../../ui/button.tsx';
+import { Field } from '../../ui/field.tsx';
+import { Loaded } from '../../ui/load-state.tsx';
 import { Page } from '../../ui/page.tsx';
+import { useLoad } from '../../ui/use-load.ts';
+import { AuditEntries } from './audit-entries.tsx';
+
+const KNOWN_ACTIONS = [
+  'user.created',
+  'user.profile_updated',
+  'user.blocked',
+  'user.unblocked',
+  'user.deleted',
+  'user.merged',
+  'user.merged_into',
+  'user.unmerged',
+  'user.unmerged_from',
+  'identity.linked',
+  'identity.unlinked',
+  'identity.unionid_recorded',
+  'identifier.added',
+  'merge_suggestion.created',
+  'merge_suggestion.dismissed',
+  'connection.created',
+  'connection.updated',
+  'connection.deleted',
+  'application.created',
+  'application.updated',
+  'application.secret_rotated',
+  'application.deleted',
+  'admin_key.created',
+  'admin_key.revoked',
+  'admin_account.created',
+  'admin_account.signed_in',
+  'admin_account.deleted',
+];
 
 export function AuditPage(_props: RouteProps): ReactNode {
-  const t = useT();
-  return <Page title={t('nav.audit')}>{t('common.loading')}</Page>;
+  const { t } = useI18n();
+  const params = useSearchParams();
+  const action = params.get('action') ?? '';
+  const subject = params.get('subject') ?? '';
+  const [actionInput, setActionInput] = useState(action);
+  const [subjectInput, setSubjectInput] = useState(subject);
+  useEffect(() => {
+    setActionInput(action);
+    setSubjectInput(subject);
+  }, [action, subject]);
+
+  const [more, setMore] = useState<{ entries: AuditEntry[]; cursor: string | null } | null>(null);
+  const [loadingMore, setLoadingMore] = useState(false);
+  const first = useLoad(() => {
+    setMore(null);
+    return api.get('/api/v1/audit-log', auditPageSchema, { action, subjectId: subject, limit: 50 });
+  }, [action, subject]);
+
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    const query = new URLSearchParams();
+    if (actionInput.trim()) query.set('action', actionInput.trim());
+    if (subjectInput.trim()) query.set('subject', subjectInput.trim());
+    const text = query.toString();
+    navigate(text ? `/audit?${text}` : '/audit');
+  };
+
+  return (
+    <Page title={t('nav.audit')} description={t('audit.description')}>
+      <form className="search-bar card" onSubmit={submit}>
+        <Field
+          label={t('audit.action')}
+          hint={t('audit.actionHint')}
+          list="audit-actions"
+          value={actionInput}
+          onChange={(e) => setActionInput(e.target.value)}
+        />
+        <datalist id="audit-actions">
+          {KNOWN_ACTIONS.map((known) => (
+            <option key={known} value={known} />
+          ))}
+        </datalist>
+        <Field
+          label={t('audit.subject')}
+          hint={t('audit.subjectHint')}
+          value={subjectInput}
+          onChange={(e) => setSubjectInput(e.target.value)}
+        />
+        <div className="row">
+          <Button type="submit" variant="primary">
+            {t('audit.filter')}
+          </Button>
+          {action || subject ? <Button onClick={() => navigate('/audit')}>{t('audit.clear')}</Button> : null}
+        </div>
+      </form>
+      <section className="card">
+        <Loaded load={first}>
+          {(page) => {
+            const entries = [...page.entries, ...(more?.entries ?? [])];
+            const cursor = more ? more.cursor : page.nextCursor;
+            const loadMore = async () => {
+              if (cursor === null) return;
+              setLoadingMore(true);
+              try {
+                const next = await api.get('/api/v1/audit-log', auditPageSchema, { action, subjectId: subject, limit: 50, cursor });
+                setMore({ entries: [...(more?.entries ?? []), ...next.entries], cursor: next.nextCursor });
+              } finally {
+                setLoadingMore(false);
+              }
+            };
+            return (
+              <>
+                <AuditEntries entries={entries} caption={t('nav.audit')} />
+                {cursor !== null ? (
+                  <div className="load-more">
+                    <Button onClick={loadMore} busy={loadingMore}>
+                      {t('common.more')}
+                    </Button>
+                  </div>
+                ) : null}
+              </>
+            );
+          }}
+        </Loaded>
+      </section>
+    </Page>
+  );
 }
