@@ -94,6 +94,32 @@ describe.skipIf(embedded === undefined || embedded.skip)('createManagementClient
     expect(Array.isArray(suggestions.items)).toBe(true);
   });
 
+  it('console calls: search box, merge preview, credential check, login statistics, actor names', async () => {
+    const browser = new Browser();
+    await loginWithS2(world, world.first, browser, await world.person('Previewed'));
+    const userId = String((await sessionOf(browser, world.first))?.sub);
+    const other = await admin.users.create({ name: 'Preview Target Person' });
+    expect((await admin.users.list({ q: 'target person' })).items.map((u) => u.id)).toEqual([other.id]);
+
+    const preview = await admin.users.mergePreview(other.id, userId);
+    expect(preview).toMatchObject({ allowed: true, refusal: null, source: { id: userId } });
+    expect(preview.result.identitiesMoving).toHaveLength(1);
+    expect((await admin.users.get(userId)).status).toBe('active');
+    expect(await admin.users.mergePreview(userId, userId)).toMatchObject({ allowed: false, refusal: { code: 'merge_refused' } });
+
+    expect(await admin.connections.checkCredentials({ connectionId: 'demo-website' })).toMatchObject({ ok: true, method: 'oauth_probe' });
+    const wrong = await admin.connections.checkCredentials({ appType: 'mini_program', appid: 'wxd00000000000b002', secret: 'wrong' });
+    expect(wrong).toMatchObject({ ok: false, errcode: 40125 });
+    expect((await admin.connections.get('demo-mini-program')).setup).toEqual([{ key: 'request_domain', value: world.first.url }]);
+
+    const stats = await admin.stats.logins({ bucket: 'hour', from: Date.now() - 3_600_000 });
+    expect(stats.buckets.length).toBeGreaterThanOrEqual(1);
+    expect(stats.logins.byScenario.s2?.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(1);
+
+    await admin.users.merge(other.id, userId);
+    expect((await admin.merges.list({ userId })).items[0]?.actor).toMatchObject({ kind: 'admin_key', name: 'sdk-node test' });
+  });
+
   it('connections: list the demo ones, create, update, delete', async () => {
     const all = await admin.connections.list();
     expect(all.map((c) => c.id)).toEqual(expect.arrayContaining(['demo-official-account', 'demo-mini-program']));

@@ -54,13 +54,49 @@ const userDetailSchema = z.looseObject({
 
 const nextCursor = z.string().nullable();
 
-const actorSchema = z.looseObject({ kind: z.string(), id: z.string().nullable() });
+/** `name`: the admin's username or the admin key's name (absent from older servers). */
+const actorSchema = z.looseObject({ kind: z.string(), id: z.string().nullable(), name: z.string().nullable().optional() });
 
 const mergeResultSchema = z.looseObject({
   mergeId: z.string(),
   targetUserId: z.string(),
   sourceUserId: z.string(),
   moved: z.looseObject({ identities: z.number(), unionids: z.number(), identifiers: z.number() }),
+});
+
+const mergePreviewSchema = z.looseObject({
+  target: userDetailSchema,
+  source: userDetailSchema,
+  result: z.looseObject({
+    identitiesMoving: z.array(wechatIdentitySchema),
+    identifiersMoving: z.array(z.looseObject({ kind: z.enum(['phone', 'email']), value: z.string(), verifiedAt: time })),
+    profile: z.array(z.looseObject({ field: z.string(), target: z.unknown(), source: z.unknown(), result: z.unknown() })),
+  }),
+  allowed: z.boolean(),
+  refusal: z.looseObject({ code: z.string(), detail: z.string() }).nullable(),
+});
+
+const credentialCheckSchema = z.looseObject({
+  ok: z.boolean(),
+  method: z.string(),
+  errcode: z.number().nullable(),
+  errmsg: z.string().nullable(),
+  explanation: z.string(),
+  checkedAt: time,
+});
+
+const series = z.array(z.number());
+const loginStatsSchema = z.looseObject({
+  bucket: z.enum(['day', 'hour']),
+  buckets: z.array(time),
+  logins: z.looseObject({
+    total: series,
+    byScenario: z.record(z.string(), series),
+    byApp: z.record(z.string(), series),
+    byApplication: z.record(z.string(), series),
+  }),
+  newUsers: series,
+  failures: z.looseObject({ total: series, byReason: z.record(z.string(), series) }),
 });
 
 const mergeSchema = z.looseObject({
@@ -113,6 +149,8 @@ const connectionSchema = z.looseObject({
   secretSet: z.boolean(),
   tokenSet: z.boolean(),
   encodingAesKeySet: z.boolean(),
+  /** What to paste into WeChat for this connection (`server_url`, `oauth_domain`, `js_domain`, `request_domain`). */
+  setup: z.array(z.looseObject({ key: z.string(), value: z.string() })).optional(),
   createdAt: time,
   updatedAt: time,
 });
@@ -138,6 +176,9 @@ export type UserStatus = z.output<typeof userStatus>;
 export type UserDetail = z.output<typeof userDetailSchema>;
 export type WechatIdentity = z.output<typeof wechatIdentitySchema>;
 export type MergeResult = z.output<typeof mergeResultSchema>;
+export type MergePreview = z.output<typeof mergePreviewSchema>;
+export type CredentialCheck = z.output<typeof credentialCheckSchema>;
+export type LoginStats = z.output<typeof loginStatsSchema>;
 export type Merge = z.output<typeof mergeSchema>;
 export type MergeSuggestion = z.output<typeof mergeSuggestionSchema>;
 export type AuditEntry = z.output<typeof auditEntrySchema>;
@@ -167,6 +208,21 @@ export interface UserSearch extends PageQuery {
   openid?: string;
   unionid?: string;
   status?: UserStatus;
+  /** One search box: an exact id, phone, email, openid or unionid, or part of the name or nickname. */
+  q?: string;
+}
+
+/** A stored connection (optionally with a new secret to try), or an app not stored. */
+export type CredentialCheckInput = { connectionId: string; secret?: string } | { appType: WechatAppType; appid: string; secret: string };
+
+export interface LoginStatsQuery {
+  /** ms since the epoch; default 14 days before `to`. */
+  from?: number;
+  /** ms since the epoch, exclusive; default now. */
+  to?: number;
+  bucket?: 'day' | 'hour';
+  /** Minutes east of UTC (480 for China): days start at local midnight. */
+  tzOffsetMinutes?: number;
 }
 
 /** Profile fields; `null` clears one. */
@@ -320,6 +376,9 @@ export function createManagementClient(options: ManagementClientOptions) {
       /** Merges `sourceUserId` into `targetUserId` (undoable with `merges.undo`). */
       merge: (targetUserId: string, sourceUserId: string): Promise<MergeResult> =>
         call('POST', `/users/${segment(targetUserId)}/merge`, mergeResultSchema, { body: { sourceUserId } }),
+      /** What `merge(targetUserId, sourceUserId)` would do, without doing it (`allowed: false` with the refusal). */
+      mergePreview: (targetUserId: string, sourceUserId: string): Promise<MergePreview> =>
+        call('GET', `/users/${segment(targetUserId)}/merge-preview`, mergePreviewSchema, { query: { sourceUserId } }),
     },
     merges: {
       async list(query: PageQuery & { userId?: string } = {}): Promise<Page<Merge>> {
@@ -360,6 +419,13 @@ export function createManagementClient(options: ManagementClientOptions) {
       delete: async (connectionId: string): Promise<void> => {
         await call('DELETE', `/connections/${segment(connectionId)}`, none);
       },
+      /** Asks WeChat whether an AppID and AppSecret are right; saves nothing, never returns a token. */
+      checkCredentials: (input: CredentialCheckInput): Promise<CredentialCheck> =>
+        call('POST', '/connections/check-credentials', credentialCheckSchema, { body: input }),
+    },
+    stats: {
+      /** Logins, new users and failures per day or hour. */
+      logins: (query: LoginStatsQuery = {}): Promise<LoginStats> => call('GET', '/stats/logins', loginStatsSchema, { query: { ...query } }),
     },
     applications: {
       async list(): Promise<Application[]> {
