@@ -6,6 +6,8 @@
 import { parseArgs } from 'node:util';
 import { AppError, isAppError } from '@weunion/errors';
 import { startSandbox } from '@weunion/sandbox';
+import { adminAccountCommands } from './admin-accounts/cli.ts';
+import { countAdminAccounts } from './admin-accounts/store.ts';
 import { configDocs, loadConfig, redactConfig } from './config/index.ts';
 import { managementCommands } from './management/cli-commands.ts';
 import { generateMasterKey, loadSecretBox } from './secrets/master-key.ts';
@@ -26,7 +28,7 @@ const commands: Record<string, Command> = {
       const config = loadConfig();
       const service = await startService(config);
       installGracefulShutdown(service, config.shutdownTimeoutMs);
-      printBanner(config, service.address, service.wechat);
+      printBanner(config, service.address, service.wechat, (await countAdminAccounts(service.database.db)) === 0);
     },
   },
   migrate: {
@@ -87,6 +89,7 @@ const commands: Record<string, Command> = {
     },
   },
   ...managementCommands,
+  ...adminAccountCommands,
   sandbox: {
     summary: 'Run the WeChat sandbox alone (--port, default 3100; --host; --callback-base-url: the weunion URL events are pushed to).',
     async run(args) {
@@ -124,7 +127,7 @@ const commands: Record<string, Command> = {
   },
 };
 
-function printBanner(config: ReturnType<typeof loadConfig>, address: string, wechat: WechatSetup): void {
+function printBanner(config: ReturnType<typeof loadConfig>, address: string, wechat: WechatSetup, needsAdmin: boolean): void {
   const storage =
     config.mode === 'embedded'
       ? `embedded mode: SQLite ${config.databaseUrl.replace(/^sqlite:/, '')}, in-process shared state`
@@ -135,6 +138,8 @@ function printBanner(config: ReturnType<typeof loadConfig>, address: string, wec
     `  ${storage}`,
     `  health: ${config.publicUrl}/healthz   readiness: ${config.publicUrl}/readyz`,
     `  log in: ${config.publicUrl}/login?returnTo=/api/session   OIDC: ${config.publicUrl}/.well-known/openid-configuration`,
+    `  admin console: ${config.publicUrl}/console/`,
+    ...(needsAdmin ? ['  Create an administrator: npm run weunion -- admins create <username>'] : []),
     '',
     ...(wechat.sandbox
       ? [
