@@ -18,6 +18,7 @@ import {
   disableAdminTotp,
   enableAdminTotp,
   listAdminAccounts,
+  normalizeUsername,
   requireAdminAccount,
   setAdminDisabled,
   setAdminPassword,
@@ -139,7 +140,9 @@ export const adminAccountCommands = {
       }
       if (username === undefined) throw new AppError('bad_request', `admins ${action} needs a username (${USAGE})`);
       if (action === 'create') {
-        // Ask for the password before opening the database: nothing is written if the prompt is abandoned.
+        // Check the name, then ask for the password before opening the database: nothing is written
+        // if the prompt is abandoned, and nobody types a password for a name that cannot exist.
+        normalizeUsername(username);
         const password = await readNewPassword(values['password-stdin'] === true);
         const totpSecret = values.totp === true ? newTotpSecret() : undefined;
         const account = await withStorage((database, secrets) =>

@@ -78,6 +78,7 @@ describe('the built console', () => {
     expect(deep.statusCode).toBe(200);
     expect(deep.body).toContain('<div id="root">');
     expect((await app.inject({ method: 'GET', url: '/console/assets/gone-999.js' })).statusCode).toBe(404);
+    expect((await app.inject({ method: 'GET', url: '/console/api' })).statusCode).toBe(404);
   });
 
   it('refuses paths that climb out of the dist folder', async () => {

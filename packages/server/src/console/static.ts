@@ -88,6 +88,7 @@ export function registerConsoleStatic(app: FastifyInstance, distDir = DEFAULT_CO
     const params = request.params;
     const wanted = typeof params === 'object' && params !== null && '*' in params && typeof params['*'] === 'string' ? params['*'] : '';
     if (wanted === '' || wanted === 'index.html') return sendIndex(reply);
+    if (wanted === 'api' || wanted.startsWith('api/')) throw new AppError('not_found', 'No such console API endpoint');
     // Whatever the decoded path says (`..`, `%2e%2e`, backslashes, NUL), the file must be inside dist.
     const file = path.resolve(root, `.${path.posix.sep}${wanted}`);
     if (wanted.includes('\0') || wanted.includes('\\') || !file.startsWith(`${root}${path.sep}`)) {
