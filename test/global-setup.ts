@@ -34,10 +34,8 @@ function buildConsoleWhenStale(): void {
   execFileSync(
     process.execPath,
     [path.resolve(CONSOLE, '../../node_modules/vite/bin/vite.js'), 'build', '--outDir', fresh, '--logLevel', 'warn'],
-    {
-      cwd: CONSOLE,
-      stdio: 'inherit',
-    },
+    // Vitest sets NODE_ENV=test, which would give React's development build.
+    { cwd: CONSOLE, env: { ...process.env, NODE_ENV: 'production' }, stdio: 'inherit' },
   );
   if (existsSync(dist)) renameSync(dist, old);
   renameSync(fresh, dist);

@@ -131,12 +131,13 @@ function connectionLabel(connections: ConnectionSummary[], appid: string): strin
 export function mergeSentence(t: ReturnType<typeof useI18n>['t'], language: string, preview: MergePreview): string {
   const source = personName(preview.source);
   const target = personName(preview.target);
-  const moves = movesSummary(t, language, {
-    identities: preview.result.identitiesMoving.length,
-    phones: preview.result.identifiersMoving.filter((identifier) => identifier.kind === 'phone').length,
-    emails: preview.result.identifiersMoving.filter((identifier) => identifier.kind === 'email').length,
-  });
-  return moves === null ? t('merge.summaryNothing', { source, target }) : t('merge.summary', { source, target, moves });
+  const identities = preview.result.identitiesMoving.length;
+  const phones = preview.result.identifiersMoving.filter((identifier) => identifier.kind === 'phone').length;
+  const emails = preview.result.identifiersMoving.filter((identifier) => identifier.kind === 'email').length;
+  const moves = movesSummary(t, language, { identities, phones, emails });
+  // English agreement: "1 WeChat identity moves", "2 WeChat identities move", "1 … and 1 … move".
+  const single = identities + phones + emails === 1 ? 1 : 0;
+  return moves === null ? t('merge.summaryNothing', { source, target }) : t('merge.summary', { source, target, moves, single });
 }
 
 function Side({ title, user }: { title: string; user: UserDetail }): ReactNode {
@@ -186,6 +187,8 @@ function Preview({
     <Loaded load={preview}>
       {(data) => {
         const sentence = mergeSentence(t, language, data);
+        // Fields both sides agree on change nothing; the table shows the ones that need a decision.
+        const changedProfile = data.result.profile.filter((row) => JSON.stringify(row.target) !== JSON.stringify(row.source));
         const merge = async () => {
           const merged = await confirm({
             title: t('merge.confirmTitle'),
@@ -221,7 +224,7 @@ function Preview({
                 <ul className="moves" aria-label={t('merge.moves')}>
                   {data.result.identitiesMoving.map((identity) => (
                     <li key={identity.id}>
-                      {t('person.identities')}: {connectionLabel(connections, identity.appid)} ({t(appTypeKey(identity.appType))}) ·{' '}
+                      {t('merge.identity')}: {connectionLabel(connections, identity.appid)} ({t(appTypeKey(identity.appType))}) ·{' '}
                       <span className="mono">{identity.openid}</span>
                       {identity.unionid ? (
                         <>
@@ -239,7 +242,7 @@ function Preview({
                 </ul>
               )}
             </section>
-            {data.result.profile.length > 0 ? (
+            {changedProfile.length > 0 ? (
               <section>
                 <h3>{t('merge.profile')}</h3>
                 <div className="table-scroll">
@@ -253,7 +256,7 @@ function Preview({
                       </tr>
                     </thead>
                     <tbody>
-                      {data.result.profile.map((row) => (
+                      {changedProfile.map((row) => (
                         <tr key={row.field}>
                           <th scope="row">{row.field}</th>
                           <td>{showValue(row.target) || t('common.none')}</td>

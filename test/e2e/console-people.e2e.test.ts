@@ -1,0 +1,146 @@
+/**
+ * Support staff untangle two accounts of one person in the console: sign in (a wrong password is
+ * refused first), find a person by an openid, merge the other account in after reading the preview,
+ * see both WeChat identities and the admin in the history, then undo the merge and find both people
+ * separate again — in the page and in the management API.
+ */
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { demoApp } from '../../packages/sandbox/src/demo-world.ts';
+import { chromiumPath } from './browser.ts';
+import { type ConsoleWorld, consoleSnapshot, signIn, startConsoleWorld } from './console.ts';
+
+const identitiesSchema = z.array(z.object({ appid: z.string(), openid: z.string() }));
+const userSchema = z.object({
+  id: z.string(),
+  status: z.string(),
+  mergedInto: z.string().nullable(),
+  identities: z.array(z.object({ openid: z.string() })),
+});
+
+describe.skipIf(chromiumPath === undefined)('console: find, merge and unmerge people', () => {
+  let world: ConsoleWorld;
+
+  beforeAll(async () => {
+    world = await startConsoleWorld();
+  });
+  afterAll(async () => {
+    await world?.close();
+  });
+
+  /** A sandbox person who signs in once through a demo app (S5 mini program or S6 mobile app); their openid there. */
+  async function personLogsIn(nickname: string, scenario: 's5' | 's6'): Promise<{ openid: string }> {
+    const person = z.object({ id: z.string() }).parse(await world.sandbox('POST', '/people', { nickname }));
+    const app = demoApp(scenario === 's5' ? 'miniProgram' : 'mobileApp');
+    const action = scenario === 's5' ? '/actions/js-login' : '/actions/app-login';
+    const { code } = z.object({ code: z.string() }).parse(await world.sandbox('POST', action, { personId: person.id, appid: app.appid }));
+    const login = await fetch(`${world.url}${scenario === 's5' ? '/api/mp/login' : '/api/app/login'}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ appid: app.appid, code }),
+    });
+    expect(login.status).toBe(200);
+    const identities = identitiesSchema.parse(await world.sandbox('GET', `/people/${person.id}/identities`));
+    const openid = identities.find((identity) => identity.appid === app.appid)?.openid;
+    if (openid === undefined) throw new Error(`${nickname} has no openid for ${app.appid}`);
+    return { openid };
+  }
+
+  let apiPage: Page | undefined;
+  /** The management API with the console session of a signed-in page (GET needs no CSRF token). */
+  async function managementGet(route: string): Promise<unknown> {
+    if (apiPage === undefined) throw new Error('sign in first');
+    const response = await apiPage.request.get(`${world.url}/api/v1${route}`);
+    expect(response.status()).toBe(200);
+    return response.json();
+  }
+
+  it('an admin finds a person by openid, merges the other account in through the preview, and undoes it', async () => {
+    const han = await personLogsIn('Han Meimei', 's6');
+    const li = await personLogsIn('Li Lei', 's5');
+
+    const page = await world.newPage();
+    apiPage = page;
+
+    // A wrong password is refused with a message; the right one opens the console.
+    await page.goto(`${world.url}/console/`);
+    await expect.poll(() => page.getByRole('heading', { name: 'Sign in to weunion' }).isVisible()).toBe(true);
+    await page.getByLabel('Username').fill(world.admin.username);
+    await page.getByLabel('Password').fill('not the password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toContain('Wrong username or password');
+    await consoleSnapshot(page, 'people-01-wrong-password');
+    await signIn(page, world);
+
+    const users = z.object({ users: z.array(z.object({ id: z.string() })) });
+    const hanId = users.parse(await managementGet(`/users?openid=${han.openid}`)).users[0]?.id ?? '';
+    const liId = users.parse(await managementGet(`/users?openid=${li.openid}`)).users[0]?.id ?? '';
+    expect(hanId).toMatch(/^usr_/);
+    expect(liId).toMatch(/^usr_/);
+    expect(hanId).not.toBe(liId);
+
+    // People: one search box finds Han Meimei by the openid of her mobile-app login.
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'People' }).click();
+    await page.getByLabel('Search people').fill(han.openid);
+    await page.getByRole('button', { name: 'Search' }).click();
+    const results = page.getByRole('table', { name: 'People' });
+    await expect.poll(() => results.getByRole('row').count()).toBe(2);
+    await expect.poll(() => results.textContent()).toContain(hanId);
+    await consoleSnapshot(page, 'people-02-found-by-openid');
+    await results.getByRole('link').first().click();
+    await expect.poll(() => page.url()).toContain(`/console/people/${hanId}`);
+    const identities = page.getByRole('table', { name: 'WeChat identities' });
+    await expect.poll(() => identities.textContent()).toContain(han.openid);
+
+    // Merge Li Lei's account in: search, preview (what moves), confirm the sentence.
+    await page.getByRole('button', { name: 'Merge another person into this one' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByLabel('Find the person to merge in').fill(li.openid);
+    await dialog.getByRole('button', { name: 'Search' }).click();
+    await dialog.getByRole('button', { name: /^Preview merging/ }).click();
+    const moving = dialog.getByRole('list', { name: 'What moves' });
+    await expect.poll(() => moving.textContent()).toContain(li.openid);
+    await expect.poll(() => dialog.textContent()).toContain('1 WeChat identity moves.');
+    await consoleSnapshot(page, 'people-03-merge-preview');
+    await dialog.getByRole('button', { name: 'Merge', exact: true }).click();
+    const confirmation = page.getByRole('alertdialog');
+    await expect.poll(() => confirmation.textContent()).toMatch(/Merge .+ into .+: 1 WeChat identity moves\./);
+    await consoleSnapshot(page, 'people-04-merge-confirm');
+    await confirmation.getByRole('button', { name: 'Merge', exact: true }).click();
+
+    // Both identities on one person; the history names the admin who did it.
+    await expect.poll(() => identities.getByRole('row').count()).toBe(3);
+    await expect.poll(() => identities.textContent()).toContain(li.openid);
+    const history = page.getByRole('region', { name: 'History', exact: true });
+    await expect.poll(() => history.textContent()).toContain(`Admin ${world.admin.username}`);
+    await expect.poll(() => history.textContent()).toContain('user.merged');
+    await consoleSnapshot(page, 'people-05-merged');
+    const merged = userSchema.parse(await managementGet(`/users/${liId}`));
+    expect(merged.status).toBe('merged');
+    expect(merged.mergedInto).toBe(hanId);
+
+    // Undo: both people separate again.
+    await page.getByRole('region', { name: 'Merge history' }).getByRole('button', { name: 'Undo merge' }).click();
+    const undo = page.getByRole('alertdialog');
+    await expect.poll(() => undo.textContent()).toContain('restored exactly as before the merge');
+    await undo.getByRole('button', { name: 'Undo merge' }).click();
+    await expect.poll(() => identities.getByRole('row').count()).toBe(2);
+    await expect.poll(() => identities.textContent()).not.toContain(li.openid);
+    await expect.poll(() => page.getByRole('region', { name: 'Merge history' }).textContent()).toContain('Undone');
+    await consoleSnapshot(page, 'people-06-unmerged');
+
+    // Li Lei is found on his own again, active, with his identity.
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'People' }).click();
+    await page.getByLabel('Search people').fill(li.openid);
+    await page.getByRole('button', { name: 'Search' }).click();
+    await expect.poll(() => results.textContent()).toContain(liId);
+    await expect.poll(() => results.textContent()).toContain('Active');
+
+    const hanAfter = userSchema.parse(await managementGet(`/users/${hanId}`));
+    const liAfter = userSchema.parse(await managementGet(`/users/${liId}`));
+    expect(hanAfter.identities.map((identity) => identity.openid)).toEqual([han.openid]);
+    expect(liAfter).toMatchObject({ status: 'active', mergedInto: null });
+    expect(liAfter.identities.map((identity) => identity.openid)).toEqual([li.openid]);
+  });
+});

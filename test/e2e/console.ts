@@ -1,0 +1,113 @@
+/**
+ * What every console end-to-end test starts from: weunion running as `npm start` runs it (embedded
+ * mode, a fresh SQLite data dir, the built console from packages/console/dist, the WeChat sandbox
+ * on), an administrator made through the real CLI with the same environment, a Chromium with the
+ * page in English, and `signIn(page)`.
+ */
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pino } from 'pino';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { expect } from 'vitest';
+import { loadConfig } from '../../packages/server/src/config/index.ts';
+import { type RunningService, startService } from '../../packages/server/src/service.ts';
+import { freePort } from '../../packages/server/src/testing/free-port.ts';
+import { launchChromium } from './browser.ts';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const ARTIFACTS = path.join(ROOT, 'test-results/console');
+
+export interface Admin {
+  username: string;
+  password: string;
+}
+
+export interface ConsoleWorld {
+  url: string;
+  service: RunningService;
+  browser: Browser;
+  /** The environment the service was configured from; the CLI runs with it too. */
+  env: Record<string, string>;
+  /** Made through `weunion admins create` before any test runs. */
+  admin: Admin;
+  /** A fresh browser context (English, desktop size) and page. */
+  newPage: (options?: { width?: number; height?: number }) => Promise<Page>;
+  /** The sandbox's control API (contract §3): `sandbox('POST', '/people', { nickname })`. */
+  sandbox: (method: 'GET' | 'POST' | 'PUT' | 'DELETE', route: string, body?: unknown) => Promise<unknown>;
+  close: () => Promise<void>;
+}
+
+/** Runs `node packages/server/src/cli.ts <args>` with the service's environment; `stdin` is piped in. */
+export function runCli(env: Record<string, string>, args: string[], stdin = ''): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = execFile(
+      path.join(ROOT, 'node_modules/.bin/node'),
+      [path.join(ROOT, 'packages/server/src/cli.ts'), ...args],
+      { cwd: ROOT, env: { ...process.env, ...env, LOG_LEVEL: 'silent' } },
+      (error, stdout, stderr) => (error ? reject(new Error(`weunion ${args.join(' ')}: ${stderr || error.message}`)) : resolve(stdout)),
+    );
+    child.stdin?.end(stdin);
+  });
+}
+
+export async function startConsoleWorld(): Promise<ConsoleWorld> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const env = {
+    PUBLIC_URL: url,
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    DATA_DIR: mkdtempSync(path.join(tmpdir(), 'weunion-console-e2e-')),
+    SANDBOX: 'on',
+  };
+  const service = await startService(loadConfig(env), { logger: pino({ level: 'silent' }) });
+  const admin = { username: 'ops-lin', password: 'correct horse battery staple' };
+  await runCli(env, ['admins', 'create', admin.username, '--password-stdin'], `${admin.password}\n`);
+  const browser = await launchChromium();
+  const contexts: BrowserContext[] = [];
+  return {
+    url,
+    service,
+    browser,
+    env,
+    admin,
+    async newPage({ width = 1280, height = 900 } = {}) {
+      const context = await browser.newContext({ locale: 'en-US', viewport: { width, height }, baseURL: url });
+      contexts.push(context);
+      return context.newPage();
+    },
+    async sandbox(method, route, body) {
+      const response = await fetch(`${url}/sandbox/_sandbox${route}`, {
+        method,
+        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        body: body === undefined ? null : JSON.stringify(body),
+      });
+      if (!response.ok) throw new Error(`sandbox ${method} ${route}: ${response.status} ${await response.text()}`);
+      return response.status === 204 ? undefined : response.json();
+    },
+    async close() {
+      for (const context of contexts) await context.close().catch(() => undefined);
+      await browser.close();
+      await service.close();
+    },
+  };
+}
+
+/** Signs in through the console's sign-in page and waits for the shell. */
+export async function signIn(page: Page, world: ConsoleWorld, admin: Admin = world.admin): Promise<void> {
+  await page.goto(`${world.url}/console/`);
+  await page.getByLabel('Username').fill(admin.username);
+  await page.getByLabel('Password').fill(admin.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect.poll(() => page.getByRole('button', { name: 'Sign out' }).isVisible(), { timeout: 10_000 }).toBe(true);
+}
+
+/** A screenshot of a step, kept as a test artifact in test-results/console/<name>.png. */
+export async function consoleSnapshot(page: Page, name: string): Promise<void> {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  await page
+    .screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true })
+    .catch((error: unknown) => console.warn(`screenshot ${name} not taken: ${String(error)}`));
+}
