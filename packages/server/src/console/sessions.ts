@@ -28,7 +28,7 @@ export interface ConsoleSession extends StoredSession {
   expiresAt: number;
 }
 
-const sessionKey = (token: string) => `console:session:${createHash('sha256').update(token).digest('hex')}`;
+export const sessionKey = (token: string) => `console:session:${createHash('sha256').update(token).digest('hex')}`;
 const expiry = (createdAt: number, now: number) => Math.min(now + IDLE_TIMEOUT_MS, createdAt + ABSOLUTE_TIMEOUT_MS);
 
 export async function createConsoleSession(ctx: AppContext, reply: FastifyReply, admin: AdminAccountsTable, now = Date.now()) {
@@ -47,6 +47,11 @@ export async function createConsoleSession(ctx: AppContext, reply: FastifyReply,
 export async function readConsoleSession(ctx: AppContext, request: FastifyRequest, now = Date.now()): Promise<ConsoleSession | null> {
   const token = readCookie(request, CONSOLE_COOKIE);
   if (token === undefined || token === '') return null;
+  return readConsoleSessionToken(ctx, token, now);
+}
+
+/** The session of a cookie value (see `readConsoleSession`). */
+export async function readConsoleSessionToken(ctx: AppContext, token: string, now = Date.now()): Promise<ConsoleSession | null> {
   const key = sessionKey(token);
   const raw = await ctx.state.get(key);
   if (raw === null) return null;
