@@ -145,6 +145,11 @@ export const connections = defineDictionary({
     'connections.deleted': 'WeChat app deleted.',
     'connections.invalidUrl': 'Must be an absolute URL',
     'copy.selected': 'Selected — press Ctrl+C (⌘C) to copy.',
+    'connections.error.appid': 'An AppID starts with wx, followed by letters and digits.',
+    'connections.error.token': 'Use 3–32 letters or digits.',
+    'connections.error.encodingAesKey': 'Exactly 43 letters or digits.',
+    'connections.error.originalId': 'An original id starts with gh_.',
+    'connections.error.scenarios': 'Pick at least one scenario.',
     'scenarioHelp.s1':
       'On a computer the login page shows the official account’s QR code; the person scans it, follows the account, and the computer is signed in.',
     'scenarioHelp.s2':
@@ -313,6 +318,11 @@ export const connections = defineDictionary({
     'connections.deleted': '微信应用已删除。',
     'connections.invalidUrl': '必须是完整的 URL',
     'copy.selected': '已选中 — 按 Ctrl+C（⌘C）复制。',
+    'connections.error.appid': 'AppID 以 wx 开头，后接字母和数字。',
+    'connections.error.token': '请使用 3–32 位字母或数字。',
+    'connections.error.encodingAesKey': '必须是 43 位字母或数字。',
+    'connections.error.originalId': '原始ID 以 gh_ 开头。',
+    'connections.error.scenarios': '至少选择一个场景。',
     'scenarioHelp.s1': '电脑上的登录页显示公众号二维码；用户扫码并关注公众号后，电脑即登录。',
     'scenarioHelp.s2': '电脑上跳转到微信网站扫码登录页；用户用手机扫码并确认后，回到网站即已登录。',
     'scenarioHelp.s3': '电脑上的登录页显示小程序码；用户扫码并在小程序中确认后，电脑即登录。',

@@ -1,0 +1,400 @@
+/**
+ * Adding or editing an application: redirect allowlists (one URI per line, each checked as the
+ * server will), the scenarios its hosted login page offers (marked when no WeChat app serves one
+ * yet), first/third party, the login page's look with a live preview, and policy overrides.
+ */
+import { type FormEvent, type ReactNode, useId, useState } from 'react';
+import { api } from '../../api.ts';
+import { useT } from '../../i18n/index.ts';
+import { navigate } from '../../router.tsx';
+import { Button } from '../../ui/button.tsx';
+import { useErrorMessage } from '../../ui/errors.ts';
+import { Field, SelectField } from '../../ui/field.tsx';
+import { Notice, useNotify } from '../../ui/notice.tsx';
+import { useLoad } from '../../ui/use-load.ts';
+import { connectionsSchema, SCENARIOS, type Scenario } from '../connections/model.ts';
+import { PolicyFields, type PolicyOverride } from '../connections/policy-fields.tsx';
+import {
+  APPLICATION_ID,
+  APPLICATION_TYPES,
+  type Application,
+  type ApplicationType,
+  applicationSchema,
+  COLOR,
+  createdApplicationSchema,
+  isRedirectUri,
+  parseUriLines,
+} from './model.ts';
+
+interface Draft {
+  id: string;
+  name: string;
+  type: ApplicationType;
+  redirectUris: string;
+  postLogoutRedirectUris: string;
+  scenarios: Scenario[];
+  firstParty: boolean;
+  logoUrl: string;
+  primaryColor: string;
+  policy: PolicyOverride;
+}
+
+function draftOf(application: Application | null): Draft {
+  if (application === null) {
+    return {
+      id: '',
+      name: '',
+      type: 'web',
+      redirectUris: '',
+      postLogoutRedirectUris: '',
+      scenarios: ['s1', 's2', 's3', 's4'],
+      firstParty: true,
+      logoUrl: '',
+      primaryColor: '',
+      policy: {},
+    };
+  }
+  return {
+    id: application.id,
+    name: application.name,
+    type: application.type,
+    redirectUris: application.redirectUris.join('\n'),
+    postLogoutRedirectUris: application.postLogoutRedirectUris.join('\n'),
+    scenarios: application.scenarios,
+    firstParty: application.firstParty,
+    logoUrl: application.branding.logoUrl ?? '',
+    primaryColor: application.branding.primaryColor ?? '',
+    policy: application.policy,
+  };
+}
+
+type Errors = Partial<Record<keyof Draft, string>>;
+
+function isHttpUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return url.protocol === 'https:' || url.protocol === 'http:';
+  } catch {
+    return false;
+  }
+}
+
+export function ApplicationForm({
+  existing,
+  onCreated,
+  onSaved,
+}: {
+  existing: Application | null;
+  onCreated?: (application: Application, clientSecret: string | null) => void;
+  onSaved?: (application: Application) => void;
+}): ReactNode {
+  const t = useT();
+  const notify = useNotify();
+  const errorMessage = useErrorMessage();
+  const [draft, setDraft] = useState<Draft>(() => draftOf(existing));
+  const [showErrors, setShowErrors] = useState(false);
+  const [saving, setSaving] = useState(false);
+  const [saveError, setSaveError] = useState<string | null>(null);
+  const connections = useLoad(() => api.get('/api/v1/connections', connectionsSchema), []);
+  const served = new Set(connections.data?.connections.flatMap((connection) => connection.scenarios) ?? SCENARIOS);
+  const set = <K extends keyof Draft>(key: K, value: Draft[K]) => setDraft((current) => ({ ...current, [key]: value }));
+
+  const errors: Errors = {};
+  if (existing === null && !APPLICATION_ID.test(draft.id)) errors.id = t('applications.field.id.help');
+  if (draft.name.trim() === '') errors.name = t('applications.field.name.help');
+  const redirects = parseUriLines(draft.redirectUris);
+  const badRedirect = redirects.find((uri) => !isRedirectUri(uri));
+  if (redirects.length === 0) errors.redirectUris = t('applications.field.needRedirect');
+  else if (badRedirect !== undefined) errors.redirectUris = t('applications.field.invalidUri', { uri: badRedirect });
+  const postLogout = parseUriLines(draft.postLogoutRedirectUris);
+  const badPostLogout = postLogout.find((uri) => !isRedirectUri(uri));
+  if (badPostLogout !== undefined) errors.postLogoutRedirectUris = t('applications.field.invalidUri', { uri: badPostLogout });
+  if (draft.scenarios.length === 0) errors.scenarios = t('connections.error.scenarios');
+  if (draft.logoUrl !== '' && !isHttpUrl(draft.logoUrl)) errors.logoUrl = t('connections.invalidUrl');
+  if (draft.primaryColor !== '' && !COLOR.test(draft.primaryColor)) errors.primaryColor = t('applications.field.primaryColorInvalid');
+  const shown = showErrors ? errors : {};
+
+  const save = async (event: FormEvent) => {
+    event.preventDefault();
+    setShowErrors(true);
+    setSaveError(null);
+    if (Object.keys(errors).length > 0) return;
+    const body = {
+      name: draft.name.trim(),
+      redirectUris: redirects,
+      postLogoutRedirectUris: postLogout,
+      scenarios: draft.scenarios,
+      firstParty: draft.firstParty,
+      branding: {
+        ...(draft.logoUrl === '' ? {} : { logoUrl: draft.logoUrl }),
+        ...(draft.primaryColor === '' ? {} : { primaryColor: draft.primaryColor }),
+      },
+      policy: draft.policy,
+    };
+    setSaving(true);
+    try {
+      if (existing === null) {
+        const created = await api.post('/api/v1/applications', createdApplicationSchema, { ...body, id: draft.id, type: draft.type });
+        notify(t('applications.created'));
+        onCreated?.(created.application, created.clientSecret);
+      } else {
+        const saved = await api.patch(`/api/v1/applications/${encodeURIComponent(existing.id)}`, applicationSchema, body);
+        notify(t('applications.saved'));
+        setShowErrors(false);
+        onSaved?.(saved);
+      }
+    } catch (caught) {
+      setSaveError(errorMessage(caught));
+    } finally {
+      setSaving(false);
+    }
+  };
+
+  return (
+    <form className="stack" onSubmit={save} noValidate>
+      <section className="card form-section">
+        {existing === null ? (
+          <Field
+            label={t('applications.field.id')}
+            hint={t('applications.field.id.help')}
+            value={draft.id}
+            onChange={(event) => set('id', event.target.value.trim())}
+            error={shown.id}
+            autoComplete="off"
+            spellCheck={false}
+            required
+          />
+        ) : null}
+        <Field
+          label={t('applications.field.name')}
+          hint={t('applications.field.name.help')}
+          value={draft.name}
+          onChange={(event) => set('name', event.target.value)}
+          error={shown.name}
+          required
+        />
+        {existing === null ? (
+          <SelectField
+            label={t('applications.field.type')}
+            hint={t('applications.field.type.help')}
+            value={draft.type}
+            onChange={(event) => {
+              const chosen = APPLICATION_TYPES.find((type) => type === event.target.value);
+              if (chosen !== undefined) set('type', chosen);
+            }}
+          >
+            {APPLICATION_TYPES.map((type) => (
+              <option key={type} value={type}>
+                {t(`applications.type.${type}`)}
+              </option>
+            ))}
+          </SelectField>
+        ) : null}
+        <UriListField
+          label={t('applications.field.redirectUris')}
+          hint={t('applications.field.redirectUris.help')}
+          value={draft.redirectUris}
+          onChange={(value) => set('redirectUris', value)}
+          error={shown.redirectUris}
+        />
+        <UriListField
+          label={t('applications.field.postLogoutRedirectUris')}
+          hint={t('applications.field.postLogoutRedirectUris.help')}
+          value={draft.postLogoutRedirectUris}
+          onChange={(value) => set('postLogoutRedirectUris', value)}
+          error={shown.postLogoutRedirectUris}
+        />
+        <Choice
+          label={t('applications.field.firstParty')}
+          hint={t('applications.field.firstParty.help')}
+          checked={draft.firstParty}
+          onChange={(firstParty) => set('firstParty', firstParty)}
+        />
+      </section>
+
+      <section className="card form-section">
+        <fieldset className="choices">
+          <legend>{t('applications.field.scenarios')}</legend>
+          <p className="field-hint">{t('applications.field.scenarios.help')}</p>
+          {SCENARIOS.map((scenario) => (
+            <Choice
+              key={scenario}
+              label={t(`scenario.${scenario}`)}
+              hint={`${t(`scenarioHelp.${scenario}`)}${served.has(scenario) ? '' : ` (${t('applications.field.scenarios.unserved')})`}`}
+              checked={draft.scenarios.includes(scenario)}
+              onChange={(checked) =>
+                set(
+                  'scenarios',
+                  SCENARIOS.filter((s) => (s === scenario ? checked : draft.scenarios.includes(s))),
+                )
+              }
+            />
+          ))}
+          {shown.scenarios ? <p className="field-error">{shown.scenarios}</p> : null}
+        </fieldset>
+      </section>
+
+      <section className="card form-section">
+        <h2>{t('applications.section.branding')}</h2>
+        <p className="field-hint">{t('applications.section.brandingHelp')}</p>
+        <div className="grid-2">
+          <div className="form-section">
+            <Field
+              label={t('applications.field.logoUrl')}
+              hint={t('applications.field.logoUrl.help')}
+              value={draft.logoUrl}
+              onChange={(event) => set('logoUrl', event.target.value.trim())}
+              error={shown.logoUrl}
+              type="url"
+              placeholder="https://"
+            />
+            <ColorField value={draft.primaryColor} onChange={(value) => set('primaryColor', value)} error={shown.primaryColor} />
+          </div>
+          <BrandPreview name={draft.name} logoUrl={draft.logoUrl} color={COLOR.test(draft.primaryColor) ? draft.primaryColor : null} />
+        </div>
+      </section>
+
+      <section className="card form-section">
+        <h2>{t('applications.section.policy')}</h2>
+        <p className="field-hint">{t('applications.section.policyHelp')}</p>
+        <PolicyFields inherit value={draft.policy} onChange={(policy) => set('policy', policy)} />
+      </section>
+
+      {saveError ? <Notice kind="error">{saveError}</Notice> : null}
+      <div className="form-actions">
+        <Button type="submit" variant="primary" busy={saving}>
+          {existing === null ? t('applications.create') : t('common.save')}
+        </Button>
+        {existing === null ? <Button onClick={() => navigate('/applications')}>{t('common.cancel')}</Button> : null}
+      </div>
+    </form>
+  );
+}
+
+function UriListField({
+  label,
+  hint,
+  value,
+  onChange,
+  error,
+}: {
+  label: string;
+  hint: string;
+  value: string;
+  onChange: (value: string) => void;
+  error: string | undefined;
+}): ReactNode {
+  const id = useId();
+  return (
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
+      <textarea
+        id={id}
+        className="uri-list"
+        value={value}
+        onChange={(event) => onChange(event.target.value)}
+        spellCheck={false}
+        aria-describedby={`${id}-hint${error ? ` ${id}-error` : ''}`}
+        aria-invalid={error ? true : undefined}
+        placeholder="https://app.example.com/callback"
+      />
+      <p className="field-hint" id={`${id}-hint`}>
+        {hint}
+      </p>
+      {error ? (
+        <p className="field-error" id={`${id}-error`}>
+          {error}
+        </p>
+      ) : null}
+    </div>
+  );
+}
+
+function Choice({
+  label,
+  hint,
+  checked,
+  onChange,
+}: {
+  label: string;
+  hint: string;
+  checked: boolean;
+  onChange: (checked: boolean) => void;
+}): ReactNode {
+  const id = useId();
+  return (
+    <div className="choice">
+      <input
+        id={id}
+        type="checkbox"
+        checked={checked}
+        onChange={(event) => onChange(event.target.checked)}
+        aria-describedby={`${id}-help`}
+      />
+      <label htmlFor={id}>{label}</label>
+      <p className="field-hint" id={`${id}-help`}>
+        {hint}
+      </p>
+    </div>
+  );
+}
+
+function ColorField({
+  value,
+  onChange,
+  error,
+}: {
+  value: string;
+  onChange: (value: string) => void;
+  error: string | undefined;
+}): ReactNode {
+  const t = useT();
+  const id = useId();
+  return (
+    <div className="field">
+      <label htmlFor={id}>{t('applications.field.primaryColor')}</label>
+      <div className="color-row">
+        <input
+          type="color"
+          aria-label={t('applications.field.primaryColor')}
+          value={COLOR.test(value) ? value : '#07824a'}
+          onChange={(event) => onChange(event.target.value)}
+        />
+        <input
+          id={id}
+          value={value}
+          onChange={(event) => onChange(event.target.value.trim())}
+          placeholder="#07824a"
+          className="mono"
+          aria-describedby={`${id}-hint${error ? ` ${id}-error` : ''}`}
+          aria-invalid={error ? true : undefined}
+        />
+      </div>
+      <p className="field-hint" id={`${id}-hint`}>
+        {t('applications.field.primaryColor.help')}
+      </p>
+      {error ? (
+        <p className="field-error" id={`${id}-error`}>
+          {error}
+        </p>
+      ) : null}
+    </div>
+  );
+}
+
+/** A small picture of the hosted login page's head with this application's name, logo and colour. */
+function BrandPreview({ name, logoUrl, color }: { name: string; logoUrl: string; color: string | null }): ReactNode {
+  const t = useT();
+  return (
+    <figure className="form-section" style={{ margin: 0 }}>
+      <figcaption className="field-hint">{t('applications.preview')}</figcaption>
+      <div className="brand-preview" aria-hidden="true">
+        {isHttpUrl(logoUrl) ? <img src={logoUrl} alt="" referrerPolicy="no-referrer" /> : null}
+        <h3>{t('applications.preview.heading', { name: name.trim() === '' ? '…' : name })}</h3>
+        <span className="preview-button" style={{ background: color ?? '#07c160' }}>
+          {t('applications.preview.button')}
+        </span>
+      </div>
+    </figure>
+  );
+}

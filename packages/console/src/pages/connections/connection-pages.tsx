@@ -1,0 +1,37 @@
+/** `/connections/new` and `/connections/:id`: the one form, empty or filled from the stored connection. */
+import type { ReactNode } from 'react';
+import { api } from '../../api.ts';
+import { useT } from '../../i18n/index.ts';
+import { Link } from '../../router.tsx';
+import type { RouteProps } from '../../routes.tsx';
+import { Loaded } from '../../ui/load-state.tsx';
+import { Page } from '../../ui/page.tsx';
+import { useLoad } from '../../ui/use-load.ts';
+import { ConnectionForm } from './connection-form.tsx';
+import { connectionSchema } from './model.ts';
+import '../../ui/setup-pages.css';
+
+export function NewConnectionPage(): ReactNode {
+  const t = useT();
+  return (
+    <Page title={t('connections.newTitle')} description={<Link to="/connections">← {t('connections.title')}</Link>}>
+      <ConnectionForm existing={null} />
+    </Page>
+  );
+}
+
+export function ConnectionPage({ params }: RouteProps): ReactNode {
+  const t = useT();
+  const id = params.id ?? '';
+  const load = useLoad(() => api.get(`/api/v1/connections/${encodeURIComponent(id)}`, connectionSchema), [id]);
+  return (
+    <Page
+      title={load.data === undefined ? t('connections.title') : t('connections.editTitle', { name: load.data.name })}
+      description={<Link to="/connections">← {t('connections.title')}</Link>}
+    >
+      <Loaded load={load}>
+        {(connection) => <ConnectionForm key={`${connection.id}:${connection.updatedAt}`} existing={connection} onSaved={load.reload} />}
+      </Loaded>
+    </Page>
+  );
+}
