@@ -62,11 +62,18 @@ export function buildOpenApiDocument(routes: ManagementRoute[], serverUrl: strin
       description: 'Admin API: users, WeChat identities, merges, audit log, connections, admin keys.',
     },
     servers: [{ url: serverUrl }],
-    security: [{ adminKey: [] }],
+    security: [{ adminKey: [] }, { consoleSession: [] }],
     paths,
     components: {
       securitySchemes: {
         adminKey: { type: 'http', scheme: 'bearer', description: 'An admin API key (`wu_…`), from `weunion admin-keys create`.' },
+        consoleSession: {
+          type: 'apiKey',
+          in: 'cookie',
+          name: 'weunion_console',
+          description:
+            "The admin console's session, from `POST /console/api/login`. Every method but GET/HEAD also needs the session's CSRF token in `x-csrf-token`; requests whose `Origin` is not PUBLIC_URL are refused.",
+        },
       },
       responses: {
         Problem: {
