@@ -356,7 +356,7 @@ function ColorField({
       <div className="color-row">
         <input
           type="color"
-          aria-label={t('applications.field.primaryColor')}
+          aria-label={t('applications.field.primaryColor.picker')}
           value={COLOR.test(value) ? value : '#07824a'}
           onChange={(event) => onChange(event.target.value)}
         />

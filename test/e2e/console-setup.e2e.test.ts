@@ -1,0 +1,168 @@
+/**
+ * An operator sets weunion up in the console, in a real browser: adds a mini program (a new app in
+ * the WeChat sandbox) through the form, tests its credentials — a wrong AppSecret gets WeChat's
+ * 40125, the right one passes — and copies what to paste into WeChat; then registers a web
+ * application whose redirect URI is a real HTTP server here, presses "Try login", logs in on the
+ * hosted page through S2 with the sandbox's virtual phone, and the code that arrives at the
+ * application exchanges (openid-client, with the secret the console showed once) for an ID token.
+ */
+import { createServer, type Server } from 'node:http';
+import * as client from 'openid-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { freePort } from '../../packages/server/src/testing/free-port.ts';
+import { chromiumPath } from './browser.ts';
+import { type ConsoleWorld, consoleSnapshot, signIn, startConsoleWorld } from './console.ts';
+
+const sandboxAppSchema = z.object({ appid: z.string(), secret: z.string() });
+const connectionSchema = z.object({
+  id: z.string(),
+  appType: z.string(),
+  appid: z.string(),
+  scenarios: z.array(z.string()),
+  secretSet: z.boolean(),
+  setup: z.array(z.object({ key: z.string(), value: z.string() })),
+});
+
+describe.skipIf(chromiumPath === undefined)('console: set up a WeChat app and an application, then log in through it', () => {
+  let world: ConsoleWorld;
+  /** The application's own callback endpoint: a real HTTP server that hands over what arrived. */
+  let application: Server;
+  let redirectUri: string;
+  let arrived: (url: URL) => void = () => {};
+
+  beforeAll(async () => {
+    world = await startConsoleWorld();
+    application = createServer((request, response) => {
+      arrived(new URL(request.url ?? '/', redirectUri));
+      response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end('<h1>Back at the shop</h1>');
+    });
+    const port = await freePort();
+    await new Promise<void>((resolve) => application.listen(port, '127.0.0.1', resolve));
+    redirectUri = `http://127.0.0.1:${port}/auth/callback`;
+  });
+  afterAll(async () => {
+    await world?.close();
+    await new Promise((resolve) => application?.close(resolve));
+  });
+
+  it('adds a mini program through the form and tests its credentials: a wrong AppSecret gets 40125, the right one passes', async () => {
+    // A mini program that exists in the virtual WeChat but not yet in weunion.
+    const miniProgram = sandboxAppSchema.parse(
+      await world.sandbox('POST', '/apps', { type: 'mini_program', name: 'Shop Mini Program', openPlatformId: 'op_demo' }),
+    );
+    const page = await world.newPage();
+    await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: world.url });
+    await signIn(page, world);
+    await page.getByRole('link', { name: 'WeChat apps' }).click();
+    await page.getByRole('button', { name: 'Add a WeChat app' }).first().click();
+    await page.getByRole('radio', { name: 'Mini program' }).check();
+    await page.getByLabel('Connection id').fill('shop-mp');
+    await page.getByLabel('Name', { exact: true }).fill('Shop Mini Program');
+    await page.getByLabel('AppID', { exact: true }).fill(miniProgram.appid);
+    // The demo mini program already serves S3 and S7 here; this one logs people in inside itself (S5).
+    await page.getByRole('checkbox', { name: 'S3 · Mini program code on PC' }).uncheck();
+    await page.getByRole('checkbox', { name: 'S7 · App opens mini program' }).uncheck();
+
+    await page.getByLabel('AppSecret', { exact: true }).fill(`${miniProgram.secret.slice(0, -1)}x`);
+    await page.getByRole('button', { name: 'Test credentials' }).click();
+    const result = page.locator('.check-result');
+    await expect.poll(() => result.textContent(), { timeout: 10_000 }).toContain('errcode 40125');
+    await consoleSnapshot(page, 'setup-1-wrong-secret');
+
+    await page.getByLabel('AppSecret', { exact: true }).fill(miniProgram.secret);
+    await page.getByRole('button', { name: 'Test credentials' }).click();
+    await expect.poll(() => result.textContent(), { timeout: 10_000 }).toContain('WeChat accepted the credentials.');
+    await consoleSnapshot(page, 'setup-2-right-secret');
+
+    await page.getByRole('button', { name: 'Add app' }).click();
+    await page.waitForURL(`${world.url}/console/connections/shop-mp`);
+    await page.getByRole('heading', { name: 'WeChat app: Shop Mini Program' }).waitFor();
+    // What to paste into WeChat's request legal domain, with a working copy button.
+    const requestDomain = page.getByLabel(/request legal domain/);
+    expect(await requestDomain.inputValue()).toBe(world.url);
+    await page.locator('.copy-value').filter({ has: requestDomain }).getByRole('button', { name: 'Copy' }).click();
+    await expect.poll(() => page.locator('.copy-value-status').first().textContent()).toMatch(/Copied|Selected/);
+    // The secret is stored and never shown again: the field is empty and says so.
+    expect(await page.getByLabel('AppSecret', { exact: true }).inputValue()).toBe('');
+    expect(await page.getByLabel('AppSecret', { exact: true }).getAttribute('placeholder')).toBe('stored — leave empty to keep');
+    await consoleSnapshot(page, 'setup-3-connection-saved');
+
+    // The saved connection tests fine without typing the secret again.
+    await page.getByRole('button', { name: 'Test credentials' }).click();
+    await expect.poll(() => page.locator('.check-result').textContent(), { timeout: 10_000 }).toContain('WeChat accepted the credentials.');
+
+    const stored = connectionSchema.parse(await (await page.request.get(`${world.url}/api/v1/connections/shop-mp`)).json());
+    expect(stored).toMatchObject({ appType: 'mini_program', appid: miniProgram.appid, scenarios: ['s5'], secretSet: true });
+    expect(stored.setup).toEqual([{ key: 'request_domain', value: world.url }]);
+  }, 60_000);
+
+  it('creates an application, shows its secret once, and a login through "Try login" ends with an ID token at the application', async () => {
+    const page = await world.newPage();
+    await signIn(page, world);
+    await page.getByRole('link', { name: 'Applications' }).click();
+    await page.getByRole('button', { name: 'Add an application' }).first().click();
+    await page.getByLabel('Client id').fill('shop-web');
+    await page.getByLabel('Name', { exact: true }).fill('Lin’s Shop');
+    await page.getByLabel('Redirect URIs', { exact: true }).fill('not a url');
+    await page.getByLabel('Accent colour', { exact: true }).fill('#d6336c');
+    await page.getByRole('button', { name: 'Add application' }).click();
+    await expect.poll(() => page.textContent('body')).toContain('Not an absolute URL without a #fragment: not a url');
+    await page.getByLabel('Redirect URIs', { exact: true }).fill(redirectUri);
+    await page.getByRole('button', { name: 'Add application' }).click();
+
+    const secretField = page.getByLabel('client_secret');
+    await secretField.waitFor();
+    const clientSecret = await secretField.inputValue();
+    expect(clientSecret.length).toBeGreaterThanOrEqual(32);
+    expect(await page.textContent('body')).toContain('This is the only time weunion shows the client secret.');
+    await consoleSnapshot(page, 'setup-4-secret-once');
+    await page.getByRole('button', { name: 'I have stored it' }).click();
+    await page.waitForURL(`${world.url}/console/applications/shop-web`);
+    expect(await page.textContent('body')).not.toContain(clientSecret);
+
+    const [tab] = await Promise.all([page.context().waitForEvent('page'), page.getByRole('button', { name: 'Try login' }).click()]);
+    const verifier = await page.getByLabel('code_verifier').inputValue();
+    const state = await page.getByLabel('state', { exact: true }).inputValue();
+    const nonce = await page.getByLabel('nonce', { exact: true }).inputValue();
+    const authorizationUrl = new URL(await page.getByLabel('Authorization URL').inputValue());
+    expect(Object.fromEntries(authorizationUrl.searchParams)).toMatchObject({
+      client_id: 'shop-web',
+      redirect_uri: redirectUri,
+      response_type: 'code',
+      scope: 'openid profile',
+      code_challenge_method: 'S256',
+    });
+    await consoleSnapshot(page, 'setup-5-try-login');
+
+    // The hosted login page, through S2: WeChat's website QR, scanned and approved on the virtual phone.
+    const callback = new Promise<URL>((resolve) => {
+      arrived = resolve;
+    });
+    await tab.waitForURL(/\/login\?/);
+    await tab.getByRole('tab', { name: 'WeChat QR' }).click();
+    await consoleSnapshot(tab, 'setup-6-hosted-login');
+    await tab.getByRole('link', { name: 'Continue with WeChat' }).click();
+    await tab.waitForURL(/\/connect\/qrconnect/);
+    const person = z.object({ id: z.string() }).parse(await world.sandbox('POST', '/people', { nickname: 'Mei 梅' }));
+    const shown = (await tab.locator('#qr').screenshot()).toString('base64');
+    const scanned = z
+      .object({ content: z.string() })
+      .parse(await world.sandbox('POST', '/actions/scan', { personId: person.id, imageBase64: shown }));
+    await world.sandbox('POST', '/actions/authorize', { personId: person.id, url: scanned.content, decision: 'allow' });
+
+    const arrivedAt = await callback;
+    expect(arrivedAt.searchParams.get('code')).toEqual(expect.any(String));
+    await consoleSnapshot(tab, 'setup-7-back-at-application');
+    const config = await client.discovery(new URL(world.url), 'shop-web', clientSecret, undefined, {
+      execute: [client.allowInsecureRequests],
+    });
+    const tokens = await client.authorizationCodeGrant(config, arrivedAt, {
+      pkceCodeVerifier: verifier,
+      expectedState: state,
+      expectedNonce: nonce,
+    });
+    expect(tokens.id_token).toEqual(expect.any(String));
+    expect(tokens.claims()).toMatchObject({ aud: 'shop-web', sub: expect.stringMatching(/^usr/), nonce });
+  }, 90_000);
+});
