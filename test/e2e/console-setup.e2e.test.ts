@@ -165,4 +165,33 @@ describe.skipIf(chromiumPath === undefined)('console: set up a WeChat app and an
     expect(tokens.id_token).toEqual(expect.any(String));
     expect(tokens.claims()).toMatchObject({ aud: 'shop-web', sub: expect.stringMatching(/^usr/), nonce });
   }, 90_000);
+
+  it('a fault switched on in the sandbox panel is what WeChat answers, until it is cleared', async () => {
+    const page = await world.newPage();
+    await signIn(page, world);
+    await page.getByRole('link', { name: 'Sandbox' }).click();
+    await page.getByRole('heading', { name: 'WeChat sandbox' }).waitFor();
+    await expect.poll(() => page.locator('main').textContent()).toContain('Alice 爱丽丝');
+    expect(await page.getByRole('link', { name: 'Open the virtual phone' }).getAttribute('href')).toBe(`${world.url}/sandbox/phone`);
+    await page.getByLabel('App', { exact: true }).selectOption({ label: 'Demo Mini Program (wxd00000000000b002)' });
+    await page.getByLabel('Answer with errcode').selectOption('40164');
+    await expect.poll(() => page.locator('main').textContent()).toContain('"errcode":40164');
+    await consoleSnapshot(page, 'setup-8-sandbox-fault');
+
+    await page.goto(`${world.url}/console/connections/demo-mini-program`);
+    await page.getByRole('button', { name: 'Test credentials' }).click();
+    await expect.poll(() => page.locator('.check-result').textContent(), { timeout: 10_000 }).toContain('errcode 40164');
+
+    await page.goto(`${world.url}/console/sandbox`);
+    await page.getByRole('button', { name: 'Clear all faults' }).click();
+    await expect.poll(() => page.locator('main').textContent()).toContain('WeChat behaves normally');
+    await page.goto(`${world.url}/console/connections/demo-mini-program`);
+    await page.getByRole('button', { name: 'Test credentials' }).click();
+    await expect.poll(() => page.locator('.check-result').textContent(), { timeout: 10_000 }).toContain('WeChat accepted the credentials.');
+
+    await page.getByRole('link', { name: 'My account' }).click();
+    await page.getByRole('button', { name: 'Turn on two-step sign-in' }).click();
+    await page.getByRole('img', { name: 'QR code for your authenticator app' }).waitFor();
+    await consoleSnapshot(page, 'setup-9-account-totp');
+  }, 60_000);
 });

@@ -137,7 +137,7 @@ export const connections = defineDictionary({
     'connections.testNeedsSecret': 'Enter the AppID and AppSecret to test them.',
     'connections.create': 'Add app',
     'connections.saved': 'Saved.',
-    'connections.created': 'WeChat app added. Now paste the values below into WeChat.',
+    'connections.created': 'WeChat app added. Now paste the values shown into WeChat.',
     'connections.delete': 'Delete app',
     'connections.deleteTitle': ({ name }) => `Delete “${name}”?`,
     'connections.deleteBody':
@@ -311,7 +311,7 @@ export const connections = defineDictionary({
     'connections.testNeedsSecret': '请输入 AppID 和 AppSecret 再测试。',
     'connections.create': '添加应用',
     'connections.saved': '已保存。',
-    'connections.created': '微信应用已添加。现在把下面的值填到微信后台。',
+    'connections.created': '微信应用已添加。现在把显示的值填到微信后台。',
     'connections.delete': '删除应用',
     'connections.deleteTitle': ({ name }) => `删除“${name}”？`,
     'connections.deleteBody': 'weunion 将不再通过此微信应用让用户登录。用户及其微信身份会保留；之后可以重新添加此应用。',

@@ -194,6 +194,8 @@ export function ConnectionForm({ existing, onSaved }: { existing: Connection | n
     <form className="stack" onSubmit={save} noValidate>
       {existing?.source === 'config' ? <Notice kind="info">{t('connections.sourceNote.config')}</Notice> : null}
       {existing?.source === 'sandbox' ? <Notice kind="info">{t('connections.sourceNote.sandbox')}</Notice> : null}
+      {/* A saved app: what to paste into WeChat comes first, it is the next step after saving. */}
+      {existing === null ? null : <SetupSection connection={existing} />}
 
       {existing === null ? (
         <section className="card form-section" aria-labelledby={`${typeName}-h`}>
@@ -351,7 +353,7 @@ export function ConnectionForm({ existing, onSaved }: { existing: Connection | n
         <PolicyFields value={draft.policy} onChange={(policy) => set('policy', { ...DEFAULT_POLICY, ...policy })} />
       </section>
 
-      <SetupSection connection={existing} />
+      {existing === null ? <SetupSection connection={null} /> : null}
 
       {saveError ? <Notice kind="error">{saveError}</Notice> : null}
       <div className="form-actions">
