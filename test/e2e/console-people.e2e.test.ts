@@ -143,4 +143,50 @@ describe.skipIf(chromiumPath === undefined)('console: find, merge and unmerge pe
     expect(liAfter).toMatchObject({ status: 'active', mergedInto: null });
     expect(liAfter.identities.map((identity) => identity.openid)).toEqual([li.openid]);
   });
+
+  it('the overview charts the logins by scenario and by WeChat app, with the numbers as tables', async () => {
+    // The two logins of the test above: Han Meimei through the mobile app (S6), Li Lei through the mini program (S5).
+    const page = await world.newPage();
+    await signIn(page, world);
+    await expect.poll(() => page.getByRole('heading', { name: 'Overview', level: 1 }).isVisible()).toBe(true);
+    const logins = page.locator('.stats > div').filter({ has: page.getByText('Logins', { exact: true }) });
+    await expect.poll(() => logins.locator('dd').textContent()).toBe('2');
+    const byScenario = page.getByRole('table', { name: 'Logins per day by scenario' });
+    await expect.poll(() => byScenario.locator('thead').textContent()).toContain('S5 · Mini program login');
+    await expect.poll(() => byScenario.locator('thead').textContent()).toContain('S6 · Mobile app (OpenSDK)');
+    const byApp = page.getByRole('table', { name: 'Logins per day by WeChat app' });
+    await expect.poll(() => byApp.locator('thead').textContent()).toContain('Demo Mini Program');
+    await page.getByLabel('Last 30 days').check();
+    await expect.poll(() => byScenario.locator('tbody tr').count()).toBe(30);
+    await consoleSnapshot(page, 'overview-30-days');
+  });
+
+  it('works from the keyboard, in Chinese, and folds the menu on a narrow screen', async () => {
+    const page = await world.newPage({ width: 390, height: 844 });
+    await signIn(page, world);
+    // The skip link is the first stop and jumps past the menu.
+    await page.keyboard.press('Tab');
+    await expect.poll(() => page.evaluate(() => document.activeElement?.textContent)).toBe('Skip to content');
+    const nav = page.getByRole('navigation', { name: 'Main' });
+    expect(await nav.isVisible()).toBe(false);
+    const menu = page.getByRole('button', { name: 'Menu' });
+    await menu.press('Enter');
+    await expect.poll(() => nav.isVisible()).toBe(true);
+    await expect.poll(() => menu.getAttribute('aria-expanded')).toBe('true');
+    await nav.getByRole('link', { name: 'Audit log' }).press('Enter');
+    await expect.poll(() => page.getByRole('heading', { name: 'Audit log', level: 1 }).isVisible()).toBe(true);
+    expect(await nav.isVisible()).toBe(false);
+    // Newest first: this sign-in, then the undo of the first test's merge.
+    const log = page.getByRole('table', { name: 'Audit log' });
+    await expect.poll(() => log.locator(':scope > tbody > tr').first().textContent()).toContain('admin_account.signed_in');
+    await expect.poll(() => log.textContent()).toContain('user.unmerged');
+    await consoleSnapshot(page, 'audit-narrow');
+
+    await page.getByLabel('Language').selectOption('zh-CN');
+    await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe('审计日志');
+    await expect.poll(() => page.evaluate(() => document.documentElement.lang)).toBe('zh-CN');
+    await page.reload();
+    await expect.poll(() => page.getByRole('button', { name: '退出登录' }).isVisible()).toBe(true);
+    await consoleSnapshot(page, 'audit-zh-CN');
+  });
 });

@@ -11,13 +11,15 @@ import { common } from './common.ts';
 import { connections } from './connections.ts';
 import type { Message, Vars } from './dictionary.ts';
 import { errors } from './errors.ts';
+import { merges } from './merges.ts';
+import { overview } from './overview.ts';
 import { people } from './people.ts';
 import { sandbox } from './sandbox.ts';
 import { signIn } from './sign-in.ts';
 
 export { defineDictionary } from './dictionary.ts';
 
-const dictionaries = [common, errors, signIn, people, audit, connections, applications, sandbox, account] as const;
+const dictionaries = [common, errors, signIn, people, audit, overview, merges, connections, applications, sandbox, account] as const;
 
 type AnyDictionary = (typeof dictionaries)[number];
 export type MessageKey = AnyDictionary extends infer D ? (D extends { en: infer E } ? keyof E & string : never) : never;

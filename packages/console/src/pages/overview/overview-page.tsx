@@ -1,9 +1,127 @@
-import type { ReactNode } from 'react';
-import { useT } from '../../i18n/index.ts';
+/**
+ * The overview: headline totals and four charts from `GET /stats/logins` — logins by scenario and
+ * by WeChat app, new people, failures by reason — over 7, 30 or 90 days in the browser's time zone.
+ */
+import { type ReactNode, useState } from 'react';
+import { api } from '../../api.ts';
+import { hasMessage, useI18n } from '../../i18n/index.ts';
 import type { RouteProps } from '../../routes.tsx';
+import { connectionListSchema, loginStatsSchema } from '../../schemas.ts';
+import { type Series, StackedBarChart } from '../../ui/charts.tsx';
+import { Loaded } from '../../ui/load-state.tsx';
 import { Page } from '../../ui/page.tsx';
+import { useLoad } from '../../ui/use-load.ts';
+
+const DAY_MS = 86_400_000;
+const RANGES = [7, 30, 90] as const;
+type Range = (typeof RANGES)[number];
+const SCENARIOS = ['s1', 's2', 's3', 's4', 's5', 's6', 's7'] as const;
+
+const sum = (values: number[]) => values.reduce((total, value) => total + value, 0);
+
+async function loadOverview(days: Range) {
+  const to = Date.now();
+  // Minutes east of UTC, so days start at the viewer's midnight; `days` buckets end with today.
+  const tzOffsetMinutes = -new Date().getTimezoneOffset();
+  const [stats, connections] = await Promise.all([
+    api.get('/api/v1/stats/logins', loginStatsSchema, { from: to - (days - 1) * DAY_MS, to, bucket: 'day', tzOffsetMinutes }),
+    api.get('/api/v1/connections', connectionListSchema).then(
+      (list) => list.connections,
+      () => [],
+    ),
+  ]);
+  return { stats, connections };
+}
 
 export function OverviewPage(_props: RouteProps): ReactNode {
-  const t = useT();
-  return <Page title={t('nav.overview')}>{t('common.loading')}</Page>;
+  const { t, language, formatNumber } = useI18n();
+  const [days, setDays] = useState<Range>(7);
+  const data = useLoad(() => loadOverview(days), [days]);
+  const dayLabel = new Intl.DateTimeFormat(language, { month: 'numeric', day: 'numeric' });
+  return (
+    <Page
+      title={t('nav.overview')}
+      description={t('overview.description')}
+      actions={
+        <fieldset className="segmented">
+          <legend className="visually-hidden">{t('overview.range')}</legend>
+          {RANGES.map((range) => (
+            <label key={range} className={range === days ? 'segment checked' : 'segment'}>
+              <input type="radio" name="range" value={range} checked={range === days} onChange={() => setDays(range)} />
+              {t('overview.days', { days: range })}
+            </label>
+          ))}
+        </fieldset>
+      }
+    >
+      <Loaded load={data}>
+        {({ stats, connections }) => {
+          const appName = (appid: string) => connections.find((connection) => connection.appid === appid)?.name ?? appid;
+          const byScenario: Series[] = SCENARIOS.filter((scenario) => stats.logins.byScenario[scenario] !== undefined).map((scenario) => ({
+            key: scenario,
+            label: t(`scenario.${scenario}`),
+            values: stats.logins.byScenario[scenario] ?? [],
+          }));
+          const byApp: Series[] = Object.entries(stats.logins.byApp).map(([appid, values]) => ({
+            key: appid,
+            label: appName(appid),
+            values,
+          }));
+          const byReason: Series[] = Object.entries(stats.failures.byReason).map(([reason, values]) => {
+            const key = `error.${reason}`;
+            return { key: reason, label: hasMessage(key) ? `${reason} — ${t(key)}` : reason, values };
+          });
+          const formatBucket = (ms: number) => dayLabel.format(ms);
+          const headline = [
+            { key: 'logins', label: t('overview.logins'), value: sum(stats.logins.total) },
+            { key: 'new', label: t('overview.newUsers'), value: sum(stats.newUsers) },
+            { key: 'failures', label: t('overview.failures'), value: sum(stats.failures.total) },
+            { key: 'apps', label: t('overview.apps'), value: byApp.filter((s) => sum(s.values) > 0).length },
+          ];
+          return (
+            <>
+              <dl className="stats">
+                {headline.map((item) => (
+                  <div key={item.key} className="card">
+                    <dt className="stat-label">{item.label}</dt>
+                    <dd className="stat-value">{formatNumber(item.value)}</dd>
+                  </div>
+                ))}
+              </dl>
+              <div className="grid-2">
+                <StackedBarChart
+                  title={t('overview.byScenario')}
+                  buckets={stats.buckets}
+                  series={byScenario}
+                  formatBucket={formatBucket}
+                  emptyText={t('overview.noData')}
+                />
+                <StackedBarChart
+                  title={t('overview.byApp')}
+                  buckets={stats.buckets}
+                  series={byApp}
+                  formatBucket={formatBucket}
+                  emptyText={t('overview.noData')}
+                />
+                <StackedBarChart
+                  title={t('overview.newPerDay')}
+                  buckets={stats.buckets}
+                  series={[{ key: 'new', label: t('overview.newSeries'), values: stats.newUsers }]}
+                  formatBucket={formatBucket}
+                  emptyText={t('overview.noData')}
+                />
+                <StackedBarChart
+                  title={t('overview.failuresByReason')}
+                  buckets={stats.buckets}
+                  series={byReason}
+                  formatBucket={formatBucket}
+                  emptyText={t('overview.noData')}
+                />
+              </div>
+            </>
+          );
+        }}
+      </Loaded>
+    </Page>
+  );
 }

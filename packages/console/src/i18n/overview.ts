@@ -1,0 +1,38 @@
+import { defineDictionary } from './dictionary.ts';
+
+export const overview = defineDictionary({
+  en: {
+    'chart.period': 'Period',
+    'chart.total': 'Total',
+    'overview.description': 'Logins, new people and failures over time.',
+    'overview.range': 'Period',
+    'overview.days': ({ days }) => `Last ${days} days`,
+    'overview.logins': 'Logins',
+    'overview.newUsers': 'New people',
+    'overview.failures': 'Failed logins',
+    'overview.apps': 'WeChat apps used',
+    'overview.byScenario': 'Logins per day by scenario',
+    'overview.byApp': 'Logins per day by WeChat app',
+    'overview.newPerDay': 'New people per day',
+    'overview.failuresByReason': 'Failed logins per day by reason',
+    'overview.noData': 'Nothing in this period yet.',
+    'overview.newSeries': 'New people',
+  },
+  'zh-CN': {
+    'chart.period': '时间',
+    'chart.total': '合计',
+    'overview.description': '登录、新用户和失败情况随时间的变化。',
+    'overview.range': '时间范围',
+    'overview.days': ({ days }) => `最近 ${days} 天`,
+    'overview.logins': '登录次数',
+    'overview.newUsers': '新用户',
+    'overview.failures': '登录失败',
+    'overview.apps': '使用的微信应用',
+    'overview.byScenario': '每日登录（按场景）',
+    'overview.byApp': '每日登录（按微信应用）',
+    'overview.newPerDay': '每日新用户',
+    'overview.failuresByReason': '每日登录失败（按原因）',
+    'overview.noData': '这段时间还没有数据。',
+    'overview.newSeries': '新用户',
+  },
+});
