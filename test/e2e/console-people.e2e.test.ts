@@ -5,7 +5,7 @@
  * separate again — in the page and in the management API.
  */
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { demoApp } from '../../packages/sandbox/src/demo-world.ts';
 import { chromiumPath } from './browser.ts';
@@ -24,6 +24,9 @@ describe.skipIf(chromiumPath === undefined)('console: find, merge and unmerge pe
 
   beforeAll(async () => {
     world = await startConsoleWorld();
+  });
+  afterEach(() => {
+    expect(world.pageErrors).toEqual([]);
   });
   afterAll(async () => {
     await world?.close();

@@ -32,6 +32,8 @@ export interface ConsoleWorld {
   env: Record<string, string>;
   /** Made through `weunion admins create` before any test runs. */
   admin: Admin;
+  /** Script errors and CSP refusals seen by any page so far: a console that works has none. */
+  pageErrors: string[];
   /** A fresh browser context (English, desktop size) and page. */
   newPage: (options?: { width?: number; height?: number }) => Promise<Page>;
   /** The sandbox's control API (contract §3): `sandbox('POST', '/people', { nickname })`. */
@@ -67,7 +69,9 @@ export async function startConsoleWorld(): Promise<ConsoleWorld> {
   await runCli(env, ['admins', 'create', admin.username, '--password-stdin'], `${admin.password}\n`);
   const browser = await launchChromium();
   const contexts: BrowserContext[] = [];
+  const pageErrors: string[] = [];
   return {
+    pageErrors,
     url,
     service,
     browser,
@@ -76,7 +80,13 @@ export async function startConsoleWorld(): Promise<ConsoleWorld> {
     async newPage({ width = 1280, height = 900 } = {}) {
       const context = await browser.newContext({ locale: 'en-US', viewport: { width, height }, baseURL: url });
       contexts.push(context);
-      return context.newPage();
+      const page = await context.newPage();
+      page.on('pageerror', (error) => pageErrors.push(`${page.url()}: ${error.message}`));
+      page.on('console', (message) => {
+        if (message.type() === 'error' && /Content Security Policy|Refused to/i.test(message.text()))
+          pageErrors.push(`${page.url()}: ${message.text()}`);
+      });
+      return page;
     },
     async sandbox(method, route, body) {
       const response = await fetch(`${url}/sandbox/_sandbox${route}`, {

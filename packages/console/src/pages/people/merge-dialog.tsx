@@ -25,7 +25,7 @@ import { IconSearch } from '../../ui/icons.tsx';
 import { Loaded } from '../../ui/load-state.tsx';
 import { Notice } from '../../ui/notice.tsx';
 import { useLoad } from '../../ui/use-load.ts';
-import { showValue } from '../audit/audit-entries.tsx';
+import { showValue } from '../audit/diff.ts';
 import { movesSummary, personName } from './names.ts';
 import { StatusBadge } from './people-table.tsx';
 
