@@ -54,7 +54,8 @@ export function runCli(env: Record<string, string>, args: string[], stdin = ''):
   });
 }
 
-export async function startConsoleWorld(): Promise<ConsoleWorld> {
+/** `withAdmin: false` starts with no admin account (the first-run state); `world.admin` is then made by the test. */
+export async function startConsoleWorld({ withAdmin = true } = {}): Promise<ConsoleWorld> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const env = {
@@ -66,7 +67,7 @@ export async function startConsoleWorld(): Promise<ConsoleWorld> {
   };
   const service = await startService(loadConfig(env), { logger: pino({ level: 'silent' }) });
   const admin = { username: 'ops-lin', password: 'correct horse battery staple' };
-  await runCli(env, ['admins', 'create', admin.username, '--password-stdin'], `${admin.password}\n`);
+  if (withAdmin) await runCli(env, ['admins', 'create', admin.username, '--password-stdin'], `${admin.password}\n`);
   const browser = await launchChromium();
   const contexts: BrowserContext[] = [];
   const pageErrors: string[] = [];
