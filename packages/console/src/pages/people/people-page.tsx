@@ -68,6 +68,9 @@ export function PeoplePage(_props: RouteProps): ReactNode {
             };
             return (
               <>
+                <p className="muted small" role="status">
+                  {t('people.count', { count: users.length, more: cursor === null ? '' : 'more' })}
+                </p>
                 <PeopleTable users={users} caption={t('people.results')} />
                 {cursor !== null ? (
                   <div className="load-more">
