@@ -6,8 +6,10 @@ import { navigate, useSearchParams } from '../../router.tsx';
 import type { RouteProps } from '../../routes.tsx';
 import { type AuditEntry, auditPageSchema } from '../../schemas.ts';
 import { Button } from '../../ui/button.tsx';
+import { useErrorMessage } from '../../ui/errors.ts';
 import { Field } from '../../ui/field.tsx';
 import { Loaded } from '../../ui/load-state.tsx';
+import { useNotify } from '../../ui/notice.tsx';
 import { Page } from '../../ui/page.tsx';
 import { useLoad } from '../../ui/use-load.ts';
 import { AuditEntries } from './audit-entries.tsx';
@@ -44,6 +46,8 @@ const KNOWN_ACTIONS = [
 
 export function AuditPage(_props: RouteProps): ReactNode {
   const { t } = useI18n();
+  const notify = useNotify();
+  const errorMessage = useErrorMessage();
   const params = useSearchParams();
   const action = params.get('action') ?? '';
   const subject = params.get('subject') ?? '';
@@ -109,6 +113,8 @@ export function AuditPage(_props: RouteProps): ReactNode {
               try {
                 const next = await api.get('/api/v1/audit-log', auditPageSchema, { action, subjectId: subject, limit: 50, cursor });
                 setMore({ entries: [...(more?.entries ?? []), ...next.entries], cursor: next.nextCursor });
+              } catch (error) {
+                notify(errorMessage(error), 'error');
               } finally {
                 setLoadingMore(false);
               }

@@ -7,15 +7,19 @@ import type { RouteProps } from '../../routes.tsx';
 import { type User, userPageSchema } from '../../schemas.ts';
 import { Button } from '../../ui/button.tsx';
 import { EmptyState } from '../../ui/empty-state.tsx';
+import { useErrorMessage } from '../../ui/errors.ts';
 import { Field } from '../../ui/field.tsx';
 import { IconSearch } from '../../ui/icons.tsx';
 import { Loaded } from '../../ui/load-state.tsx';
+import { useNotify } from '../../ui/notice.tsx';
 import { Page } from '../../ui/page.tsx';
 import { useLoad } from '../../ui/use-load.ts';
 import { PeopleTable } from './people-table.tsx';
 
 export function PeoplePage(_props: RouteProps): ReactNode {
   const { t } = useI18n();
+  const notify = useNotify();
+  const errorMessage = useErrorMessage();
   const q = useSearchParams().get('q') ?? '';
   const [input, setInput] = useState(q);
   useEffect(() => setInput(q), [q]);
@@ -62,6 +66,8 @@ export function PeoplePage(_props: RouteProps): ReactNode {
               try {
                 const next = await api.get('/api/v1/users', userPageSchema, { q: q.trim(), limit: 50, cursor });
                 setMore({ users: [...(more?.users ?? []), ...next.users], cursor: next.nextCursor });
+              } catch (error) {
+                notify(errorMessage(error), 'error');
               } finally {
                 setLoadingMore(false);
               }
