@@ -47,7 +47,9 @@ export function runCli(env: Record<string, string>, args: string[], stdin = ''):
     const child = execFile(
       path.join(ROOT, 'node_modules/.bin/node'),
       [path.join(ROOT, 'packages/server/src/cli.ts'), ...args],
-      { cwd: ROOT, env: { ...process.env, ...env, LOG_LEVEL: 'silent' } },
+      // Only the service's own settings: a DATABASE_URL or REDIS_URL from the test run must not point
+      // the CLI at another database than the embedded one the service uses.
+      { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? tmpdir(), ...env, LOG_LEVEL: 'silent' } },
       (error, stdout, stderr) => (error ? reject(new Error(`weunion ${args.join(' ')}: ${stderr || error.message}`)) : resolve(stdout)),
     );
     child.stdin?.end(stdin);
