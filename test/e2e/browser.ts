@@ -1,25 +1,12 @@
 /**
- * Debian's Chromium for the end-to-end tests, driven by playwright-core (never a browser
- * download). `.ci/run` installs `chromium-headless-shell` when it is missing; on a machine
- * without it the e2e suites are reported skipped. `WEUNION_CHROMIUM` names another binary.
+ * Debian's Chromium for the end-to-end tests (see packages/server/src/testing/chromium.ts), and
+ * screenshots of their steps.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 
-const CANDIDATES = [process.env.WEUNION_CHROMIUM, '/usr/lib/chromium/chromium-headless-shell', '/usr/bin/chromium'];
-
-export const chromiumPath = CANDIDATES.find(
-  (candidate): candidate is string => candidate !== undefined && candidate !== '' && existsSync(candidate),
-);
-
-export async function launchChromium(): Promise<Browser> {
-  if (chromiumPath === undefined) throw new Error('no Chromium found');
-  return chromium.launch({
-    executablePath: chromiumPath,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-  });
-}
+export { chromiumPath, launchChromium } from '../../packages/server/src/testing/chromium.ts';
 
 const ARTIFACTS = path.resolve(import.meta.dirname, '../../test-results/e2e');
 

@@ -1,65 +1,90 @@
 /**
- * The hosted pages in a real browser (Debian's headless Chromium; skipped without it): their
- * script runs under the page's content security policy, the person's clicks and typing go to the
- * pending endpoints, and the browser ends where the flow was going, signed in. A screenshot of
- * each page is saved to test-results/hosted/ for a human to look at.
+ * The hosted pages in a real browser (Debian's Chromium through playwright-core; skipped without
+ * it): their script runs under the page's content security policy, the person's clicks and typing
+ * go to the pending endpoints, and the browser ends where the flow was going, signed in. A
+ * screenshot of each page is saved to test-results/hosted/ for a human to look at.
  */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { Browser as Chromium, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Browser, LoginWorld, sessionOf, storageModes } from '../login/test-harness.ts';
-import { chromiumAvailable, HeadlessChromium } from './headless-chromium.ts';
+import { chromiumPath, launchChromium } from '../testing/chromium.ts';
 import { atBindPage, atSelectPage, basePolicy, randomPhone, watchSentCodes } from './pending-flows.ts';
 
 const embedded = storageModes.find((mode) => mode.name === 'embedded');
+const ARTIFACTS = path.resolve(import.meta.dirname, '../../../../test-results/hosted');
 
-describe.skipIf(!chromiumAvailable || embedded === undefined || embedded.skip)('hosted pages in headless Chromium', () => {
+describe.skipIf(chromiumPath === undefined || embedded === undefined || embedded.skip)('hosted pages in Chromium', () => {
   let world: LoginWorld;
   let url: string;
   let codes: ReturnType<typeof watchSentCodes>;
+  let chromium: Chromium;
   beforeAll(async () => {
     if (embedded === undefined) throw new Error('no embedded storage');
     world = await LoginWorld.start(embedded);
     url = world.first.url;
     codes = watchSentCodes(world.first.app);
+    chromium = await launchChromium();
   });
   afterAll(async () => {
+    await chromium?.close();
     await world?.close();
   });
 
+  /** A fresh page of that size and language; `errors` collects uncaught exceptions (a broken or CSP-blocked script). */
+  async function openPage(options: { width: number; height: number; locale: string }): Promise<{ page: Page; errors: string[] }> {
+    const context = await chromium.newContext({ viewport: { width: options.width, height: options.height }, locale: options.locale });
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    return { page, errors };
+  }
+
+  async function screenshot(page: Page, name: string): Promise<void> {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
+  }
+
   /** Moves the pending sign-in (its httpOnly cookie) from the test's browser into Chromium. */
-  async function handOver(from: Browser, to: HeadlessChromium): Promise<void> {
+  async function handOver(from: Browser, page: Page): Promise<void> {
     const pending = from.cookie(url, 'wu_pending');
     if (pending === undefined) throw new Error('no pending sign-in');
-    await to.setCookie(url, 'wu_pending', pending);
+    await page.context().addCookies([{ name: 'wu_pending', value: pending, url }]);
   }
 
   /** Whom Chromium is signed in as, asked with its session cookie. */
-  async function signedInAs(chromium: HeadlessChromium): Promise<unknown> {
-    const session = await chromium.cookie(url, 'wu_session');
+  async function signedInAs(page: Page): Promise<unknown> {
+    const session = (await page.context().cookies(url)).find((cookie) => cookie.name === 'wu_session');
     if (session === undefined) return null;
     const browser = new Browser();
-    browser.setCookie(url, 'wu_session', session);
+    browser.setCookie(url, 'wu_session', session.value);
     return (await sessionOf(browser, world.first))?.sub ?? null;
   }
 
+  const activeId = (page: Page) => page.evaluate(() => document.activeElement?.id ?? null);
+
   it('select page, by keyboard: Tab to an account, Enter signs in as it and goes on to returnTo', async () => {
     await world.configure('demo-mini-program', { policy: { ...basePolicy, fieldMatching: ['phone'] } });
-    const chromium = await HeadlessChromium.launch({ width: 1024, height: 760, language: 'en-US' });
+    const { page, errors } = await openPage({ width: 1024, height: 760, locale: 'en-US' });
     try {
       const { browser, byPhone, byUnionid } = await atSelectPage(world, '/picked');
-      await handOver(browser, chromium);
-      await chromium.open(`${url}/login/select`);
-      expect(await chromium.evaluate('document.querySelectorAll("[data-select]").length')).toBe(2);
-      await chromium.screenshot('select-en');
+      await handOver(browser, page);
+      await page.goto(`${url}/login/select`);
+      await expect.poll(() => page.locator('[data-select]').count()).toBe(2);
+      await screenshot(page, 'select-en');
       // Keyboard only: the first Tab reaches the first account, Enter chooses it.
-      await chromium.press('Tab');
-      const chosen = await chromium.evaluate('document.activeElement.dataset.select');
+      await page.keyboard.press('Tab');
+      const chosen = await page.evaluate(() =>
+        document.activeElement instanceof HTMLElement ? document.activeElement.dataset.select : null,
+      );
       expect([byPhone, byUnionid]).toContain(chosen);
-      await chromium.press('Enter');
-      await chromium.waitFor('location.pathname === "/picked"');
-      expect(await signedInAs(chromium)).toBe(chosen);
-      expect(chromium.exceptions).toEqual([]);
+      await page.keyboard.press('Enter');
+      await page.waitForURL((target) => target.pathname === '/picked');
+      expect(await signedInAs(page)).toBe(chosen);
+      expect(errors).toEqual([]);
     } finally {
-      await chromium.close();
+      await page.context().close();
       await world.configure('demo-mini-program', { policy: basePolicy });
     }
   });
@@ -68,32 +93,32 @@ describe.skipIf(!chromiumAvailable || embedded === undefined || embedded.skip)('
     const phone = randomPhone();
     const existing = await world.existingUser(phone, 'correct horse battery');
     const browser = await atBindPage(world, { queryBinding: 'offer', bindingMethods: ['password', 'sms'] }, '/bound');
-    const chromium = await HeadlessChromium.launch({ width: 390, height: 844, language: 'zh-CN' });
+    const { page, errors } = await openPage({ width: 390, height: 844, locale: 'zh-CN' });
     try {
-      await handOver(browser, chromium);
-      await chromium.open(`${url}/login/bind`);
-      await chromium.screenshot('bind-zh');
-      const answer = (password: string) => `(() => {
-        const form = document.querySelector('form[data-password]');
-        form.elements.namedItem('login').value = ${JSON.stringify(phone.slice(3))};
-        form.elements.namedItem('password').value = ${JSON.stringify(password)};
-        form.requestSubmit();
-      })()`;
-      // The mainland number is typed without +86; the page adds it.
-      await chromium.evaluate(answer('nope'));
+      await handOver(browser, page);
+      await page.goto(`${url}/login/bind`);
+      await screenshot(page, 'bind-zh');
+      const form = page.locator('form[data-password]');
+      const answer = async (password: string) => {
+        // The mainland number is typed without +86; the page adds it.
+        await form.locator('[name="login"]').fill(phone.slice(3));
+        await form.locator('[name="password"]').fill(password);
+        await form.evaluate((element) => (element instanceof HTMLFormElement ? element.requestSubmit() : undefined));
+      };
+      await answer('nope');
       // Shown beside the password form, which keeps the focus for the next try.
-      const alert = await chromium.waitFor(`document.querySelector('form[data-password] + [data-alert]').textContent`);
-      expect(alert).toBe('没有与这些信息匹配的账号。（还可尝试 4 次）');
-      expect(await chromium.evaluate('document.activeElement.id')).toBe('wu-password');
-      await chromium.screenshot('bind-wrong-password-zh');
-      expect(await signedInAs(chromium)).toBeNull();
+      const alert = page.locator('form[data-password] + [data-alert]');
+      await expect.poll(() => alert.textContent()).toBe('没有与这些信息匹配的账号。（还可尝试 4 次）');
+      expect(await activeId(page)).toBe('wu-password');
+      await screenshot(page, 'bind-wrong-password-zh');
+      expect(await signedInAs(page)).toBeNull();
 
-      await chromium.evaluate(answer('correct horse battery'));
-      await chromium.waitFor('location.pathname === "/bound"');
-      expect(await signedInAs(chromium)).toBe(existing);
-      expect(chromium.exceptions).toEqual([]);
+      await answer('correct horse battery');
+      await page.waitForURL((target) => target.pathname === '/bound');
+      expect(await signedInAs(page)).toBe(existing);
+      expect(errors).toEqual([]);
     } finally {
-      await chromium.close();
+      await page.context().close();
     }
   });
 
@@ -101,45 +126,43 @@ describe.skipIf(!chromiumAvailable || embedded === undefined || embedded.skip)('
     const phone = randomPhone();
     const existing = await world.existingUser(phone, 'unused password 2');
     const browser = await atBindPage(world, { queryBinding: 'require', bindingMethods: ['sms'] }, '/by-code');
-    const chromium = await HeadlessChromium.launch({ width: 1024, height: 760, language: 'en-US' });
+    const { page, errors } = await openPage({ width: 1024, height: 760, locale: 'en-US' });
     try {
-      await handOver(browser, chromium);
-      await chromium.open(`${url}/login/bind`);
-      await chromium.press('Tab');
-      expect(await chromium.evaluate('document.activeElement.id')).toBe('wu-sms-destination');
-      await chromium.type(phone.slice(3));
-      await chromium.press('Enter');
-      await chromium.waitFor(`document.activeElement.id === 'wu-sms-code'`);
-      expect(await chromium.evaluate(`document.getElementById('wu-status').textContent`)).toBe(
-        `A code was sent to ${phone.slice(3)}. Enter it below.`,
-      );
-      await chromium.screenshot('bind-code-sent-en');
-      await chromium.type(codes.codeFor(phone));
-      await chromium.press('Enter');
-      await chromium.waitFor('location.pathname === "/by-code"');
-      expect(await signedInAs(chromium)).toBe(existing);
-      expect(chromium.exceptions).toEqual([]);
+      await handOver(browser, page);
+      await page.goto(`${url}/login/bind`);
+      await page.keyboard.press('Tab');
+      expect(await activeId(page)).toBe('wu-sms-destination');
+      await page.keyboard.type(phone.slice(3));
+      await page.keyboard.press('Enter');
+      await expect.poll(() => activeId(page)).toBe('wu-sms-code');
+      expect(await page.locator('#wu-status').textContent()).toBe(`A code was sent to ${phone.slice(3)}. Enter it below.`);
+      await screenshot(page, 'bind-code-sent-en');
+      await page.keyboard.type(codes.codeFor(phone));
+      await page.keyboard.press('Enter');
+      await page.waitForURL((target) => target.pathname === '/by-code');
+      expect(await signedInAs(page)).toBe(existing);
+      expect(errors).toEqual([]);
     } finally {
-      await chromium.close();
+      await page.context().close();
     }
   });
 
   it('expired and error pages render for people (screenshots)', async () => {
-    const chromium = await HeadlessChromium.launch({ width: 1024, height: 640, language: 'en-US' });
+    const { page, errors } = await openPage({ width: 1024, height: 640, locale: 'en-US' });
     try {
-      await chromium.open(`${url}/login/select`);
-      expect(await chromium.evaluate('document.querySelector("h1").textContent')).toBe('This sign-in has expired');
-      await chromium.screenshot('expired-en');
-      await chromium.open(`${url}/login/error?code=login_refused&reason=registration_closed&requestId=req-1`);
-      expect(await chromium.evaluate('document.querySelector("h1").textContent')).toBe('No account for this WeChat');
-      await chromium.screenshot('error-registration-closed-en');
-      await chromium.open(`${url}/login/error?code=${encodeURIComponent('<img src=x onerror=alert(1)>')}`);
-      expect(await chromium.evaluate('document.images.length')).toBe(0);
-      expect(await chromium.evaluate('document.querySelector("h1").textContent')).toBe('Sign-in failed');
-      await chromium.screenshot('error-unknown-en');
-      expect(chromium.exceptions).toEqual([]);
+      await page.goto(`${url}/login/select`);
+      expect(await page.locator('h1').textContent()).toBe('This sign-in has expired');
+      await screenshot(page, 'expired-en');
+      await page.goto(`${url}/login/error?code=login_refused&reason=registration_closed&requestId=req-1`);
+      expect(await page.locator('h1').textContent()).toBe('No account for this WeChat');
+      await screenshot(page, 'error-registration-closed-en');
+      await page.goto(`${url}/login/error?code=${encodeURIComponent('<img src=x onerror=alert(1)>')}`);
+      expect(await page.evaluate(() => document.images.length)).toBe(0);
+      expect(await page.locator('h1').textContent()).toBe('Sign-in failed');
+      await screenshot(page, 'error-unknown-en');
+      expect(errors).toEqual([]);
     } finally {
-      await chromium.close();
+      await page.context().close();
     }
   });
 });
