@@ -1,7 +1,8 @@
 /**
  * Signing in to the console: on first run the page says how to create an administrator with the
  * CLI; an account with TOTP is asked for its code after the password, a wrong code is refused in
- * words, the current code signs in, and signing out ends the session.
+ * words, the current code signs in, and signing out ends the session. A console opened at another
+ * name of the server than PUBLIC_URL says why sign-in cannot work there and links to the right address.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { totpCode } from '../../packages/server/src/admin-accounts/totp.ts';
@@ -65,5 +66,31 @@ describe.skipIf(chromiumPath === undefined)('console sign-in', () => {
     await code.fill(totpCode(secret ?? ''));
     await page.getByRole('button', { name: 'Sign in' }).click();
     await expect.poll(() => page.getByText(`Signed in as ${username}`).isVisible()).toBe(true);
+  });
+
+  it('opened at another address than PUBLIC_URL, the page says so, explains the refused sign-in and links to PUBLIC_URL', async () => {
+    // The harness serves at http://127.0.0.1:PORT (PUBLIC_URL); localhost reaches the same server.
+    const other = world.url.replace('127.0.0.1', 'localhost');
+    expect(other).not.toBe(world.url);
+    const page = await world.newPage();
+    await page.goto(`${other}/console/`);
+    const notice = page.getByRole('alert');
+    await expect.poll(() => notice.textContent()).toContain(`This page is open at ${other}`);
+    expect(await notice.textContent()).toContain('set PUBLIC_URL');
+    const link = notice.getByRole('link', { name: `${world.url}/console/` });
+    expect(await link.getAttribute('href')).toBe(`${world.url}/console/`);
+    await consoleSnapshot(page, 'sign-in-wrong-origin');
+
+    await page.getByLabel('Username').fill(world.admin.username);
+    await page.getByLabel('Password').fill(world.admin.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect.poll(() => page.getByRole('alert').first().textContent()).toContain('The server refused this');
+    expect(page.url()).toBe(`${other}/console/`);
+
+    await page.getByRole('link', { name: `${world.url}/console/` }).click();
+    await expect.poll(() => page.url()).toBe(`${world.url}/console/`);
+    await expect.poll(() => page.getByLabel('Username').isVisible()).toBe(true);
+    expect(await page.getByText('PUBLIC_URL').count()).toBe(0);
+    await signIn(page, world);
   });
 });

@@ -13,6 +13,7 @@ import { useErrorMessage } from './ui/errors.ts';
 import { IconMenu } from './ui/icons.tsx';
 import { LanguageSwitch } from './ui/language-switch.tsx';
 import { NoticeProvider } from './ui/notice.tsx';
+import { WrongOriginNotice } from './ui/wrong-origin.tsx';
 
 export function App(): ReactNode {
   return (
@@ -122,6 +123,7 @@ function Shell(): ReactNode {
         </ul>
       </nav>
       <main id="main" ref={mainRef} tabIndex={-1} className="main">
+        <WrongOriginNotice />
         {Component && found ? <Component key={found.route.path} params={found.params} /> : <NotFound />}
       </main>
     </div>

@@ -6,7 +6,7 @@ import { createContext, type ReactNode, useCallback, useContext, useEffect, useR
 import { useT } from '../i18n/index.ts';
 import { IconClose } from './icons.tsx';
 
-type Kind = 'success' | 'error' | 'info';
+type Kind = 'success' | 'error' | 'info' | 'warning';
 interface NoticeItem {
   id: number;
   kind: Kind;
@@ -66,10 +66,10 @@ export function useNotify(): Notify {
   return notify;
 }
 
-/** An inline message in the page (a form's error, a refusal). Errors are announced at once. */
+/** An inline message in the page (a form's error, a refusal). Errors and warnings are announced at once. */
 export function Notice({ kind = 'info', children }: { kind?: Kind; children: ReactNode }): ReactNode {
   return (
-    <div className={`notice notice-${kind}`} role={kind === 'error' ? 'alert' : 'status'}>
+    <div className={`notice notice-${kind}`} role={kind === 'error' || kind === 'warning' ? 'alert' : 'status'}>
       {children}
     </div>
   );

@@ -12,6 +12,7 @@ import { useErrorMessage } from '../../ui/errors.ts';
 import { Field } from '../../ui/field.tsx';
 import { LanguageSwitch } from '../../ui/language-switch.tsx';
 import { Notice } from '../../ui/notice.tsx';
+import { WrongOriginNotice } from '../../ui/wrong-origin.tsx';
 
 const CREATE_ADMIN = 'npm run weunion -- admins create <username>';
 
@@ -25,6 +26,8 @@ export function SignInPage(): ReactNode {
   const [askTotp, setAskTotp] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  // Sign-in carries no CSRF token, so `csrf_failed` here can only mean the Origin check refused it.
+  const [originRefused, setOriginRefused] = useState(false);
   const totpRef = useRef<HTMLInputElement>(null);
 
   useEffect(() => {
@@ -38,12 +41,15 @@ export function SignInPage(): ReactNode {
     event.preventDefault();
     setBusy(true);
     setError(null);
+    setOriginRefused(false);
     try {
       const session = await api.post('/console/api/login', sessionSchema, { username, password, ...(askTotp ? { totp } : {}) });
       signedIn(session);
     } catch (caught) {
       if (caught instanceof ApiError && caught.code === 'totp_required') {
         setAskTotp(true);
+      } else if (caught instanceof ApiError && caught.code === 'csrf_failed') {
+        setOriginRefused(true);
       } else {
         setError(errorMessage(caught));
         if (caught instanceof ApiError && caught.code === 'console_login_failed') setPassword('');
@@ -61,6 +67,7 @@ export function SignInPage(): ReactNode {
           <LanguageSwitch />
         </div>
         <h1>{t('signIn.title')}</h1>
+        {originRefused ? null : <WrongOriginNotice />}
         {setup.needsAdmin ? (
           <Notice kind="info">
             <p>{t('signIn.needsAdmin')}</p>
@@ -102,6 +109,7 @@ export function SignInPage(): ReactNode {
             />
           ) : null}
           {error ? <Notice kind="error">{error}</Notice> : null}
+          {originRefused ? <WrongOriginNotice refused /> : null}
           <Button type="submit" variant="primary" busy={busy}>
             {t('signIn.submit')}
           </Button>
