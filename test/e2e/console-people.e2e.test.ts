@@ -106,6 +106,28 @@ describe.skipIf(chromiumPath === undefined)('console: find, merge and unmerge pe
     await expect.poll(() => moving.textContent()).toContain(li.openid);
     await expect.poll(() => dialog.textContent()).toContain('1 WeChat identity moves.');
     await consoleSnapshot(page, 'people-03-merge-preview');
+    // A long value (the avatar URL) wraps inside its cell: the "After" column stays in the dialog,
+    // on a desktop and on a phone, and the whole value is in the cell's tooltip.
+    const profile = dialog.getByRole('table');
+    const picture = profile.getByRole('row').filter({ hasText: 'picture' });
+    expect(await picture.getByRole('cell').last().getAttribute('title')).toMatch(/^https?:\/\//);
+    for (const width of [1280, 390]) {
+      await page.setViewportSize({ width, height: 900 });
+      await expect
+        .poll(() =>
+          dialog.evaluate((element) => {
+            const box = element.getBoundingClientRect();
+            const cells = [...element.querySelectorAll('table td, table th')].map((cell) => cell.getBoundingClientRect());
+            return cells.every((cell) => cell.left >= box.left && cell.right <= box.right) && element.scrollWidth <= element.clientWidth;
+          }),
+        )
+        .toBe(true);
+      if (width === 390) {
+        await profile.scrollIntoViewIfNeeded();
+        await consoleSnapshot(page, 'people-03-merge-preview-narrow');
+      }
+    }
+    await page.setViewportSize({ width: 1280, height: 900 });
     await dialog.getByRole('button', { name: 'Merge', exact: true }).click();
     const confirmation = page.getByRole('alertdialog');
     await expect.poll(() => confirmation.textContent()).toMatch(/Merge .+ into .+: 1 WeChat identity moves\./);

@@ -245,30 +245,26 @@ function Preview({
             {changedProfile.length > 0 ? (
               <section>
                 <h3>{t('merge.profile')}</h3>
-                <div className="table-scroll">
-                  <table className="table">
-                    <thead>
-                      <tr>
-                        <th scope="col">{t('merge.col.field')}</th>
-                        <th scope="col">{personName(data.target)}</th>
-                        <th scope="col">{personName(data.source)}</th>
-                        <th scope="col">{t('merge.col.result')}</th>
+                <table className="table merge-profile">
+                  <thead>
+                    <tr>
+                      <th scope="col">{t('merge.col.field')}</th>
+                      <th scope="col">{personName(data.target)}</th>
+                      <th scope="col">{personName(data.source)}</th>
+                      <th scope="col">{t('merge.col.result')}</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {changedProfile.map((row) => (
+                      <tr key={row.field}>
+                        <th scope="row">{row.field}</th>
+                        <ProfileCell label={personName(data.target)} value={row.target} />
+                        <ProfileCell label={personName(data.source)} value={row.source} />
+                        <ProfileCell label={t('merge.col.result')} value={row.result} strong />
                       </tr>
-                    </thead>
-                    <tbody>
-                      {changedProfile.map((row) => (
-                        <tr key={row.field}>
-                          <th scope="row">{row.field}</th>
-                          <td>{showValue(row.target) || t('common.none')}</td>
-                          <td>{showValue(row.source) || t('common.none')}</td>
-                          <td>
-                            <strong>{showValue(row.result) || t('common.none')}</strong>
-                          </td>
-                        </tr>
-                      ))}
-                    </tbody>
-                  </table>
-                </div>
+                    ))}
+                  </tbody>
+                </table>
               </section>
             ) : null}
             <p className="merge-sentence">{sentence}</p>
@@ -282,6 +278,21 @@ function Preview({
         );
       }}
     </Loaded>
+  );
+}
+
+/**
+ * One value of the profile table. Values can be long (avatar URLs): they wrap anywhere and stop
+ * after a few lines, the whole value in the tooltip. `data-label` names the column where narrow
+ * screens stack the cells.
+ */
+function ProfileCell({ label, value, strong = false }: { label: string; value: unknown; strong?: boolean }): ReactNode {
+  const t = useI18n().t;
+  const text = showValue(value) || t('common.none');
+  return (
+    <td data-label={label} title={text}>
+      <span className="cell-clamp">{strong ? <strong>{text}</strong> : text}</span>
+    </td>
   );
 }
 
