@@ -13,6 +13,7 @@ import { useErrorMessage } from './ui/errors.ts';
 import { IconMenu } from './ui/icons.tsx';
 import { LanguageSwitch } from './ui/language-switch.tsx';
 import { NoticeProvider } from './ui/notice.tsx';
+import { PageLoader } from './ui/page-loader.tsx';
 import { WrongOriginNotice } from './ui/wrong-origin.tsx';
 
 export function App(): ReactNode {
@@ -124,7 +125,13 @@ function Shell(): ReactNode {
       </nav>
       <main id="main" ref={mainRef} tabIndex={-1} className="main">
         <WrongOriginNotice />
-        {Component && found ? <Component key={found.route.path} params={found.params} /> : <NotFound />}
+        {Component && found ? (
+          <PageLoader key={found.route.path}>
+            <Component params={found.params} />
+          </PageLoader>
+        ) : (
+          <NotFound />
+        )}
       </main>
     </div>
   );

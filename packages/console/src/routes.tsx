@@ -1,20 +1,12 @@
 /**
  * Every page of the console, in menu order. A route with `nav` gets a menu entry; `sandboxOnly`
  * routes appear only while the server runs its WeChat sandbox. Paths are inside `/console`.
+ *
+ * Pages are loaded when first opened (`lazyPage`), so signing in downloads only the shell and the
+ * sign-in page; the shell shows a loading state meanwhile (app.tsx).
  */
-import type { ComponentType, ReactNode } from 'react';
+import { type ComponentType, lazy, type ReactNode } from 'react';
 import type { MessageKey } from './i18n/index.ts';
-import { AccountPage } from './pages/account/account-page.tsx';
-import { ApplicationPage, NewApplicationPage } from './pages/applications/application-pages.tsx';
-import { ApplicationsPage } from './pages/applications/applications-page.tsx';
-import { AuditPage } from './pages/audit/audit-page.tsx';
-import { ConnectionPage, NewConnectionPage } from './pages/connections/connection-pages.tsx';
-import { ConnectionsPage } from './pages/connections/connections-page.tsx';
-import { MergeSuggestionsPage } from './pages/merges/merge-suggestions-page.tsx';
-import { OverviewPage } from './pages/overview/overview-page.tsx';
-import { PeoplePage } from './pages/people/people-page.tsx';
-import { PersonPage } from './pages/people/person-page.tsx';
-import { SandboxPage } from './pages/sandbox/sandbox-page.tsx';
 import { IconApp, IconChart, IconFlask, IconKey, IconList, IconMerge, IconPeople, IconUser } from './ui/icons.tsx';
 
 export interface RouteProps {
@@ -28,6 +20,31 @@ export interface ConsoleRoute {
   nav?: { label: MessageKey; icon: ReactNode };
   sandboxOnly?: boolean;
 }
+
+/** `lazyPage(() => import('./pages/x/x-page.tsx'), 'XPage')`: the named export, in its own chunk. */
+function lazyPage<Name extends string>(
+  load: () => Promise<Record<Name, ComponentType<RouteProps>>>,
+  name: Name,
+): ComponentType<RouteProps> {
+  return lazy<ComponentType<RouteProps>>(async () => {
+    const page: ComponentType<RouteProps> = (await load())[name];
+    return { default: page };
+  });
+}
+
+const OverviewPage = lazyPage(() => import('./pages/overview/overview-page.tsx'), 'OverviewPage');
+const PeoplePage = lazyPage(() => import('./pages/people/people-page.tsx'), 'PeoplePage');
+const PersonPage = lazyPage(() => import('./pages/people/person-page.tsx'), 'PersonPage');
+const MergeSuggestionsPage = lazyPage(() => import('./pages/merges/merge-suggestions-page.tsx'), 'MergeSuggestionsPage');
+const AuditPage = lazyPage(() => import('./pages/audit/audit-page.tsx'), 'AuditPage');
+const ConnectionsPage = lazyPage(() => import('./pages/connections/connections-page.tsx'), 'ConnectionsPage');
+const NewConnectionPage = lazyPage(() => import('./pages/connections/connection-pages.tsx'), 'NewConnectionPage');
+const ConnectionPage = lazyPage(() => import('./pages/connections/connection-pages.tsx'), 'ConnectionPage');
+const ApplicationsPage = lazyPage(() => import('./pages/applications/applications-page.tsx'), 'ApplicationsPage');
+const NewApplicationPage = lazyPage(() => import('./pages/applications/application-pages.tsx'), 'NewApplicationPage');
+const ApplicationPage = lazyPage(() => import('./pages/applications/application-pages.tsx'), 'ApplicationPage');
+const SandboxPage = lazyPage(() => import('./pages/sandbox/sandbox-page.tsx'), 'SandboxPage');
+const AccountPage = lazyPage(() => import('./pages/account/account-page.tsx'), 'AccountPage');
 
 export const routes: ConsoleRoute[] = [
   { path: '/', component: OverviewPage, nav: { label: 'nav.overview', icon: <IconChart /> } },

@@ -20,6 +20,9 @@ export const common = defineDictionary({
     'nav.sandbox': 'Sandbox',
     'nav.account': 'My account',
     'common.loading': 'Loading…',
+    'common.pageLoadFailed':
+      'This page could not be loaded. The connection may have dropped, or weunion was updated: reload to get the current console.',
+    'common.reload': 'Reload',
     'common.cancel': 'Cancel',
     'common.close': 'Close',
     'common.confirm': 'Confirm',
@@ -68,6 +71,8 @@ export const common = defineDictionary({
     'nav.sandbox': '沙箱',
     'nav.account': '我的账号',
     'common.loading': '加载中…',
+    'common.pageLoadFailed': '无法加载此页面。可能是网络中断，或 weunion 已更新：请刷新以使用最新的控制台。',
+    'common.reload': '刷新',
     'common.cancel': '取消',
     'common.close': '关闭',
     'common.confirm': '确认',
