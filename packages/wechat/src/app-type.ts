@@ -1,3 +1,3 @@
-/** The four kinds of WeChat app weunion works with; every package uses these names. */
-export const WECHAT_APP_TYPES = ['official_account', 'mini_program', 'website', 'mobile_app'] as const;
-export type WechatAppType = (typeof WECHAT_APP_TYPES)[number];
+// The app types are part of the management API the browser console reads, so the list lives in that
+// (browser-safe) package; this package keeps exporting it under the same names.
+export { WECHAT_APP_TYPES, type WechatAppType } from '@weunion/management-api';

@@ -3,18 +3,15 @@
  * the identity policy for people arriving through it. Secrets (app secret, message token,
  * EncodingAESKey) are write-only: accepted here, sealed at rest, never shown again.
  */
+
+import { type ConnectionSettings, connectionSettingsSchema, SCENARIO_IDS, type ScenarioId } from '@weunion/management-api';
 import { WECHAT_APP_TYPES, type WechatAppType } from '@weunion/wechat';
 import { z } from 'zod';
 import { identityPolicySchema } from '../identity/policy.ts';
 
-/**
- * The seven login scenarios, by the ids sessions and docs use:
- * s1 follow the official account by QR (PC) · s2 website-app QR (PC) · s3 scan a mini program code
- * (PC) · s4 web authorization inside the WeChat browser · s5 inside a mini program · s6 mobile app
- * OpenSDK login · s7 mobile app opens a mini program to log in.
- */
-export const SCENARIO_IDS = ['s1', 's2', 's3', 's4', 's5', 's6', 's7'] as const;
-export type ScenarioId = (typeof SCENARIO_IDS)[number];
+// The scenario ids and the settings schema are pure data the console uses too, so they live in the
+// management API package.
+export { type ConnectionSettings, connectionSettingsSchema, SCENARIO_IDS, type ScenarioId } from '@weunion/management-api';
 
 /** Which kind of WeChat app can serve each scenario (s7 involves both the mobile app and the mini program). */
 export const SCENARIO_APP_TYPES: Record<ScenarioId, readonly WechatAppType[]> = {
@@ -30,31 +27,6 @@ export const SCENARIO_APP_TYPES: Record<ScenarioId, readonly WechatAppType[]> = 
 /** Only official accounts and mini programs receive pushed messages, so only they have a token and key. */
 const PUSH_APP_TYPES: readonly WechatAppType[] = ['official_account', 'mini_program'];
 
-/**
- * How the scenarios behave for this app, apart from identity policy. Defaults are what a careful
- * operator would pick: ask for a phone number only when none is on file, never pay WeChat twice.
- */
-export const connectionSettingsSchema = z
-  .object({
-    phoneNumber: z
-      .enum(['off', 'optional', 'required'])
-      .default('optional')
-      .describe('Mini programs (S3, S5, S7): off = never ask; optional = the person may share it; required = no login without one.'),
-    reusePhone: z
-      .boolean()
-      .default(true)
-      .describe('Skip the paid WeChat phone call when this WeChat identity already has a verified phone on file.'),
-    webAuthScope: z
-      .enum(['auto', 'snsapi_base', 'snsapi_userinfo'])
-      .default('auto')
-      .describe('Official accounts (S4): auto = silent snsapi_base for people already known, snsapi_userinfo for new ones.'),
-    revealScanner: z
-      .boolean()
-      .default(false)
-      .describe('QR logins (S1, S3): show the nickname and avatar of whoever scanned on the waiting page (opt-in).'),
-  })
-  .strict();
-export type ConnectionSettings = z.output<typeof connectionSettingsSchema>;
 export const DEFAULT_CONNECTION_SETTINGS: ConnectionSettings = connectionSettingsSchema.parse({});
 
 const fields = {

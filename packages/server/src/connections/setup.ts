@@ -20,12 +20,7 @@ export interface SetupValue {
   value: string;
 }
 
-export const SETUP_KEYS_DESCRIPTION =
-  'What to paste into WeChat for this connection: `server_url` (official account message/event push URL; ' +
-  'its Token and EncodingAESKey are the ones stored on this connection), `oauth_domain` (official account web ' +
-  'authorization domain, or website app authorization callback domain), `js_domain` (official account JS-SDK ' +
-  'safe domain), `request_domain` (mini program request legal domain, an https origin). Empty for a mobile app.';
-
+// The description of these keys in the OpenAPI document is SETUP_KEYS_DESCRIPTION in @weunion/management-api.
 export function connectionSetup(connection: { appType: WechatAppType; appid: string }, publicUrl: string): SetupValue[] {
   const url = new URL(publicUrl);
   const base = publicUrl.replace(/\/+$/, '');

@@ -1,0 +1,3 @@
+export * from './connection.ts';
+export * from './views.ts';
+export * from './vocabulary.ts';

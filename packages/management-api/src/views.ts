@@ -1,0 +1,176 @@
+/**
+ * What the management API answers with, as schemas. The server documents its responses with them
+ * in the OpenAPI document (and `defineRoute` requires each handler to return its response schema's
+ * type); the console and the Node SDK parse what the server sends with the same ones.
+ */
+import { z } from 'zod';
+import { connectionSettingsSchema, identityPolicySchema, SETUP_KEYS_DESCRIPTION } from './connection.ts';
+import { SCENARIO_IDS, USER_STATUSES, WECHAT_APP_TYPES } from './vocabulary.ts';
+
+const time = z.number().int().describe('Milliseconds since the epoch.');
+
+/** Who did something: an admin (console), an admin key (API), the system, or the user. */
+export const actorView = z.object({
+  kind: z.string().describe('`admin` (console), `admin_key`, `user` or `system`.'),
+  id: z.string().nullable(),
+  name: z.string().nullable().describe("The admin's username (console) or the admin key's name; null for users and the system."),
+});
+
+export const userView = z.object({
+  id: z.string(),
+  status: z.enum(USER_STATUSES),
+  name: z.string().nullable(),
+  nickname: z.string().nullable(),
+  picture: z.string().nullable(),
+  gender: z.string().nullable(),
+  locale: z.string().nullable(),
+  phoneNumber: z.string().nullable(),
+  phoneNumberVerified: z.boolean(),
+  email: z.string().nullable(),
+  emailVerified: z.boolean(),
+  mergedInto: z.string().nullable(),
+  createdAt: time,
+  updatedAt: time,
+  lastLoginAt: time.nullable(),
+});
+
+export const wechatIdentityView = z.object({
+  id: z.string(),
+  userId: z.string(),
+  appid: z.string(),
+  appType: z.string(),
+  openPlatformId: z.string().nullable(),
+  openid: z.string(),
+  unionid: z.string().nullable(),
+  firstSeenAt: time,
+  lastSeenAt: time,
+  lastProfile: z.unknown().describe('The last raw WeChat profile, as WeChat sent it.'),
+});
+
+export const identifierView = z.object({ kind: z.enum(['phone', 'email']), value: z.string(), verifiedAt: time });
+
+export const userDetailView = userView.extend({
+  identities: z.array(wechatIdentityView),
+  identifiers: z.array(identifierView),
+  hasPassword: z.boolean(),
+});
+
+export const mergePreviewView = z.object({
+  target: userDetailView,
+  source: userDetailView,
+  result: z
+    .object({
+      identitiesMoving: z.array(wechatIdentityView).describe("The source's WeChat identities, as they would be on the target."),
+      identifiersMoving: userDetailView.shape.identifiers.describe("The source's verified identifiers that would move to the target."),
+      profile: z
+        .array(z.object({ field: z.string(), target: z.unknown(), source: z.unknown(), result: z.unknown() }))
+        .describe("Each profile field: the target's value, the source's, and the target's after the merge."),
+    })
+    .describe('What the merge would do (nothing moves when it is refused).'),
+  allowed: z.boolean(),
+  refusal: z
+    .object({ code: z.string(), detail: z.string() })
+    .nullable()
+    .describe('Why the merge would be refused: the problem `code` and `detail` the merge itself would answer with.'),
+});
+
+export const userPage = z.object({ users: z.array(userView), nextCursor: z.string().nullable() });
+
+export const mergeResultView = z.object({
+  mergeId: z.string(),
+  targetUserId: z.string(),
+  sourceUserId: z.string(),
+  moved: z.object({ identities: z.number().int(), unionids: z.number().int(), identifiers: z.number().int() }),
+});
+
+export const mergeView = z.object({
+  id: z.string(),
+  targetUserId: z.string(),
+  sourceUserId: z.string(),
+  actor: actorView,
+  createdAt: time,
+  undoneAt: time.nullable(),
+});
+export const mergePage = z.object({ merges: z.array(mergeView), nextCursor: z.string().nullable() });
+
+export const mergeSuggestionView = z.object({
+  id: z.string(),
+  userId: z.string(),
+  otherUserId: z.string(),
+  reason: z.string(),
+  openPlatformId: z.string().nullable(),
+  unionid: z.string().nullable(),
+  appid: z.string().nullable(),
+  openid: z.string().nullable(),
+  status: z.string(),
+  createdAt: time,
+  resolvedAt: time.nullable(),
+});
+export const mergeSuggestionPage = z.object({ suggestions: z.array(mergeSuggestionView), nextCursor: z.string().nullable() });
+
+export const auditEntryView = z.object({
+  id: z.string(),
+  at: time,
+  actor: actorView,
+  action: z.string(),
+  subjectId: z.string().nullable(),
+  before: z.unknown(),
+  after: z.unknown(),
+});
+export const auditPage = z.object({ entries: z.array(auditEntryView), nextCursor: z.string().nullable() });
+
+export const connectionView = z.object({
+  id: z.string(),
+  name: z.string(),
+  appType: z.enum(WECHAT_APP_TYPES),
+  appid: z.string(),
+  openPlatformId: z.string().nullable(),
+  originalId: z.string().nullable(),
+  scenarios: z.array(z.enum(SCENARIO_IDS)),
+  policy: identityPolicySchema,
+  settings: connectionSettingsSchema,
+  source: z.enum(['api', 'config', 'sandbox']),
+  secretSet: z.boolean(),
+  tokenSet: z.boolean(),
+  encodingAesKeySet: z.boolean(),
+  setup: z.array(z.object({ key: z.string(), value: z.string() })).describe(SETUP_KEYS_DESCRIPTION),
+  createdAt: time,
+  updatedAt: time,
+});
+
+export const credentialCheckView = z.object({
+  ok: z.boolean().describe('Whether WeChat accepted the AppID and AppSecret.'),
+  method: z.enum(['stable_token', 'oauth_probe']),
+  errcode: z.number().int().nullable().describe("WeChat's errcode (null when a token was issued or WeChat gave no answer)."),
+  errmsg: z.string().nullable(),
+  explanation: z.string().describe('What the answer means and what to do, in a sentence.'),
+  checkedAt: time,
+});
+
+const series = z.array(z.number().int()).describe('One number per bucket, aligned with `buckets`.');
+export const loginStatsView = z.object({
+  bucket: z.enum(['day', 'hour']),
+  buckets: z.array(time).describe('Bucket starts, ascending, every bucket present.'),
+  logins: z.object({
+    total: series,
+    byScenario: z.record(z.string(), series).describe('By scenario (s1–s7).'),
+    byApp: z.record(z.string(), series).describe('By WeChat appid.'),
+    byApplication: z.record(z.string(), series).describe('By application client id (logins started for an application).'),
+  }),
+  newUsers: series.describe('Sign-ins that created a user.'),
+  failures: z.object({
+    total: series,
+    byReason: z.record(z.string(), series).describe('By the problem `code` the person got (e.g. `wechat_code_invalid`, `login_expired`).'),
+  }),
+});
+
+export const adminKeyView = z.object({
+  id: z.string(),
+  name: z.string(),
+  keyPrefix: z.string(),
+  createdAt: time,
+  lastUsedAt: time.nullable(),
+  revokedAt: time.nullable(),
+});
+
+export const noContent = z.void();
