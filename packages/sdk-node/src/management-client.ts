@@ -8,152 +8,89 @@
  * Errors: a problem answer (RFC 9457) becomes `WeunionApiError` with its `code` and `status`; a
  * network failure is `network_error` (status 0).
  */
+import {
+  actorView,
+  auditEntryView,
+  connectionView,
+  credentialCheckView,
+  identifierView,
+  loginStatsView,
+  mergePreviewView,
+  mergeResultView,
+  mergeSuggestionView,
+  mergeView,
+  type ScenarioId,
+  USER_STATUSES,
+  userDetailView,
+  userView,
+  type WechatAppType,
+  wechatIdentityView,
+} from '@weunion/management-api';
 import { z } from 'zod';
 import { WeunionApiError } from './errors.ts';
 
+/*
+ * The shapes are the server's own (@weunion/management-api). This client reads them a little more
+ * leniently, because it may talk to a server of another version: objects it hands out are loose (a
+ * field a newer server adds is kept), lists a newer server may extend (app types, scenarios,
+ * connection sources, credential-check methods, policy and settings keys) are read as plain strings
+ * and records, and fields older servers did not send are optional.
+ */
 const time = z.number();
-const userStatus = z.enum(['active', 'blocked', 'merged', 'deleted']);
+const userStatus = z.enum(USER_STATUSES);
 
-const userSchema = z.looseObject({
-  id: z.string(),
-  status: userStatus,
-  name: z.string().nullable(),
-  nickname: z.string().nullable(),
-  picture: z.string().nullable(),
-  gender: z.string().nullable(),
-  locale: z.string().nullable(),
-  phoneNumber: z.string().nullable(),
-  phoneNumberVerified: z.boolean(),
-  email: z.string().nullable(),
-  emailVerified: z.boolean(),
-  mergedInto: z.string().nullable(),
-  createdAt: time,
-  updatedAt: time,
-  lastLoginAt: time.nullable(),
-});
-
-const wechatIdentitySchema = z.looseObject({
-  id: z.string(),
-  userId: z.string(),
-  appid: z.string(),
-  appType: z.string(),
-  openPlatformId: z.string().nullable(),
-  openid: z.string(),
-  unionid: z.string().nullable(),
-  firstSeenAt: time,
-  lastSeenAt: time,
-  lastProfile: z.unknown(),
-});
-
-const userDetailSchema = z.looseObject({
-  ...userSchema.shape,
-  identities: z.array(wechatIdentitySchema),
-  identifiers: z.array(z.looseObject({ kind: z.enum(['phone', 'email']), value: z.string(), verifiedAt: time })),
-  hasPassword: z.boolean(),
-});
+const userSchema = userView.loose();
+const wechatIdentitySchema = wechatIdentityView.loose();
+const identifierSchema = identifierView.loose();
+const userDetailSchema = userDetailView
+  .extend({ identities: z.array(wechatIdentitySchema), identifiers: z.array(identifierSchema) })
+  .loose();
 
 const nextCursor = z.string().nullable();
 
 /** `name`: the admin's username or the admin key's name (absent from older servers). */
-const actorSchema = z.looseObject({ kind: z.string(), id: z.string().nullable(), name: z.string().nullable().optional() });
+const actorSchema = actorView.extend({ name: actorView.shape.name.optional() }).loose();
 
-const mergeResultSchema = z.looseObject({
-  mergeId: z.string(),
-  targetUserId: z.string(),
-  sourceUserId: z.string(),
-  moved: z.looseObject({ identities: z.number(), unionids: z.number(), identifiers: z.number() }),
-});
+const mergeResultSchema = mergeResultView.extend({ moved: mergeResultView.shape.moved.loose() }).loose();
 
-const mergePreviewSchema = z.looseObject({
-  target: userDetailSchema,
-  source: userDetailSchema,
-  result: z.looseObject({
-    identitiesMoving: z.array(wechatIdentitySchema),
-    identifiersMoving: z.array(z.looseObject({ kind: z.enum(['phone', 'email']), value: z.string(), verifiedAt: time })),
-    profile: z.array(z.looseObject({ field: z.string(), target: z.unknown(), source: z.unknown(), result: z.unknown() })),
-  }),
-  allowed: z.boolean(),
-  refusal: z.looseObject({ code: z.string(), detail: z.string() }).nullable(),
-});
+const mergePreviewSchema = mergePreviewView
+  .extend({
+    target: userDetailSchema,
+    source: userDetailSchema,
+    result: mergePreviewView.shape.result
+      .extend({
+        identitiesMoving: z.array(wechatIdentitySchema),
+        identifiersMoving: z.array(identifierSchema),
+        profile: z.array(mergePreviewView.shape.result.shape.profile.element.loose()),
+      })
+      .loose(),
+    refusal: mergePreviewView.shape.refusal.unwrap().loose().nullable(),
+  })
+  .loose();
 
-const credentialCheckSchema = z.looseObject({
-  ok: z.boolean(),
-  method: z.string(),
-  errcode: z.number().nullable(),
-  errmsg: z.string().nullable(),
-  explanation: z.string(),
-  checkedAt: time,
-});
+const credentialCheckSchema = credentialCheckView.extend({ method: z.string() }).loose();
 
-const series = z.array(z.number());
-const loginStatsSchema = z.looseObject({
-  bucket: z.enum(['day', 'hour']),
-  buckets: z.array(time),
-  logins: z.looseObject({
-    total: series,
-    byScenario: z.record(z.string(), series),
-    byApp: z.record(z.string(), series),
-    byApplication: z.record(z.string(), series),
-  }),
-  newUsers: series,
-  failures: z.looseObject({ total: series, byReason: z.record(z.string(), series) }),
-});
+const loginStatsSchema = loginStatsView
+  .extend({ logins: loginStatsView.shape.logins.loose(), failures: loginStatsView.shape.failures.loose() })
+  .loose();
 
-const mergeSchema = z.looseObject({
-  id: z.string(),
-  targetUserId: z.string(),
-  sourceUserId: z.string(),
-  actor: actorSchema,
-  createdAt: time,
-  undoneAt: time.nullable(),
-});
+const mergeSchema = mergeView.extend({ actor: actorSchema }).loose();
 
-const mergeSuggestionSchema = z.looseObject({
-  id: z.string(),
-  userId: z.string(),
-  otherUserId: z.string(),
-  reason: z.string(),
-  openPlatformId: z.string().nullable(),
-  unionid: z.string().nullable(),
-  appid: z.string().nullable(),
-  openid: z.string().nullable(),
-  status: z.string(),
-  createdAt: time,
-  resolvedAt: time.nullable(),
-});
+const mergeSuggestionSchema = mergeSuggestionView.loose();
 
-const auditEntrySchema = z.looseObject({
-  id: z.string(),
-  at: time,
-  actor: actorSchema,
-  action: z.string(),
-  subjectId: z.string().nullable(),
-  before: z.unknown(),
-  after: z.unknown(),
-});
+const auditEntrySchema = auditEntryView.extend({ actor: actorSchema }).loose();
 
-const SCENARIOS = ['s1', 's2', 's3', 's4', 's5', 's6', 's7'] as const;
-const APP_TYPES = ['official_account', 'mini_program', 'website', 'mobile_app'] as const;
-
-const connectionSchema = z.looseObject({
-  id: z.string(),
-  name: z.string(),
-  appType: z.string(),
-  appid: z.string(),
-  openPlatformId: z.string().nullable(),
-  originalId: z.string().nullable(),
-  scenarios: z.array(z.string()),
-  policy: z.record(z.string(), z.unknown()),
-  settings: z.record(z.string(), z.unknown()),
-  source: z.string(),
-  secretSet: z.boolean(),
-  tokenSet: z.boolean(),
-  encodingAesKeySet: z.boolean(),
-  /** What to paste into WeChat for this connection (`server_url`, `oauth_domain`, `js_domain`, `request_domain`). */
-  setup: z.array(z.looseObject({ key: z.string(), value: z.string() })).optional(),
-  createdAt: time,
-  updatedAt: time,
-});
+const connectionSchema = connectionView
+  .extend({
+    appType: z.string(),
+    scenarios: z.array(z.string()),
+    policy: z.record(z.string(), z.unknown()),
+    settings: z.record(z.string(), z.unknown()),
+    source: z.string(),
+    /** What to paste into WeChat for this connection (`server_url`, `oauth_domain`, `js_domain`, `request_domain`). */
+    setup: z.array(connectionView.shape.setup.element.loose()).optional(),
+  })
+  .loose();
 
 const APPLICATION_TYPES = ['web', 'spa', 'native', 'mini_program'] as const;
 
@@ -184,8 +121,8 @@ export type MergeSuggestion = z.output<typeof mergeSuggestionSchema>;
 export type AuditEntry = z.output<typeof auditEntrySchema>;
 export type Connection = z.output<typeof connectionSchema>;
 export type Application = z.output<typeof applicationSchema>;
-export type Scenario = (typeof SCENARIOS)[number];
-export type WechatAppType = (typeof APP_TYPES)[number];
+export type Scenario = ScenarioId;
+export type { WechatAppType };
 export type ApplicationType = (typeof APPLICATION_TYPES)[number];
 
 export interface Page<T> {
