@@ -182,7 +182,20 @@ describe.skipIf(chromiumPath === undefined)('console: set up a WeChat app and an
     await page.getByRole('button', { name: 'Test credentials' }).click();
     await expect.poll(() => page.locator('.check-result').textContent(), { timeout: 10_000 }).toContain('errcode 40164');
 
+    // A fault for every app on top, then cleared alone: the mini program's fault stays with its count.
     await page.goto(`${world.url}/console/sandbox`);
+    await page.getByLabel('App', { exact: true }).selectOption({ label: 'Every app' });
+    await page.getByLabel('Answer with errcode').selectOption('-1');
+    const activeFaults = page.getByRole('listitem').filter({ has: page.locator('.mono') });
+    await expect.poll(() => activeFaults.count()).toBe(2);
+    await activeFaults.filter({ hasText: 'Every app' }).getByRole('button', { name: 'Clear' }).click();
+    await expect.poll(() => activeFaults.count()).toBe(1);
+    const faultList = z.object({ faults: z.array(z.object({ appid: z.string().nullable(), injected: z.number() })) });
+    const left = faultList.parse(await world.sandbox('GET', '/faults')).faults;
+    expect(left).toEqual([{ appid: 'wxd00000000000b002', injected: expect.any(Number) }]);
+    expect(left[0]?.injected).toBeGreaterThanOrEqual(1);
+    expect(await activeFaults.textContent()).toContain(`${left[0]?.injected} injected so far`);
+
     await page.getByRole('button', { name: 'Clear all faults' }).click();
     await expect.poll(() => page.locator('main').textContent()).toContain('WeChat behaves normally');
     await page.goto(`${world.url}/console/connections/demo-mini-program`);

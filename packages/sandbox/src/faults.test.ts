@@ -90,4 +90,29 @@ describe('fault injection', () => {
     expect(bad.status).toBe(400);
     expect(bad.body).toMatchObject({ code: 'validation_failed' });
   });
+
+  it('scope=global clears only the every-app fault: a per-app fault stays, its count and rate carrying on', async () => {
+    const app = await sandbox.app('official_account');
+    const other = await sandbox.app('official_account');
+    await sandbox.ok('PUT', '/_sandbox/faults', { appid: app.appid, errcode: 40164, rate: 0.5 });
+    await sandbox.ok('PUT', '/_sandbox/faults', { errcode: -1 });
+    expect(errcodeOf(await tokenCall(other.appid, other.secret))).toBe(-1);
+    // The app's own fault counts its first call (half a failure), the second one fails.
+    expect(errcodeOf(await tokenCall(app.appid, app.secret))).toBe(-1);
+    expect(errcodeOf(await tokenCall(app.appid, app.secret))).toBe(40164);
+
+    const faultList = z.object({
+      faults: z.array(z.object({ appid: z.string().nullable(), settings: z.record(z.string(), z.unknown()), injected: z.number() })),
+    });
+    const cleared = faultList.parse(await sandbox.ok('DELETE', '/_sandbox/faults?scope=global'));
+    expect(cleared.faults).toEqual([{ appid: app.appid, settings: { errcode: 40164, rate: 0.5 }, injected: 1 }]);
+    expect(errcodeOf(await tokenCall(other.appid, other.secret))).toBe(0);
+    expect(errcodeOf(await tokenCall(app.appid, app.secret))).toBe(0);
+    expect(errcodeOf(await tokenCall(app.appid, app.secret))).toBe(40164);
+
+    const both = await sandbox.control('DELETE', `/_sandbox/faults?scope=global&appid=${app.appid}`);
+    expect(both.status).toBe(400);
+    expect(both.body).toMatchObject({ code: 'validation_failed' });
+    expect((await sandbox.control('DELETE', '/_sandbox/faults?scope=app')).status).toBe(400);
+  });
 });

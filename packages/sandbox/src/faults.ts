@@ -37,9 +37,13 @@ export class FaultBook {
     this.#faults.set(appid ?? GLOBAL, { settings, accumulated: 0, injected: 0 });
   }
 
-  clear(appid?: string): void {
+  /**
+   * `appid`: that app's fault; `null`: only the every-app fault (named `appid: null` by `list()`),
+   * leaving per-app faults and their counters alone; nothing: every fault.
+   */
+  clear(appid?: string | null): void {
     if (appid === undefined) this.#faults.clear();
-    else this.#faults.delete(appid);
+    else this.#faults.delete(appid ?? GLOBAL);
   }
 
   list(): { appid: string | null; settings: FaultSettings; injected: number }[] {

@@ -280,9 +280,17 @@ export function registerControlApi(app: FastifyInstance, ctx: SandboxContext): v
     return { faults: world.faults.list(), revokedTokens };
   });
   app.get('/_sandbox/faults', async () => ({ faults: world.faults.list() }));
+  // `?appid=` clears one app's fault, `?scope=global` only the every-app one (per-app faults keep
+  // their injected counts), neither clears everything.
+  const clearFaultsQuery = z
+    .object({ appid: z.string().optional(), scope: z.enum(['global']).optional() })
+    .refine((query) => query.appid === undefined || query.scope === undefined, {
+      message: 'give appid (one app) or scope=global (the every-app fault), not both',
+      path: ['scope'],
+    });
   app.delete('/_sandbox/faults', async (request) => {
-    const { appid } = parseControl(z.object({ appid: z.string().optional() }), request.query);
-    world.faults.clear(appid);
+    const { appid, scope } = parseControl(clearFaultsQuery, request.query);
+    world.faults.clear(scope === 'global' ? null : appid);
     return { faults: world.faults.list() };
   });
 

@@ -17,7 +17,6 @@ import { Page } from '../../ui/page.tsx';
 import { Table } from '../../ui/table.tsx';
 import { useLoad } from '../../ui/use-load.ts';
 import {
-  type ActiveFault,
   CONTROL,
   type FaultSettings,
   faultsSchema,
@@ -224,22 +223,15 @@ function FaultsCard({ apps, people, generation }: { apps: SandboxApp[]; people: 
     refresh();
   };
 
-  /** Clearing only the every-app fault: the control API clears one app or all, so the others are put back. */
-  const clearTarget = async (key: string | undefined, others: ActiveFault[]) => {
-    if (key !== undefined) {
-      await api.delete(`${CONTROL}/faults?appid=${encodeURIComponent(key)}`, faultsSchema);
-      return;
-    }
-    await api.delete(`${CONTROL}/faults`, faultsSchema);
-    for (const fault of others)
-      if (fault.appid !== null) await api.put(`${CONTROL}/faults`, faultsSchema, { appid: fault.appid, ...fault.settings });
-  };
+  /** One app's fault, or (`undefined`) only the every-app one: per-app faults keep their counts. */
+  const clearTarget = (key: string | undefined) =>
+    api.delete(`${CONTROL}/faults?${key === undefined ? 'scope=global' : `appid=${encodeURIComponent(key)}`}`, faultsSchema);
 
   const apply = (next: FaultSettings) =>
     run(
       () =>
         isEmpty(next)
-          ? clearTarget(appid, active)
+          ? clearTarget(appid)
           : api.put(`${CONTROL}/faults`, faultsSchema, { ...(appid === undefined ? {} : { appid }), ...next }),
       isEmpty(next) ? t('sandbox.faults.cleared') : t('sandbox.faults.applied'),
     );
@@ -380,7 +372,7 @@ function FaultsCard({ apps, people, generation }: { apps: SandboxApp[]; people: 
               <Button
                 variant="ghost"
                 className="button-small"
-                onClick={() => run(() => clearTarget(fault.appid ?? undefined, active), t('sandbox.faults.cleared'))}
+                onClick={() => run(() => clearTarget(fault.appid ?? undefined), t('sandbox.faults.cleared'))}
               >
                 {t('sandbox.faults.clear')}
               </Button>
