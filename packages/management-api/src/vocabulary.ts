@@ -1,12 +1,10 @@
 /**
  * The names the management API shares with the rest of weunion. They live here, in the package the
- * browser console can import, and the server and WeChat packages re-export them, so there is one
- * list of each.
+ * browser console can import, and the server re-exports them, so there is one list of each. The
+ * app types belong to the WeChat protocol package; its pure `app-type` entry keeps the browser
+ * bundle free of the protocol client.
  */
-
-/** The four kinds of WeChat app weunion works with; every package uses these names. */
-export const WECHAT_APP_TYPES = ['official_account', 'mini_program', 'website', 'mobile_app'] as const;
-export type WechatAppType = (typeof WECHAT_APP_TYPES)[number];
+export { WECHAT_APP_TYPES, type WechatAppType } from '@weunion/wechat/app-type';
 
 /**
  * The seven login scenarios, by the ids sessions and docs use:

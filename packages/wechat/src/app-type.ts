@@ -1,3 +1,7 @@
-// The app types are part of the management API the browser console reads, so the list lives in that
-// (browser-safe) package; this package keeps exporting it under the same names.
-export { WECHAT_APP_TYPES, type WechatAppType } from '@weunion/management-api';
+/**
+ * The four kinds of WeChat app weunion works with; every package uses these names. Pure data with
+ * no imports, exported on its own (`@weunion/wechat/app-type`) so browser code can use the list
+ * without pulling in the protocol client.
+ */
+export const WECHAT_APP_TYPES = ['official_account', 'mini_program', 'website', 'mobile_app'] as const;
+export type WechatAppType = (typeof WECHAT_APP_TYPES)[number];
