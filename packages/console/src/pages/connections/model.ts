@@ -1,17 +1,37 @@
 /**
- * Connections as the console edits them: the management API's connection view, the credential
- * check answer, and the tables from packages/server/src/connections/schema.ts the forms need (which
- * app type serves which scenario, who receives pushed messages). The server re-checks all of it.
+ * Connections as the console edits them. The view, the credential check answer, the policy and
+ * settings schemas and the lists of app types and scenarios are the management API's own
+ * (@weunion/management-api); what stays here are the tables the forms need that the server keeps
+ * in packages/server/src/connections/schema.ts (which app type serves which scenario, who receives
+ * pushed messages) and the field rules shown before saving. The server re-checks all of it.
  */
+import {
+  BINDING_METHODS,
+  type ConnectionSettings,
+  connectionSettingsSchema,
+  connectionView,
+  credentialCheckView,
+  type IdentityPolicy,
+  identityPolicySchema,
+  SCENARIO_IDS,
+  type ScenarioId,
+  WECHAT_APP_TYPES,
+  type WechatAppType,
+} from '@weunion/management-api';
 import { z } from 'zod';
 
-export const APP_TYPES = ['official_account', 'mini_program', 'website', 'mobile_app'] as const;
-export type AppType = (typeof APP_TYPES)[number];
+export { BINDING_METHODS };
 
-export const SCENARIOS = ['s1', 's2', 's3', 's4', 's5', 's6', 's7'] as const;
-export type Scenario = (typeof SCENARIOS)[number];
+export const APP_TYPES = WECHAT_APP_TYPES;
+export type AppType = WechatAppType;
 
-/** Mirrors SCENARIO_APP_TYPES on the server (s7 involves both the mobile app and the mini program). */
+export const SCENARIOS = SCENARIO_IDS;
+export type Scenario = ScenarioId;
+
+/**
+ * Mirrors SCENARIO_APP_TYPES in packages/server/src/connections/schema.ts (s7 involves both the
+ * mobile app and the mini program); the server's table is not in @weunion/management-api yet.
+ */
 export const SCENARIO_APP_TYPES: Record<Scenario, readonly AppType[]> = {
   s1: ['official_account'],
   s2: ['website'],
@@ -31,69 +51,23 @@ export function receivesPushes(appType: AppType): boolean {
   return appType === 'official_account' || appType === 'mini_program';
 }
 
-export const BINDING_METHODS = ['password', 'sms', 'email'] as const;
+export type Policy = IdentityPolicy;
+export type FieldMatching = Policy['fieldMatching'];
 
-const fieldMatchingSchema = z.union([z.tuple([]), z.tuple([z.literal('phone')]), z.tuple([z.literal('phone'), z.literal('email')])]);
-export type FieldMatching = z.infer<typeof fieldMatchingSchema>;
+/**
+ * What a new connection's form starts with. The source of truth is the server's: the defaults in
+ * @weunion/management-api's identityPolicySchema and connectionSettingsSchema, which the server
+ * applies to a connection created without them (it derives its own defaults the same way).
+ */
+export const DEFAULT_POLICY: Policy = identityPolicySchema.parse({});
+export const DEFAULT_SETTINGS: ConnectionSettings = connectionSettingsSchema.parse({});
+export type Settings = ConnectionSettings;
 
-export const policySchema = z.object({
-  registration: z.enum(['allow', 'deny']),
-  fieldMatching: fieldMatchingSchema,
-  queryBinding: z.enum(['off', 'offer', 'require']),
-  bindingMethods: z.array(z.enum(BINDING_METHODS)),
-  onMultipleMatches: z.enum(['select', 'refuse']),
-  autoMergeOnUnionid: z.boolean(),
-});
-export type Policy = z.infer<typeof policySchema>;
-
-export const DEFAULT_POLICY: Policy = {
-  registration: 'allow',
-  fieldMatching: [],
-  queryBinding: 'off',
-  bindingMethods: ['password', 'sms'],
-  onMultipleMatches: 'select',
-  autoMergeOnUnionid: false,
-};
-
-export const settingsSchema = z.object({
-  phoneNumber: z.enum(['off', 'optional', 'required']),
-  reusePhone: z.boolean(),
-  webAuthScope: z.enum(['auto', 'snsapi_base', 'snsapi_userinfo']),
-  revealScanner: z.boolean(),
-});
-export type Settings = z.infer<typeof settingsSchema>;
-
-export const DEFAULT_SETTINGS: Settings = { phoneNumber: 'optional', reusePhone: true, webAuthScope: 'auto', revealScanner: false };
-
-export const connectionSchema = z.object({
-  id: z.string(),
-  name: z.string(),
-  appType: z.enum(APP_TYPES),
-  appid: z.string(),
-  openPlatformId: z.string().nullable(),
-  originalId: z.string().nullable(),
-  scenarios: z.array(z.enum(SCENARIOS)),
-  policy: policySchema,
-  settings: settingsSchema,
-  source: z.enum(['api', 'config', 'sandbox']),
-  secretSet: z.boolean(),
-  tokenSet: z.boolean(),
-  encodingAesKeySet: z.boolean(),
-  setup: z.array(z.object({ key: z.string(), value: z.string() })),
-  createdAt: z.number(),
-  updatedAt: z.number(),
-});
+export const connectionSchema = connectionView;
 export type Connection = z.infer<typeof connectionSchema>;
 export const connectionsSchema = z.object({ connections: z.array(connectionSchema) });
 
-export const credentialCheckSchema = z.object({
-  ok: z.boolean(),
-  method: z.enum(['stable_token', 'oauth_probe']),
-  errcode: z.number().nullable(),
-  errmsg: z.string().nullable(),
-  explanation: z.string(),
-  checkedAt: z.number(),
-});
+export const credentialCheckSchema = credentialCheckView;
 export type CredentialCheck = z.infer<typeof credentialCheckSchema>;
 
 /** The same rules the server applies, so mistakes show beside the field before saving. */

@@ -2,6 +2,7 @@
  * The overview: headline totals and four charts from `GET /stats/logins` — logins by scenario and
  * by WeChat app, new people, failures by reason — over 7, 30 or 90 days in the browser's time zone.
  */
+import { SCENARIO_IDS } from '@weunion/management-api';
 import { type ReactNode, useState } from 'react';
 import { api } from '../../api.ts';
 import { hasMessage, useI18n } from '../../i18n/index.ts';
@@ -15,7 +16,6 @@ import { useLoad } from '../../ui/use-load.ts';
 const DAY_MS = 86_400_000;
 const RANGES = [7, 30, 90] as const;
 type Range = (typeof RANGES)[number];
-const SCENARIOS = ['s1', 's2', 's3', 's4', 's5', 's6', 's7'] as const;
 
 const sum = (values: number[]) => values.reduce((total, value) => total + value, 0);
 
@@ -57,11 +57,13 @@ export function OverviewPage(_props: RouteProps): ReactNode {
       <Loaded load={data}>
         {({ stats, connections }) => {
           const appName = (appid: string) => connections.find((connection) => connection.appid === appid)?.name ?? appid;
-          const byScenario: Series[] = SCENARIOS.filter((scenario) => stats.logins.byScenario[scenario] !== undefined).map((scenario) => ({
-            key: scenario,
-            label: t(`scenario.${scenario}`),
-            values: stats.logins.byScenario[scenario] ?? [],
-          }));
+          const byScenario: Series[] = SCENARIO_IDS.filter((scenario) => stats.logins.byScenario[scenario] !== undefined).map(
+            (scenario) => ({
+              key: scenario,
+              label: t(`scenario.${scenario}`),
+              values: stats.logins.byScenario[scenario] ?? [],
+            }),
+          );
           const byApp: Series[] = Object.entries(stats.logins.byApp).map(([appid, values]) => ({
             key: appid,
             label: appName(appid),

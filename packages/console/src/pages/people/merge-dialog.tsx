@@ -3,6 +3,7 @@
  * side by side what the merge would do (`GET /users/:id/merge-preview`, a rehearsal on the server),
  * confirm the sentence that names it, done.
  */
+import { WECHAT_APP_TYPES, type WechatAppType } from '@weunion/management-api';
 import { type FormEvent, type ReactNode, useState } from 'react';
 import { api } from '../../api.ts';
 import { useI18n } from '../../i18n/index.ts';
@@ -296,8 +297,7 @@ function ProfileCell({ label, value, strong = false }: { label: string; value: u
   );
 }
 
-const APP_TYPES = ['official_account', 'mini_program', 'website', 'mobile_app'] as const;
-export function appTypeKey(appType: string): `appType.${(typeof APP_TYPES)[number]}` | 'person.unknownConnection' {
-  const known = APP_TYPES.find((candidate) => candidate === appType);
+export function appTypeKey(appType: string): `appType.${WechatAppType}` | 'person.unknownConnection' {
+  const known = WECHAT_APP_TYPES.find((candidate) => candidate === appType);
   return known ? `appType.${known}` : 'person.unknownConnection';
 }
