@@ -3,7 +3,7 @@
  * QR code is shown as an image (the server's SVG as a data: URL, never put into the DOM as markup)
  * with the key for typing in by hand, and a code confirms it — or off, with password and code.
  */
-import { type FormEvent, type ReactNode, useState } from 'react';
+import { type ChangeEvent, type FormEvent, type ReactNode, useState } from 'react';
 import { z } from 'zod';
 import { api, noContent, sessionSchema } from '../../api.ts';
 import { useT } from '../../i18n/index.ts';
@@ -18,6 +18,17 @@ import '../../ui/setup-pages.css';
 const MIN_PASSWORD_LENGTH = 10;
 const totpSetupSchema = z.object({ secret: z.string(), otpauthUri: z.string(), qrSvg: z.string() });
 type TotpSetup = z.infer<typeof totpSetupSchema>;
+
+/** A required password input bound to a piece of state; `autoComplete` tells password managers which one it is. */
+function passwordInput(autoComplete: 'current-password' | 'new-password', value: string, setValue: (value: string) => void) {
+  return {
+    type: 'password',
+    autoComplete,
+    value,
+    onChange: (event: ChangeEvent<HTMLInputElement>) => setValue(event.target.value),
+    required: true,
+  } as const;
+}
 
 export function AccountPage(): ReactNode {
   const t = useT();
@@ -68,32 +79,17 @@ function PasswordCard(): ReactNode {
       <h2>{t('account.password')}</h2>
       <form className="form" onSubmit={submit} noValidate>
         <input type="text" name="username" autoComplete="username" value={useAdmin().admin.username} readOnly hidden />
-        <Field
-          label={t('account.currentPassword')}
-          type="password"
-          autoComplete="current-password"
-          value={current}
-          onChange={(event) => setCurrent(event.target.value)}
-          required
-        />
+        <Field label={t('account.currentPassword')} {...passwordInput('current-password', current, setCurrent)} />
         <Field
           label={t('account.newPassword')}
           hint={t('account.newPassword.help')}
-          type="password"
-          autoComplete="new-password"
-          value={next}
-          onChange={(event) => setNext(event.target.value)}
+          {...passwordInput('new-password', next, setNext)}
           error={tried && tooShort ? t('account.passwordTooShort') : null}
-          required
         />
         <Field
           label={t('account.repeatPassword')}
-          type="password"
-          autoComplete="new-password"
-          value={repeat}
-          onChange={(event) => setRepeat(event.target.value)}
+          {...passwordInput('new-password', repeat, setRepeat)}
           error={tried && mismatch ? t('account.passwordMismatch') : null}
-          required
         />
         {error ? <Notice kind="error">{error}</Notice> : null}
         <div className="form-actions">
@@ -118,6 +114,16 @@ function TotpCard(): ReactNode {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const enabled = session.admin.totpEnabled;
+  /** The authenticator code, asked for when turning TOTP on and again when turning it off. */
+  const codeInput = {
+    label: t('account.totp.code'),
+    value: code,
+    onChange: (event: ChangeEvent<HTMLInputElement>) => setCode(event.target.value),
+    inputMode: 'numeric',
+    autoComplete: 'one-time-code',
+    maxLength: 8,
+    required: true,
+  } as const;
 
   /** The session says whether TOTP is on: read it again after a change. */
   const refreshSession = async () => signedIn(await api.get('/console/api/session', sessionSchema));
@@ -181,17 +187,7 @@ function TotpCard(): ReactNode {
           />
           <p className="field-hint">{t('account.totp.manual')}</p>
           <p className="mono">{setup.secret.replace(/(.{4})/g, '$1 ').trim()}</p>
-          <Field
-            label={t('account.totp.code')}
-            hint={t('account.totp.code.help')}
-            value={code}
-            onChange={(event) => setCode(event.target.value)}
-            inputMode="numeric"
-            autoComplete="one-time-code"
-            pattern="[0-9]*"
-            maxLength={8}
-            required
-          />
+          <Field {...codeInput} hint={t('account.totp.code.help')} pattern="[0-9]*" />
           <div className="form-actions">
             <Button type="submit" variant="primary" busy={busy}>
               {t('account.totp.confirm')}
@@ -203,23 +199,8 @@ function TotpCard(): ReactNode {
       {enabled ? (
         <form className="form" onSubmit={disable} noValidate>
           <p className="field-hint">{t('account.totp.disableHelp')}</p>
-          <Field
-            label={t('account.password.field')}
-            type="password"
-            autoComplete="current-password"
-            value={password}
-            onChange={(event) => setPassword(event.target.value)}
-            required
-          />
-          <Field
-            label={t('account.totp.code')}
-            value={code}
-            onChange={(event) => setCode(event.target.value)}
-            inputMode="numeric"
-            autoComplete="one-time-code"
-            maxLength={8}
-            required
-          />
+          <Field label={t('account.password.field')} {...passwordInput('current-password', password, setPassword)} />
+          <Field {...codeInput} />
           <div className="form-actions">
             <Button type="submit" variant="danger" busy={busy}>
               {t('account.totp.disable')}

@@ -9,7 +9,7 @@ import { useT } from '../../i18n/index.ts';
 import { navigate } from '../../router.tsx';
 import { Button } from '../../ui/button.tsx';
 import { useErrorMessage } from '../../ui/errors.ts';
-import { Field, SelectField } from '../../ui/field.tsx';
+import { CheckboxField, describedProps, Field, FieldShell, SelectField, TextAreaField } from '../../ui/field.tsx';
 import { Notice, useNotify } from '../../ui/notice.tsx';
 import { useLoad } from '../../ui/use-load.ts';
 import { connectionsSchema, SCENARIOS, type Scenario } from '../connections/model.ts';
@@ -190,21 +190,20 @@ export function ApplicationForm({
             ))}
           </SelectField>
         ) : null}
-        <UriListField
-          label={t('applications.field.redirectUris')}
-          hint={t('applications.field.redirectUris.help')}
-          value={draft.redirectUris}
-          onChange={(value) => set('redirectUris', value)}
-          error={shown.redirectUris}
-        />
-        <UriListField
-          label={t('applications.field.postLogoutRedirectUris')}
-          hint={t('applications.field.postLogoutRedirectUris.help')}
-          value={draft.postLogoutRedirectUris}
-          onChange={(value) => set('postLogoutRedirectUris', value)}
-          error={shown.postLogoutRedirectUris}
-        />
-        <Choice
+        {(['redirectUris', 'postLogoutRedirectUris'] as const).map((key) => (
+          <TextAreaField
+            key={key}
+            label={t(`applications.field.${key}`)}
+            hint={t(`applications.field.${key}.help`)}
+            value={draft[key]}
+            onChange={(event) => set(key, event.target.value)}
+            error={shown[key]}
+            textAreaClassName="uri-list"
+            spellCheck={false}
+            placeholder="https://app.example.com/callback"
+          />
+        ))}
+        <CheckboxField
           label={t('applications.field.firstParty')}
           hint={t('applications.field.firstParty.help')}
           checked={draft.firstParty}
@@ -217,7 +216,7 @@ export function ApplicationForm({
           <legend>{t('applications.field.scenarios')}</legend>
           <p className="field-hint">{t('applications.field.scenarios.help')}</p>
           {SCENARIOS.map((scenario) => (
-            <Choice
+            <CheckboxField
               key={scenario}
               label={t(`scenario.${scenario}`)}
               hint={`${t(`scenarioHelp.${scenario}`)}${served.has(scenario) ? '' : ` (${t('applications.field.scenarios.unserved')})`}`}
@@ -271,74 +270,6 @@ export function ApplicationForm({
   );
 }
 
-function UriListField({
-  label,
-  hint,
-  value,
-  onChange,
-  error,
-}: {
-  label: string;
-  hint: string;
-  value: string;
-  onChange: (value: string) => void;
-  error: string | undefined;
-}): ReactNode {
-  const id = useId();
-  return (
-    <div className="field">
-      <label htmlFor={id}>{label}</label>
-      <textarea
-        id={id}
-        className="uri-list"
-        value={value}
-        onChange={(event) => onChange(event.target.value)}
-        spellCheck={false}
-        aria-describedby={`${id}-hint${error ? ` ${id}-error` : ''}`}
-        aria-invalid={error ? true : undefined}
-        placeholder="https://app.example.com/callback"
-      />
-      <p className="field-hint" id={`${id}-hint`}>
-        {hint}
-      </p>
-      {error ? (
-        <p className="field-error" id={`${id}-error`}>
-          {error}
-        </p>
-      ) : null}
-    </div>
-  );
-}
-
-function Choice({
-  label,
-  hint,
-  checked,
-  onChange,
-}: {
-  label: string;
-  hint: string;
-  checked: boolean;
-  onChange: (checked: boolean) => void;
-}): ReactNode {
-  const id = useId();
-  return (
-    <div className="choice">
-      <input
-        id={id}
-        type="checkbox"
-        checked={checked}
-        onChange={(event) => onChange(event.target.checked)}
-        aria-describedby={`${id}-help`}
-      />
-      <label htmlFor={id}>{label}</label>
-      <p className="field-hint" id={`${id}-help`}>
-        {hint}
-      </p>
-    </div>
-  );
-}
-
 function ColorField({
   value,
   onChange,
@@ -350,9 +281,9 @@ function ColorField({
 }): ReactNode {
   const t = useT();
   const id = useId();
+  const hint = t('applications.field.primaryColor.help');
   return (
-    <div className="field">
-      <label htmlFor={id}>{t('applications.field.primaryColor')}</label>
+    <FieldShell id={id} label={t('applications.field.primaryColor')} hint={hint} error={error}>
       <div className="color-row">
         <input
           type="color"
@@ -366,19 +297,10 @@ function ColorField({
           onChange={(event) => onChange(event.target.value.trim())}
           placeholder="#07824a"
           className="mono"
-          aria-describedby={`${id}-hint${error ? ` ${id}-error` : ''}`}
-          aria-invalid={error ? true : undefined}
+          {...describedProps(id, { hint, error })}
         />
       </div>
-      <p className="field-hint" id={`${id}-hint`}>
-        {t('applications.field.primaryColor.help')}
-      </p>
-      {error ? (
-        <p className="field-error" id={`${id}-error`}>
-          {error}
-        </p>
-      ) : null}
-    </div>
+    </FieldShell>
   );
 }
 

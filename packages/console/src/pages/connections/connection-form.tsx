@@ -12,7 +12,7 @@ import { Button } from '../../ui/button.tsx';
 import { useConfirm } from '../../ui/confirm-dialog.tsx';
 import { CopyValue } from '../../ui/copy-value.tsx';
 import { useErrorMessage } from '../../ui/errors.ts';
-import { Field, SelectField } from '../../ui/field.tsx';
+import { CheckboxField, Field, SelectField } from '../../ui/field.tsx';
 import { Notice, useNotify } from '../../ui/notice.tsx';
 import {
   APP_TYPES,
@@ -187,8 +187,14 @@ export function ConnectionForm({ existing, onSaved }: { existing: Connection | n
     const specific = `${base}.${type}`;
     return hasMessage(specific) ? t(specific) : hasMessage(base) ? t(base) : '';
   };
-  const secretPlaceholder = (stored: boolean | undefined) =>
-    stored === true ? t('connections.secretPlaceholderStored') : t('connections.secretPlaceholderNew');
+  /** Secrets are write-only: never prefilled, and the placeholder says whether one is stored. */
+  const secretInput = (stored: boolean | undefined) =>
+    ({
+      placeholder: stored === true ? t('connections.secretPlaceholderStored') : t('connections.secretPlaceholderNew'),
+      autoComplete: 'off',
+      spellCheck: false,
+      'data-1p-ignore': true,
+    }) as const;
 
   return (
     <form className="stack" onSubmit={save} noValidate>
@@ -290,10 +296,7 @@ export function ConnectionForm({ existing, onSaved }: { existing: Connection | n
           hint={helpFor('connections.field.secret.help')}
           value={draft.secret}
           onChange={(event) => set('secret', event.target.value.trim())}
-          placeholder={secretPlaceholder(existing?.secretSet)}
-          autoComplete="off"
-          spellCheck={false}
-          data-1p-ignore
+          {...secretInput(existing?.secretSet)}
         />
         <CredentialTest draft={draft} existing={existing} />
         {receivesPushes(type) ? (
@@ -303,22 +306,16 @@ export function ConnectionForm({ existing, onSaved }: { existing: Connection | n
               hint={helpFor('connections.field.token.help')}
               value={draft.token}
               onChange={(event) => set('token', event.target.value.trim())}
-              placeholder={secretPlaceholder(existing?.tokenSet)}
+              {...secretInput(existing?.tokenSet)}
               error={shown.token}
-              autoComplete="off"
-              spellCheck={false}
-              data-1p-ignore
             />
             <Field
               label={t('connections.field.encodingAesKey')}
               hint={t('connections.field.encodingAesKey.help')}
               value={draft.encodingAesKey}
               onChange={(event) => set('encodingAesKey', event.target.value.trim())}
-              placeholder={secretPlaceholder(existing?.encodingAesKeySet)}
+              {...secretInput(existing?.encodingAesKeySet)}
               error={shown.encodingAesKey}
-              autoComplete="off"
-              spellCheck={false}
-              data-1p-ignore
             />
           </>
         ) : null}
@@ -329,9 +326,10 @@ export function ConnectionForm({ existing, onSaved }: { existing: Connection | n
         <fieldset className="choices">
           <legend>{t('connections.section.scenariosHelp')}</legend>
           {scenariosFor(type).map((scenario) => (
-            <ScenarioChoice
+            <CheckboxField
               key={scenario}
-              scenario={scenario}
+              label={t(`scenario.${scenario}`)}
+              hint={t(`scenarioHelp.${scenario}`)}
               checked={draft.scenarios.includes(scenario)}
               onChange={(checked) =>
                 set(
@@ -369,63 +367,6 @@ export function ConnectionForm({ existing, onSaved }: { existing: Connection | n
         )}
       </div>
     </form>
-  );
-}
-
-function ScenarioChoice({
-  scenario,
-  checked,
-  onChange,
-}: {
-  scenario: Scenario;
-  checked: boolean;
-  onChange: (checked: boolean) => void;
-}): ReactNode {
-  const t = useT();
-  const id = useId();
-  return (
-    <div className="choice">
-      <input
-        id={id}
-        type="checkbox"
-        checked={checked}
-        onChange={(event) => onChange(event.target.checked)}
-        aria-describedby={`${id}-help`}
-      />
-      <label htmlFor={id}>{t(`scenario.${scenario}`)}</label>
-      <p className="field-hint" id={`${id}-help`}>
-        {t(`scenarioHelp.${scenario}`)}
-      </p>
-    </div>
-  );
-}
-
-function CheckboxField({
-  label,
-  hint,
-  checked,
-  onChange,
-}: {
-  label: string;
-  hint: string;
-  checked: boolean;
-  onChange: (checked: boolean) => void;
-}): ReactNode {
-  const id = useId();
-  return (
-    <div className="choice">
-      <input
-        id={id}
-        type="checkbox"
-        checked={checked}
-        onChange={(event) => onChange(event.target.checked)}
-        aria-describedby={`${id}-help`}
-      />
-      <label htmlFor={id}>{label}</label>
-      <p className="field-hint" id={`${id}-help`}>
-        {hint}
-      </p>
-    </div>
   );
 }
 
