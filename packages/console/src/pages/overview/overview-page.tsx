@@ -80,6 +80,16 @@ export function OverviewPage(_props: RouteProps): ReactNode {
             { key: 'failures', label: t('overview.failures'), value: sum(stats.failures.total) },
             { key: 'apps', label: t('overview.apps'), value: byApp.filter((s) => sum(s.values) > 0).length },
           ];
+          const charts = [
+            { key: 'byScenario', title: t('overview.byScenario'), series: byScenario },
+            { key: 'byApp', title: t('overview.byApp'), series: byApp },
+            {
+              key: 'newPerDay',
+              title: t('overview.newPerDay'),
+              series: [{ key: 'new', label: t('overview.newSeries'), values: stats.newUsers }],
+            },
+            { key: 'failuresByReason', title: t('overview.failuresByReason'), series: byReason },
+          ];
           return (
             <>
               <dl className="stats">
@@ -91,34 +101,16 @@ export function OverviewPage(_props: RouteProps): ReactNode {
                 ))}
               </dl>
               <div className="grid-2">
-                <StackedBarChart
-                  title={t('overview.byScenario')}
-                  buckets={stats.buckets}
-                  series={byScenario}
-                  formatBucket={formatBucket}
-                  emptyText={t('overview.noData')}
-                />
-                <StackedBarChart
-                  title={t('overview.byApp')}
-                  buckets={stats.buckets}
-                  series={byApp}
-                  formatBucket={formatBucket}
-                  emptyText={t('overview.noData')}
-                />
-                <StackedBarChart
-                  title={t('overview.newPerDay')}
-                  buckets={stats.buckets}
-                  series={[{ key: 'new', label: t('overview.newSeries'), values: stats.newUsers }]}
-                  formatBucket={formatBucket}
-                  emptyText={t('overview.noData')}
-                />
-                <StackedBarChart
-                  title={t('overview.failuresByReason')}
-                  buckets={stats.buckets}
-                  series={byReason}
-                  formatBucket={formatBucket}
-                  emptyText={t('overview.noData')}
-                />
+                {charts.map((chart) => (
+                  <StackedBarChart
+                    key={chart.key}
+                    title={chart.title}
+                    buckets={stats.buckets}
+                    series={chart.series}
+                    formatBucket={formatBucket}
+                    emptyText={t('overview.noData')}
+                  />
+                ))}
               </div>
             </>
           );
