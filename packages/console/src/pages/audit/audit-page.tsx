@@ -6,12 +6,10 @@ import { navigate, useSearchParams } from '../../router.tsx';
 import type { RouteProps } from '../../routes.tsx';
 import { type AuditEntry, auditPageSchema } from '../../schemas.ts';
 import { Button } from '../../ui/button.tsx';
-import { useErrorMessage } from '../../ui/errors.ts';
+import { LoadMore, useCursorPages } from '../../ui/cursor-pages.tsx';
 import { Field } from '../../ui/field.tsx';
 import { Loaded } from '../../ui/load-state.tsx';
-import { useNotify } from '../../ui/notice.tsx';
 import { Page } from '../../ui/page.tsx';
-import { useLoad } from '../../ui/use-load.ts';
 import { AuditEntries } from './audit-entries.tsx';
 
 const KNOWN_ACTIONS = [
@@ -46,8 +44,6 @@ const KNOWN_ACTIONS = [
 
 export function AuditPage(_props: RouteProps): ReactNode {
   const { t } = useI18n();
-  const notify = useNotify();
-  const errorMessage = useErrorMessage();
   const params = useSearchParams();
   const action = params.get('action') ?? '';
   const subject = params.get('subject') ?? '';
@@ -58,12 +54,13 @@ export function AuditPage(_props: RouteProps): ReactNode {
     setSubjectInput(subject);
   }, [action, subject]);
 
-  const [more, setMore] = useState<{ entries: AuditEntry[]; cursor: string | null } | null>(null);
-  const [loadingMore, setLoadingMore] = useState(false);
-  const first = useLoad(() => {
-    setMore(null);
-    return api.get('/api/v1/audit-log', auditPageSchema, { action, subjectId: subject, limit: 50 });
-  }, [action, subject]);
+  const pages = useCursorPages<AuditEntry>(
+    async (cursor) => {
+      const page = await api.get('/api/v1/audit-log', auditPageSchema, { action, subjectId: subject, limit: 50, cursor });
+      return { items: page.entries, nextCursor: page.nextCursor };
+    },
+    [action, subject],
+  );
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
@@ -103,32 +100,13 @@ export function AuditPage(_props: RouteProps): ReactNode {
         </div>
       </form>
       <section className="card">
-        <Loaded load={first}>
+        <Loaded load={pages.first}>
           {(page) => {
-            const entries = [...page.entries, ...(more?.entries ?? [])];
-            const cursor = more ? more.cursor : page.nextCursor;
-            const loadMore = async () => {
-              if (cursor === null) return;
-              setLoadingMore(true);
-              try {
-                const next = await api.get('/api/v1/audit-log', auditPageSchema, { action, subjectId: subject, limit: 50, cursor });
-                setMore({ entries: [...(more?.entries ?? []), ...next.entries], cursor: next.nextCursor });
-              } catch (error) {
-                notify(errorMessage(error), 'error');
-              } finally {
-                setLoadingMore(false);
-              }
-            };
+            const { items: entries, cursor, loadMore } = pages.pagesAfter(page);
             return (
               <>
                 <AuditEntries entries={entries} caption={t('nav.audit')} />
-                {cursor !== null ? (
-                  <div className="load-more">
-                    <Button onClick={loadMore} busy={loadingMore}>
-                      {t('common.more')}
-                    </Button>
-                  </div>
-                ) : null}
+                <LoadMore cursor={cursor} busy={pages.loadingMore} onClick={loadMore} />
               </>
             );
           }}

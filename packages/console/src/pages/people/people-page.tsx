@@ -6,29 +6,26 @@ import { navigate, useSearchParams } from '../../router.tsx';
 import type { RouteProps } from '../../routes.tsx';
 import { type User, userPageSchema } from '../../schemas.ts';
 import { Button } from '../../ui/button.tsx';
+import { LoadMore, useCursorPages } from '../../ui/cursor-pages.tsx';
 import { EmptyState } from '../../ui/empty-state.tsx';
-import { useErrorMessage } from '../../ui/errors.ts';
 import { Field } from '../../ui/field.tsx';
 import { IconSearch } from '../../ui/icons.tsx';
 import { Loaded } from '../../ui/load-state.tsx';
-import { useNotify } from '../../ui/notice.tsx';
 import { Page } from '../../ui/page.tsx';
-import { useLoad } from '../../ui/use-load.ts';
 import { PeopleTable } from './people-table.tsx';
 
 export function PeoplePage(_props: RouteProps): ReactNode {
   const { t } = useI18n();
-  const notify = useNotify();
-  const errorMessage = useErrorMessage();
   const q = useSearchParams().get('q') ?? '';
   const [input, setInput] = useState(q);
   useEffect(() => setInput(q), [q]);
-  const [more, setMore] = useState<{ users: User[]; cursor: string | null } | null>(null);
-  const [loadingMore, setLoadingMore] = useState(false);
-  const results = useLoad(() => {
-    setMore(null);
-    return api.get('/api/v1/users', userPageSchema, { q: q.trim(), limit: 50 });
-  }, [q]);
+  const pages = useCursorPages<User>(
+    async (cursor) => {
+      const page = await api.get('/api/v1/users', userPageSchema, { q: q.trim(), limit: 50, cursor });
+      return { items: page.users, nextCursor: page.nextCursor };
+    },
+    [q],
+  );
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
@@ -54,37 +51,18 @@ export function PeoplePage(_props: RouteProps): ReactNode {
           {q ? <Button onClick={() => navigate('/people')}>{t('people.clear')}</Button> : null}
         </div>
       </form>
-      <section className="card" aria-busy={results.state === 'loading'}>
-        <Loaded load={results}>
+      <section className="card" aria-busy={pages.first.state === 'loading'}>
+        <Loaded load={pages.first}>
           {(page) => {
-            const users = [...page.users, ...(more?.users ?? [])];
-            const cursor = more ? more.cursor : page.nextCursor;
+            const { items: users, cursor, loadMore } = pages.pagesAfter(page);
             if (users.length === 0) return <EmptyState title={q ? t('people.noResults', { q }) : t('people.empty')} />;
-            const loadMore = async () => {
-              if (cursor === null) return;
-              setLoadingMore(true);
-              try {
-                const next = await api.get('/api/v1/users', userPageSchema, { q: q.trim(), limit: 50, cursor });
-                setMore({ users: [...(more?.users ?? []), ...next.users], cursor: next.nextCursor });
-              } catch (error) {
-                notify(errorMessage(error), 'error');
-              } finally {
-                setLoadingMore(false);
-              }
-            };
             return (
               <>
                 <p className="muted small" role="status">
                   {t('people.count', { count: users.length, more: cursor === null ? '' : 'more' })}
                 </p>
                 <PeopleTable users={users} caption={t('people.results')} />
-                {cursor !== null ? (
-                  <div className="load-more">
-                    <Button onClick={loadMore} busy={loadingMore}>
-                      {t('common.more')}
-                    </Button>
-                  </div>
-                ) : null}
+                <LoadMore cursor={cursor} busy={pages.loadingMore} onClick={loadMore} />
               </>
             );
           }}
