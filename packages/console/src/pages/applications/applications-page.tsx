@@ -9,6 +9,7 @@ import { Loaded } from '../../ui/load-state.tsx';
 import { Page } from '../../ui/page.tsx';
 import { Table } from '../../ui/table.tsx';
 import { useLoad } from '../../ui/use-load.ts';
+import { ScenarioBadges } from '../connections/scenario-badges.tsx';
 import { type Application, applicationsSchema } from './model.ts';
 import '../../ui/setup-pages.css';
 
@@ -55,15 +56,7 @@ export function ApplicationsPage(): ReactNode {
                 {
                   key: 'scenarios',
                   header: t('applications.col.scenarios'),
-                  cell: (row) => (
-                    <span className="row">
-                      {row.scenarios.map((scenario) => (
-                        <span key={scenario} className="badge" title={t(`scenario.${scenario}`)}>
-                          {scenario.toUpperCase()}
-                        </span>
-                      ))}
-                    </span>
-                  ),
+                  cell: (row) => <ScenarioBadges scenarios={row.scenarios} />,
                 },
               ]}
             />

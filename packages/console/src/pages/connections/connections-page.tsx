@@ -10,29 +10,23 @@ import { Page } from '../../ui/page.tsx';
 import { Table } from '../../ui/table.tsx';
 import { useLoad } from '../../ui/use-load.ts';
 import { type Connection, connectionsSchema } from './model.ts';
+import { ScenarioBadges } from './scenario-badges.tsx';
 import '../../ui/setup-pages.css';
 
 export function ConnectionsPage(): ReactNode {
   const t = useT();
   const load = useLoad(() => api.get('/api/v1/connections', connectionsSchema), []);
+  const add = (
+    <Button variant="primary" onClick={() => navigate('/connections/new')}>
+      {t('connections.add')}
+    </Button>
+  );
   return (
-    <Page
-      title={t('connections.title')}
-      description={t('connections.intro')}
-      actions={
-        <Button variant="primary" onClick={() => navigate('/connections/new')}>
-          {t('connections.add')}
-        </Button>
-      }
-    >
+    <Page title={t('connections.title')} description={t('connections.intro')} actions={add}>
       <Loaded load={load}>
         {({ connections }) =>
           connections.length === 0 ? (
-            <EmptyState title={t('connections.empty')}>
-              <Button variant="primary" onClick={() => navigate('/connections/new')}>
-                {t('connections.add')}
-              </Button>
-            </EmptyState>
+            <EmptyState title={t('connections.empty')}>{add}</EmptyState>
           ) : (
             <Table<Connection>
               caption={t('connections.title')}
@@ -49,15 +43,7 @@ export function ConnectionsPage(): ReactNode {
                 {
                   key: 'scenarios',
                   header: t('connections.col.scenarios'),
-                  cell: (row) => (
-                    <span className="row">
-                      {row.scenarios.map((scenario) => (
-                        <span key={scenario} className="badge" title={t(`scenario.${scenario}`)}>
-                          {scenario.toUpperCase()}
-                        </span>
-                      ))}
-                    </span>
-                  ),
+                  cell: (row) => <ScenarioBadges scenarios={row.scenarios} />,
                 },
                 {
                   key: 'source',
