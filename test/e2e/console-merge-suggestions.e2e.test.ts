@@ -6,13 +6,12 @@
  * suggestion through the preview and dismisses another after confirming.
  */
 import type { Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { DEMO_OPEN_PLATFORM, demoApp } from '../../packages/sandbox/src/demo-world.ts';
 import { chromiumPath } from './browser.ts';
-import { type ConsoleWorld, consoleSnapshot, signIn, startConsoleWorld } from './console.ts';
+import { consoleSnapshot, setUpConsoleWorld, signIn, signInThroughApp } from './console.ts';
 
-const identitiesSchema = z.array(z.object({ appid: z.string(), openid: z.string() }));
 const userPage = z.object({ users: z.array(z.object({ id: z.string() })) });
 const userSchema = z.object({ id: z.string(), status: z.string(), identities: z.array(z.object({ appid: z.string() })) });
 const suggestionPage = z.object({
@@ -20,23 +19,13 @@ const suggestionPage = z.object({
 });
 
 describe.skipIf(chromiumPath === undefined)('console: merge suggestions from a late unionid', () => {
-  let world: ConsoleWorld;
+  const world = setUpConsoleWorld();
   let page: Page;
-
-  beforeAll(async () => {
-    world = await startConsoleWorld();
-  });
-  afterEach(() => {
-    expect(world.pageErrors).toEqual([]);
-  });
-  afterAll(async () => {
-    await world?.close();
-  });
 
   /** The management API with the page's console session (cookie + CSRF token, as the console sends them). */
   async function management(method: 'GET' | 'POST' | 'PATCH', route: string, body?: unknown): Promise<unknown> {
-    const session = z.object({ csrfToken: z.string() }).parse(await (await page.request.get(`${world.url}/console/api/session`)).json());
-    const response = await page.request.fetch(`${world.url}/api/v1${route}`, {
+    const session = z.object({ csrfToken: z.string() }).parse(await (await page.request.get(`${world().url}/console/api/session`)).json());
+    const response = await page.request.fetch(`${world().url}/api/v1${route}`, {
       method,
       headers: { 'x-csrf-token': session.csrfToken },
       ...(body === undefined ? {} : { data: body }),
@@ -47,30 +36,20 @@ describe.skipIf(chromiumPath === undefined)('console: merge suggestions from a l
 
   /** Signs a sandbox person in through a mini program (S5) or the demo mobile app (S6); their user id. */
   async function logsIn(personId: string, via: { scenario: 's5' | 's6'; appid: string }): Promise<string> {
-    const action = via.scenario === 's5' ? '/actions/js-login' : '/actions/app-login';
-    const { code } = z.object({ code: z.string() }).parse(await world.sandbox('POST', action, { personId, appid: via.appid }));
-    const login = await fetch(`${world.url}${via.scenario === 's5' ? '/api/mp/login' : '/api/app/login'}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ appid: via.appid, code }),
-    });
-    expect(login.status).toBe(200);
-    const identities = identitiesSchema.parse(await world.sandbox('GET', `/people/${personId}/identities`));
-    const openid = identities.find((identity) => identity.appid === via.appid)?.openid;
-    if (openid === undefined) throw new Error(`${personId} has no openid for ${via.appid}`);
+    const openid = await signInThroughApp(world(), personId, via);
     const found = userPage.parse(await management('GET', `/users?openid=${encodeURIComponent(openid)}`)).users;
     expect(found).toHaveLength(1);
     return found[0]?.id ?? '';
   }
 
   it('a unionid arriving late is suggested as a merge; one is merged through the preview, another dismissed', async () => {
-    page = await world.newPage();
-    await signIn(page, world);
+    page = await world().newPage();
+    await signIn(page, world());
 
     // A mini program on no Open Platform account yet, set up in weunion for S5.
     const app = z
       .object({ appid: z.string(), secret: z.string() })
-      .parse(await world.sandbox('POST', '/apps', { type: 'mini_program', openPlatformId: null }));
+      .parse(await world().sandbox('POST', '/apps', { type: 'mini_program', openPlatformId: null }));
     await management('POST', '/connections', {
       id: 'late-bound-mp',
       name: 'Late-bound Mini Program',
@@ -85,7 +64,7 @@ describe.skipIf(chromiumPath === undefined)('console: merge suggestions from a l
     // Two people use both: each becomes two users, since the mini program gives no unionid.
     const people: { name: string; personId: string; viaApp: string; viaMiniProgram: string }[] = [];
     for (const nickname of ['Wang Fang', 'Zhao Lei']) {
-      const person = z.object({ id: z.string() }).parse(await world.sandbox('POST', '/people', { nickname }));
+      const person = z.object({ id: z.string() }).parse(await world().sandbox('POST', '/people', { nickname }));
       const viaApp = await logsIn(person.id, mobileApp);
       const viaMiniProgram = await logsIn(person.id, miniProgram);
       expect(viaMiniProgram).not.toBe(viaApp);
@@ -95,7 +74,7 @@ describe.skipIf(chromiumPath === undefined)('console: merge suggestions from a l
     if (wang === undefined || zhao === undefined) throw new Error('two people expected');
 
     // The mini program is bound: its logins now carry the unionid, which the app account already has.
-    await world.sandbox('POST', `/apps/${app.appid}/bind`, { openPlatformId: DEMO_OPEN_PLATFORM.id });
+    await world().sandbox('POST', `/apps/${app.appid}/bind`, { openPlatformId: DEMO_OPEN_PLATFORM.id });
     await management('PATCH', '/connections/late-bound-mp', { openPlatformId: DEMO_OPEN_PLATFORM.id });
     for (const person of people) {
       // Still the mini program's user (its openid is known); the other account is only suggested.

@@ -5,13 +5,12 @@
  * separate again — in the page and in the management API.
  */
 import type { Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { demoApp } from '../../packages/sandbox/src/demo-world.ts';
 import { chromiumPath } from './browser.ts';
-import { type ConsoleWorld, consoleSnapshot, signIn, startConsoleWorld } from './console.ts';
+import { consoleSnapshot, setUpConsoleWorld, signIn, signInThroughApp } from './console.ts';
 
-const identitiesSchema = z.array(z.object({ appid: z.string(), openid: z.string() }));
 const userSchema = z.object({
   id: z.string(),
   status: z.string(),
@@ -20,41 +19,20 @@ const userSchema = z.object({
 });
 
 describe.skipIf(chromiumPath === undefined)('console: find, merge and unmerge people', () => {
-  let world: ConsoleWorld;
-
-  beforeAll(async () => {
-    world = await startConsoleWorld();
-  });
-  afterEach(() => {
-    expect(world.pageErrors).toEqual([]);
-  });
-  afterAll(async () => {
-    await world?.close();
-  });
+  const world = setUpConsoleWorld();
 
   /** A sandbox person who signs in once through a demo app (S5 mini program or S6 mobile app); their openid there. */
   async function personLogsIn(nickname: string, scenario: 's5' | 's6'): Promise<{ openid: string }> {
-    const person = z.object({ id: z.string() }).parse(await world.sandbox('POST', '/people', { nickname }));
+    const person = z.object({ id: z.string() }).parse(await world().sandbox('POST', '/people', { nickname }));
     const app = demoApp(scenario === 's5' ? 'miniProgram' : 'mobileApp');
-    const action = scenario === 's5' ? '/actions/js-login' : '/actions/app-login';
-    const { code } = z.object({ code: z.string() }).parse(await world.sandbox('POST', action, { personId: person.id, appid: app.appid }));
-    const login = await fetch(`${world.url}${scenario === 's5' ? '/api/mp/login' : '/api/app/login'}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ appid: app.appid, code }),
-    });
-    expect(login.status).toBe(200);
-    const identities = identitiesSchema.parse(await world.sandbox('GET', `/people/${person.id}/identities`));
-    const openid = identities.find((identity) => identity.appid === app.appid)?.openid;
-    if (openid === undefined) throw new Error(`${nickname} has no openid for ${app.appid}`);
-    return { openid };
+    return { openid: await signInThroughApp(world(), person.id, { scenario, appid: app.appid }) };
   }
 
   let apiPage: Page | undefined;
   /** The management API with the console session of a signed-in page (GET needs no CSRF token). */
   async function managementGet(route: string): Promise<unknown> {
     if (apiPage === undefined) throw new Error('sign in first');
-    const response = await apiPage.request.get(`${world.url}/api/v1${route}`);
+    const response = await apiPage.request.get(`${world().url}/api/v1${route}`);
     expect(response.status()).toBe(200);
     return response.json();
   }
@@ -63,18 +41,18 @@ describe.skipIf(chromiumPath === undefined)('console: find, merge and unmerge pe
     const han = await personLogsIn('Han Meimei', 's6');
     const li = await personLogsIn('Li Lei', 's5');
 
-    const page = await world.newPage();
+    const page = await world().newPage();
     apiPage = page;
 
     // A wrong password is refused with a message; the right one opens the console.
-    await page.goto(`${world.url}/console/`);
+    await page.goto(`${world().url}/console/`);
     await expect.poll(() => page.getByRole('heading', { name: 'Sign in to weunion' }).isVisible()).toBe(true);
-    await page.getByLabel('Username').fill(world.admin.username);
+    await page.getByLabel('Username').fill(world().admin.username);
     await page.getByLabel('Password').fill('not the password');
     await page.getByRole('button', { name: 'Sign in' }).click();
     await expect.poll(() => page.getByRole('alert').textContent()).toContain('Wrong username or password');
     await consoleSnapshot(page, 'people-01-wrong-password');
-    await signIn(page, world);
+    await signIn(page, world());
 
     const users = z.object({ users: z.array(z.object({ id: z.string() })) });
     const hanId = users.parse(await managementGet(`/users?openid=${han.openid}`)).users[0]?.id ?? '';
@@ -138,7 +116,7 @@ describe.skipIf(chromiumPath === undefined)('console: find, merge and unmerge pe
     await expect.poll(() => identities.getByRole('row').count()).toBe(3);
     await expect.poll(() => identities.textContent()).toContain(li.openid);
     const history = page.getByRole('region', { name: 'History', exact: true });
-    await expect.poll(() => history.textContent()).toContain(`Admin ${world.admin.username}`);
+    await expect.poll(() => history.textContent()).toContain(`Admin ${world().admin.username}`);
     await expect.poll(() => history.textContent()).toContain('user.merged');
     await consoleSnapshot(page, 'people-05-merged');
     const merged = userSchema.parse(await managementGet(`/users/${liId}`));
@@ -171,8 +149,8 @@ describe.skipIf(chromiumPath === undefined)('console: find, merge and unmerge pe
 
   it('the overview charts the logins by scenario and by WeChat app, with the numbers as tables', async () => {
     // The two logins of the test above: Han Meimei through the mobile app (S6), Li Lei through the mini program (S5).
-    const page = await world.newPage();
-    await signIn(page, world);
+    const page = await world().newPage();
+    await signIn(page, world());
     await expect.poll(() => page.getByRole('heading', { name: 'Overview', level: 1 }).isVisible()).toBe(true);
     const logins = page.locator('.stats > div').filter({ has: page.getByText('Logins', { exact: true }) });
     await expect.poll(() => logins.locator('dd').textContent()).toBe('2');
@@ -187,8 +165,8 @@ describe.skipIf(chromiumPath === undefined)('console: find, merge and unmerge pe
   });
 
   it('works from the keyboard, in Chinese, and folds the menu on a narrow screen', async () => {
-    const page = await world.newPage({ width: 390, height: 844 });
-    await signIn(page, world);
+    const page = await world().newPage({ width: 390, height: 844 });
+    await signIn(page, world());
     // The skip link is the first stop and jumps past the menu.
     await page.keyboard.press('Tab');
     await expect.poll(() => page.evaluate(() => document.activeElement?.textContent)).toBe('Skip to content');

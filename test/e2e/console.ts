@@ -10,11 +10,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { expect } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
+import { z } from 'zod';
 import { loadConfig } from '../../packages/server/src/config/index.ts';
 import { type RunningService, startService } from '../../packages/server/src/service.ts';
 import { freePort } from '../../packages/server/src/testing/free-port.ts';
 import { launchChromium } from './browser.ts';
+
+const identitiesSchema = z.array(z.object({ appid: z.string(), openid: z.string() }));
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const ARTIFACTS = path.join(ROOT, 'test-results/console');
@@ -106,6 +109,51 @@ export async function startConsoleWorld({ withAdmin = true } = {}): Promise<Cons
       await service.close();
     },
   };
+}
+
+/**
+ * For a test file's `describe`: starts a world before its tests (`options` as for
+ * `startConsoleWorld`), fails a test after which any page had a script error or CSP refusal, and
+ * closes the world after the last test. Returns the running world (call it inside tests and hooks).
+ */
+export function setUpConsoleWorld(options: { withAdmin?: boolean } = {}): () => ConsoleWorld {
+  let world: ConsoleWorld | undefined;
+  beforeAll(async () => {
+    world = await startConsoleWorld(options);
+  });
+  afterEach(() => {
+    expect(world?.pageErrors).toEqual([]);
+  });
+  afterAll(async () => {
+    await world?.close();
+  });
+  return () => {
+    if (world === undefined) throw new Error('the console world has not started');
+    return world;
+  };
+}
+
+/**
+ * A sandbox person signs in once through a demo mini program (S5, `/api/mp/login`) or mobile app
+ * (S6, `/api/app/login`) with a code the sandbox issues; their openid in that app.
+ */
+export async function signInThroughApp(
+  world: ConsoleWorld,
+  personId: string,
+  via: { scenario: 's5' | 's6'; appid: string },
+): Promise<string> {
+  const action = via.scenario === 's5' ? '/actions/js-login' : '/actions/app-login';
+  const { code } = z.object({ code: z.string() }).parse(await world.sandbox('POST', action, { personId, appid: via.appid }));
+  const login = await fetch(`${world.url}${via.scenario === 's5' ? '/api/mp/login' : '/api/app/login'}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ appid: via.appid, code }),
+  });
+  expect(login.status).toBe(200);
+  const identities = identitiesSchema.parse(await world.sandbox('GET', `/people/${personId}/identities`));
+  const openid = identities.find((identity) => identity.appid === via.appid)?.openid;
+  if (openid === undefined) throw new Error(`${personId} has no openid for ${via.appid}`);
+  return openid;
 }
 
 /** Signs in through the console's sign-in page and waits for the shell. */
