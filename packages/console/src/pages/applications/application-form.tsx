@@ -3,17 +3,18 @@
  * server will), the scenarios its hosted login page offers (marked when no WeChat app serves one
  * yet), first/third party, the login page's look with a live preview, and policy overrides.
  */
-import { type FormEvent, type ReactNode, useId, useState } from 'react';
+import { type ReactNode, useId } from 'react';
 import { api } from '../../api.ts';
 import { useT } from '../../i18n/index.ts';
 import { navigate } from '../../router.tsx';
 import { Button } from '../../ui/button.tsx';
-import { useErrorMessage } from '../../ui/errors.ts';
 import { CheckboxField, describedProps, Field, FieldShell, SelectField, TextAreaField } from '../../ui/field.tsx';
 import { Notice, useNotify } from '../../ui/notice.tsx';
+import { useDraftForm } from '../../ui/use-draft-form.ts';
 import { useLoad } from '../../ui/use-load.ts';
 import { connectionsSchema, SCENARIOS, type Scenario } from '../connections/model.ts';
 import { PolicyFields, type PolicyOverride } from '../connections/policy-fields.tsx';
+import { ScenarioChoices } from '../connections/scenario-choices.tsx';
 import {
   APPLICATION_ID,
   APPLICATION_TYPES,
@@ -90,14 +91,9 @@ export function ApplicationForm({
 }): ReactNode {
   const t = useT();
   const notify = useNotify();
-  const errorMessage = useErrorMessage();
-  const [draft, setDraft] = useState<Draft>(() => draftOf(existing));
-  const [showErrors, setShowErrors] = useState(false);
-  const [saving, setSaving] = useState(false);
-  const [saveError, setSaveError] = useState<string | null>(null);
+  const { draft, set, showErrors, setShowErrors, saving, saveError, submit } = useDraftForm<Draft>(() => draftOf(existing));
   const connections = useLoad(() => api.get('/api/v1/connections', connectionsSchema), []);
   const served = new Set(connections.data?.connections.flatMap((connection) => connection.scenarios) ?? SCENARIOS);
-  const set = <K extends keyof Draft>(key: K, value: Draft[K]) => setDraft((current) => ({ ...current, [key]: value }));
 
   const errors: Errors = {};
   if (existing === null && !APPLICATION_ID.test(draft.id)) errors.id = t('applications.field.id.help');
@@ -114,11 +110,7 @@ export function ApplicationForm({
   if (draft.primaryColor !== '' && !COLOR.test(draft.primaryColor)) errors.primaryColor = t('applications.field.primaryColorInvalid');
   const shown = showErrors ? errors : {};
 
-  const save = async (event: FormEvent) => {
-    event.preventDefault();
-    setShowErrors(true);
-    setSaveError(null);
-    if (Object.keys(errors).length > 0) return;
+  const save = submit(errors, async () => {
     const body = {
       name: draft.name.trim(),
       redirectUris: redirects,
@@ -131,24 +123,17 @@ export function ApplicationForm({
       },
       policy: draft.policy,
     };
-    setSaving(true);
-    try {
-      if (existing === null) {
-        const created = await api.post('/api/v1/applications', createdApplicationSchema, { ...body, id: draft.id, type: draft.type });
-        notify(t('applications.created'));
-        onCreated?.(created.application, created.clientSecret);
-      } else {
-        const saved = await api.patch(`/api/v1/applications/${encodeURIComponent(existing.id)}`, applicationSchema, body);
-        notify(t('applications.saved'));
-        setShowErrors(false);
-        onSaved?.(saved);
-      }
-    } catch (caught) {
-      setSaveError(errorMessage(caught));
-    } finally {
-      setSaving(false);
+    if (existing === null) {
+      const created = await api.post('/api/v1/applications', createdApplicationSchema, { ...body, id: draft.id, type: draft.type });
+      notify(t('applications.created'));
+      onCreated?.(created.application, created.clientSecret);
+    } else {
+      const saved = await api.patch(`/api/v1/applications/${encodeURIComponent(existing.id)}`, applicationSchema, body);
+      notify(t('applications.saved'));
+      setShowErrors(false);
+      onSaved?.(saved);
     }
-  };
+  });
 
   return (
     <form className="stack" onSubmit={save} noValidate>
@@ -212,25 +197,15 @@ export function ApplicationForm({
       </section>
 
       <section className="card form-section">
-        <fieldset className="choices">
-          <legend>{t('applications.field.scenarios')}</legend>
-          <p className="field-hint">{t('applications.field.scenarios.help')}</p>
-          {SCENARIOS.map((scenario) => (
-            <CheckboxField
-              key={scenario}
-              label={t(`scenario.${scenario}`)}
-              hint={`${t(`scenarioHelp.${scenario}`)}${served.has(scenario) ? '' : ` (${t('applications.field.scenarios.unserved')})`}`}
-              checked={draft.scenarios.includes(scenario)}
-              onChange={(checked) =>
-                set(
-                  'scenarios',
-                  SCENARIOS.filter((s) => (s === scenario ? checked : draft.scenarios.includes(s))),
-                )
-              }
-            />
-          ))}
-          {shown.scenarios ? <p className="field-error">{shown.scenarios}</p> : null}
-        </fieldset>
+        <ScenarioChoices
+          legend={t('applications.field.scenarios')}
+          hint={t('applications.field.scenarios.help')}
+          offered={SCENARIOS}
+          value={draft.scenarios}
+          onChange={(scenarios) => set('scenarios', scenarios)}
+          error={shown.scenarios}
+          note={(scenario) => (served.has(scenario) ? '' : ` (${t('applications.field.scenarios.unserved')})`)}
+        />
       </section>
 
       <section className="card form-section">

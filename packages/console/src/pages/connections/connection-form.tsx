@@ -4,7 +4,7 @@
  * the app type can serve are offered; "Test credentials" asks WeChat about the values in the form,
  * saved or not; once saved, the values to paste into WeChat are shown with copy buttons.
  */
-import { type FormEvent, type ReactNode, useId, useState } from 'react';
+import { type ReactNode, useId, useState } from 'react';
 import { api, noContent } from '../../api.ts';
 import { hasMessage, type MessageKey, useT } from '../../i18n/index.ts';
 import { navigate } from '../../router.tsx';
@@ -14,6 +14,7 @@ import { CopyValue } from '../../ui/copy-value.tsx';
 import { useErrorMessage } from '../../ui/errors.ts';
 import { CheckboxField, Field, SelectField } from '../../ui/field.tsx';
 import { Notice, useNotify } from '../../ui/notice.tsx';
+import { useDraftForm } from '../../ui/use-draft-form.ts';
 import {
   APP_TYPES,
   type AppType,
@@ -31,6 +32,7 @@ import {
   scenariosFor,
 } from './model.ts';
 import { PolicyFields } from './policy-fields.tsx';
+import { ScenarioChoices } from './scenario-choices.tsx';
 
 interface Draft {
   id: string;
@@ -126,14 +128,9 @@ export function ConnectionForm({ existing, onSaved }: { existing: Connection | n
   const t = useT();
   const notify = useNotify();
   const confirm = useConfirm();
-  const errorMessage = useErrorMessage();
-  const [draft, setDraft] = useState<Draft>(() => draftOf(existing));
-  const [showErrors, setShowErrors] = useState(false);
-  const [saving, setSaving] = useState(false);
-  const [saveError, setSaveError] = useState<string | null>(null);
+  const { draft, setDraft, set, showErrors, setShowErrors, saving, saveError, submit } = useDraftForm<Draft>(() => draftOf(existing));
   const errors = validate(draft, existing, t);
   const shown = showErrors ? errors : {};
-  const set = <K extends keyof Draft>(key: K, value: Draft[K]) => setDraft((current) => ({ ...current, [key]: value }));
   const typeName = useId();
 
   const changeType = (appType: AppType) =>
@@ -143,30 +140,19 @@ export function ConnectionForm({ existing, onSaved }: { existing: Connection | n
       return { ...current, appType, scenarios: kept.length > 0 ? kept : possible };
     });
 
-  const save = async (event: FormEvent) => {
-    event.preventDefault();
-    setShowErrors(true);
-    setSaveError(null);
-    if (Object.keys(errors).length > 0) return;
-    setSaving(true);
-    try {
-      if (existing === null) {
-        const created = await api.post('/api/v1/connections', connectionSchema, bodyOf(draft, null));
-        notify(t('connections.created'));
-        navigate(`/connections/${encodeURIComponent(created.id)}`, { replace: true });
-      } else {
-        const saved = await api.patch(`/api/v1/connections/${encodeURIComponent(existing.id)}`, connectionSchema, bodyOf(draft, existing));
-        setDraft(draftOf(saved));
-        setShowErrors(false);
-        notify(t('connections.saved'));
-        onSaved?.();
-      }
-    } catch (caught) {
-      setSaveError(errorMessage(caught));
-    } finally {
-      setSaving(false);
+  const save = submit(errors, async () => {
+    if (existing === null) {
+      const created = await api.post('/api/v1/connections', connectionSchema, bodyOf(draft, null));
+      notify(t('connections.created'));
+      navigate(`/connections/${encodeURIComponent(created.id)}`, { replace: true });
+    } else {
+      const saved = await api.patch(`/api/v1/connections/${encodeURIComponent(existing.id)}`, connectionSchema, bodyOf(draft, existing));
+      setDraft(draftOf(saved));
+      setShowErrors(false);
+      notify(t('connections.saved'));
+      onSaved?.();
     }
-  };
+  });
 
   const remove = async () => {
     if (existing === null) return;
@@ -323,24 +309,13 @@ export function ConnectionForm({ existing, onSaved }: { existing: Connection | n
 
       <section className="card form-section">
         <h2>{t('connections.section.scenarios')}</h2>
-        <fieldset className="choices">
-          <legend>{t('connections.section.scenariosHelp')}</legend>
-          {scenariosFor(type).map((scenario) => (
-            <CheckboxField
-              key={scenario}
-              label={t(`scenario.${scenario}`)}
-              hint={t(`scenarioHelp.${scenario}`)}
-              checked={draft.scenarios.includes(scenario)}
-              onChange={(checked) =>
-                set(
-                  'scenarios',
-                  scenariosFor(type).filter((s) => (s === scenario ? checked : draft.scenarios.includes(s))),
-                )
-              }
-            />
-          ))}
-          {shown.scenarios ? <p className="field-error">{shown.scenarios}</p> : null}
-        </fieldset>
+        <ScenarioChoices
+          legend={t('connections.section.scenariosHelp')}
+          offered={scenariosFor(type)}
+          value={draft.scenarios}
+          onChange={(scenarios) => set('scenarios', scenarios)}
+          error={shown.scenarios}
+        />
       </section>
 
       <SettingsSection appType={type} settings={draft.settings} onChange={(settings) => set('settings', settings)} />
