@@ -4,6 +4,8 @@
  * app types belong to the WeChat protocol package; its pure `app-type` entry keeps the browser
  * bundle free of the protocol client.
  */
+import type { WechatAppType } from '@weunion/wechat/app-type';
+
 export { WECHAT_APP_TYPES, type WechatAppType } from '@weunion/wechat/app-type';
 
 /**
@@ -14,6 +16,20 @@ export { WECHAT_APP_TYPES, type WechatAppType } from '@weunion/wechat/app-type';
  */
 export const SCENARIO_IDS = ['s1', 's2', 's3', 's4', 's5', 's6', 's7'] as const;
 export type ScenarioId = (typeof SCENARIO_IDS)[number];
+
+/** Which kind of WeChat app can serve each scenario (s7 involves both the mobile app and the mini program). */
+export const SCENARIO_APP_TYPES: Record<ScenarioId, readonly WechatAppType[]> = {
+  s1: ['official_account'],
+  s2: ['website'],
+  s3: ['mini_program'],
+  s4: ['official_account'],
+  s5: ['mini_program'],
+  s6: ['mobile_app'],
+  s7: ['mobile_app', 'mini_program'],
+};
+
+/** Only official accounts and mini programs receive pushed messages, so only they have a token and key. */
+export const PUSH_APP_TYPES: readonly WechatAppType[] = ['official_account', 'mini_program'];
 
 export const USER_STATUSES = ['active', 'blocked', 'merged', 'deleted'] as const;
 export type UserStatus = (typeof USER_STATUSES)[number];

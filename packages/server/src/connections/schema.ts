@@ -4,28 +4,27 @@
  * EncodingAESKey) are write-only: accepted here, sealed at rest, never shown again.
  */
 
-import { type ConnectionSettings, connectionSettingsSchema, SCENARIO_IDS, type ScenarioId } from '@weunion/management-api';
+import {
+  type ConnectionSettings,
+  connectionSettingsSchema,
+  PUSH_APP_TYPES,
+  SCENARIO_APP_TYPES,
+  SCENARIO_IDS,
+  type ScenarioId,
+} from '@weunion/management-api';
 import { WECHAT_APP_TYPES, type WechatAppType } from '@weunion/wechat';
 import { z } from 'zod';
 import { identityPolicySchema } from '../identity/policy.ts';
 
 // The scenario ids and the settings schema are pure data the console uses too, so they live in the
 // management API package.
-export { type ConnectionSettings, connectionSettingsSchema, SCENARIO_IDS, type ScenarioId } from '@weunion/management-api';
-
-/** Which kind of WeChat app can serve each scenario (s7 involves both the mobile app and the mini program). */
-export const SCENARIO_APP_TYPES: Record<ScenarioId, readonly WechatAppType[]> = {
-  s1: ['official_account'],
-  s2: ['website'],
-  s3: ['mini_program'],
-  s4: ['official_account'],
-  s5: ['mini_program'],
-  s6: ['mobile_app'],
-  s7: ['mobile_app', 'mini_program'],
-};
-
-/** Only official accounts and mini programs receive pushed messages, so only they have a token and key. */
-const PUSH_APP_TYPES: readonly WechatAppType[] = ['official_account', 'mini_program'];
+export {
+  type ConnectionSettings,
+  connectionSettingsSchema,
+  SCENARIO_APP_TYPES,
+  SCENARIO_IDS,
+  type ScenarioId,
+} from '@weunion/management-api';
 
 export const DEFAULT_CONNECTION_SETTINGS: ConnectionSettings = connectionSettingsSchema.parse({});
 

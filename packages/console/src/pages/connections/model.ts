@@ -13,6 +13,8 @@ import {
   credentialCheckView,
   type IdentityPolicy,
   identityPolicySchema,
+  PUSH_APP_TYPES,
+  SCENARIO_APP_TYPES,
   SCENARIO_IDS,
   type ScenarioId,
   WECHAT_APP_TYPES,
@@ -28,27 +30,13 @@ export type AppType = WechatAppType;
 export const SCENARIOS = SCENARIO_IDS;
 export type Scenario = ScenarioId;
 
-/**
- * Mirrors SCENARIO_APP_TYPES in packages/server/src/connections/schema.ts (s7 involves both the
- * mobile app and the mini program); the server's table is not in @weunion/management-api yet.
- */
-export const SCENARIO_APP_TYPES: Record<Scenario, readonly AppType[]> = {
-  s1: ['official_account'],
-  s2: ['website'],
-  s3: ['mini_program'],
-  s4: ['official_account'],
-  s5: ['mini_program'],
-  s6: ['mobile_app'],
-  s7: ['mobile_app', 'mini_program'],
-};
-
 export function scenariosFor(appType: AppType): Scenario[] {
   return SCENARIOS.filter((scenario) => SCENARIO_APP_TYPES[scenario].includes(appType));
 }
 
 /** Only official accounts and mini programs receive pushed messages, so only they have a token and key. */
 export function receivesPushes(appType: AppType): boolean {
-  return appType === 'official_account' || appType === 'mini_program';
+  return PUSH_APP_TYPES.includes(appType);
 }
 
 export type Policy = IdentityPolicy;
