@@ -190,6 +190,8 @@ describe.skipIf(chromiumPath === undefined)('console: find, merge and unmerge pe
     await expect.poll(() => page.evaluate(() => document.documentElement.lang)).toBe('zh-CN');
     await page.reload();
     await expect.poll(() => page.getByRole('button', { name: '退出登录' }).isVisible()).toBe(true);
+    // After the reload the page itself loads on demand; the picture is of the page, not of "loading".
+    await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe('审计日志');
     await consoleSnapshot(page, 'audit-zh-CN');
   });
 });
