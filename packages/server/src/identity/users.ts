@@ -133,27 +133,18 @@ export async function searchUsers(db: Kysely<Tables>, search: UserSearch): Promi
   }
   const q = search.q?.trim();
   if (q !== undefined && q !== '') {
-    const email = normalizeEmail(q);
-    // LIKE wildcards typed into the box are literal; `escape` is spelled out because SQLite has no default.
-    const pattern = `%${q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-    const contains = (column: 'users.name' | 'users.nickname') => sql<boolean>`lower(${sql.ref(column)}) like ${pattern} escape '\\'`;
-    query = query.where((eb) =>
-      eb.or([
-        eb('users.id', '=', q),
-        eb('users.id', 'in', eb.selectFrom('user_identifiers').select('user_id').where('value', 'in', [q, email])),
-        eb(
-          'users.id',
-          'in',
-          eb
-            .selectFrom('wechat_identities')
-            .select('user_id')
-            .where((w) => w.or([w('openid', '=', q), w('unionid', '=', q)])),
-        ),
-        eb('users.id', 'in', eb.selectFrom('unionid_owners').select('user_id').where('unionid', '=', q)),
-        contains('users.name'),
-        contains('users.nickname'),
-      ]),
-    );
+    // An exact identifier (id, phone, email, openid, unionid) is found through indexes and wins; only
+    // when nothing matches exactly is the box read as part of a name, which has to scan the users.
+    // Asking both at once in one OR would scan every user even for an openid.
+    const exact = await usersWithIdentifier(db, q);
+    if (exact.length > 0) {
+      query = query.where('users.id', 'in', exact);
+    } else {
+      // LIKE wildcards typed into the box are literal; `escape` is spelled out because SQLite has no default.
+      const pattern = `%${q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      const contains = (column: 'users.name' | 'users.nickname') => sql<boolean>`lower(${sql.ref(column)}) like ${pattern} escape '\\'`;
+      query = query.where((eb) => eb.or([contains('users.name'), contains('users.nickname')]));
+    }
   }
   if (search.cursor !== undefined) query = query.where('users.id', '>', search.cursor);
   const rows = await query
@@ -162,6 +153,28 @@ export async function searchUsers(db: Kysely<Tables>, search: UserSearch): Promi
     .execute();
   const page = rows.slice(0, search.limit);
   return { users: page.map(toUserView), nextCursor: rows.length > search.limit ? (page.at(-1)?.id ?? null) : null };
+}
+
+/** The users an exact id, verified phone or email, openid or unionid names — each an indexed lookup. */
+async function usersWithIdentifier(db: Kysely<Tables>, value: string): Promise<string[]> {
+  const email = normalizeEmail(value);
+  const [byId, byIdentifier, byLedger, byOwner] = await Promise.all([
+    db.selectFrom('users').select('id as user_id').where('id', '=', value).execute(),
+    db
+      .selectFrom('user_identifiers')
+      .select('user_id')
+      // Naming the kinds lets the (kind, value) unique index answer.
+      .where('kind', 'in', ['phone', 'email'])
+      .where('value', 'in', [value, email])
+      .execute(),
+    db
+      .selectFrom('wechat_identities')
+      .select('user_id')
+      .where((w) => w.or([w('openid', '=', value), w('unionid', '=', value)]))
+      .execute(),
+    db.selectFrom('unionid_owners').select('user_id').where('unionid', '=', value).execute(),
+  ]);
+  return [...new Set([...byId, ...byIdentifier, ...byLedger, ...byOwner].map((row) => row.user_id))];
 }
 
 export async function getUserDetail(db: Kysely<Tables>, id: string): Promise<UserDetail> {

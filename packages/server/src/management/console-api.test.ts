@@ -99,6 +99,14 @@ for (const backend of databaseBackends) {
         expect((await api('GET', '/users?q=nobody-by-this-name')).body.users).toEqual([]);
       });
 
+      it('an exact identifier wins over names that merely contain it', async () => {
+        const owner = await signIn('wx_console_oa', 'u_console_exact');
+        const openid: string = (await api('GET', `/users/${owner}`)).body.identities[0].openid;
+        await api('POST', `/users`, { nickname: `fan of ${openid}` });
+        expect(ids((await api('GET', `/users?q=${openid}`)).body)).toEqual([owner]);
+        expect((await api('GET', `/users?q=${encodeURIComponent(`fan of ${openid}`)}`)).body.users).toHaveLength(1);
+      });
+
       it('treats % and _ in the search text as plain characters', async () => {
         const percent = (await api('POST', '/users', { name: '100% sure' })).body.id;
         await api('POST', '/users', { name: '100 x sure' });
