@@ -196,7 +196,8 @@ export class LoginWorld {
         wechat,
         sandbox: true,
       },
-      { logger: pino({ level: 'silent' }) },
+      // Silent unless a failing test needs the service's own account of it: WEUNION_TEST_LOG_LEVEL=debug.
+      { logger: pino({ level: process.env.WEUNION_TEST_LOG_LEVEL ?? 'silent' }) },
     );
     await app.listen({ port: listenPort, host: '127.0.0.1' });
     const instance = { app, url };
