@@ -43,6 +43,7 @@ const ConnectionPage = lazyPage(() => import('./pages/connections/connection-pag
 const ApplicationsPage = lazyPage(() => import('./pages/applications/applications-page.tsx'), 'ApplicationsPage');
 const NewApplicationPage = lazyPage(() => import('./pages/applications/application-pages.tsx'), 'NewApplicationPage');
 const ApplicationPage = lazyPage(() => import('./pages/applications/application-pages.tsx'), 'ApplicationPage');
+const ApiKeysPage = lazyPage(() => import('./pages/api-keys/api-keys-page.tsx'), 'ApiKeysPage');
 const SandboxPage = lazyPage(() => import('./pages/sandbox/sandbox-page.tsx'), 'SandboxPage');
 const AccountPage = lazyPage(() => import('./pages/account/account-page.tsx'), 'AccountPage');
 
@@ -58,6 +59,7 @@ export const routes: ConsoleRoute[] = [
   { path: '/applications', component: ApplicationsPage, nav: { label: 'nav.applications', icon: <IconKey /> } },
   { path: '/applications/new', component: NewApplicationPage },
   { path: '/applications/:id', component: ApplicationPage },
+  { path: '/api-keys', component: ApiKeysPage, nav: { label: 'nav.apiKeys', icon: <IconKey /> } },
   { path: '/sandbox', component: SandboxPage, nav: { label: 'nav.sandbox', icon: <IconFlask /> }, sandboxOnly: true },
   { path: '/account', component: AccountPage, nav: { label: 'nav.account', icon: <IconUser /> } },
 ];

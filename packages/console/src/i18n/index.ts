@@ -5,6 +5,7 @@
  */
 import { createContext, createElement, type ReactNode, useCallback, useContext, useEffect, useMemo, useState } from 'react';
 import { account } from './account.ts';
+import { apiKeys } from './api-keys.ts';
 import { applications } from './applications.ts';
 import { audit } from './audit.ts';
 import { common } from './common.ts';
@@ -19,7 +20,20 @@ import { signIn } from './sign-in.ts';
 
 export { defineDictionary } from './dictionary.ts';
 
-const dictionaries = [common, errors, signIn, people, audit, overview, merges, connections, applications, sandbox, account] as const;
+const dictionaries = [
+  common,
+  errors,
+  signIn,
+  people,
+  audit,
+  overview,
+  merges,
+  connections,
+  applications,
+  apiKeys,
+  sandbox,
+  account,
+] as const;
 
 type AnyDictionary = (typeof dictionaries)[number];
 export type MessageKey = AnyDictionary extends infer D ? (D extends { en: infer E } ? keyof E & string : never) : never;
