@@ -135,10 +135,26 @@ describe.skipIf(chromiumPath === undefined)('console: accessibility (axe-core, W
     await expect.poll(() => page.getByRole('table', { name: 'WeChat identities' }).textContent()).toContain(openid);
     await check(page, 'person');
 
-    await page.getByRole('button', { name: 'Block', exact: true }).click();
-    await expect.poll(() => page.getByRole('alertdialog').isVisible()).toBe(true);
+    const block = page.getByRole('button', { name: 'Block', exact: true });
+    await block.click();
+    const confirmation = page.getByRole('alertdialog');
+    await expect.poll(() => confirmation.isVisible()).toBe(true);
     await check(page, 'person, block confirmation open');
-    await page.getByRole('alertdialog').getByRole('button', { name: 'Cancel' }).click();
+    // Focus starts on the harmless choice, Tab stays inside the dialog, Esc closes it and returns
+    // focus to the button that opened it.
+    const focused = () =>
+      page.evaluate(() => (document.activeElement?.closest('[role="alertdialog"]') ? document.activeElement.textContent : 'outside'));
+    await expect.poll(focused).toBe('Cancel');
+    const stops: (string | null)[] = [];
+    for (let step = 0; step < 4; step++) {
+      await page.keyboard.press('Tab');
+      stops.push(await focused());
+    }
+    expect(stops).not.toContain('outside');
+    expect(stops).toContain('Block');
+    await page.keyboard.press('Escape');
+    await expect.poll(() => confirmation.count()).toBe(0);
+    await expect.poll(() => block.evaluate((button) => button === document.activeElement)).toBe(true);
 
     for (const [path, heading] of [
       ['/merges', 'Merge suggestions'],
@@ -175,6 +191,8 @@ describe.skipIf(chromiumPath === undefined)('console: accessibility (axe-core, W
     const chinese = await auditPage();
     await chinese.goto(`${world().url}/console/?lang=zh-CN`);
     await settled(chinese, '登录 weunion');
+    // Screen readers pick their voice from the page's language.
+    expect(await chinese.evaluate(() => document.documentElement.lang)).toBe('zh-CN');
     await check(chinese, 'sign-in, zh-CN');
     await chinese.getByLabel('用户名').fill(world().admin.username);
     await chinese.getByLabel('密码').fill(world().admin.password);
