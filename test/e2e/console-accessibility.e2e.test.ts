@@ -163,6 +163,7 @@ describe.skipIf(chromiumPath === undefined)('console: accessibility (axe-core, W
       ['/connections/new', 'Add a WeChat app'],
       ['/applications', 'Applications'],
       ['/applications/new', 'Add an application'],
+      ['/api-keys', 'API keys'],
       ['/sandbox', 'WeChat sandbox'],
       ['/account', 'My account'],
     ] as const) {
