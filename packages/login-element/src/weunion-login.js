@@ -56,7 +56,7 @@ const TEXT = {
 
 const STYLE = `
 :host { display: block; font-family: system-ui, -apple-system, "PingFang SC", "Microsoft YaHei", sans-serif;
-  color: var(--weunion-text, #1f2328); --accent: var(--weunion-accent, #07c160); max-width: 22rem; }
+  color: var(--weunion-text, #1f2328); --accent: var(--weunion-accent, #067a45); max-width: 22rem; }
 .tabs { display: flex; gap: .25rem; border-bottom: 1px solid #d0d7de; margin-bottom: 1rem; }
 .tab { background: none; border: 0; border-bottom: 2px solid transparent; padding: .5rem .75rem; cursor: pointer; white-space: nowrap;
   font: inherit; color: var(--weunion-muted, #57606a); }
@@ -72,6 +72,26 @@ const STYLE = `
   padding: .6rem 1.2rem; font: inherit; cursor: pointer; text-decoration: none; }
 .secondary { background: none; border: 1px solid #d0d7de; border-radius: var(--weunion-radius, 8px); padding: .4rem .9rem; font: inherit; cursor: pointer; }
 `;
+
+/**
+ * The widget's styles as a constructable stylesheet where the browser has them: a page whose
+ * content security policy allows no inline `<style>` (weunion's own login page among them) still
+ * styles the widget, since adopted sheets are not inline styles. Older browsers get a `<style>`.
+ */
+let sharedSheet = null;
+function adoptStyle(root) {
+  if ('adoptedStyleSheets' in root && typeof CSSStyleSheet === 'function' && 'replaceSync' in CSSStyleSheet.prototype) {
+    if (sharedSheet === null) {
+      sharedSheet = new CSSStyleSheet();
+      sharedSheet.replaceSync(STYLE);
+    }
+    root.adoptedStyleSheets = [sharedSheet];
+    return;
+  }
+  const style = document.createElement('style');
+  style.textContent = STYLE;
+  root.append(style);
+}
 
 const QR_METHODS = new Set(['s1', 's3']);
 
@@ -137,9 +157,7 @@ export class WeunionLogin extends HTMLElement {
     this._stopFollowing();
     const root = this.shadowRoot;
     root.innerHTML = '';
-    const style = document.createElement('style');
-    style.textContent = STYLE;
-    root.append(style);
+    adoptStyle(root);
     const methods = this.methods;
     const tabs = document.createElement('div');
     tabs.className = 'tabs';

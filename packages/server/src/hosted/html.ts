@@ -28,16 +28,16 @@ main{max-width:26rem;margin:4rem auto;padding:2rem;background:#fff;border-radius
 @media (max-width:30rem){main{margin:0;min-height:100vh;border-radius:0;box-shadow:none;padding:1.25rem;box-sizing:border-box}}
 h1{font-size:1.4rem;margin:0 0 .25rem}h2{font-size:1.05rem;margin:1.5rem 0 .5rem}.muted{color:#57606a}
 button,input{font:inherit}button{padding:.5rem 1rem;border-radius:8px;border:1px solid #d0d7de;background:#fff;color:inherit;cursor:pointer}
-button.primary{background:#07c160;border-color:#07c160;color:#fff}button:disabled{opacity:.6;cursor:default}
+button.primary{background:#067a45;border-color:#067a45;color:#fff}button:disabled{opacity:.6;cursor:default}
 :focus-visible{outline:3px solid #0969da;outline-offset:2px}
-a{color:#0969da}a.button{display:inline-block;padding:.5rem 1rem;border-radius:8px;background:#07c160;color:#fff;text-decoration:none}
+a{color:#0969da}a.button{display:inline-block;padding:.5rem 1rem;border-radius:8px;background:#067a45;color:#fff;text-decoration:none}
 label{display:block;margin:.75rem 0 .25rem;font-weight:600}
 input{width:100%;box-sizing:border-box;padding:.5rem;border:1px solid #d0d7de;border-radius:8px}
 .row{display:flex;gap:.5rem;align-items:flex-end}.row input{flex:1}.row button{white-space:nowrap}
 form{margin:0}.actions{margin-top:1rem;display:flex;gap:.5rem;flex-wrap:wrap}
 ul.accounts{list-style:none;margin:1rem 0;padding:0;display:grid;gap:.5rem}
 ul.accounts button{display:flex;gap:.75rem;align-items:center;width:100%;text-align:left;padding:.75rem}
-ul.accounts button:hover{border-color:#07c160}
+ul.accounts button:hover{border-color:#067a45}
 .avatar{width:44px;height:44px;border-radius:50%;flex:none;object-fit:cover;background:#e7f8ef;color:#07a04f;display:flex;align-items:center;justify-content:center;font-weight:700}
 .who{display:flex;flex-direction:column;min-width:0}.who span{overflow-wrap:anywhere}.name{font-weight:600}
 .small{font-size:.875rem}.status:empty,.alert:empty{display:none}
@@ -59,8 +59,16 @@ export function sendPage(reply: FastifyReply, input: PageInput, status = 200): F
   const html = `<!doctype html><html lang="${input.language}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(input.title)}</title><style nonce="${nonce}">${STYLE}</style>
 </head><body><main>${input.body}</main>${script}</body></html>`;
+  return withPageHeaders(reply.status(status), `'nonce-${nonce}'`, nonce).send(html);
+}
+
+/**
+ * The headers every hosted page carries: never cached (it shows who is signing in), never framed
+ * (no clickjacking of a login), and a content security policy allowing only the given scripts, the
+ * response's own nonce'd styles, and this origin to be fetched.
+ */
+export function withPageHeaders(reply: FastifyReply, scriptSource: string, styleNonce: string): FastifyReply {
   return reply
-    .status(status)
     .type('text/html; charset=utf-8')
     .header('cache-control', 'no-store')
     .header('referrer-policy', 'no-referrer')
@@ -68,7 +76,6 @@ export function sendPage(reply: FastifyReply, input: PageInput, status = 200): F
     .header(
       'content-security-policy',
       // Avatars are the person's own WeChat picture, served by WeChat; everything else is ours.
-      `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; img-src 'self' data: https: http:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'`,
-    )
-    .send(html);
+      `default-src 'none'; script-src ${scriptSource}; style-src 'nonce-${styleNonce}'; img-src 'self' data: https: http:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'`,
+    );
 }

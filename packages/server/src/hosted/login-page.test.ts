@@ -57,7 +57,20 @@ describe('hosted login page', () => {
     expect(response.body).toContain('methods="s2"');
     expect(response.body).toContain('lang="zh-CN"');
     expect(response.body).toContain('Shop 商城');
-    expect(response.body).toContain('--weunion-accent: #ff6600');
+    expect(response.body).toContain('weunion-login{--weunion-accent:#ff6600}');
+  });
+
+  it('is never framed, never cached, and runs only its own script under a strict CSP', async () => {
+    for (const agent of [PC, 'Mozilla/5.0 (iPhone) AppleWebKit/605 Mobile Safari/604.1']) {
+      const response = await app.inject({ url: '/login?client=shop-web', headers: { 'user-agent': agent } });
+      const policy = String(response.headers['content-security-policy']);
+      expect(policy).toContain("frame-ancestors 'none'");
+      expect(policy).toMatch(/script-src 'self' 'nonce-[^']+';/);
+      expect(policy).not.toContain('unsafe-inline');
+      expect(response.headers['cache-control']).toBe('no-store');
+      // No inline handlers or style attributes: the policy would block them.
+      expect(response.body).not.toMatch(/\son\w+=|\sstyle=/);
+    }
   });
 
   it('inside the WeChat browser goes straight to S4 web authorization', async () => {

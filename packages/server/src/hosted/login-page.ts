@@ -8,6 +8,7 @@
  *   connections exist for them.
  * Everything is served by weunion (no third-party assets), in zh-CN or en by Accept-Language.
  */
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
@@ -17,7 +18,7 @@ import { parseInput } from '../http/problem.ts';
 import { safeReturnTo } from '../login/browser.ts';
 import { findApplication } from '../oidc/applications.ts';
 import { oidcDb } from '../oidc/tables.ts';
-import { escapeHtml, type Language, languageOf } from './html.ts';
+import { escapeHtml, type Language, languageOf, withPageHeaders } from './html.ts';
 import { registerHostedPages } from './pages.ts';
 
 const WIDGET_SOURCE = readFileSync(fileURLToPath(import.meta.resolve('@weunion/login-element')), 'utf8');
@@ -47,13 +48,15 @@ const COPY = {
   },
 } as const;
 
-function page(language: Language, title: string, body: string): string {
+/** The login page's HTML; `nonce` admits its own `<style>` and inline script under the page's CSP. */
+function page(language: Language, title: string, body: string, nonce: string, extra: { style?: string; script?: string } = {}): string {
+  const script = extra.script === undefined ? '' : `<script nonce="${nonce}">${extra.script}</script>`;
   return `<!doctype html><html lang="${language}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(title)}</title>
-<style>body{font-family:system-ui,-apple-system,"PingFang SC","Microsoft YaHei",sans-serif;margin:0;background:#f6f8fa;color:#1f2328}
+<style nonce="${nonce}">body{font-family:system-ui,-apple-system,"PingFang SC","Microsoft YaHei",sans-serif;margin:0;background:#f6f8fa;color:#1f2328}
 main{max-width:26rem;margin:4rem auto;padding:2rem;background:#fff;border-radius:12px;box-shadow:0 1px 3px rgba(0,0,0,.08)}
-h1{font-size:1.4rem;margin:0 0 .25rem}.muted{color:#57606a}button{font:inherit;padding:.5rem 1rem;border-radius:8px;border:1px solid #d0d7de;background:#fff;cursor:pointer}</style>
-</head><body><main>${body}</main></body></html>`;
+h1{font-size:1.4rem;margin:0 0 .25rem}.muted{color:#57606a}button{font:inherit;padding:.5rem 1rem;border-radius:8px;border:1px solid #d0d7de;background:#fff;cursor:pointer}${extra.style ?? ''}</style>
+</head><body><main>${body}</main>${script}</body></html>`;
 }
 
 export function registerHostedLoginPage(app: FastifyInstance): void {
@@ -78,12 +81,16 @@ export function registerHostedLoginPage(app: FastifyInstance): void {
         ? null
         : await findApplication(oidcDb(app.ctx.database.db), app.ctx.secrets, query.client).catch(() => null);
     const heading = `${application?.branding.logoUrl === undefined ? '' : `<img src="${escapeHtml(application.branding.logoUrl)}" alt="" height="40">`}<h1>${escapeHtml(copy.title)}</h1>${application === null ? '' : `<p class="muted">${escapeHtml(copy.to)} ${escapeHtml(application.name)}</p>`}`;
-    reply.type('text/html; charset=utf-8').header('cache-control', 'no-store');
+    // The widget's script is a file of ours ('self'); inline code runs only with this response's nonce.
+    const nonce = randomBytes(16).toString('base64');
+    withPageHeaders(reply, `'self' 'nonce-${nonce}'`, nonce);
     if (/Android|iPhone|iPad|Mobile/i.test(agent)) {
       return page(
         language,
         copy.mobileTitle,
-        `${heading}<h2>${escapeHtml(copy.mobileTitle)}</h2><p>${escapeHtml(copy.mobileBody)}</p><button type="button" onclick="navigator.clipboard.writeText(location.href)">${escapeHtml(copy.copy)}</button>`,
+        `${heading}<h2>${escapeHtml(copy.mobileTitle)}</h2><p>${escapeHtml(copy.mobileBody)}</p><button type="button" id="wu-copy">${escapeHtml(copy.copy)}</button>`,
+        nonce,
+        { script: `document.getElementById('wu-copy').addEventListener('click',()=>navigator.clipboard.writeText(location.href))` },
       );
     }
     const allowed = new Set<string>(application?.scenarios ?? PC_METHODS);
@@ -94,11 +101,11 @@ export function registerHostedLoginPage(app: FastifyInstance): void {
     }
     // The application's branding colour (validated as #rrggbb when it was saved).
     const color = application?.branding.primaryColor;
-    const accent = color === undefined ? '' : ` style="--weunion-accent: ${escapeHtml(color)}"`;
+    const accent = color === undefined ? '' : `weunion-login{--weunion-accent:${escapeHtml(color)}}`;
     const widget =
       methods.length === 0
         ? `<p>${escapeHtml(copy.none)}</p>`
-        : `<weunion-login methods="${methods.join(' ')}" return-to="${escapeHtml(returnTo)}"${application === null ? '' : ` client="${escapeHtml(application.id)}"`} lang="${language}"${accent}></weunion-login><script type="module" src="/assets/weunion-login.js"></script>`;
-    return page(language, copy.title, `${heading}${widget}`);
+        : `<weunion-login methods="${methods.join(' ')}" return-to="${escapeHtml(returnTo)}"${application === null ? '' : ` client="${escapeHtml(application.id)}"`} lang="${language}"></weunion-login><script type="module" src="/assets/weunion-login.js"></script>`;
+    return page(language, copy.title, `${heading}${widget}`, nonce, { style: accent });
   });
 }

@@ -288,7 +288,7 @@ function BrandPreview({ name, logoUrl, color }: { name: string; logoUrl: string;
       <div className="brand-preview" aria-hidden="true">
         {isHttpUrl(logoUrl) ? <img src={logoUrl} alt="" referrerPolicy="no-referrer" /> : null}
         <h3>{t('applications.preview.heading', { name: name.trim() === '' ? '…' : name })}</h3>
-        <span className="preview-button" style={{ background: color ?? '#07c160' }}>
+        <span className="preview-button" style={{ background: color ?? '#067a45' }}>
           {t('applications.preview.button')}
         </span>
       </div>
