@@ -150,7 +150,13 @@ export interface UserSearch extends PageQuery {
 }
 
 /** A stored connection (optionally with a new secret to try), or an app not stored. */
-export type CredentialCheckInput = { connectionId: string; secret?: string } | { appType: WechatAppType; appid: string; secret: string };
+/** A stored connection (optionally with a new secret) or an app not stored; `language` picks the explanation's language. */
+export type CredentialCheckInput = (
+  | { connectionId: string; secret?: string }
+  | { appType: WechatAppType; appid: string; secret: string }
+) & {
+  language?: 'en' | 'zh-CN';
+};
 
 export interface LoginStatsQuery {
   /** ms since the epoch; default 14 days before `to`. */

@@ -47,6 +47,12 @@ for (const mode of embedded) {
           expect(JSON.stringify(answer.body)).not.toContain('not-the-secret');
         });
 
+        it('explains in Chinese when asked', async () => {
+          const answer = await check({ appType: app.type, appid: app.appid, secret: 'not-the-secret', language: 'zh-CN' });
+          expect(answer.body).toMatchObject({ ok: false, errcode: 40125 });
+          expect(answer.body.explanation).toMatch(/^微信拒绝了这个 AppSecret（40125 invalid appsecret.*）。请从微信(公众|开放)平台/);
+        });
+
         it('an unknown appid is 40013', async () => {
           const answer = await check({ appType: app.type, appid: 'wx0000000000unknown', secret: app.secret });
           expect(answer.body).toMatchObject({ ok: false, method, errcode: 40013 });

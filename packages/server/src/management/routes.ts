@@ -7,7 +7,7 @@ import { AppError } from '@weunion/errors';
 import { WECHAT_APP_TYPES } from '@weunion/wechat';
 import { z } from 'zod';
 import { createAdminKey, listAdminKeys, revokeAdminKey } from '../admin-keys/store.ts';
-import { checkCredentials } from '../connections/check-credentials.ts';
+import { checkCredentials, EXPLANATION_LANGUAGES } from '../connections/check-credentials.ts';
 import { connectionInputSchema, connectionPatchSchema } from '../connections/schema.ts';
 import { connectionSetup } from '../connections/setup.ts';
 import {
@@ -306,6 +306,7 @@ const connections: ManagementRoute[] = [
           .regex(/^wx[0-9a-zA-Z]{6,30}$/, { error: 'must be a WeChat appid (wx…)' })
           .optional(),
         secret: z.string().min(1).max(200).optional().describe('The AppSecret to check; never stored by this call.'),
+        language: z.enum(EXPLANATION_LANGUAGES).optional().describe('The language of `explanation`: `en` (default) or `zh-CN`.'),
       })
       .strict(),
     handler: ({ body, ctx }) => checkCredentials(ctx, body),

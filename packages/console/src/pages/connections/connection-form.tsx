@@ -6,7 +6,7 @@
  */
 import { type ReactNode, useId, useState } from 'react';
 import { api, noContent } from '../../api.ts';
-import { hasMessage, type MessageKey, useT } from '../../i18n/index.ts';
+import { hasMessage, type MessageKey, useI18n, useT } from '../../i18n/index.ts';
 import { navigate } from '../../router.tsx';
 import { Button } from '../../ui/button.tsx';
 import { useConfirm } from '../../ui/confirm-dialog.tsx';
@@ -402,6 +402,7 @@ function SettingsSection({
 /** "Test credentials": the stored connection (optionally with a newly typed secret), or the unsaved values. */
 function CredentialTest({ draft, existing }: { draft: Draft; existing: Connection | null }): ReactNode {
   const t = useT();
+  const { language } = useI18n();
   const errorMessage = useErrorMessage();
   const [busy, setBusy] = useState(false);
   const [result, setResult] = useState<{ kind: 'check'; check: CredentialCheck } | { kind: 'error'; message: string } | null>(null);
@@ -418,7 +419,10 @@ function CredentialTest({ draft, existing }: { draft: Draft; existing: Connectio
     setBusy(true);
     setResult(null);
     try {
-      setResult({ kind: 'check', check: await api.post('/api/v1/connections/check-credentials', credentialCheckSchema, body) });
+      setResult({
+        kind: 'check',
+        check: await api.post('/api/v1/connections/check-credentials', credentialCheckSchema, { ...body, language }),
+      });
     } catch (caught) {
       setResult({ kind: 'error', message: errorMessage(caught) });
     } finally {
