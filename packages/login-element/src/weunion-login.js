@@ -57,9 +57,9 @@ const TEXT = {
 const STYLE = `
 :host { display: block; font-family: system-ui, -apple-system, "PingFang SC", "Microsoft YaHei", sans-serif;
   color: var(--weunion-text, #1f2328); --accent: var(--weunion-accent, #067a45); max-width: 22rem; }
-.tabs { display: flex; gap: .25rem; border-bottom: 1px solid #d0d7de; margin-bottom: 1rem; }
-.tab { background: none; border: 0; border-bottom: 2px solid transparent; padding: .5rem .75rem; cursor: pointer; white-space: nowrap;
-  font: inherit; color: var(--weunion-muted, #57606a); }
+.tabs { display: flex; gap: .25rem; border-bottom: 1px solid #d0d7de; margin-bottom: 1rem; overflow-x: auto; }
+.tab { flex: 1 1 auto; background: none; border: 0; border-bottom: 2px solid transparent; padding: .5rem .4rem;
+  cursor: pointer; white-space: nowrap; font: inherit; font-size: .9rem; color: var(--weunion-muted, #57606a); }
 .tab[aria-selected="true"] { color: inherit; border-bottom-color: var(--accent); font-weight: 600; }
 .tab:focus-visible, button:focus-visible, a:focus-visible { outline: 2px solid var(--accent); outline-offset: 2px; }
 .panel { text-align: center; background: var(--weunion-surface, transparent); border-radius: var(--weunion-radius, 8px); padding: .5rem; }
