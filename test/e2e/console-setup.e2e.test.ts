@@ -164,6 +164,11 @@ describe.skipIf(chromiumPath === undefined)('console: set up a WeChat app and an
     });
     expect(tokens.id_token).toEqual(expect.any(String));
     expect(tokens.claims()).toMatchObject({ aud: 'shop-web', sub: expect.stringMatching(/^usr/), nonce });
+
+    // The overview counts that login for the application, by its name.
+    await page.getByRole('link', { name: 'Overview' }).click();
+    const byApplication = page.getByRole('table', { name: 'Logins per day by application (OpenID Connect)' });
+    await expect.poll(() => byApplication.locator('thead').textContent()).toContain('Lin’s Shop');
   }, 90_000);
 
   it('a fault switched on in the sandbox panel is what WeChat answers, until it is cleared', async () => {

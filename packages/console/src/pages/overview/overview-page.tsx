@@ -1,6 +1,7 @@
 /**
- * The overview: headline totals and four charts from `GET /stats/logins` — logins by scenario and
- * by WeChat app, new people, failures by reason — over 7, 30 or 90 days in the browser's time zone.
+ * The overview: headline totals and charts from `GET /stats/logins` — logins by scenario, by WeChat
+ * app and by application, new people, failures by reason — over 7, 30 or 90 days in the browser's
+ * time zone.
  */
 import { SCENARIO_IDS } from '@weunion/management-api';
 import { type ReactNode, useState } from 'react';
@@ -12,6 +13,7 @@ import { type Series, StackedBarChart } from '../../ui/charts.tsx';
 import { Loaded } from '../../ui/load-state.tsx';
 import { Page } from '../../ui/page.tsx';
 import { useLoad } from '../../ui/use-load.ts';
+import { applicationsSchema } from '../applications/model.ts';
 
 const DAY_MS = 86_400_000;
 const RANGES = [7, 30, 90] as const;
@@ -23,14 +25,19 @@ async function loadOverview(days: Range) {
   const to = Date.now();
   // Minutes east of UTC, so days start at the viewer's midnight; `days` buckets end with today.
   const tzOffsetMinutes = -new Date().getTimezoneOffset();
-  const [stats, connections] = await Promise.all([
+  // Names are a nicety: without them the charts show appids and client ids.
+  const [stats, connections, applications] = await Promise.all([
     api.get('/api/v1/stats/logins', loginStatsSchema, { from: to - (days - 1) * DAY_MS, to, bucket: 'day', tzOffsetMinutes }),
     api.get('/api/v1/connections', connectionListSchema).then(
       (list) => list.connections,
       () => [],
     ),
+    api.get('/api/v1/applications', applicationsSchema).then(
+      (list) => list.applications,
+      () => [],
+    ),
   ]);
-  return { stats, connections };
+  return { stats, connections, applications };
 }
 
 export function OverviewPage(_props: RouteProps): ReactNode {
@@ -55,7 +62,7 @@ export function OverviewPage(_props: RouteProps): ReactNode {
       }
     >
       <Loaded load={data}>
-        {({ stats, connections }) => {
+        {({ stats, connections, applications }) => {
           const appName = (appid: string) => connections.find((connection) => connection.appid === appid)?.name ?? appid;
           const byScenario: Series[] = SCENARIO_IDS.filter((scenario) => stats.logins.byScenario[scenario] !== undefined).map(
             (scenario) => ({
@@ -67,6 +74,11 @@ export function OverviewPage(_props: RouteProps): ReactNode {
           const byApp: Series[] = Object.entries(stats.logins.byApp).map(([appid, values]) => ({
             key: appid,
             label: appName(appid),
+            values,
+          }));
+          const byApplication: Series[] = Object.entries(stats.logins.byApplication).map(([clientId, values]) => ({
+            key: clientId,
+            label: applications.find((application) => application.id === clientId)?.name ?? clientId,
             values,
           }));
           const byReason: Series[] = Object.entries(stats.failures.byReason).map(([reason, values]) => {
@@ -83,6 +95,7 @@ export function OverviewPage(_props: RouteProps): ReactNode {
           const charts = [
             { key: 'byScenario', title: t('overview.byScenario'), series: byScenario },
             { key: 'byApp', title: t('overview.byApp'), series: byApp },
+            { key: 'byApplication', title: t('overview.byApplication'), series: byApplication },
             {
               key: 'newPerDay',
               title: t('overview.newPerDay'),
