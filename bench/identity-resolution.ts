@@ -9,15 +9,13 @@
  *   node bench/identity-resolution.ts [--sizes 10000,1000000] [--samples 3000]
  */
 import { randomInt } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { sql } from 'kysely';
 import { signInWithAssertion } from '../packages/server/src/identity/apply.ts';
 import { DEFAULT_POLICY } from '../packages/server/src/identity/policy.ts';
 import type { Database } from '../packages/server/src/storage/database.ts';
-import { migrateToLatest, openDatabase } from '../packages/server/src/storage/index.ts';
+import { migrateToLatest } from '../packages/server/src/storage/index.ts';
+import { onBenchDatabases } from './bench-databases.ts';
 import { BENCH_APPID, BENCH_OPEN_PLATFORM, benchPerson, seedUsers } from './seed-users.ts';
 
 console.log('Sign-in of an existing person (known appid + openid): resolution + apply, one transaction each, sequential.');
@@ -92,28 +90,4 @@ async function run(name: string, database: Database): Promise<void> {
   }
 }
 
-const dir = mkdtempSync(path.join(tmpdir(), 'weunion-bench-'));
-try {
-  const sqlite = await openDatabase(`sqlite:${path.join(dir, 'bench.db')}`);
-  try {
-    await run('sqlite', sqlite);
-  } finally {
-    await sqlite.close();
-  }
-} finally {
-  rmSync(dir, { recursive: true, force: true });
-}
-
-const postgresUrl = process.env.DATABASE_URL;
-if (postgresUrl?.startsWith('postgres')) {
-  const schema = `bench_${Date.now().toString(36)}`;
-  const postgres = await openDatabase(postgresUrl, { schema });
-  try {
-    await run('postgres', postgres);
-  } finally {
-    await sql.raw(`drop schema if exists ${schema} cascade`).execute(postgres.db);
-    await postgres.close();
-  }
-} else {
-  console.log('postgres: skipped (set DATABASE_URL=postgres://… to include it)');
-}
+await onBenchDatabases(run);
