@@ -7,12 +7,10 @@
  */
 import { type ComponentType, lazy, type ReactNode } from 'react';
 import type { MessageKey } from './i18n/index.ts';
+import type { RouteProps } from './route-props.ts';
 import { IconApp, IconChart, IconFlask, IconKey, IconList, IconMerge, IconPeople, IconUser } from './ui/icons.tsx';
 
-export interface RouteProps {
-  /** The `:name` parts of the path. */
-  params: Record<string, string>;
-}
+export type { RouteProps } from './route-props.ts';
 
 export interface ConsoleRoute {
   path: string;

@@ -10,23 +10,11 @@
  */
 import { buildXml, callbackSignature, encryptMessage, messageSignature } from '@weunion/wechat';
 import { randomAlphanumeric, randomHex } from './ids.ts';
+import type { PushLogEntry } from './push-log.ts';
 import type { SandboxApp, World } from './world.ts';
 
 export const PUSH_ATTEMPTS = 3;
 export const PUSH_BUDGET_MS = 5000;
-
-export interface PushLogEntry {
-  id: string;
-  /** Every attempt of one event shares the event id. */
-  eventId: string;
-  appid: string;
-  attempt: number;
-  at: string;
-  request: { url: string; body: string; event: Record<string, string | number> };
-  response: { status: number; body: string } | null;
-  error: string | null;
-  delivered: boolean;
-}
 
 export interface PushResult {
   eventId: string;
@@ -107,3 +95,5 @@ export async function pushEvent(
   }
   return { eventId, delivered: false, attempts: PUSH_ATTEMPTS, lastStatus };
 }
+
+export type { PushLogEntry } from './push-log.ts';

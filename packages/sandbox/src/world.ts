@@ -7,7 +7,6 @@ import { AppError } from '@weunion/errors';
 import type { WechatAppType } from '@weunion/wechat';
 import { SandboxClock } from './clock.ts';
 import { DEMO_APPS, DEMO_OPEN_PLATFORM, DEMO_PEOPLE } from './demo-world.ts';
-import type { PushLogEntry } from './event-push.ts';
 import { FaultBook } from './faults.ts';
 import {
   deriveOpenid,
@@ -19,6 +18,7 @@ import {
   randomAlphanumeric,
   randomHex,
 } from './ids.ts';
+import type { PushLogEntry } from './push-log.ts';
 import { CallStats } from './stats.ts';
 
 /** WeChat's lifetimes, in seconds. */

@@ -7,7 +7,7 @@
  */
 import { AppError } from '@weunion/errors';
 import type { CredentialCheck, WechatAppType } from '@weunion/wechat';
-import type { AppContext } from '../http/app.ts';
+import type { AppContext } from '../http/context.ts';
 import { RateLimiter, type RateRule } from '../http/rate-limit.ts';
 import { findConnection } from './store.ts';
 

@@ -10,7 +10,7 @@ import { AppError } from '@weunion/errors';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { findAdminAccountById } from '../admin-accounts/store.ts';
-import type { AppContext } from '../http/app.ts';
+import type { AppContext } from '../http/context.ts';
 import { readCookie } from '../login/browser.ts';
 import type { AdminAccountsTable } from '../storage/schema.ts';
 

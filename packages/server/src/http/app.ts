@@ -4,57 +4,25 @@
  * the durable database and the shared short-lived state.
  */
 import { randomUUID } from 'node:crypto';
-import type { SharedState } from '@weunion/state';
-import { createWechatClient, type WechatClient } from '@weunion/wechat';
+import { createWechatClient } from '@weunion/wechat';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { pino } from 'pino';
-import type { Config } from '../config/index.ts';
 import { registerConsole } from '../console/plugin.ts';
 import { registerBrowserLogin } from '../login/register.ts';
 import { registerManagementApi } from '../management/plugin.ts';
 import { registerAppLogin } from '../mp/register.ts';
 import { registerOidc } from '../oidc/register.ts';
-import { loadSecretBox, type SecretBox } from '../secrets/master-key.ts';
+import { loadSecretBox } from '../secrets/master-key.ts';
 import { SigningKeys } from '../signing/signing-keys.ts';
 import { registerLoginFailureStats } from '../stats/login-stats.ts';
-import type { Database } from '../storage/index.ts';
 import { QrTickets } from '../tickets/qr-ticket.ts';
 import { registerTicketRoutes } from '../tickets/routes.ts';
+import type { AppContext, AppContextInput } from './context.ts';
 import { registerHealthRoutes } from './health.ts';
 import { loggerOptions } from './logger.ts';
 import { installProblemHandlers } from './problem.ts';
 
-export interface AppContext {
-  config: Config;
-  database: Database;
-  state: SharedState;
-  /** Seals and opens secrets at rest (connection secrets) with the master key. */
-  secrets: SecretBox;
-  /** The WeChat client every scenario uses (its access-token cache lives in `state`). */
-  wechat: WechatClient;
-  /** Whether the built-in WeChat sandbox is mounted at /sandbox. */
-  sandbox: boolean;
-}
-
-/**
- * What `buildApp` needs. Without `secrets`, the configured master key is loaded on first use;
- * without `wechat`, a client for the configured WECHAT_*_URL endpoints is made.
- */
-export type AppContextInput = Omit<AppContext, 'secrets' | 'wechat' | 'sandbox'> & {
-  secrets?: SecretBox;
-  wechat?: WechatClient;
-  sandbox?: boolean;
-};
-
-declare module 'fastify' {
-  interface FastifyInstance {
-    ctx: AppContext;
-    /** Login QR tickets (S1, S3, S7), kept in shared state. */
-    tickets: QrTickets;
-    /** The keys every token is signed with (OIDC and app logins); made on first use, `ensure()`d before signing. */
-    signingKeys: SigningKeys;
-  }
-}
+export type { AppContext, AppContextInput } from './context.ts';
 
 export interface BuildAppOptions {
   /** A pino logger to use; defaults to one at the configured level. */

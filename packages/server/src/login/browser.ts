@@ -7,7 +7,7 @@
 import { AppError } from '@weunion/errors';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import type { AppContext } from '../http/app.ts';
+import type { AppContext } from '../http/context.ts';
 
 export const PENDING_COOKIE = 'wu_pending';
 

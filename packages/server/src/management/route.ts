@@ -4,7 +4,7 @@
  * the server accepts.
  */
 import { z } from 'zod';
-import type { AppContext } from '../http/app.ts';
+import type { AppContext } from '../http/context.ts';
 import { parseInput } from '../http/problem.ts';
 import type { Actor } from '../identity/audit.ts';
 

@@ -18,7 +18,7 @@ import {
   updateConnection,
   upsertConnection,
 } from '../connections/store.ts';
-import type { AppContext } from '../http/app.ts';
+import type { AppContext } from '../http/context.ts';
 import { listMerges, mergeUsers, previewMerge, unmergeUsers } from '../identity/merge.ts';
 import {
   createUser,

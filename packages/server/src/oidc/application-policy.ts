@@ -3,7 +3,7 @@
  * the application must offer the scenario, and its policy override applies over the connection's.
  */
 import { AppError } from '@weunion/errors';
-import type { AppContext } from '../http/app.ts';
+import type { AppContext } from '../http/context.ts';
 import type { IdentityPolicy } from '../identity/policy.ts';
 import { type Application, findApplication } from './applications.ts';
 import { oidcDb } from './tables.ts';

@@ -25,7 +25,7 @@ import { z } from 'zod';
 import type { WechatIdentityFacts } from '../connections/sign-in.ts';
 import type { Connection } from '../connections/store.ts';
 import { findConnectionByAppid } from '../connections/store.ts';
-import type { AppContext } from '../http/app.ts';
+import type { AppContext } from '../http/context.ts';
 import type { RateLimiter, RateRule } from '../http/rate-limit.ts';
 import { type KnownWechatIdentity, lookupWechatIdentity } from '../identity/facts.ts';
 import { readSessionKeys, storeSessionKey } from './mini-program-session-keys.ts';

@@ -7,7 +7,7 @@
 import { type FormEvent, type ReactNode, useId, useState } from 'react';
 import { api, noContent } from '../../api.ts';
 import { useI18n } from '../../i18n/index.ts';
-import type { RouteProps } from '../../routes.tsx';
+import type { RouteProps } from '../../route-props.ts';
 import { Button } from '../../ui/button.tsx';
 import { useConfirm } from '../../ui/confirm-dialog.tsx';
 import { CopyValue } from '../../ui/copy-value.tsx';

@@ -6,8 +6,8 @@
 import { type ReactNode, useState } from 'react';
 import { api, noContent } from '../../api.ts';
 import { useT } from '../../i18n/index.ts';
+import type { RouteProps } from '../../route-props.ts';
 import { Link, navigate } from '../../router.tsx';
-import type { RouteProps } from '../../routes.tsx';
 import { useSession } from '../../session.tsx';
 import { Button } from '../../ui/button.tsx';
 import { useConfirm } from '../../ui/confirm-dialog.tsx';

@@ -2,8 +2,8 @@
 import type { ReactNode } from 'react';
 import { api } from '../../api.ts';
 import { useT } from '../../i18n/index.ts';
+import type { RouteProps } from '../../route-props.ts';
 import { Link } from '../../router.tsx';
-import type { RouteProps } from '../../routes.tsx';
 import { Loaded } from '../../ui/load-state.tsx';
 import { Page } from '../../ui/page.tsx';
 import { useLoad } from '../../ui/use-load.ts';

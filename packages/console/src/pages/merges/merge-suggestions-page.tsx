@@ -5,8 +5,8 @@
 import { type ReactNode, useState } from 'react';
 import { api, noContent } from '../../api.ts';
 import { useI18n } from '../../i18n/index.ts';
+import type { RouteProps } from '../../route-props.ts';
 import { Link } from '../../router.tsx';
-import type { RouteProps } from '../../routes.tsx';
 import {
   type ConnectionSummary,
   connectionListSchema,

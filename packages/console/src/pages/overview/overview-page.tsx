@@ -7,7 +7,7 @@ import { SCENARIO_IDS } from '@weunion/management-api';
 import { type ReactNode, useState } from 'react';
 import { api } from '../../api.ts';
 import { hasMessage, useI18n } from '../../i18n/index.ts';
-import type { RouteProps } from '../../routes.tsx';
+import type { RouteProps } from '../../route-props.ts';
 import { connectionListSchema, loginStatsSchema } from '../../schemas.ts';
 import { type Series, StackedBarChart } from '../../ui/charts.tsx';
 import { Loaded } from '../../ui/load-state.tsx';

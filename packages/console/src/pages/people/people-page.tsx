@@ -2,8 +2,8 @@
 import { type FormEvent, type ReactNode, useEffect, useState } from 'react';
 import { api } from '../../api.ts';
 import { useI18n } from '../../i18n/index.ts';
+import type { RouteProps } from '../../route-props.ts';
 import { navigate, useSearchParams } from '../../router.tsx';
-import type { RouteProps } from '../../routes.tsx';
 import { type User, userPageSchema } from '../../schemas.ts';
 import { Button } from '../../ui/button.tsx';
 import { LoadMore, useCursorPages } from '../../ui/cursor-pages.tsx';
