@@ -34,6 +34,7 @@ export const WECHAT_ERRORS = {
   dailyQuota: [45009, 'reach max api daily quota limit'],
   minuteQuota: [45011, 'api minute-quota reach limit  mustslower  retry next minute'],
   dataFormat: [47001, 'data format error'],
+  requirePost: [43002, 'require POST method'],
   unauthorized: [48001, 'api unauthorized'],
   invalidSignature: [87009, 'invalid signature'],
 } as const satisfies Record<string, readonly [number, string]>;

@@ -106,6 +106,8 @@ export interface AppToken {
   expiresAt: number;
   /** Set by fault injection: the token is refused with this errcode from then on. */
   revoked: 'expired' | 'invalid' | null;
+  /** A newer token of the same kind was issued: past its end it is refused as not latest (40001). */
+  replaced: boolean;
 }
 
 export interface OneTimeCode {
@@ -192,6 +194,8 @@ export class World {
   readonly appTokens = new Map<string, AppToken>();
   /** appid → the latest token of each kind (older ones only live out their overlap). */
   readonly latestAppToken = new Map<string, { token?: string; stable?: string }>();
+  /** appid → when `force_refresh` stable tokens were issued today (epoch ms; 20 a day, 30 s apart). */
+  readonly forceRefreshes = new Map<string, number[]>();
   readonly jsCodes = new Map<string, OneTimeCode & { sessionKey: string }>();
   /** `${appid}\0${personId}` → the current session_key (a new wx.login rotates it). */
   readonly sessionKeys = new Map<string, string>();

@@ -164,6 +164,13 @@ async function sendAnswer(reply: FastifyReply, answer: unknown): Promise<Fastify
 
 export function registerWechatApi(app: FastifyInstance, ctx: SandboxContext): void {
   for (const route of routes(ctx)) {
+    if (route.method === 'POST') {
+      // WeChat answers a GET of a POST-only API with its own JSON refusal, not an HTTP 404.
+      app.get(route.path, async (request, reply) => {
+        ctx.world.stats.count(route.endpoint, route.appidOf({ query: readQuery(request.query), body: {} }));
+        return sendAnswer(reply, new WechatApiError('requirePost').toBody());
+      });
+    }
     app.route({
       method: route.method,
       url: route.path,
