@@ -63,8 +63,12 @@ export class TestSandbox {
     return json.parse(await response.json());
   }
 
+  /** A new app; websites and official accounts may redirect to `rp.example` unless `extra` says otherwise. */
   async app(type: string, extra: Record<string, unknown> = {}): Promise<{ appid: string; secret: string }> {
-    const created = z.object({ appid: z.string(), secret: z.string() }).parse(await this.ok('POST', '/_sandbox/apps', { type, ...extra }));
+    const redirects = type === 'website' || type === 'official_account' ? { redirectDomains: ['rp.example'] } : {};
+    const created = z
+      .object({ appid: z.string(), secret: z.string() })
+      .parse(await this.ok('POST', '/_sandbox/apps', { type, ...redirects, ...extra }));
     return created;
   }
 

@@ -59,7 +59,10 @@ export interface SandboxApp {
   originalId: string | null;
   /** Mini programs: pages that exist in the released version (checked by getwxacodeunlimit). */
   pages: string[];
-  /** When non-empty, OAuth redirect_uri hosts must be one of these (WeChat's "授权回调域"). */
+  /**
+   * WeChat's "授权回调域" (and, for official accounts, the JS-SDK "JS接口安全域名"): OAuth
+   * redirect_uri hosts must be one of these; an app without any refuses every redirect.
+   */
   redirectDomains: string[];
 }
 
@@ -174,6 +177,8 @@ export interface WorldOptions {
   seedDemoWorld: boolean;
   /** Demo official account and mini program push to `${callbackBaseUrl}/wechat/callback/${appid}`. */
   callbackBaseUrl?: string | undefined;
+  /** The authorized redirect (and JS-SDK) domains the demo apps are seeded with. */
+  demoRedirectDomains: string[];
 }
 
 const DEFAULT_PAGES = ['pages/index/index', 'pages/login/login'];
@@ -241,6 +246,7 @@ export class World {
         token: demo.token,
         encodingAesKey: demo.encodingAesKey,
         originalId: demo.originalId,
+        redirectDomains: [...this.options.demoRedirectDomains],
         callbackUrl:
           pushes && this.options.callbackBaseUrl !== undefined
             ? `${this.options.callbackBaseUrl.replace(/\/+$/, '')}/wechat/callback/${demo.appid}`
