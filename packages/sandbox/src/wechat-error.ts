@@ -16,10 +16,13 @@ export const WECHAT_ERRORS = {
   invalidActionName: [40052, 'invalid action name'],
   invalidActionInfo: [40053, 'invalid action info'],
   invalidArgs: [40097, 'invalid args'],
+  invalidListSize: [40032, 'invalid openid list size'],
   invalidAppsecret: [40125, 'invalid appsecret'],
   invalidScene: [40129, 'invalid scene'],
   codeUsed: [40163, 'code been used'],
+  invalidPagePath: [40165, 'invalid weapp pagepath'],
   sceneTooLong: [40169, 'invalid length for scene, or the data is not json string'],
+  invalidQuery: [40212, 'invalid query'],
   highRiskUser: [40226, 'high risk user'],
   accessTokenMissing: [41001, 'access_token missing'],
   appidMissing: [41002, 'appid missing'],
@@ -36,6 +39,8 @@ export const WECHAT_ERRORS = {
   dataFormat: [47001, 'data format error'],
   requirePost: [43002, 'require POST method'],
   unauthorized: [48001, 'api unauthorized'],
+  invalidExpireTime: [85401, 'time limit between 1min and 1year'],
+  invalidInterval: [85402, 'invalid expire interval'],
   invalidSignature: [87009, 'invalid signature'],
 } as const satisfies Record<string, readonly [number, string]>;
 

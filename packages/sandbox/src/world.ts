@@ -29,6 +29,8 @@ export const LIFETIMES = {
   jsCode: 5 * 60,
   phoneCode: 5 * 60,
   accessToken: 7200,
+  /** JS-SDK tickets (cgi-bin/ticket/getticket). */
+  jsTicket: 7200,
   refreshToken: 30 * 24 * 3600,
   /** The old app access_token keeps working this long after a new one is fetched. */
   tokenOverlap: 5 * 60,
@@ -56,6 +58,8 @@ export interface SandboxApp {
   encodingAesKey: string | null;
   /** Push encrypted (`encrypt_type=aes`) instead of plain XML. */
   safeMode: boolean;
+  /** How pushes are written: official accounts always XML; mini programs choose XML or JSON (数据格式). */
+  dataFormat: 'xml' | 'json';
   originalId: string | null;
   /** Mini programs: pages that exist in the released version (checked by getwxacodeunlimit). */
   pages: string[];
@@ -131,6 +135,26 @@ export interface QrTicket {
   expiresAt: number | null;
 }
 
+/** A URL Scheme or URL Link (wxa/generatescheme, wxa/generate_urllink). */
+export interface MiniProgramLink {
+  code: string;
+  kind: 'scheme' | 'url_link';
+  appid: string;
+  /** The page it opens (the home page when none was given). */
+  path: string;
+  query: string;
+  envVersion: 'release' | 'trial' | 'develop';
+  expiresAt: number;
+}
+
+/** A JS-SDK ticket (cgi-bin/ticket/getticket): one current ticket per app and type. */
+export interface JsTicket {
+  ticket: string;
+  appid: string;
+  type: 'jsapi' | 'wx_card';
+  expiresAt: number;
+}
+
 export interface Follow {
   subscribeTime: number;
   subscribeScene: string;
@@ -159,6 +183,7 @@ export interface NewApp {
   token?: string | undefined;
   encodingAesKey?: string | undefined;
   safeMode?: boolean | undefined;
+  dataFormat?: 'xml' | 'json' | undefined;
   originalId?: string | undefined;
   pages?: string[] | undefined;
   redirectDomains?: string[] | undefined;
@@ -207,6 +232,10 @@ export class World {
   readonly phoneCodes = new Map<string, OneTimeCode>();
   readonly qrTickets = new Map<string, QrTicket>();
   readonly qrTicketsByCode = new Map<string, QrTicket>();
+  /** code → URL Scheme / URL Link. */
+  readonly miniProgramLinks = new Map<string, MiniProgramLink>();
+  /** `${appid}\0${type}` → the current JS-SDK ticket. */
+  readonly jsTickets = new Map<string, JsTicket>();
   /** appid → personId → follow. */
   readonly follows = new Map<string, Map<string, Follow>>();
   readonly qrconnectSessions = new Map<string, QrconnectSession>();
@@ -279,6 +308,7 @@ export class World {
       token: input.token ?? (pushes ? randomAlphanumeric(16) : null),
       encodingAesKey: input.encodingAesKey ?? (pushes ? newEncodingAesKey() : null),
       safeMode: input.safeMode ?? false,
+      dataFormat: input.type === 'mini_program' ? (input.dataFormat ?? 'xml') : 'xml',
       originalId: input.originalId ?? (pushes ? `gh_${randomHex(6)}` : null),
       pages: input.pages ?? (input.type === 'mini_program' ? [...DEFAULT_PAGES] : []),
       redirectDomains: input.redirectDomains ?? [],

@@ -229,7 +229,7 @@ const SCRIPT = `
     var ext = el('input', { placeholder: 'extMsg (app-parameter)' });
     target.appendChild(el('div', {},
       el('p', { text: '小程序 Mini program: ' + (app ? app.name : result.appid) }),
-      el('p', { class: 'muted', text: 'page: ' + result.page + ' · scene: ' + result.scene + ' · ' + result.envVersion }),
+      el('p', { class: 'muted', text: 'page: ' + result.page + (result.kind === 'mini_program_link' ? ' · query: ' + result.query : ' · scene: ' + result.scene) + ' · ' + result.envVersion }),
       el('button', { class: 'primary', text: 'wx.login', onclick: function () { call('POST', 'actions/js-login', { personId: person(), appid: result.appid }).then(function (r) { show(out, 'wx.login code', r); }, fail(out)); } }),
       el('button', { text: '允许获取手机号 · Share phone number', onclick: function () { call('POST', 'actions/phone-code', { personId: person(), appid: result.appid }).then(function (r) { show(out, 'getPhoneNumber code', r); }, fail(out)); } }),
       ext,
@@ -261,7 +261,7 @@ const SCRIPT = `
     body.personId = person();
     call('POST', 'actions/scan', body).then(function (result) {
       show(target, '扫描结果 Scanned: ' + result.kind, result);
-      if (result.kind === 'mini_program_code') miniProgram(result, target);
+      if (result.kind === 'mini_program_code' || result.kind === 'mini_program_link') miniProgram(result, target);
       if (result.kind === 'website_login') websiteLogin(result, result.content, target);
       if (result.kind === 'unknown' && /^https?:/.test(result.content)) target.appendChild(el('a', { href: result.content, target: '_blank', text: result.content }));
     }, fail(target));
