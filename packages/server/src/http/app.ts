@@ -8,6 +8,7 @@ import { createWechatClient } from '@weunion/wechat';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { registerConsole } from '../console/plugin.ts';
+import { registerJsSdkConfig } from '../js-sdk/config-route.ts';
 import { registerBrowserLogin } from '../login/register.ts';
 import { registerManagementApi } from '../management/plugin.ts';
 import { registerAppLogin } from '../mp/register.ts';
@@ -78,6 +79,7 @@ export async function buildApp(input: AppContextInput, options: BuildAppOptions 
   installProblemHandlers(app);
   registerLoginFailureStats(app);
   registerHealthRoutes(app);
+  registerJsSdkConfig(app);
   registerManagementApi(app);
   registerConsole(app, options.consoleDistDir === undefined ? {} : { distDir: options.consoleDistDir });
   const tickets = new QrTickets(ctx.state, { qrTtlMs: ctx.config.qrTtlSeconds * 1000, ticketTtlMs: ctx.config.ticketTtlSeconds * 1000 });
