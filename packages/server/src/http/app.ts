@@ -18,7 +18,9 @@ import { registerLoginFailureStats } from '../stats/login-stats.ts';
 import { QrTickets } from '../tickets/qr-ticket.ts';
 import { registerTicketRoutes } from '../tickets/routes.ts';
 import type { AppContext, AppContextInput } from './context.ts';
+import { installCookieParser } from './cookies.ts';
 import { registerHealthRoutes } from './health.ts';
+import { installInputGuard } from './input-guard.ts';
 import { loggerOptions } from './logger.ts';
 import { installProblemHandlers } from './problem.ts';
 
@@ -75,6 +77,8 @@ export async function buildApp(input: AppContextInput, options: BuildAppOptions 
     if (closing) reply.header('connection', 'close');
   });
   installProblemHandlers(app);
+  await installCookieParser(app);
+  installInputGuard(app);
   registerLoginFailureStats(app);
   registerHealthRoutes(app);
   registerManagementApi(app);

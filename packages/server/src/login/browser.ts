@@ -11,23 +11,7 @@ import type { AppContext } from '../http/context.ts';
 
 export const PENDING_COOKIE = 'wu_pending';
 
-export function parseCookies(header: string | undefined): Record<string, string> {
-  const cookies: Record<string, string> = {};
-  for (const part of (header ?? '').split(';')) {
-    const index = part.indexOf('=');
-    if (index <= 0) continue;
-    try {
-      cookies[part.slice(0, index).trim()] = decodeURIComponent(part.slice(index + 1).trim());
-    } catch {
-      // A malformed cookie is someone else's; ignore it rather than fail the request.
-    }
-  }
-  return cookies;
-}
-
-export function readCookie(request: FastifyRequest, name: string): string | undefined {
-  return parseCookies(request.headers.cookie)[name];
-}
+export { readCookie } from '../http/cookies.ts';
 
 export interface CookieOptions {
   maxAgeSeconds: number;
