@@ -38,33 +38,6 @@ export function clearCookie(ctx: AppContext, reply: FastifyReply, name: string, 
   setCookie(ctx, reply, name, '', { maxAgeSeconds: 0, path });
 }
 
-const MAX_RETURN_TO = 2000;
-
-/** Backslashes and control characters: browsers drop or rewrite them, turning `/\\evil` into `//evil`. */
-function hasUnsafeCharacters(value: string): boolean {
-  for (const char of value) {
-    const code = char.charCodeAt(0);
-    if (char === '\\' || code < 0x20 || code === 0x7f) return true;
-  }
-  return false;
-}
-
-/**
- * The `returnTo` of a flow, checked: a path on this service (`/…`), never `//host`, `/\host`, a
- * scheme, or control characters — browsers read all of those as another origin. Absent: `/`.
- */
-export function safeReturnTo(ctx: AppContext, value: string | undefined): string {
-  if (value === undefined || value === '') return '/';
-  const invalid = () => new AppError('validation_failed', 'returnTo: must be a path on this service (starting with a single /)');
-  if (value.length > MAX_RETURN_TO || !value.startsWith('/') || value.startsWith('//') || hasUnsafeCharacters(value)) throw invalid();
-  const base = new URL(ctx.config.publicUrl);
-  const resolved = new URL(value, base);
-  if (resolved.origin !== base.origin) throw invalid();
-  return `${resolved.pathname}${resolved.search}${resolved.hash}`;
-}
-
-export const returnToQuerySchema = z.object({ returnTo: z.string().max(MAX_RETURN_TO).optional() });
-
 /** The client address used for per-IP rate limits (X-Forwarded-For only when TRUST_PROXY is on). */
 export function clientIp(request: FastifyRequest): string {
   return request.ip;
