@@ -23,6 +23,7 @@ import { registerHealthRoutes } from './health.ts';
 import { installInputGuard } from './input-guard.ts';
 import { loggerOptions } from './logger.ts';
 import { installProblemHandlers } from './problem.ts';
+import { fastifyTrustProxy } from './trust-proxy.ts';
 
 export type { AppContext, AppContextInput } from './context.ts';
 
@@ -56,7 +57,7 @@ export async function buildApp(input: AppContextInput, options: BuildAppOptions 
   };
   const app = Fastify({
     loggerInstance: options.logger ?? pino(loggerOptions(ctx.config.logLevel)),
-    trustProxy: ctx.config.trustProxy,
+    trustProxy: fastifyTrustProxy(ctx.config.trustProxy),
     bodyLimit: 1024 * 1024,
     requestIdHeader: false,
     genReqId: (request) => {
