@@ -18,14 +18,6 @@ interface OptionSpec<S extends z.ZodType> {
 
 const option = <S extends z.ZodType>(spec: OptionSpec<S>) => spec;
 
-const booleanish = z.preprocess(
-  (value) =>
-    typeof value === 'string'
-      ? ({ true: true, false: false, '1': true, '0': false, yes: true, no: false }[value.toLowerCase()] ?? value)
-      : value,
-  z.boolean({ error: 'must be true or false' }),
-);
-
 const integer = (min: number, max: number) =>
   z.coerce
     .number({ error: 'must be a number' })

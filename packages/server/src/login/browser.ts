@@ -1,12 +1,10 @@
 /**
  * The browser side every login scenario shares: cookies (httpOnly, SameSite=Lax so WeChat's
- * top-level redirect back to us still carries them, Secure behind https), the `returnTo` a flow
- * started with (same-origin relative paths only: anything else would make weunion an open
- * redirect), and the binding of a pending selection/binding to the browser that started it.
+ * top-level redirect back to us still carries them, Secure behind https; read through
+ * http/cookies.ts) and the binding of a pending selection/binding to the browser that started
+ * it. Where a flow returns to is checked by http/return-to.ts.
  */
-import { AppError } from '@weunion/errors';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { z } from 'zod';
 import type { AppContext } from '../http/context.ts';
 
 export const PENDING_COOKIE = 'wu_pending';
