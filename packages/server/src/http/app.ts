@@ -19,9 +19,12 @@ import { registerLoginFailureStats } from '../stats/login-stats.ts';
 import { QrTickets } from '../tickets/qr-ticket.ts';
 import { registerTicketRoutes } from '../tickets/routes.ts';
 import type { AppContext, AppContextInput } from './context.ts';
+import { installCookieParser } from './cookies.ts';
 import { registerHealthRoutes } from './health.ts';
+import { installInputGuard } from './input-guard.ts';
 import { loggerOptions } from './logger.ts';
 import { installProblemHandlers } from './problem.ts';
+import { fastifyTrustProxy } from './trust-proxy.ts';
 
 export type { AppContext, AppContextInput } from './context.ts';
 
@@ -55,7 +58,7 @@ export async function buildApp(input: AppContextInput, options: BuildAppOptions 
   };
   const app = Fastify({
     loggerInstance: options.logger ?? pino(loggerOptions(ctx.config.logLevel)),
-    trustProxy: ctx.config.trustProxy,
+    trustProxy: fastifyTrustProxy(ctx.config.trustProxy),
     bodyLimit: 1024 * 1024,
     requestIdHeader: false,
     genReqId: (request) => {
@@ -77,6 +80,8 @@ export async function buildApp(input: AppContextInput, options: BuildAppOptions 
     if (closing) reply.header('connection', 'close');
   });
   installProblemHandlers(app);
+  await installCookieParser(app);
+  installInputGuard(app);
   registerLoginFailureStats(app);
   registerHealthRoutes(app);
   registerJsSdkConfig(app);
