@@ -145,7 +145,8 @@ for (const mode of storageModes) {
       for (let i = 0; i < 5; i++) {
         answers.push(await browser.json('POST', `${url}/api/login/pending/bind/password`, { login: phone, password: `wrong ${i}` }));
       }
-      expect(answers.map((a) => a.body.attemptsLeft ?? a.body.code)).toEqual([4, 3, 2, 1, 'verification_attempts_exceeded']);
+      expect(answers.map((a) => a.body.attemptsLeft ?? a.body.code)).toEqual([4, 3, 2, 1, 'binding_locked']);
+      expect(answers[4]).toMatchObject({ status: 429, body: { retryAfterSeconds: 900 } });
       const right = await browser.json('POST', `${url}/api/login/pending/bind/password`, {
         login: phone,
         password: 'correct horse battery',

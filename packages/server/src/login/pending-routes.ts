@@ -3,7 +3,8 @@
  * pending sign-in, choose an account, prove an existing one (password or a code), or create a new
  * account when the policy allows. Each reads the pending sign-in from this browser's httpOnly
  * cookie only — a pending id seen elsewhere is worth nothing without the cookie — and each
- * success ends the same way as a direct sign-in: a session and the flow's `returnTo`.
+ * success ends the same way as a direct sign-in: a session and the flow's `returnTo`. Cancel ends
+ * the pending sign-in (nothing is linked or created) and sends the browser to `/login/cancelled`.
  */
 import { AppError } from '@weunion/errors';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -22,8 +23,9 @@ import {
   sendBindingCode,
   VerificationCodes,
 } from '../identity/index.ts';
+import { cancelPendingSignIn } from '../identity/pending-sign-in.ts';
 import { clientIp } from './browser.ts';
-import { finishOutcome, forgetPending, pendingOfBrowser } from './finish.ts';
+import { CANCELLED_PAGE, finishOutcome, forgetPending, pendingOfBrowser } from './finish.ts';
 import { CODE_SEND_PER_IP } from './rate-rules.ts';
 
 const selectSchema = z.object({ userId: z.string().min(1).max(64) }).strict();
@@ -92,6 +94,13 @@ export function registerPendingRoutes(app: FastifyInstance): void {
     const answer = parseInput(codeAnswerSchema, request.body);
     const pending = await pendingOfBrowser(app, request);
     return finish(request, reply, pending, await completeBindingWithCode(ctx, codes, pending.pendingId, answer));
+  });
+
+  app.post('/api/login/pending/cancel', async (request, reply) => {
+    const pending = await pendingOfBrowser(app, request);
+    await forgetPending(app, reply, pending.pendingId);
+    await cancelPendingSignIn(ctx, pending.pendingId);
+    return { status: 'cancelled', next: `${CANCELLED_PAGE}?${new URLSearchParams({ returnTo: pending.returnTo })}` };
   });
 
   app.post('/api/login/pending/create', async (request, reply) => {
