@@ -89,6 +89,31 @@ describe.skipIf(chromiumPath === undefined || embedded === undefined || embedded
     }
   });
 
+  it('select page: each account shows where it last signed in; Cancel ends the sign-in and lands on a page that says so', async () => {
+    await world.configure('demo-mini-program', { policy: { ...basePolicy, fieldMatching: ['phone'] } });
+    const { page, errors } = await openPage({ width: 1024, height: 760, locale: 'en-US' });
+    try {
+      const { browser } = await atSelectPage(world, '/picked');
+      await handOver(browser, page);
+      await page.goto(`${url}/login/select`);
+      await expect.poll(() => page.locator('[data-select]').count()).toBe(2);
+      expect(await page.locator('.accounts').textContent()).toMatch(/via .+/);
+      await page.getByRole('button', { name: 'Cancel sign-in' }).click();
+      await page.waitForURL((target) => target.pathname === '/login/cancelled');
+      expect(await page.locator('h1').textContent()).toBe('Sign-in cancelled');
+      await screenshot(page, 'cancelled-en');
+      expect(await page.getByRole('link', { name: 'Log in again' }).getAttribute('href')).toBe('/login?returnTo=%2Fpicked');
+      expect(await signedInAs(page)).toBeNull();
+      // Back to the select page: there is nothing to choose any more.
+      const back = await page.goto(`${url}/login/select`);
+      expect(back?.status()).toBe(410);
+      expect(errors).toEqual([]);
+    } finally {
+      await page.context().close();
+      await world.configure('demo-mini-program', { policy: basePolicy });
+    }
+  });
+
   it('bind page on a phone-sized screen, in Chinese: a wrong password is explained with the tries left, the right one links', async () => {
     const phone = randomPhone();
     const existing = await world.existingUser(phone, 'correct horse battery');

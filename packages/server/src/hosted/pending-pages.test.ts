@@ -75,6 +75,77 @@ for (const mode of storageModes) {
       }
     });
 
+    it('each candidate names the app it last signed in through; cancel ends the sign-in and lands on a page that says so', async () => {
+      await world.configure('demo-mini-program', { policy: { ...basePolicy, fieldMatching: ['phone'] } });
+      try {
+        const { browser, byPhone, byUnionid } = await atSelectPage(world, '/picked');
+        const website = await world.database.db
+          .selectFrom('connections')
+          .select('name')
+          .where('id', '=', 'demo-website')
+          .executeTakeFirstOrThrow();
+        const en = await page(browser, `${url}/login/select`, EN);
+        // The account made through the website says so; the admin-made one never signed in.
+        expect(en.html).toContain(`via ${website.name}`);
+        expect(en.html).toContain('Never signed in');
+        expect(en.html).toContain('<button type="button" data-cancel>Cancel sign-in</button>');
+        expect((await page(browser, `${url}/login/select`, ZH)).html).toContain('<button type="button" data-cancel>取消登录</button>');
+
+        const pendingId = browser.cookie(url, 'wu_pending');
+        const users = await world.userCount();
+        const cancelled = await browser.json('POST', `${url}/api/login/pending/cancel`);
+        expect(cancelled).toMatchObject({ status: 200, body: { status: 'cancelled', next: '/login/cancelled?returnTo=%2Fpicked' } });
+        expect(browser.cookie(url, 'wu_pending')).toBeUndefined();
+        const landed = await page(browser, `${url}/login/cancelled?returnTo=%2Fpicked`, EN);
+        expect(landed.status).toBe(200);
+        expect(landed.html).toContain('Sign-in cancelled');
+        expect(landed.html).toContain('href="/login?returnTo=%2Fpicked"');
+        expect((await page(browser, `${url}/login/cancelled?returnTo=https%3A%2F%2Fevil.example`, EN)).html).toContain('href="/login"');
+
+        // The cancelled id is worth nothing, even brought back in the cookie: nobody is linked or signed in.
+        browser.setCookie(url, 'wu_pending', pendingId ?? '');
+        for (const userId of [byPhone, byUnionid]) {
+          const late = await browser.json('POST', `${url}/api/login/pending/select`, { userId });
+          expect(late.status).toBe(410);
+        }
+        expect(await sessionOf(browser, world.first)).toBeNull();
+        expect(await world.userCount()).toBe(users);
+        expect((await page(browser, `${url}/login/select`)).status).toBe(410);
+      } finally {
+        await world.configure('demo-mini-program', { policy: basePolicy });
+      }
+    });
+
+    it('the bind page offers cancel too; binding failures lock the account across restarted sign-ins, answered alike for a missing one', async () => {
+      const phone = randomPhone();
+      await world.existingUser(phone, 'correct horse battery');
+      const missing = randomPhone();
+      const first = await atBindPage({ queryBinding: 'require', bindingMethods: ['password'] });
+      expect((await page(first, `${url}/login/bind`)).html).toContain('data-cancel');
+      const answersFor = async (login: string) => {
+        const answers: unknown[] = [];
+        // Five sign-ins (each a new browser and WeChat person), one wrong password each.
+        for (let i = 0; i < 6; i++) {
+          const browser = await atBindPage({ queryBinding: 'require', bindingMethods: ['password'] });
+          const answer = await browser.json('POST', `${url}/api/login/pending/bind/password`, { login, password: `wrong ${i}` });
+          answers.push([answer.status, answer.body.code, answer.body.attemptsLeft, answer.body.detail]);
+        }
+        return answers;
+      };
+      const existing = await answersFor(phone);
+      expect(existing).toEqual(await answersFor(missing));
+      expect(existing.map((a) => (Array.isArray(a) ? a[1] : a))).toEqual([
+        'binding_failed',
+        'binding_failed',
+        'binding_failed',
+        'binding_failed',
+        'binding_locked',
+        'binding_locked',
+      ]);
+      const cancelled = await first.json('POST', `${url}/api/login/pending/cancel`);
+      expect(cancelled.body.status).toBe('cancelled');
+    });
+
     it('without a pending sign-in the pages say it expired and link back to /login', async () => {
       for (const path of ['/login/select', '/login/bind']) {
         const en = await page(new Browser(), `${url}${path}`, EN);
