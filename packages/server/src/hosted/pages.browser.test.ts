@@ -133,7 +133,8 @@ describe.skipIf(chromiumPath === undefined || embedded === undefined || embedded
       await answer('nope');
       // Shown beside the password form, which keeps the focus for the next try.
       const alert = page.locator('form[data-password] + [data-alert]');
-      await expect.poll(() => alert.textContent()).toBe('没有与这些信息匹配的账号。（还可尝试 4 次）');
+      // Generous: the answer waits on a deliberate scrypt, slow on a busy machine.
+      await expect.poll(() => alert.textContent(), { timeout: 15_000 }).toBe('没有与这些信息匹配的账号。（还可尝试 4 次）');
       expect(await activeId(page)).toBe('wu-password');
       await screenshot(page, 'bind-wrong-password-zh');
       expect(await signedInAs(page)).toBeNull();
@@ -159,7 +160,7 @@ describe.skipIf(chromiumPath === undefined || embedded === undefined || embedded
       expect(await activeId(page)).toBe('wu-sms-destination');
       await page.keyboard.type(phone.slice(3));
       await page.keyboard.press('Enter');
-      await expect.poll(() => activeId(page)).toBe('wu-sms-code');
+      await expect.poll(() => activeId(page), { timeout: 15_000 }).toBe('wu-sms-code');
       expect(await page.locator('#wu-status').textContent()).toBe(`A code was sent to ${phone.slice(3)}. Enter it below.`);
       await screenshot(page, 'bind-code-sent-en');
       await page.keyboard.type(codes.codeFor(phone));
