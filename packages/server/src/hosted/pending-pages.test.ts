@@ -4,7 +4,9 @@
  * policy allows) and the calls their script makes, end to end, as a browser would make them.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SYSTEM_ACTOR } from '../identity/audit.ts';
 import type { IdentityPolicy } from '../identity/index.ts';
+import { createUser } from '../identity/users.ts';
 import { Browser, LoginWorld, loginWithS2, sessionOf, storageModes } from '../login/test-harness.ts';
 import { atSelectPage, basePolicy, atBindPage as bindPageOf, randomPhone, watchSentCodes } from './pending-flows.ts';
 
@@ -251,6 +253,26 @@ for (const mode of storageModes) {
       const right = await browser.json('POST', `${url}/api/login/pending/bind/code`, { channel: 'sms', destination: phone, code });
       expect(right.body).toMatchObject({ status: 'signed_in', userId: existing, returnTo: '/after-bind' });
       expect((await sessionOf(browser, world.first))?.sub).toBe(existing);
+    });
+
+    it('bind by an email code: the code sent to the account’s email links and signs in', async () => {
+      const email = `bind.${Math.floor(Math.random() * 1e9)}@example.com`;
+      const existing = (await createUser(world.database.db, { email, emailVerified: true }, SYSTEM_ACTOR)).id;
+      const browser = await atBindPage({ queryBinding: 'require', bindingMethods: ['email'] });
+      const refused = await browser.json('POST', `${url}/api/login/pending/bind/code/send`, { channel: 'sms', destination: randomPhone() });
+      expect(refused).toMatchObject({ status: 400, body: { code: 'bad_request' } });
+      // Typed with capitals: the address is compared normalized.
+      const sent = await browser.json('POST', `${url}/api/login/pending/bind/code/send`, {
+        channel: 'email',
+        destination: email.toUpperCase(),
+      });
+      expect(sent.status).toBe(200);
+      const right = await browser.json('POST', `${url}/api/login/pending/bind/code`, {
+        channel: 'email',
+        destination: email,
+        code: codes.codeFor(email),
+      });
+      expect(right.body).toMatchObject({ status: 'signed_in', userId: existing, returnTo: '/after-bind' });
     });
 
     it('create instead, when the policy offers it: a new account, signed in', async () => {
