@@ -25,6 +25,8 @@ declare module 'fastify' {
 export const SELECT_PAGE = '/login/select';
 export const BIND_PAGE = '/login/bind';
 export const ERROR_PAGE = '/login/error';
+/** Where a browser lands after cancelling a selection or binding. */
+export const CANCELLED_PAGE = '/login/cancelled';
 
 /** Same life as the identity core's pending sign-in. */
 const PENDING_CONTEXT_TTL_MS = 10 * 60_000;
