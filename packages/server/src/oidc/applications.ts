@@ -287,6 +287,10 @@ export function applicationClientMetadata(application: Application): AdapterPayl
     ...(application.jwks === null ? {} : { jwks: application.jwks }),
     ...(application.jwksUri === null ? {} : { jwks_uri: application.jwksUri }),
     ...(application.idTokenSignedResponseAlg === null ? {} : { id_token_signed_response_alg: application.idTokenSignedResponseAlg }),
+    // With a back-channel logout URI, ID and logout tokens carry `sid`, so the application can end one session.
+    ...(application.backchannelLogoutUri === null
+      ? {}
+      : { backchannel_logout_uri: application.backchannelLogoutUri, backchannel_logout_session_required: true }),
     application_type: application.type === 'native' ? 'native' : 'web',
     redirect_uris: application.redirectUris,
     post_logout_redirect_uris: application.postLogoutRedirectUris,
