@@ -21,6 +21,7 @@ import { findApplication } from './applications.ts';
 import { queueLogout } from './backchannel-logout.ts';
 import { SCOPE_CLAIMS, userClaims } from './claims.ts';
 import { clientBasedCors } from './client-cors.ts';
+import { answerRevocationWithJson } from './revocation-response.ts';
 import { oidcDb } from './tables.ts';
 
 export interface OidcDeps {
@@ -115,6 +116,7 @@ export async function createOidcProvider(deps: OidcDeps): Promise<Provider> {
   };
   const provider = new Provider(deps.config.publicUrl, configuration);
   provider.proxy = deps.config.trustProxy;
+  answerRevocationWithJson(provider);
   // oidc-provider would POST each logout token once, holding up the person's logout until every
   // application answers; weunion queues it instead, to be sent, retried and logged by
   // LogoutDeliveries (backchannel-logout.ts).

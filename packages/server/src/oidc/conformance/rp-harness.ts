@@ -37,6 +37,10 @@ export async function authorizeInBrowser(
     const response = await browser.fetch(url, request);
     request = {};
     const location = response.headers.get('location');
+    if (location === null && response.status === 200 && new URL(url).pathname.startsWith('/interaction/')) {
+      url = await consent(browser, url, await response.text());
+      continue;
+    }
     if (location === null) throw new Error(`stuck at ${url} (${response.status}): ${(await response.text()).slice(0, 300)}`);
     await response.body?.cancel();
     const next = new URL(location, url);
@@ -52,6 +56,27 @@ export async function authorizeInBrowser(
     url = next.href;
   }
   throw new Error('too many redirects');
+}
+
+/** The consent page: the person allows (the form's `decision=allow` button). Returns where it sends the browser. */
+async function consent(browser: Browser, pageUrl: string, html: string): Promise<string> {
+  const action = /<form[^>]*action="([^"]+)"/.exec(html)?.[1];
+  if (action === undefined || !/name="decision"[^>]*value="allow"|value="allow"[^>]*name="decision"/.test(html)) {
+    throw new Error(`not a consent page: ${html.slice(0, 300)}`);
+  }
+  const extra = [...html.matchAll(/<input[^>]*type="hidden"[^>]*>/g)].flatMap((match) => {
+    const name = /name="([^"]+)"/.exec(match[0])?.[1];
+    const value = /value="([^"]*)"/.exec(match[0])?.[1];
+    return name === undefined ? [] : [[name, value ?? ''] as [string, string]];
+  });
+  const response = await browser.fetch(new URL(action.replaceAll('&amp;', '&'), pageUrl).href, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams([...extra, ['decision', 'allow']]).toString(),
+  });
+  const location = response.headers.get('location');
+  if (location === null) throw new Error(`consent went nowhere (${response.status})`);
+  return new URL(location, pageUrl).href;
 }
 
 /** RP-initiated logout: the end-session URL, then the provider's confirmation form (`logout=yes` ends the OP session). */
