@@ -5,7 +5,8 @@
  *   rotated on every use; userinfo, revocation, introspection, RP-initiated logout;
  * - accounts are weunion users (blocked, merged or deleted ones cannot sign in);
  * - state in weunion's storage (see adapter.ts), so any instance can continue any flow;
- * - first-party applications skip consent; third-party ones get weunion's consent page.
+ * - first-party applications skip consent; third-party ones get weunion's consent page;
+ * - back-channel logout tokens go through weunion's outbox (backchannel-logout.ts).
  */
 import type { SharedState } from '@weunion/state';
 import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
@@ -17,7 +18,10 @@ import type { SigningKeys } from '../signing/signing-keys.ts';
 import type { Database } from '../storage/index.ts';
 import { createAdapterFactory } from './adapter.ts';
 import { findApplication } from './applications.ts';
+import { queueLogout } from './backchannel-logout.ts';
 import { SCOPE_CLAIMS, userClaims } from './claims.ts';
+import { clientBasedCors } from './client-cors.ts';
+import { answerRevocationWithJson } from './revocation-response.ts';
 import { oidcDb } from './tables.ts';
 
 export interface OidcDeps {
@@ -50,7 +54,10 @@ export async function createOidcProvider(deps: OidcDeps): Promise<Provider> {
       introspection: { enabled: true },
       rpInitiatedLogout: { enabled: true },
       userinfo: { enabled: true },
+      // Which applications an ending session reaches is oidc-provider's; sending is weunion's (below).
+      backchannelLogout: { enabled: true },
     },
+    clientBasedCORS: clientBasedCors,
     pkce: {
       required: (_ctx, client) => client.tokenEndpointAuthMethod === 'none',
     },
@@ -111,5 +118,14 @@ export async function createOidcProvider(deps: OidcDeps): Promise<Provider> {
   // Koa trusts X-Forwarded-Proto/Host all or nothing; weunion's own per-IP limits use Fastify's
   // address-aware check (http/trust-proxy.ts), never the provider's ctx.ip.
   provider.proxy = deps.config.trustProxy !== false;
+  answerRevocationWithJson(provider);
+  // oidc-provider would POST each logout token once, holding up the person's logout until every
+  // application answers; weunion queues it instead, to be sent, retried and logged by
+  // LogoutDeliveries (backchannel-logout.ts).
+  Object.defineProperty(provider.Client.prototype, 'backchannelLogout', {
+    value: async function queueBackchannelLogout(this: { clientId: string }, sub: string, sid: string | undefined) {
+      await queueLogout({ db, state: deps.state, secrets: deps.secrets }, sub, 'logout', [{ clientId: this.clientId, sid }]);
+    },
+  });
   return provider;
 }

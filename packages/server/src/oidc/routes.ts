@@ -7,6 +7,8 @@
  * the interaction at once; anyone else goes to the hosted login page with a `returnTo` that brings
  * them back here. Consent: first-party applications never see it (see `loadExistingGrant`).
  */
+
+import { AppError } from '@weunion/errors';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type Provider from 'oidc-provider';
 import { z } from 'zod';
@@ -21,16 +23,25 @@ import { type OidcDb, oidcDb } from './tables.ts';
 /** The provider's own endpoints (default oidc-provider routes), relative to the issuer. */
 const PROVIDER_PATHS = [
   '/.well-known/openid-configuration',
-  '/auth',
   '/auth/:uid',
   '/token',
   '/me',
-  '/session/end',
   '/session/end/confirm',
   '/session/end/success',
   '/token/revocation',
   '/token/introspection',
+  // Pushed authorization requests (RFC 9126).
+  '/request',
 ];
+
+/**
+ * The authorization and end-session endpoints must take POST as well as GET (OIDC Core 3.1.2.1,
+ * RP-Initiated Logout 2). oidc-provider takes POST there only with `SameSite=None` session
+ * cookies, which browsers drop on http:// issuers and which give up the Lax protection; so a POST
+ * is answered with a 303 to the same endpoint with the same parameters as a query. The browser
+ * follows it as a top-level GET, which carries the Lax cookies, and the provider goes on as for GET.
+ */
+const GET_FOR_POST_PATHS = ['/auth', '/session/end'];
 
 /** Gives the provider to use for a request (it is remade when the signing keys change). */
 export interface ProviderSource {
@@ -92,9 +103,30 @@ export async function registerOidcRoutes(app: FastifyInstance, source: ProviderS
     const handler = handOver(withLogoutListener);
     const paths = options.serveJwks ? [...PROVIDER_PATHS, '/jwks'] : PROVIDER_PATHS;
     for (const url of paths) scope.route({ method: ['GET', 'POST', 'OPTIONS'], url, handler });
+    for (const url of GET_FOR_POST_PATHS) scope.route({ method: ['GET', 'OPTIONS'], url, handler });
   });
 
+  await app.register(async (scope) => registerGetForPost(scope));
+
   await app.register(async (scope) => registerInteractionRoutes(scope, withLogoutListener, sessions, db));
+}
+
+const MAX_FORM_PARAMETERS = 100;
+
+function registerGetForPost(app: FastifyInstance): void {
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 64 * 1024 }, (_request, body, done) => {
+    done(null, new URLSearchParams(typeof body === 'string' ? body : body.toString('utf8')));
+  });
+  for (const url of GET_FOR_POST_PATHS) {
+    app.post(url, async (request, reply) => {
+      const form = request.body;
+      if (!(form instanceof URLSearchParams))
+        throw new AppError('bad_request', `POST ${url} takes an application/x-www-form-urlencoded body`);
+      if ([...form.keys()].length > MAX_FORM_PARAMETERS) throw new AppError('bad_request', 'too many parameters');
+      // Parameters given twice stay twice: the provider refuses them as it would in a query.
+      return reply.redirect(`${url}?${form}`, 303);
+    });
+  }
 }
 
 function registerInteractionRoutes(app: FastifyInstance, source: ProviderSource, sessions: LoginSessions, db: OidcDb): void {
