@@ -72,6 +72,9 @@ export async function registerOidcRoutes(app: FastifyInstance, source: ProviderS
       if (!listening.has(provider)) {
         listening.add(provider);
         provider.on('end_session.success', (ctx) => {
+          // "No, stay signed in" signs the person out of that application only (oidc-provider
+          // revokes its grant): the weunion session, which is every application's, stays.
+          if (!ctx.oidc.params?.logout) return;
           // wu_session is weunion's cookie, not one the provider signed.
           void sessions.destroy(sessionCookieOf(ctx));
           ctx.cookies.set(SESSION_COOKIE, null, { signed: false, path: '/' });

@@ -92,7 +92,8 @@ export class OidcWorld {
     let url = start;
     for (let hop = 0; hop < 20; hop++) {
       if (url.startsWith(REDIRECT) || url.startsWith(POST_LOGOUT)) return { callback: new URL(url), url };
-      const response = await browser.fetch(url);
+      // As a browser navigates: asking for HTML (the provider answers errors as JSON otherwise).
+      const response = await browser.fetch(url, { headers: { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' } });
       const path = new URL(url).pathname;
       this.visited.push(path);
       const location = response.headers.get('location');
