@@ -66,7 +66,7 @@ function page(language: Language, title: string, body: string, nonce: string, ex
 <title>${escapeHtml(title)}</title>
 <style nonce="${nonce}">body{font-family:system-ui,-apple-system,"PingFang SC","Microsoft YaHei",sans-serif;margin:0;background:#f6f8fa;color:#1f2328}
 main{max-width:26rem;margin:4rem auto;padding:2rem;background:#fff;border-radius:12px;box-shadow:0 1px 3px rgba(0,0,0,.08)}
-h1{font-size:1.4rem;margin:0 0 .25rem}.muted{color:#57606a}button{font:inherit;padding:.5rem 1rem;border-radius:8px;border:1px solid #d0d7de;background:#fff;cursor:pointer}${extra.style ?? ''}</style>
+h1{font-size:1.4rem;margin:0 0 .25rem}.muted{color:#57606a}a{color:#0969da}.cancel{margin:1.5rem 0 0}button{font:inherit;padding:.5rem 1rem;border-radius:8px;border:1px solid #d0d7de;background:#fff;cursor:pointer}${extra.style ?? ''}</style>
 </head><body><main>${body}</main>${script}</body></html>`;
 }
 
