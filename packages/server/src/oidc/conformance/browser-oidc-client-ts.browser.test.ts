@@ -49,6 +49,15 @@ function spaPages(issuer: string, origin: string): Record<string, string> {
   };
 }
 
+/** What the test calls on the page's UserManager (its real types live in the page's bundle). */
+interface SpaWindow {
+  mgr: {
+    signinRedirect(): Promise<void>;
+    signoutRedirect(): Promise<void>;
+    signinSilent(): Promise<{ access_token: string; profile: { sub: string } }>;
+  };
+}
+
 const signedInSchema = z
   .object({ sub: z.string(), amr: z.array(z.string()), refresh: z.boolean(), name: z.string().optional() })
   .or(z.object({ error: z.string() }));
@@ -100,8 +109,7 @@ describe.skipIf(chromiumPath === undefined || embedded === undefined || embedded
   async function renew(page: Page) {
     return renewedSchema.parse(
       await page.evaluate(() =>
-        // biome-ignore lint/suspicious/noExplicitAny: the page's global UserManager, typed by the library in the page only.
-        (window as any).mgr.signinSilent().then(
+        (window as unknown as SpaWindow).mgr.signinSilent().then(
           (u: { access_token: string; profile: { sub: string } }) => ({ accessToken: u.access_token, sub: u.profile.sub }),
           (e: unknown) => ({ error: String(e) }),
         ),
@@ -117,10 +125,9 @@ describe.skipIf(chromiumPath === undefined || embedded === undefined || embedded
     await page.goto(`${origin}/index.html`);
 
     // Sign-in: oidc-client-ts sends the browser to weunion, which shows its login page.
-    // biome-ignore lint/suspicious/noExplicitAny: the page's global UserManager.
     await page.evaluate(() => {
       // The page navigates away: do not wait for the promise.
-      void (window as any).mgr.signinRedirect();
+      void (window as unknown as SpaWindow).mgr.signinRedirect();
     });
     await page.waitForURL((url) => url.pathname === '/login');
     await screenshot(page, 'login-page');
@@ -164,9 +171,8 @@ describe.skipIf(chromiumPath === undefined || embedded === undefined || embedded
     expect(silent.accessToken).not.toBe(refreshed.accessToken);
 
     // Logout: weunion's hosted logout page; its "Yes" button posts and the browser goes back to the application.
-    // biome-ignore lint/suspicious/noExplicitAny: the page's global UserManager.
     await page.evaluate(() => {
-      void (window as any).mgr.signoutRedirect();
+      void (window as unknown as SpaWindow).mgr.signoutRedirect();
     });
     await page.waitForURL((url) => url.pathname === '/session/end');
     await screenshot(page, 'logout-page');
