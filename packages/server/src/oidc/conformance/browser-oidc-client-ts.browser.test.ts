@@ -27,10 +27,10 @@ const OIDC_CLIENT_TS = readFileSync(
 const ARTIFACTS = path.resolve(import.meta.dirname, '../../../../../test-results/oidc');
 
 /** The application's pages: one UserManager, results on `window` for the test to read. */
-function spaPages(issuer: string, origin: string): Record<string, string> {
+function spaPages(issuer: string, origin: string, clientId: string): Record<string, string> {
   const settings = JSON.stringify({
     authority: issuer,
-    client_id: 'shop-spa',
+    client_id: clientId,
     redirect_uri: `${origin}/callback.html`,
     silent_redirect_uri: `${origin}/silent.html`,
     post_logout_redirect_uri: `${origin}/index.html`,
@@ -52,7 +52,7 @@ function spaPages(issuer: string, origin: string): Record<string, string> {
 /** What the test calls on the page's UserManager (its real types live in the page's bundle). */
 interface SpaWindow {
   mgr: {
-    signinRedirect(): Promise<void>;
+    signinRedirect(args?: { prompt?: string }): Promise<void>;
     signoutRedirect(): Promise<void>;
     signinSilent(): Promise<{ access_token: string; profile: { sub: string } }>;
   };
@@ -83,7 +83,16 @@ describe.skipIf(chromiumPath === undefined || embedded === undefined || embedded
       redirectUris: [`${origin}/callback.html`, `${origin}/silent.html`],
       postLogoutRedirectUris: [`${origin}/index.html`],
     });
-    const pages = spaPages(oidc.issuer, origin);
+    await oidc.register({
+      id: 'partner-spa',
+      name: 'Partner',
+      type: 'spa',
+      firstParty: false,
+      redirectUris: [`${origin}/partner/callback.html`, `${origin}/partner/silent.html`],
+      postLogoutRedirectUris: [`${origin}/partner/index.html`],
+    });
+    const pages: Record<string, string> = { ...spaPages(oidc.issuer, origin, 'shop-spa') };
+    for (const [name, page] of Object.entries(spaPages(oidc.issuer, `${origin}/partner`, 'partner-spa'))) pages[`/partner${name}`] = page;
     spa = createServer((request, response) => {
       const page = pages[new URL(request.url ?? '/', origin).pathname];
       if (page === undefined) {
@@ -182,6 +191,35 @@ describe.skipIf(chromiumPath === undefined || embedded === undefined || embedded
     // Signed out everywhere: silent renew now answers login_required.
     const after = await renew(page);
     expect('error' in after ? after.error : '').toMatch(/login_required|End-User authentication is required/);
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it('a third-party application: the hosted consent page lists offline_access; Allow returns to the application under the page CSP', async () => {
+    const context = await chromium.newContext({ locale: 'zh-CN' });
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    await page.goto(`${origin}/partner/index.html`);
+    await page.evaluate(() => {
+      void (window as unknown as SpaWindow).mgr.signinRedirect({ prompt: 'consent' });
+    });
+    await page.waitForURL((url) => url.pathname === '/login');
+    const returnTo = new URL(page.url()).searchParams.get('returnTo') ?? '';
+    await page.goto(`${oidc.issuer}/login/s2?${new URLSearchParams({ returnTo, client: 'partner-spa' })}`);
+    await page.waitForURL((url) => url.pathname.endsWith('/connect/qrconnect'));
+    const back = await oidc.world.approve(await oidc.world.person('Consenting'), page.url());
+    if (back === null) throw new Error('WeChat sent the browser nowhere');
+    await page.goto(back);
+    await page.waitForURL((url) => /^\/interaction\/[^/]+$/.test(url.pathname));
+    expect(await page.getByText('在你不使用时保持登录（刷新令牌）').isVisible()).toBe(true);
+    await screenshot(page, 'consent-page');
+    await page.getByRole('button', { name: '允许' }).click();
+    await page.waitForURL((url) => url.href.startsWith(`${origin}/partner/callback.html`));
+    await page.waitForFunction(() => 'signedIn' in window);
+    const signedIn = signedInSchema.parse(await page.evaluate(() => (window as unknown as { signedIn: unknown }).signedIn));
+    if ('error' in signedIn) throw new Error(signedIn.error);
+    expect(signedIn.refresh).toBe(true);
     expect(errors).toEqual([]);
     await context.close();
   });
