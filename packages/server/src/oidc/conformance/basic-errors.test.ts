@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SYSTEM_ACTOR } from '../../identity/audit.ts';
 import { setUserBlocked } from '../../identity/users.ts';
 import { SESSION_COOKIE } from '../../login/sessions.ts';
+import { demo } from '../../login/test-harness.ts';
 import { Browser, freshRequest, jwtPayload, OidcWorld, REDIRECT, type RegisteredApp, storageModes } from './harness.ts';
 
 for (const mode of storageModes) {
@@ -107,6 +108,26 @@ for (const mode of storageModes) {
       const elsewhere = await oidc.walk(new Browser(), `${oidc.issuer}${cancel.replace(/&amp;/g, '&')}`);
       expect(elsewhere.callback).toBeUndefined();
       expect(new URL(elsewhere.url).pathname).toBe('/login/error');
+    });
+
+    it('WeChat failing for a moment: the error page offers Try again (the same login) and Back to the application (access_denied)', async () => {
+      const { request, url } = await start(web);
+      const browser = new Browser();
+      await oidc.world.sandbox('PUT', '/faults', { appid: demo('website').appid, errcode: -1, times: 1 });
+      try {
+        const page = await oidc.walk(browser, url, { person: await oidc.world.person('Unlucky') });
+        expect(new URL(page.url).pathname).toBe('/login/error');
+        const again = /<a class="button" href="(\/interaction\/[^"]+)"/.exec(page.body ?? '')?.[1];
+        expect(again).toBeDefined();
+        const back = /href="(\/interaction\/[^"]+\/abort\?[^"]+)"/.exec(page.body ?? '')?.[1] ?? '';
+        // Try again leads to the application's login page once more (the same interaction).
+        const retry = await oidc.walk(browser, `${oidc.issuer}${again}`, { stopAtLogin: true });
+        expect(new URL(retry.url).searchParams.get('client')).toBe(web.id);
+        const landing = await oidc.walk(browser, `${oidc.issuer}${back.replace(/&amp;/g, '&')}`);
+        expectDenied(landing.callback, request.state);
+      } finally {
+        await oidc.world.sandbox('DELETE', `/faults?appid=${demo('website').appid}`);
+      }
     });
 
     it('a third-party application: the consent page lists what it gets; Deny is access_denied', async () => {
