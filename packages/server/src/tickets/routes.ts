@@ -3,6 +3,11 @@
  * through shared-state pub/sub), with long-poll and plain poll fallbacks. Every route demands the
  * ticket's secret — in the `x-ticket-secret` header, or in the httpOnly cookie set when the
  * ticket was created — and answers 404 to anyone else, so a ticket id alone reveals nothing.
+ *
+ * A watcher that lost its connection (its instance died) reconnects to any instance and resumes:
+ * the event stream takes the last version heard (`Last-Event-ID`, or `?since=` for an
+ * `EventSource` opened anew) and sends the current status, then every newer one — never an older
+ * one — so nothing heard twice looks like news and nothing missed in between is lost.
  */
 
 import { AppError } from '@weunion/errors';
@@ -20,6 +25,9 @@ const HEARTBEAT_MS = 15_000;
 const MAX_LONG_POLL_SECONDS = 30;
 
 const paramsSchema = z.object({ id: z.string().min(1).max(64) });
+const eventsQuerySchema = z.object({ since: z.coerce.number().int().min(0).optional() });
+/** `Last-Event-ID`, as an `EventSource` or the SDK sends it when reconnecting: the last version heard. */
+const lastEventIdSchema = z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 const pollQuerySchema = z.object({
   since: z.coerce.number().int().min(0).optional(),
   wait: z.coerce.number().int().min(0).max(MAX_LONG_POLL_SECONDS).optional(),
@@ -86,6 +94,11 @@ export function registerTicketRoutes(app: FastifyInstance, tickets: QrTickets): 
 
   app.get('/api/login/tickets/:id/events', async (request, reply) => {
     const { id } = parseInput(paramsSchema, request.params);
+    const { since } = parseInput(eventsQuerySchema, request.query);
+    const header = request.headers['last-event-id'];
+    // A malformed Last-Event-ID is the browser echoing something odd back: start from scratch rather than refuse.
+    const lastEventId = typeof header === 'string' ? lastEventIdSchema.safeParse(header).data : undefined;
+    const resumeFrom = Math.max(since ?? 0, lastEventId ?? 0);
     const secret = secretOf(request, id);
     await tickets.authorize(id, secret);
 
@@ -128,6 +141,9 @@ export function registerTicketRoutes(app: FastifyInstance, tickets: QrTickets): 
       finish();
       return;
     }
+    // Resume: nothing older than what the watcher heard. The current status is sent even when it heard
+    // it already (a stream's first event says the stream works); a version from the future is ignored.
+    lastVersion = Math.max(lastVersion, Math.min(resumeFrom, current.version) - 1);
     send(current);
     if (!finished) {
       // Nobody publishes a QR's expiry (it is lazy); tell the watcher when the moment comes.
