@@ -15,10 +15,15 @@
  * widget long-polls from then on. A 4xx from weunion is the ticket's fate (404: gone, offered as
  * expired).
  *
- * Attributes: methods="s1 s2 s3" · return-to="/…" (same-origin path) · client="<client_id>" (the
- * application the login is for: its scenarios and identity policy apply) · base="https://id.example"
- * (default: same origin) · lang="zh-CN|en" (default: the document's, then the browser's) ·
- * auto-refresh (renew an expired QR by itself).
+ * Attributes: methods="s1 s2 s3" · return-to="/…" (a path on weunion, or a URL on a registered web
+ * origin of an application, e.g. the embedding page's own) · client="<client_id>" (the application
+ * the login is for: its scenarios and identity policy apply) · base="https://id.example" (default:
+ * where this script was loaded from — weunion's /assets) · lang="zh-CN|en" (default: the
+ * document's, then the browser's) · auto-refresh (renew an expired QR by itself).
+ *
+ * On another site: load it from weunion (`<script type="module" src="https://id.example/assets/weunion-login.js">`)
+ * on a page whose origin an application registered (its redirect URIs' origins count); weunion's
+ * login APIs answer CORS with credentials for those origins only.
  * Events (bubbling, composed): weunion-scanned, weunion-confirmed, weunion-expired,
  * weunion-cancelled, weunion-reconnecting (detail: {attempt, delayMs}), weunion-error (detail:
  * {code, message}), weunion-login (detail: the answer;
@@ -43,6 +48,7 @@ const TEXT = {
     refresh: 'Get a new QR code',
     failed: 'Something went wrong.',
     reconnecting: 'Connection lost — reconnecting…',
+    unreachable: 'The login service cannot be reached from this page (is this site registered as a web origin of the application?).',
     by: 'scanned by',
   },
   'zh-CN': {
@@ -61,6 +67,7 @@ const TEXT = {
     refresh: '刷新二维码',
     failed: '出错了。',
     reconnecting: '连接中断，正在重新连接…',
+    unreachable: '此页面无法连接登录服务（该网站是否已登记为应用的网页来源？）。',
     by: '扫码用户',
   },
 };
@@ -105,6 +112,8 @@ function adoptStyle(root) {
 }
 
 const QR_METHODS = new Set(['s1', 's3']);
+/** Where this script came from: weunion, when a page on another site loads it from weunion's /assets. */
+const SCRIPT_ORIGIN = ((origin) => (origin === 'null' ? location.origin : origin))(new URL(import.meta.url).origin);
 const LONG_POLL_SECONDS = 25;
 const BACKOFF_INITIAL_MS = 500;
 const BACKOFF_MAX_MS = 10_000;
@@ -171,7 +180,7 @@ export class WeunionLogin extends HTMLElement {
   }
 
   get base() {
-    return (this.getAttribute('base') || location.origin).replace(/\/+$/, '');
+    return (this.getAttribute('base') || SCRIPT_ORIGIN).replace(/\/+$/, '');
   }
 
   get returnTo() {
@@ -468,9 +477,12 @@ export class WeunionLogin extends HTMLElement {
 
   _fail(error) {
     if (!this._status) return;
-    this._status.textContent = `${this._t('failed')} ${error.message || ''}`.trim();
+    // fetch rejects with a TypeError when nothing readable came back: down, or refused by CORS.
+    const unreachable = error instanceof TypeError;
+    const message = unreachable ? this._t('unreachable') : error.message || '';
+    this._status.textContent = `${this._t('failed')} ${message}`.trim();
     this._status.classList.add('error');
-    this._emit('weunion-error', { code: error.code || 'error', message: error.message || '' });
+    this._emit('weunion-error', { code: unreachable ? 'network_error' : error.code || 'error', message });
   }
 
   /** Dispatches a cancelable event; returns false when a listener called preventDefault(). */

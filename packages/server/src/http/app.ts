@@ -8,6 +8,7 @@ import { createWechatClient } from '@weunion/wechat';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { registerConsole } from '../console/plugin.ts';
+import { registerLoginCors } from '../embedding/cors.ts';
 import { registerBrowserLogin } from '../login/register.ts';
 import { registerManagementApi } from '../management/plugin.ts';
 import { registerAppLogin } from '../mp/register.ts';
@@ -76,6 +77,7 @@ export async function buildApp(input: AppContextInput, options: BuildAppOptions 
   });
   installProblemHandlers(app);
   registerLoginFailureStats(app);
+  registerLoginCors(app);
   registerHealthRoutes(app);
   registerManagementApi(app);
   registerConsole(app, options.consoleDistDir === undefined ? {} : { distDir: options.consoleDistDir });

@@ -1,8 +1,8 @@
 /**
- * The browser side every login scenario shares: cookies (httpOnly, SameSite=Lax so WeChat's
- * top-level redirect back to us still carries them, Secure behind https), the `returnTo` a flow
- * started with (same-origin relative paths only: anything else would make weunion an open
- * redirect), and the binding of a pending selection/binding to the browser that started it.
+ * The browser side every login scenario shares: cookies (httpOnly; SameSite=None + Secure under
+ * https so registered web origins can embed the login, SameSite=Lax over http so WeChat's top-level
+ * redirect back to us still carries them), the `returnTo` a flow started with (same-origin paths,
+ * or URLs on a registered web origin: anything else would make weunion an open redirect), and the binding of a pending selection/binding to the browser that started it.
  */
 import { AppError } from '@weunion/errors';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -42,7 +42,11 @@ export function setCookie(ctx: AppContext, reply: FastifyReply, name: string, va
     `Path=${options.path ?? '/'}`,
     `Max-Age=${Math.max(0, Math.floor(options.maxAgeSeconds))}`,
     'HttpOnly',
-    'SameSite=Lax',
+    // Under https the login cookies go along on cross-site requests too, so a page on a registered
+    // web origin can embed the widget or use the browser SDK (embedding/cors.ts admits only those
+    // origins to the login APIs). Browsers take SameSite=None only with Secure, i.e. over https;
+    // over http, Lax: cross-origin embedding then works within one site (localhost:8080 → :3000).
+    secure ? 'SameSite=None' : 'SameSite=Lax',
   ];
   if (secure) parts.push('Secure');
   const existing = reply.getHeader('set-cookie');
@@ -65,15 +69,39 @@ function hasUnsafeCharacters(value: string): boolean {
   return false;
 }
 
+export interface ReturnToOptions {
+  /** Other origins (`https://app.example`) a return-to may name in full; none by default. */
+  allowedOrigins?: readonly string[];
+}
+
 /**
- * The `returnTo` of a flow, checked: a path on this service (`/…`), never `//host`, `/\host`, a
+ * The `returnTo` of a flow, checked: a path on this service (`/…`), never `//host`, `/\\host`, a
  * scheme, or control characters — browsers read all of those as another origin. Absent: `/`.
+ * An absolute http(s) URL is accepted, whole, when its origin is one of `allowedOrigins` (the
+ * registered web origins the caller looked up: see embedding/return-to.ts).
  */
-export function safeReturnTo(ctx: AppContext, value: string | undefined): string {
+export function safeReturnTo(ctx: AppContext, value: string | undefined, options: ReturnToOptions = {}): string {
   if (value === undefined || value === '') return '/';
-  const invalid = () => new AppError('validation_failed', 'returnTo: must be a path on this service (starting with a single /)');
-  if (value.length > MAX_RETURN_TO || !value.startsWith('/') || value.startsWith('//') || hasUnsafeCharacters(value)) throw invalid();
+  const invalid = () =>
+    new AppError(
+      'validation_failed',
+      'returnTo: must be a path on this service (starting with a single /) or a URL on a registered web origin of an application',
+    );
+  if (value.length > MAX_RETURN_TO || hasUnsafeCharacters(value)) throw invalid();
   const base = new URL(ctx.config.publicUrl);
+  if (!value.startsWith('/')) {
+    const allowed = new Set((options.allowedOrigins ?? []).map((origin) => new URL(origin).origin));
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      throw invalid();
+    }
+    const web = url.protocol === 'https:' || url.protocol === 'http:';
+    if (!web || url.username !== '' || url.password !== '' || !allowed.has(url.origin)) throw invalid();
+    return url.href;
+  }
+  if (value.startsWith('//')) throw invalid();
   const resolved = new URL(value, base);
   if (resolved.origin !== base.origin) throw invalid();
   return `${resolved.pathname}${resolved.search}${resolved.hash}`;

@@ -76,6 +76,13 @@ async function waitForChange(tickets: QrTickets, id: string, secret: string, sin
   }
 }
 
+/** The string headers already set on `reply` (a hijacked reply sends nothing by itself). */
+function headersSetBefore(reply: FastifyReply): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(reply.getHeaders())) if (typeof value === 'string') headers[name] = value;
+  return headers;
+}
+
 export function registerTicketRoutes(app: FastifyInstance, tickets: QrTickets): void {
   const streams = new Set<FastifyReply>();
   // SSE connections never finish by themselves: end them when the instance shuts down, so the
@@ -105,6 +112,8 @@ export function registerTicketRoutes(app: FastifyInstance, tickets: QrTickets): 
     reply.hijack();
     const raw = reply.raw;
     raw.writeHead(200, {
+      // Headers set before the hijack (CORS for a registered web origin) go out with the stream.
+      ...headersSetBefore(reply),
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache, no-transform',
       connection: 'keep-alive',
