@@ -289,7 +289,9 @@ export class WeunionLogin extends HTMLElement {
       status.textContent = '';
       this._follow = this._followTicket(ticket, method);
     } catch (error) {
-      if (generation === this._generation) this._fail(error);
+      if (generation !== this._generation) return;
+      image.hidden = true; // no code to show: no empty frame either
+      this._fail(error);
     }
   }
 

@@ -94,8 +94,13 @@ export interface QrLoginEvents {
 }
 
 export interface QrLoginOptions {
-  /** Where to go after signing in: a path on weunion (`/interaction/…`, `/welcome`). */
+  /**
+   * Where to go after signing in: a path on weunion (`/interaction/…`, `/welcome`), or a URL on a
+   * registered web origin of an application (the embedding page's own, e.g. `https://shop.example/account`).
+   */
   returnTo?: string;
+  /** The application (client_id) the login is for: its scenarios and identity policy apply. */
+  client?: string;
   /** The connection to use when several offer this scenario. */
   connection?: string;
   /** On expiry, start over with a new QR: `true` (up to 5 times) or the most refreshes allowed. */
@@ -497,6 +502,7 @@ async function createTicket(connection: Connection, scenario: QrScenario, option
   const body = {
     ...(options.returnTo === undefined ? {} : { returnTo: options.returnTo }),
     ...(options.connection === undefined ? {} : { connection: options.connection }),
+    ...(options.client === undefined ? {} : { client: options.client }),
   };
   return parseTicket(
     connection,
