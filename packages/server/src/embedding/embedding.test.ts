@@ -172,6 +172,16 @@ for (const backend of databaseBackends) {
       expect(record?.context.returnTo).toBe(`${SHOP}/account?tab=1#top`);
       // Under https the ticket cookie goes along cross-site.
       expect(String(response.headers['set-cookie'])).toMatch(/SameSite=None; Secure/);
+
+      // The event stream (a hijacked reply, written by hand) carries the CORS headers too.
+      const address = await app.listen({ port: 0, host: '127.0.0.1' });
+      const stream = await fetch(`${address}/api/login/tickets/${ticket.ticketId}/events`, {
+        headers: { origin: SHOP, 'x-ticket-secret': ticket.secret },
+      });
+      expect(stream.headers.get('content-type')).toContain('text/event-stream');
+      expect(stream.headers.get('access-control-allow-origin')).toBe(SHOP);
+      expect(stream.headers.get('access-control-allow-credentials')).toBe('true');
+      await stream.body?.cancel();
     });
 
     it('an unregistered origin is refused before the route runs, with a problem saying what to register', async () => {
