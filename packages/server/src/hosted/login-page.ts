@@ -17,8 +17,8 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { findConnectionsForScenario } from '../connections/store.ts';
+import { checkedReturnTo } from '../embedding/return-to.ts';
 import { parseInput } from '../http/problem.ts';
-import { safeReturnTo } from '../http/return-to.ts';
 import { findApplication } from '../oidc/applications.ts';
 import { oidcDb } from '../oidc/tables.ts';
 import { escapeHtml, type Language, languageOf, withPageHeaders } from './html.ts';
@@ -72,13 +72,20 @@ h1{font-size:1.4rem;margin:0 0 .25rem}.muted{color:#57606a}a{color:#0969da}.canc
 
 export function registerHostedLoginPage(app: FastifyInstance): void {
   registerHostedPages(app);
+  // A module script from another origin is fetched with CORS: any site may load the widget (it is
+  // public code, sent without cookies); what it may then do is decided by the login APIs' CORS.
   app.get('/assets/weunion-login.js', async (_request, reply) =>
-    reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=300').send(WIDGET_SOURCE),
+    reply
+      .type('text/javascript; charset=utf-8')
+      .header('cache-control', 'public, max-age=300')
+      .header('access-control-allow-origin', '*')
+      .header('cross-origin-resource-policy', 'cross-origin')
+      .send(WIDGET_SOURCE),
   );
 
   app.get('/login', async (request, reply) => {
     const query = parseInput(querySchema, request.query);
-    const returnTo = safeReturnTo(app.ctx, query.returnTo);
+    const returnTo = await checkedReturnTo(app.ctx, query.returnTo);
     const language = languageOf(request, query.ui_locales);
     const copy = COPY[language];
     const agent = request.headers['user-agent'] ?? '';

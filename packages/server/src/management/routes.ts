@@ -18,6 +18,7 @@ import {
   updateConnection,
   upsertConnection,
 } from '../connections/store.ts';
+import { webOriginRoutes } from '../embedding/management-routes.ts';
 import type { AppContext } from '../http/context.ts';
 import { listMerges, mergeUsers, previewMerge, unmergeUsers } from '../identity/merge.ts';
 import {
@@ -443,6 +444,7 @@ export const managementRoutes: ManagementRoute[] = [
   ...audit,
   ...connections,
   ...applicationRoutes,
+  ...webOriginRoutes,
   ...stats,
   ...adminKeys,
 ];
