@@ -154,6 +154,13 @@ export const options = {
     description: 'Trust X-Forwarded-* headers from a reverse proxy or load balancer (true/false).',
     schema: booleanish.default(false),
   }),
+  workers: option({
+    env: 'WORKERS',
+    description:
+      'How many processes serve on the one port (node:cluster), sharing the database and the shared state. Default: the number of cores in embedded mode, 1 in scale-out mode (run more instances instead). More than 1 needs state every process sees (the SQLite state file or Redis) and the built-in sandbox off.',
+    schema: integer(1, 256).optional(),
+    defaultLabel: 'cores',
+  }),
   shutdownTimeoutMs: option({
     env: 'SHUTDOWN_TIMEOUT_MS',
     description: 'On SIGTERM/SIGINT, how long in-flight requests may take to finish before the process exits.',
