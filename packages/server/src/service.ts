@@ -6,6 +6,7 @@
  * generate the master key or apply the config file's connections.
  */
 
+import cluster from 'node:cluster';
 import type { MessageBus, SharedState } from '@weunion/state';
 import { createWechatClient } from '@weunion/wechat';
 import type { FastifyInstance } from 'fastify';
@@ -86,7 +87,20 @@ export async function startService(config: Config, options: StartOptions = {}): 
       });
     };
     const sandbox = async (app: FastifyInstance) => mountSandbox(app, { publicUrl: config.publicUrl });
-    const plugins = [closeStorage, ...(setup.sandbox ? [sandbox] : []), ...(options.plugins ?? [])];
+    // In a worker group, every response says which worker served it (for operators and tests;
+    // set on the raw response so that hijacked ones such as SSE streams carry it too).
+    const workerId = cluster.worker?.id;
+    const workerHeader = async (app: FastifyInstance) => {
+      app.addHook('onRequest', async (_request, reply) => {
+        reply.raw.setHeader('x-weunion-worker', String(workerId));
+      });
+    };
+    const plugins = [
+      closeStorage,
+      ...(workerId === undefined ? [] : [workerHeader]),
+      ...(setup.sandbox ? [sandbox] : []),
+      ...(options.plugins ?? []),
+    ];
     app = await buildApp({ config, database, state, secrets, wechat, sandbox: setup.sandbox }, { ...options, plugins, logger });
     const address = await app.listen({ port: options.port ?? config.port, host: config.host });
     const running = app;
