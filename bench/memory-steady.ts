@@ -4,8 +4,10 @@
  * its emulated world is not counted) and drives a steady mix of S5 mini program logins and
  * complete OIDC logins (authorization code through the hosted page and S2, code exchanged for
  * tokens) — every login a new session, as real traffic makes them. After a warm-up it samples the
- * resident memory (RSS) of the serving process(es) every 10 s and prints the first and last
- * samples, the peak and the growth. Embedded storage unless DATABASE_URL (PostgreSQL: give a
+ * resident memory (RSS) of the serving process(es) every 10 s, and reads the server's own GC trace
+ * (`--trace-gc`): the heap that is still live after each full (mark-compact) collection is what a
+ * leak would make grow, while RSS between collections saws up and down with V8's heap sizing. It
+ * prints both: RSS first/last/peak and each minute's floor, and the live heap after full GCs. Embedded storage unless DATABASE_URL (PostgreSQL: give a
  * database of its own, it is migrated and written to) and REDIS_URL are set.
  *
  * Run by hand, not in CI (Node 24):
@@ -129,8 +131,21 @@ try {
   );
   await database.close();
 
-  const server = spawn(process.execPath, [cli, 'serve'], { stdio: ['ignore', 'ignore', 'inherit'], env });
+  // Workers of a group inherit the flag (node:cluster forks with the primary's execArgv).
+  const server = spawn(process.execPath, ['--trace-gc', cli, 'serve'], { stdio: ['ignore', 'pipe', 'inherit'], env });
   children.push(server);
+  /** Live heap (MB) after each full collection, with when it happened (ms since this process started). */
+  const fullGcs: { at: number; liveMb: number }[] = [];
+  let gcBuffer = '';
+  server.stdout?.on('data', (chunk: Buffer) => {
+    gcBuffer += chunk.toString();
+    const lines = gcBuffer.split('\n');
+    gcBuffer = lines.pop() ?? '';
+    for (const line of lines) {
+      const match = /Mark-Compact(?: \(reduce\))? [\d.]+ \([\d.]+\) -> ([\d.]+) \([\d.]+\) MB/.exec(line);
+      if (match !== null) fullGcs.push({ at: performance.now(), liveMb: Number(match[1]) });
+    }
+  });
   await waitFor(`${serverUrl}/healthz`, server);
   const serverPid = server.pid ?? 0;
 
@@ -214,6 +229,7 @@ try {
   const warmLogins = logins;
   const samples: { at: number; rss: number; logins: number }[] = [];
   const started = performance.now();
+  const gcsBefore = fullGcs.length;
   while (performance.now() - started < measureMs) {
     samples.push({ at: (performance.now() - started) / 1000, rss: rssMb(serverPid), logins: logins - warmLogins });
     await Promise.race([sleep(10_000), ...loops]);
@@ -244,6 +260,23 @@ try {
   console.log(
     `RSS after warm-up ${first.rss.toFixed(1)} MB → end ${last.rss.toFixed(1)} MB (${(((last.rss - first.rss) / first.rss) * 100).toFixed(1)} %), peak ${peak.toFixed(1)} MB (${(((peak - first.rss) / first.rss) * 100).toFixed(1)} % over the first sample)`,
   );
+  const floors: number[] = [];
+  for (let minute = 0; minute * 60 < last.at; minute++) {
+    const inMinute = samples.filter((s) => s.at >= minute * 60 && s.at < (minute + 1) * 60).map((s) => s.rss);
+    if (inMinute.length > 0) floors.push(Math.min(...inMinute));
+  }
+  console.log(`RSS floor per minute (MB): ${floors.map((f) => f.toFixed(0)).join(' ')}`);
+  const measuredGcs = fullGcs.slice(gcsBefore).map((g) => g.liveMb);
+  if (measuredGcs.length > 0) {
+    const firstLive = measuredGcs[0] ?? Number.NaN;
+    const lastLive = measuredGcs.at(-1) ?? Number.NaN;
+    console.log(
+      `live heap after each full GC (MB, ${measuredGcs.length} collections${Number(values.workers) > 1 ? ', all workers' : ''}): ${measuredGcs.map((m) => m.toFixed(0)).join(' ')}`,
+    );
+    console.log(
+      `live heap after full GC: first ${firstLive.toFixed(1)} MB → last ${lastLive.toFixed(1)} MB (${(((lastLive - firstLive) / firstLive) * 100).toFixed(1)} %), max ${Math.max(...measuredGcs).toFixed(1)} MB`,
+    );
+  }
   if (stateBytes > 0) console.log(`state file on disk: ${(stateBytes / 1024 / 1024).toFixed(1)} MB`);
 } finally {
   stop();

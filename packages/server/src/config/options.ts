@@ -59,7 +59,7 @@ export const options = {
   }),
   dataDir: option({
     env: 'DATA_DIR',
-    description: 'Folder for embedded-mode files (SQLite database, generated master key).',
+    description: 'Folder for embedded-mode files (SQLite database, its shared-state file, generated master key).',
     schema: z.string().min(1).default('./data'),
   }),
   databaseUrl: option({
@@ -76,7 +76,8 @@ export const options = {
   }),
   redisUrl: option({
     env: 'REDIS_URL',
-    description: 'Shared short-lived state (QR tickets, WeChat tokens, rate limits, sessions) for scale-out mode. Unset: in-process.',
+    description:
+      'Shared short-lived state (QR tickets, WeChat tokens, rate limits, sessions) for scale-out mode. Unset: a SQLite file beside the embedded database, or in-process with PostgreSQL.',
     schema: url(['redis:', 'rediss:']).optional(),
     secret: true,
   }),
