@@ -134,16 +134,21 @@ try {
   // Workers of a group inherit the flag (node:cluster forks with the primary's execArgv).
   const server = spawn(process.execPath, ['--trace-gc', cli, 'serve'], { stdio: ['ignore', 'pipe', 'inherit'], env });
   children.push(server);
-  /** Live heap (MB) after each full collection, with when it happened (ms since this process started). */
-  const fullGcs: { at: number; liveMb: number }[] = [];
+  /**
+   * After each full collection: the live heap, the heap V8 keeps committed (MB), and the RSS read
+   * right then — RSS compared at the same point of the GC cycle, where the sawtooth is at its foot.
+   */
+  const fullGcs: { at: number; liveMb: number; committedMb: number; rssMb: number }[] = [];
   let gcBuffer = '';
   server.stdout?.on('data', (chunk: Buffer) => {
     gcBuffer += chunk.toString();
     const lines = gcBuffer.split('\n');
     gcBuffer = lines.pop() ?? '';
     for (const line of lines) {
-      const match = /Mark-Compact(?: \(reduce\))? [\d.]+ \([\d.]+\) -> ([\d.]+) \([\d.]+\) MB/.exec(line);
-      if (match !== null) fullGcs.push({ at: performance.now(), liveMb: Number(match[1]) });
+      const match = /Mark-Compact(?: \(reduce\))? [\d.]+ \([\d.]+\) -> ([\d.]+) \(([\d.]+)\) MB/.exec(line);
+      if (match !== null) {
+        fullGcs.push({ at: performance.now(), liveMb: Number(match[1]), committedMb: Number(match[2]), rssMb: rssMb(server.pid ?? 0) });
+      }
     }
   });
   await waitFor(`${serverUrl}/healthz`, server);
@@ -266,8 +271,15 @@ try {
     if (inMinute.length > 0) floors.push(Math.min(...inMinute));
   }
   console.log(`RSS floor per minute (MB): ${floors.map((f) => f.toFixed(0)).join(' ')}`);
-  const measuredGcs = fullGcs.slice(gcsBefore).map((g) => g.liveMb);
+  const measured = fullGcs.slice(gcsBefore);
+  const measuredGcs = measured.map((g) => g.liveMb);
   if (measuredGcs.length > 0) {
+    const rssAfter = measured.map((g) => g.rssMb);
+    console.log(`heap V8 keeps committed after each full GC (MB): ${measured.map((g) => g.committedMb.toFixed(0)).join(' ')}`);
+    console.log(`RSS right after each full GC (MB): ${rssAfter.map((r) => r.toFixed(0)).join(' ')}`);
+    console.log(
+      `RSS after full GC: first ${rssAfter[0]?.toFixed(1)} MB → last ${rssAfter.at(-1)?.toFixed(1)} MB (${((((rssAfter.at(-1) ?? 0) - (rssAfter[0] ?? 0)) / (rssAfter[0] ?? 1)) * 100).toFixed(1)} %)`,
+    );
     const firstLive = measuredGcs[0] ?? Number.NaN;
     const lastLive = measuredGcs.at(-1) ?? Number.NaN;
     console.log(

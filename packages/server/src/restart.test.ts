@@ -7,7 +7,7 @@
  * runs, a browser watching a ticket hears about a scan whichever worker handled it.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -57,6 +57,13 @@ function serve(env: Record<string, string>): Promise<Serve> {
     });
     void exited.then((code) => reject(new Error(`weunion serve exited (${code}) before starting: ${stderr}`)));
   });
+}
+
+/** The worker processes of a group: the primary's children. */
+function workerPids(primary: number): number[] {
+  return readdirSync(`/proc/${primary}/task`).flatMap((task) =>
+    readFileSync(`/proc/${primary}/task/${task}/children`, 'utf8').trim().split(' ').filter(Boolean).map(Number),
+  );
 }
 
 /** Follows redirects until the browser is sent to the application's redirect URI. */
@@ -173,6 +180,30 @@ describe('embedded mode across a restart, with two worker processes', () => {
     for (const received of await Promise.all(events)) {
       expect(received.map((e) => e.state)).toEqual(['waiting', 'scanned', 'confirmed']);
     }
+  });
+
+  it('a worker that dies is replaced, and the group keeps serving on both', async () => {
+    const primary = running?.child.pid ?? 0;
+    const [victim] = workerPids(primary);
+    expect(workerPids(primary)).toHaveLength(2);
+    process.kill(victim ?? 0, 'SIGKILL');
+    // Once the primary has reaped it, no new connection is handed to the dead worker.
+    for (let i = 0; i < 100 && workerPids(primary).includes(victim ?? 0); i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    // Connections go to the workers in turn: once two in a row are served by different workers,
+    // the replacement listens beside the survivor (until then the survivor answers them all).
+    const servedBy = new Set<string>();
+    for (let attempt = 0; attempt < 100 && servedBy.size < 2; attempt++) {
+      servedBy.clear();
+      for (let i = 0; i < 2; i++) {
+        const response = await fetch(`${url}/healthz`, { headers: { connection: 'close' } });
+        expect(response.status).toBe(200);
+        servedBy.add(response.headers.get('x-weunion-worker') ?? '');
+      }
+      if (servedBy.size < 2) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(servedBy.size).toBe(2);
+    expect(workerPids(primary)).toHaveLength(2);
+    expect(workerPids(primary)).not.toContain(victim);
   });
 
   it('a browser login, an OIDC session, a console sign-in, a scanned ticket and a rate-limit window survive a restart', async () => {
