@@ -1,10 +1,12 @@
 /**
  * Where published messages travel for the embedded shared state. Keys live in SQLite, which every
  * process on the machine can open; messages have no such home, so they travel either within this
- * process, or — when the service runs as a node:cluster group (`WORKERS` > 1) — through the
- * primary, which relays each worker's message to every worker over the cluster's IPC channels.
- * IPC is ordered per channel and costs one pipe write per worker, so a message reaches a watcher
- * on any worker in well under a millisecond without polling a table.
+ * process, or — when the service runs as a node:cluster group (`WORKERS` > 1) — to this worker's
+ * own subscribers directly and through the primary to every other worker, over the cluster's IPC
+ * channels. IPC is ordered and costs one pipe write per worker, so a message reaches a watcher on
+ * any worker without polling a table. Messages of one publisher arrive in the order sent; two
+ * workers publishing on one channel at once may be heard in different orders by different workers
+ * (ticket events carry versions, so their watchers keep the newest whatever the order).
  */
 import cluster, { type Worker } from 'node:cluster';
 import { EventEmitter } from 'node:events';
@@ -56,7 +58,7 @@ function isBusEnvelope(value: unknown): value is BusEnvelope {
 /**
  * Delivery to every worker of a node:cluster group, this one included. The primary must run
  * `relayBusMessages()`. A message published while the primary is gone (the group is shutting
- * down) is dropped, as a network bus would drop it.
+ * down) reaches only this worker's subscribers, as a network bus would drop it for the others.
  */
 export class ClusterBus implements MessageBus {
   readonly #local = new LocalBus();
@@ -70,6 +72,7 @@ export class ClusterBus implements MessageBus {
   }
 
   publish(channel: string, message: string): void {
+    this.#local.publish(channel, message);
     if (!process.connected) return;
     const envelope: BusEnvelope = { type: BUS_MESSAGE, channel, message };
     process.send?.(envelope, undefined, undefined, () => {
@@ -87,13 +90,13 @@ export class ClusterBus implements MessageBus {
   }
 }
 
-/** In the cluster primary: pass every worker's bus message to every live worker. */
+/** In the cluster primary: pass every worker's bus message to every other live worker. */
 export function relayBusMessages(): () => void {
   if (!cluster.isPrimary) throw new Error('relayBusMessages runs in the node:cluster primary');
-  const relay = (_worker: Worker, value: unknown) => {
+  const relay = (sender: Worker, value: unknown) => {
     if (!isBusEnvelope(value)) return;
     for (const worker of Object.values(cluster.workers ?? {})) {
-      if (worker?.isConnected()) worker.send(value, undefined, () => {});
+      if (worker !== undefined && worker !== sender && worker.isConnected()) worker.send(value, undefined, () => {});
     }
   };
   cluster.on('message', relay);
