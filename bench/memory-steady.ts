@@ -271,6 +271,15 @@ try {
     if (inMinute.length > 0) floors.push(Math.min(...inMinute));
   }
   console.log(`RSS floor per minute (MB): ${floors.map((f) => f.toFixed(0)).join(' ')}`);
+  // A sawtooth's phase decides any two single samples; the means of the two halves of the run
+  // (each longer than a GC cycle here) compare like with like.
+  const mean = (list: { rss: number }[]) => list.reduce((sum, s) => sum + s.rss, 0) / list.length;
+  const half = Math.floor(samples.length / 2);
+  const firstHalf = mean(samples.slice(0, half));
+  const secondHalf = mean(samples.slice(samples.length - half));
+  console.log(
+    `mean RSS: first half ${firstHalf.toFixed(1)} MB → second half ${secondHalf.toFixed(1)} MB (${(((secondHalf - firstHalf) / firstHalf) * 100).toFixed(1)} %)`,
+  );
   const measured = fullGcs.slice(gcsBefore);
   const measuredGcs = measured.map((g) => g.liveMb);
   if (measuredGcs.length > 0) {
