@@ -13,6 +13,7 @@ import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { countAdminAccounts } from './admin-accounts/store.ts';
 import type { Config } from './config/index.ts';
+import { recordServedPublicUrl } from './config/public-url.ts';
 import { applyConnectionsAtStart } from './connections/declared.ts';
 import { type BuildAppOptions, buildApp } from './http/app.ts';
 import { loggerOptions } from './http/logger.ts';
@@ -48,6 +49,7 @@ type Logger = NonNullable<BuildAppOptions['logger']>;
 async function prepareStorage(config: Config, database: Database, logger: Logger): Promise<WechatSetup> {
   const applied = await migrateToLatest(database);
   if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
+  await recordServedPublicUrl(database.db, config);
   const secrets = loadSecretBox(config);
   const setup = await decideWechatSetup(config, database);
   const connections = await applyConnectionsAtStart(database.db, secrets, { ...config, sandbox: setup.sandbox ? 'on' : 'off' });
