@@ -178,13 +178,18 @@ async function buyPhoneOnce(ctx: ScenarioContext, connection: Connection, openid
     const sealed = await ctx.state.get(key);
     return sealed === null ? null : ctx.secrets.open(sealed, aad);
   };
+  // Only a login that had to wait for another reuses its number: a later login of its own (say,
+  // with `reusePhone: false`, asking for a fresh number) buys as it was asked to.
+  let waited = false;
   for (let step = 0; step < LOCK_WAIT_STEPS; step++) {
-    const earlier = await bought();
-    if (earlier !== null) return earlier;
+    if (waited) {
+      const earlier = await bought();
+      if (earlier !== null) return earlier;
+    }
     const lock = await ctx.state.acquireLock(`mp:phone-lock:${connection.appid}:${openid}`, 15_000);
     if (lock !== null) {
       try {
-        const meanwhile = await bought();
+        const meanwhile = waited ? await bought() : null;
         if (meanwhile !== null) return meanwhile;
         const phone = await buy();
         await ctx.state.set(key, ctx.secrets.seal(phone, aad), { ttlMs: BOUGHT_PHONE_TTL_MS });
@@ -193,6 +198,7 @@ async function buyPhoneOnce(ctx: ScenarioContext, connection: Connection, openid
         await lock.release();
       }
     }
+    waited = true;
     await new Promise((resolve) => setTimeout(resolve, LOCK_WAIT_STEP_MS));
   }
   throw new AppError('unavailable', 'Another login of this person is still fetching the phone number; try again');

@@ -57,6 +57,8 @@ export const ROUTES: FuzzRoute[] = [
   { method: 'POST', path: '/api/login/pending/bind/code/send', body: { channel: 'sms', destination: '+8613900000000' } },
   { method: 'POST', path: '/api/login/pending/bind/code', body: { channel: 'sms', destination: '+8613900000000', code: '123456' } },
   { method: 'POST', path: '/api/login/pending/create', body: {} },
+  { method: 'POST', path: '/api/login/pending/cancel', body: {} },
+  { method: 'GET', path: '/login/cancelled' },
   { method: 'GET', path: '/api/session' },
   { method: 'POST', path: '/api/session/logout' },
   // Mini program, app and tokens (S3 confirm, S5–S7).
@@ -70,6 +72,13 @@ export const ROUTES: FuzzRoute[] = [
   { method: 'POST', path: '/api/app/pending/:pendingId/select', body: { userId: '$userId' } },
   { method: 'POST', path: '/api/app/pending/:pendingId/bind/password', body: { login: '+8613900000000', password: 'pw' } },
   { method: 'POST', path: '/api/app/pending/:pendingId/create', body: {} },
+  { method: 'POST', path: '/api/app/pending/:pendingId/cancel', body: {} },
+  { method: 'POST', path: '/api/app/pending/:pendingId/bind/code/send', body: { channel: 'sms', destination: '+8613900000000' } },
+  {
+    method: 'POST',
+    path: '/api/app/pending/:pendingId/bind/code',
+    body: { channel: 'sms', destination: '+8613900000000', code: '123456' },
+  },
   { method: 'POST', path: '/api/app/s7/tickets', body: { appid: '$mobileApp', miniProgramAppid: '$miniProgram', miniprogramType: 0 } },
   { method: 'POST', path: '/api/app/s7/tickets/:id/redeem', headers: TICKET_SECRET },
   { method: 'POST', path: '/api/app/s7/exchange', body: { resultCode: 'r', ticketSecret: '$ticketSecret' } },
@@ -83,6 +92,8 @@ export const ROUTES: FuzzRoute[] = [
     query: { ...SIGNED, openid: '$openid', encrypt_type: 'raw' },
     rawBody: { contentType: 'text/xml', text: XML_PUSH },
   },
+  // Pages inside the WeChat browser ask for their JS-SDK config.
+  { method: 'GET', path: '/wechat/js-sdk/config', query: { appid: '$connection', url: 'http://127.0.0.1/page' } },
   // The console's own API.
   { method: 'GET', path: '/console/api/setup' },
   { method: 'GET', path: '/console/api/session' },
@@ -95,7 +106,8 @@ export const ROUTES: FuzzRoute[] = [
   // The OIDC interaction pages weunion serves itself (the provider's own endpoints are oidc-provider's).
   { method: 'GET', path: '/interaction/:uid' },
   { method: 'POST', path: '/interaction/:uid/consent', body: { decision: 'allow' } },
+  { method: 'GET', path: '/interaction/:uid/abort' },
 ];
 
 /** Paths of routes deliberately left out (served by oidc-provider or static files). */
-export const NOT_FUZZED = [/^\/auth\b/, /^\/token\b/, /^\/me$/, /^\/session\/end/, /^\/\.well-known\//, /^\/console\/?\*?$/];
+export const NOT_FUZZED = [/^\/request$/, /^\/auth\b/, /^\/token\b/, /^\/me$/, /^\/session\/end/, /^\/\.well-known\//, /^\/console\/?\*?$/];

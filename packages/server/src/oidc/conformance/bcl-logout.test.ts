@@ -231,7 +231,8 @@ for (const mode of storageModes) {
       const source = await login(sourceBrowser, 'bcl-blog', BLOG, await world.person('Merge Source'));
       const target = await login(targetBrowser, 'bcl-shop', SHOP, await world.person('Merge Target'));
       const blogBefore = receiver.received.filter((r) => r.path === '/blog').length;
-      expect(await admin('POST', `/users/${target.claims.sub}/merge`, { sourceUserId: source.claims.sub })).toBe(201);
+      // Two different WeChat people: the admin confirms the merge (allowConflicts).
+      expect(await admin('POST', `/users/${target.claims.sub}/merge`, { sourceUserId: source.claims.sub, allowConflicts: true })).toBe(201);
       const toBlog = (await receiver.waitFor('/blog', blogBefore + 1)).at(-1);
       expect((await validLogoutToken(toBlog?.logoutToken ?? null, 'bcl-blog')).sub).toBe(source.claims.sub);
       expect((await deliveries(String(source.claims.sub))).map((r) => r.reason)).toEqual(['merged']);
