@@ -102,6 +102,37 @@ describe('wxa/checksession', () => {
   });
 });
 
+describe('POST bodies signed with the session_key (wxa/set_user_storage, wxa/remove_user_storage)', () => {
+  it('accepts the HMAC of the body exactly as sent, and refuses another body, the empty-body signature and a rotated key', async () => {
+    const app = await miniProgram();
+    const person = await sandbox.person();
+    const answer = await session(app, await jsLogin(person, app.appid));
+    const sessionKey = z.string().parse(answer.session_key);
+    const openid = z.string().parse(answer.openid);
+    const token = await sandbox.appToken(app.appid, app.secret);
+    // Spacing kept on purpose: the signature covers these bytes, not a re-serialization.
+    const body = '{ "kv_list": [{"key": "score", "value": "100"}, {"key": "level", "value": "3"}] }';
+    const post = (path: string, text: string, signature: string) =>
+      fetch(`${sandbox.url}${path}?${new URLSearchParams({ access_token: token, openid, signature, sig_method: 'hmac_sha256' })}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: text,
+      }).then(async (response) => z.looseObject({ errcode: z.number() }).parse(await response.json()));
+    expect(await post('/wxa/set_user_storage', body, checkSessionSignature(sessionKey, body))).toEqual({ errcode: 0, errmsg: 'ok' });
+    const stored = async () => (await sandbox.ok('GET', `/_sandbox/people/${person}/user-storage/${app.appid}`)).kv;
+    expect(await stored()).toEqual({ score: '100', level: '3' });
+    const other = '{"kv_list": [{"key": "score", "value": "999"}]}';
+    expect((await post('/wxa/set_user_storage', other, checkSessionSignature(sessionKey, body))).errcode).toBe(87009);
+    expect((await post('/wxa/set_user_storage', other, checkSessionSignature(sessionKey))).errcode).toBe(87009);
+    const remove = '{"key": ["level"]}';
+    expect((await post('/wxa/remove_user_storage', remove, checkSessionSignature(sessionKey, remove))).errcode).toBe(0);
+    expect(await stored()).toEqual({ score: '100' });
+    await jsLogin(person, app.appid);
+    expect((await post('/wxa/set_user_storage', other, checkSessionSignature(sessionKey, other))).errcode).toBe(87009);
+    expect(await stored()).toEqual({ score: '100' });
+  });
+});
+
 describe('phone number', () => {
   it('redeems a phone code once, with phone_info and a watermark, and bills only the success', async () => {
     const app = await miniProgram();

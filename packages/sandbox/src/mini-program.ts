@@ -8,6 +8,8 @@
  *   45011 beyond 100 calls per minute per person; unionid whenever the app is bound.
  * - The getPhoneNumber button gives a 5-minute single-use code; each successful
  *   `getuserphonenumber` is billed to the app (counted in the stats).
+ * - Requests signed with the session_key (checksession, set_user_storage, remove_user_storage):
+ *   hex HMAC-SHA256 of the POST body (empty for checksession) keyed by the current session_key.
  * - getwxacodeunlimit: `scene` 1–32 visible characters of `[0-9A-Za-z!#$&'()*+,/:;=?@-._~]`
  *   (40169 length, 40129 characters); `page` must exist in the release version unless
  *   `check_path` is false (41030); width 280–1280 (40097).
@@ -15,10 +17,11 @@
 
 import { AppError } from '@weunion/errors';
 import { checkSessionSignature, encryptUserData, timingSafeEqualString } from '@weunion/wechat';
+import { z } from 'zod';
 import { authenticateApp } from './credentials.ts';
 import { newSessionKey, randomAlphanumeric, randomHex } from './ids.ts';
 import { WechatApiError } from './wechat-error.ts';
-import { LIFETIMES, personKey, type SandboxApp, type World } from './world.ts';
+import { LIFETIMES, type Person, personKey, type SandboxApp, type World } from './world.ts';
 
 const PER_MINUTE_LIMIT = 100;
 
@@ -68,12 +71,18 @@ export function codeToSession(
   return answer;
 }
 
-/** `GET /wxa/checksession?access_token&openid&signature&sig_method=hmac_sha256`. */
-export function checkSession(
-  world: World,
-  app: SandboxApp,
-  request: { openid: string | undefined; signature: string | undefined; sigMethod: string | undefined },
-): { errcode: 0; errmsg: 'ok' } {
+export interface SessionSignedRequest {
+  openid: string | undefined;
+  signature: string | undefined;
+  sigMethod: string | undefined;
+}
+
+/**
+ * The person behind a request signed with their session_key ("用户登录态签名"): `signature` must be
+ * hex HMAC-SHA256 of `signed` (the POST body; the empty string for checksession) keyed by the
+ * current session_key, so a rotated key no longer matches (87009).
+ */
+function requireSessionSignature(world: World, app: SandboxApp, request: SessionSignedRequest, signed: string): Person {
   if (app.type !== 'mini_program') throw new WechatApiError('unauthorized');
   if (request.sigMethod !== 'hmac_sha256') throw new WechatApiError('invalidArgs', 'sig_method must be hmac_sha256');
   if (request.openid === undefined || request.openid === '') throw new WechatApiError('openidMissing');
@@ -81,9 +90,54 @@ export function checkSession(
   if (person === undefined) throw new WechatApiError('invalidOpenid');
   const sessionKey = world.sessionKeys.get(personKey(app.appid, person.id));
   if (sessionKey === undefined || request.signature === undefined) throw new WechatApiError('invalidSignature');
-  if (!timingSafeEqualString(checkSessionSignature(sessionKey), request.signature.toLowerCase())) {
+  if (!timingSafeEqualString(checkSessionSignature(sessionKey, signed), request.signature.toLowerCase())) {
     throw new WechatApiError('invalidSignature');
   }
+  return person;
+}
+
+/** `GET /wxa/checksession?access_token&openid&signature&sig_method=hmac_sha256`. */
+export function checkSession(world: World, app: SandboxApp, request: SessionSignedRequest): { errcode: 0; errmsg: 'ok' } {
+  requireSessionSignature(world, app, request, '');
+  return { errcode: 0, errmsg: 'ok' };
+}
+
+const storageEntry = z.object({ key: z.string().min(1).max(128), value: z.string().max(1024) });
+
+/**
+ * `POST /wxa/set_user_storage?access_token&openid&signature&sig_method {kv_list: [{key, value}]}`
+ * (托管数据, setUserStorage): the signature covers the POST body exactly as sent.
+ */
+export function setUserStorage(
+  world: World,
+  app: SandboxApp,
+  request: SessionSignedRequest,
+  rawBody: string,
+  body: Record<string, unknown>,
+): { errcode: 0; errmsg: 'ok' } {
+  const person = requireSessionSignature(world, app, request, rawBody);
+  const entries = z.array(storageEntry).min(1).safeParse(body.kv_list);
+  if (!entries.success) throw new WechatApiError('dataFormat');
+  const key = personKey(app.appid, person.id);
+  const stored = world.userStorage.get(key) ?? new Map<string, string>();
+  for (const entry of entries.data) stored.set(entry.key, entry.value);
+  world.userStorage.set(key, stored);
+  return { errcode: 0, errmsg: 'ok' };
+}
+
+/** `POST /wxa/remove_user_storage?access_token&openid&signature&sig_method {key: [...]}`. */
+export function removeUserStorage(
+  world: World,
+  app: SandboxApp,
+  request: SessionSignedRequest,
+  rawBody: string,
+  body: Record<string, unknown>,
+): { errcode: 0; errmsg: 'ok' } {
+  const person = requireSessionSignature(world, app, request, rawBody);
+  const keys = z.array(z.string().min(1)).min(1).safeParse(body.key);
+  if (!keys.success) throw new WechatApiError('dataFormat');
+  const stored = world.userStorage.get(personKey(app.appid, person.id));
+  for (const key of keys.data) stored?.delete(key);
   return { errcode: 0, errmsg: 'ok' };
 }
 

@@ -230,6 +230,8 @@ export class World {
   /** `${appid}\0${personId}` → the current session_key (a new wx.login rotates it). */
   readonly sessionKeys = new Map<string, string>();
   readonly phoneCodes = new Map<string, OneTimeCode>();
+  /** `${appid}\0${personId}` → the person's key/value data kept by WeChat (set_user_storage). */
+  readonly userStorage = new Map<string, Map<string, string>>();
   readonly qrTickets = new Map<string, QrTicket>();
   readonly qrTicketsByCode = new Map<string, QrTicket>();
   /** code → URL Scheme / URL Link. */

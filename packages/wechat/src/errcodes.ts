@@ -31,6 +31,8 @@ const ERRCODE_TABLE: ReadonlyMap<number, ErrorCode> = new Map<number, ErrorCode>
   [40226, 'wechat_high_risk_user'],
   [45009, 'wechat_quota_exceeded'],
   [45011, 'wechat_rate_limited'],
+  // URL Scheme / URL Link generation: too many per second.
+  [44990, 'wechat_rate_limited'],
   [48001, 'wechat_scope_unauthorized'],
   // The request itself was wrong (a bug on our side, or a bad page/scene/openid passed through):
   // invalid grant_type, openid, QR action name/info, args, scene, page, data format; missing
@@ -48,6 +50,13 @@ const ERRCODE_TABLE: ReadonlyMap<number, ErrorCode> = new Map<number, ErrorCode>
   [40003, 'wechat_invalid_argument'],
   [40097, 'wechat_invalid_argument'],
   [47001, 'wechat_invalid_argument'],
+  // user/info/batchget list size; GET of a POST API; scheme/link page path, query, expiry.
+  [40032, 'wechat_invalid_argument'],
+  [43002, 'wechat_invalid_argument'],
+  [40165, 'wechat_invalid_argument'],
+  [40212, 'wechat_invalid_argument'],
+  [85401, 'wechat_invalid_argument'],
+  [85402, 'wechat_invalid_argument'],
   // wxa/checksession: the signature does not match the current session_key (it was rotated or expired).
   [87009, 'wechat_signature_invalid'],
 ]);

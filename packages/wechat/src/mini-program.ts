@@ -14,6 +14,7 @@
 import { AppError } from '@weunion/errors';
 import { z } from 'zod';
 import { checkSessionSignature } from './crypto/user-data.ts';
+import { createMiniProgramLinks, type MiniProgramLinks } from './mini-program-links.ts';
 import { type AccessTokenCache, type WechatAppCredentials, withAccessToken } from './tokens.ts';
 import type { CallOptions, WechatImage, WechatTransport } from './transport.ts';
 
@@ -72,7 +73,7 @@ export interface UnlimitedCodeInput {
   width?: number;
 }
 
-export interface MiniProgramClient {
+export interface MiniProgramClient extends MiniProgramLinks {
   /** Exchanges a `wx.login()` code for openid, session_key and (when bound) unionid. */
   codeToSession(app: WechatAppCredentials, jsCode: string, options?: CallOptions): Promise<MiniProgramSession>;
   /** Exchanges a getPhoneNumber button code (single use, 5 minutes) for the phone number. */
@@ -88,6 +89,8 @@ const okSchema = z.looseObject({});
 export function createMiniProgramClient(context: { transport: WechatTransport; tokens: AccessTokenCache }): MiniProgramClient {
   const { transport, tokens } = context;
   return {
+    ...createMiniProgramLinks({ transport, tokens }),
+
     codeToSession(app, jsCode, options = {}) {
       return transport.json(
         {

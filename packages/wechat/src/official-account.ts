@@ -17,6 +17,8 @@ import type { CallOptions, WechatTransport } from './transport.ts';
 const QRCODE_CREATE_PATH = 'cgi-bin/qrcode/create';
 const SHOWQRCODE_PATH = 'cgi-bin/showqrcode';
 const USER_INFO_PATH = 'cgi-bin/user/info';
+const USER_BATCH_PATH = 'cgi-bin/user/info/batchget';
+const BATCH_LIMIT = 100;
 
 const MAX_TEMPORARY_SECONDS = 2_592_000;
 
@@ -69,6 +71,8 @@ const followerSchema = z
 /** A person as the official account sees them (`cgi-bin/user/info`). */
 export type OfficialAccountUser = z.output<typeof followerSchema>;
 
+const followersSchema = z.looseObject({ user_info_list: z.array(followerSchema) }).transform((answer) => answer.user_info_list);
+
 export interface CreateQrCodeInput {
   /** A string (1–64 chars, `QR_STR_SCENE`) or a positive 32-bit integer (`QR_SCENE`). */
   scene: string | number;
@@ -89,6 +93,12 @@ export interface OfficialAccountClient {
     openid: string,
     options?: CallOptions & { lang?: 'zh_CN' | 'zh_TW' | 'en' },
   ): Promise<OfficialAccountUser>;
+  /** Follower info of 1–100 openids at once (`cgi-bin/user/info/batchget`), in the order given. */
+  getUsers(
+    app: WechatAppCredentials,
+    openids: readonly string[],
+    options?: CallOptions & { lang?: 'zh_CN' | 'zh_TW' | 'en' },
+  ): Promise<OfficialAccountUser[]>;
 }
 
 function qrRequestBody(input: CreateQrCodeInput): Record<string, unknown> {
@@ -145,6 +155,29 @@ export function createOfficialAccountClient(context: {
         options.signal,
       );
       return { ...qrCode, imageUrl: qrCodeImageUrl(qrCode.ticket) };
+    },
+
+    async getUsers(app, openids, options = {}) {
+      if (openids.length < 1 || openids.length > BATCH_LIMIT) {
+        throw new AppError('validation_failed', `openids must hold 1 to ${BATCH_LIMIT} openids`, { details: { field: 'openids' } });
+      }
+      const lang = options.lang ?? 'zh_CN';
+      return withAccessToken(
+        tokens,
+        app,
+        (accessToken) =>
+          transport.json(
+            {
+              endpoint: USER_BATCH_PATH,
+              query: [['access_token', accessToken]],
+              body: { user_list: openids.map((openid) => ({ openid, lang })) },
+              secrets: [accessToken],
+              signal: options.signal,
+            },
+            followersSchema,
+          ),
+        options.signal,
+      );
     },
 
     getUser(app, openid, options = {}) {

@@ -227,11 +227,18 @@ const SCRIPT = `
     if (cfg.backendUrl && result.scene) sampleLogin(result, target);
     var out = el('div');
     var ext = el('input', { placeholder: 'extMsg (app-parameter)' });
+    var message = el('input', { placeholder: '客服消息 · message to customer service' });
     target.appendChild(el('div', {},
       el('p', { text: '小程序 Mini program: ' + (app ? app.name : result.appid) }),
       el('p', { class: 'muted', text: 'page: ' + result.page + (result.kind === 'mini_program_link' ? ' · query: ' + result.query : ' · scene: ' + result.scene) + ' · ' + result.envVersion }),
       el('button', { class: 'primary', text: 'wx.login', onclick: function () { call('POST', 'actions/js-login', { personId: person(), appid: result.appid }).then(function (r) { show(out, 'wx.login code', r); }, fail(out)); } }),
       el('button', { text: '允许获取手机号 · Share phone number', onclick: function () { call('POST', 'actions/phone-code', { personId: person(), appid: result.appid }).then(function (r) { show(out, 'getPhoneNumber code', r); }, fail(out)); } }),
+      message,
+      el('button', { text: '发送客服消息 · Send to customer service', onclick: function () {
+        var push = function (msg) { return call('POST', 'actions/mp-message', { personId: person(), appid: result.appid, message: msg }); };
+        push({ type: 'user_enter_tempsession', sessionFrom: 'phone' }).then(function () { return push({ type: 'text', content: message.value || '你好' }); })
+          .then(function (r) { show(out, r.pushed ? (r.pushed.delivered ? '已推送 Pushed to the mini program server' : '推送失败 Push not accepted') : '未配置消息推送 No push URL set', r); }, fail(out));
+      } }),
       ext,
       el('button', { text: '返回APP · Return to app', onclick: function () {
         var mobile = apps.find(function (a) { return a.type === 'mobile_app'; });

@@ -15,7 +15,7 @@ import { pushMiniProgramMessage } from '../mini-program-push.ts';
 import { scanParametricQr, setFollowing } from '../official-account.ts';
 import { decodeQrPng } from '../qr-image.ts';
 import { appLogin, decideOAuth2, decideQrconnect, decideWebsiteLogin, parseAuthorizeUrl, scanQrconnect } from '../web-authorize.ts';
-import type { Person, SandboxApp } from '../world.ts';
+import { type Person, personKey, type SandboxApp } from '../world.ts';
 import { parseControl } from './input.ts';
 
 const appTypeSchema = z.enum(WECHAT_APP_TYPES);
@@ -188,6 +188,12 @@ export function registerControlApi(app: FastifyInstance, ctx: SandboxContext): v
     const patch = parseControl(patchPersonSchema, request.body);
     for (const [key, value] of Object.entries(patch)) if (value !== undefined) Object.assign(person, { [key]: value });
     return publicPerson(person);
+  });
+  app.get('/_sandbox/people/:id/user-storage/:appid', async (request) => {
+    const params = parseControl(z.object({ id: z.string(), appid: z.string() }), request.params);
+    world.requirePerson(params.id);
+    world.requireApp(params.appid);
+    return { kv: Object.fromEntries(world.userStorage.get(personKey(params.appid, params.id)) ?? []) };
   });
   app.get('/_sandbox/people/:id/identities', async (request) => {
     const person = world.requirePerson(parseControl(idParam, request.params).id);

@@ -3,11 +3,12 @@
  * translation to the protocol modules. Every call is counted in the stats, then delayed and
  * failed as the fault injection says, before WeChat's own rules run.
  */
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import { Readable } from 'node:stream';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { appidOfToken, fetchAccessToken, fetchStableToken, requireAppToken } from '../app-tokens.ts';
 import type { SandboxContext } from '../context.ts';
 import { getJsTicket } from '../js-sdk.ts';
-import { checkSession, codeToSession, redeemPhoneCode, validateWxacode } from '../mini-program.ts';
+import { checkSession, codeToSession, redeemPhoneCode, removeUserStorage, setUserStorage, validateWxacode } from '../mini-program.ts';
 import { generateScheme, generateUrlLink } from '../mini-program-links.ts';
 import { appidOfUserToken, checkUserToken, exchangeOAuthCode, refreshUserToken, userInfo } from '../oauth.ts';
 import { batchFollowerInfo, createQrCode, followerInfo, liveTicket } from '../official-account.ts';
@@ -18,6 +19,8 @@ import { type Query, readQuery, readWechatJson } from './input.ts';
 interface WechatCall {
   query: Query;
   body: Record<string, unknown>;
+  /** The POST body exactly as sent (what session-key signatures cover); '' for GET. */
+  rawBody: string;
 }
 
 interface WechatRoute {
@@ -177,14 +180,27 @@ function routes(ctx: SandboxContext): WechatRoute[] {
       path: '/wxa/checksession',
       endpoint: 'wxa/checksession',
       appidOf: byToken,
-      answer: (call) =>
-        checkSession(world, tokenApp(call), {
-          openid: call.query.openid,
-          signature: call.query.signature,
-          sigMethod: call.query.sig_method,
-        }),
+      answer: (call) => checkSession(world, tokenApp(call), sessionSigned(call)),
+    },
+    {
+      method: 'POST',
+      path: '/wxa/set_user_storage',
+      endpoint: 'wxa/set_user_storage',
+      appidOf: byToken,
+      answer: (call) => setUserStorage(world, tokenApp(call), sessionSigned(call), call.rawBody, call.body),
+    },
+    {
+      method: 'POST',
+      path: '/wxa/remove_user_storage',
+      endpoint: 'wxa/remove_user_storage',
+      appidOf: byToken,
+      answer: (call) => removeUserStorage(world, tokenApp(call), sessionSigned(call), call.rawBody, call.body),
     },
   ];
+}
+
+function sessionSigned(call: WechatCall): { openid: string | undefined; signature: string | undefined; sigMethod: string | undefined } {
+  return { openid: call.query.openid, signature: call.query.signature, sigMethod: call.query.sig_method };
 }
 
 async function sendAnswer(reply: FastifyReply, answer: unknown): Promise<FastifyReply> {
@@ -192,24 +208,42 @@ async function sendAnswer(reply: FastifyReply, answer: unknown): Promise<Fastify
   return reply.header('content-type', 'application/json; charset=utf-8').send(JSON.stringify(answer));
 }
 
+/** Reads a request body stream whole, so the raw text can be kept beside the parsed JSON. */
+async function readAll(payload: AsyncIterable<unknown>): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of payload) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
+  return Buffer.concat(chunks);
+}
+
 export function registerWechatApi(app: FastifyInstance, ctx: SandboxContext): void {
+  // Session-key signatures cover the body byte for byte, so POST bodies are kept as sent too.
+  const rawBodies = new WeakMap<object, string>();
+  const keepRawBody = {
+    preParsing: async (request: FastifyRequest, _reply: FastifyReply, payload: AsyncIterable<unknown>) => {
+      const raw = await readAll(payload);
+      rawBodies.set(request, raw.toString('utf8'));
+      return Readable.from([raw]);
+    },
+  };
   for (const route of routes(ctx)) {
     if (route.method === 'POST') {
       // WeChat answers a GET of a POST-only API with its own JSON refusal, not an HTTP 404.
       app.get(route.path, async (request, reply) => {
-        ctx.world.stats.count(route.endpoint, route.appidOf({ query: readQuery(request.query), body: {} }));
+        ctx.world.stats.count(route.endpoint, route.appidOf({ query: readQuery(request.query), body: {}, rawBody: '' }));
         return sendAnswer(reply, new WechatApiError('requirePost').toBody());
       });
     }
     app.route({
       method: route.method,
       url: route.path,
+      ...(route.method === 'POST' ? keepRawBody : {}),
       handler: async (request, reply) => {
         let appid: string | undefined;
         try {
           const call: WechatCall = {
             query: readQuery(request.query),
             body: route.method === 'POST' ? readWechatJson(request.body) : {},
+            rawBody: rawBodies.get(request) ?? '',
           };
           appid = route.appidOf(call);
           ctx.world.stats.count(route.endpoint, appid);

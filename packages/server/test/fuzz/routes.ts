@@ -92,8 +92,8 @@ export const ROUTES: FuzzRoute[] = [
     query: { ...SIGNED, openid: '$openid', encrypt_type: 'raw' },
     rawBody: { contentType: 'text/xml', text: XML_PUSH },
   },
-  // Pages inside the WeChat browser ask for their JS-SDK config.
-  { method: 'GET', path: '/wechat/js-sdk/config', query: { appid: '$connection', url: 'http://127.0.0.1/page' } },
+  // JS-SDK config for pages in the WeChat browser.
+  { method: 'GET', path: '/wechat/js-sdk/config', query: { appid: '$appid', url: 'http://127.0.0.1/page?x=1#frag' } },
   // The console's own API.
   { method: 'GET', path: '/console/api/setup' },
   { method: 'GET', path: '/console/api/session' },
