@@ -5,8 +5,8 @@
  */
 import { AppError } from '@weunion/errors';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { safeReturnTo } from '../http/return-to.ts';
 import { describePendingSignIn } from '../identity/index.ts';
-import { safeReturnTo } from '../login/browser.ts';
 import { CANCELLED_PAGE, type PendingContext, pendingOfBrowser } from '../login/finish.ts';
 import { escapeHtml, type Language, languageOf, scriptJson, sendPage } from './html.ts';
 

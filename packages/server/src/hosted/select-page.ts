@@ -23,7 +23,7 @@ const COPY = {
     lastLogin: 'Last signed in',
     never: 'Never signed in',
     through: 'via {app}',
-    via: { unionid: 'Linked to this WeChat', phone: 'Same phone number', email: 'Same email' },
+    via: { openid: 'Used with this app before', unionid: 'Linked to this WeChat', phone: 'Same phone number', email: 'Same email' },
     none: 'None of the matching accounts is available any more.',
   },
   'zh-CN': {
@@ -36,7 +36,7 @@ const COPY = {
     lastLogin: '上次登录',
     never: '从未登录',
     through: '（通过 {app}）',
-    via: { unionid: '已关联此微信', phone: '手机号相同', email: '邮箱相同' },
+    via: { openid: '曾在此应用登录', unionid: '已关联此微信', phone: '手机号相同', email: '邮箱相同' },
     none: '匹配的账号均已不可用。',
   },
 } as const;

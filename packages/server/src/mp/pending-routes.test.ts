@@ -61,7 +61,7 @@ for (const mode of storageModes) {
     let codes: ReturnType<typeof watchSentCodes>;
     beforeAll(async () => {
       // Behind a "proxy", so each test can come from its own address (and one test from many).
-      world = await TestWorld.start(mode, { TRUST_PROXY: 'true' });
+      world = await TestWorld.start(mode, { TRUST_PROXY: 'loopback' });
       codes = watchSentCodes(world.app);
     });
     afterAll(async () => {
