@@ -29,9 +29,21 @@ export async function pendingOfPage(app: FastifyInstance, request: FastifyReques
   }
 }
 
-/** The login page to start again from, keeping where the flow was going when it is still valid. */
+const INTERACTION_RETURN = /^\/interaction\/([A-Za-z0-9_-]{1,100})$/;
+
+/** The OIDC interaction a flow was started for (its uid), when it was. */
+export function interactionOf(returnTo: string | undefined): string | undefined {
+  return INTERACTION_RETURN.exec(returnTo ?? '')?.[1];
+}
+
+/**
+ * The login page to start again from, keeping where the flow was going when it is still valid. An
+ * OIDC login starts again at its interaction, which brings back the application's login page (its
+ * client, `ui_locales`, `login_hint`).
+ */
 export function restartHref(app: FastifyInstance, returnTo: string | undefined): string {
   if (returnTo === undefined) return '/login';
+  if (interactionOf(returnTo) !== undefined) return returnTo;
   try {
     const safe = safeReturnTo(app.ctx, returnTo);
     return safe === '/' ? '/login' : `/login?${new URLSearchParams({ returnTo: safe })}`;
