@@ -45,6 +45,7 @@ export const ROUTES: FuzzRoute[] = [
   { method: 'GET', path: '/login/error', query: { code: 'login_expired', reason: 'x', requestId: 'r', returnTo: '/app' } },
   { method: 'GET', path: '/login/select' },
   { method: 'GET', path: '/login/bind' },
+  { method: 'GET', path: '/login/cancelled', query: { returnTo: '/app' } },
   // QR tickets.
   { method: 'GET', path: '/api/login/tickets/:id', query: { since: 0, wait: 0 }, headers: TICKET_SECRET },
   { method: 'GET', path: '/api/login/tickets/:id/events', headers: TICKET_SECRET },
@@ -71,19 +72,20 @@ export const ROUTES: FuzzRoute[] = [
   { method: 'GET', path: '/api/app/pending/:pendingId' },
   { method: 'POST', path: '/api/app/pending/:pendingId/select', body: { userId: '$userId' } },
   { method: 'POST', path: '/api/app/pending/:pendingId/bind/password', body: { login: '+8613900000000', password: 'pw' } },
-  { method: 'POST', path: '/api/app/pending/:pendingId/create', body: {} },
-  { method: 'POST', path: '/api/app/pending/:pendingId/cancel', body: {} },
   { method: 'POST', path: '/api/app/pending/:pendingId/bind/code/send', body: { channel: 'sms', destination: '+8613900000000' } },
   {
     method: 'POST',
     path: '/api/app/pending/:pendingId/bind/code',
-    body: { channel: 'sms', destination: '+8613900000000', code: '123456' },
+    body: { channel: 'email', destination: 'a@example.com', code: '123456' },
   },
+  { method: 'POST', path: '/api/app/pending/:pendingId/create', body: {} },
+  { method: 'POST', path: '/api/app/pending/:pendingId/cancel', body: {} },
   { method: 'POST', path: '/api/app/s7/tickets', body: { appid: '$mobileApp', miniProgramAppid: '$miniProgram', miniprogramType: 0 } },
   { method: 'POST', path: '/api/app/s7/tickets/:id/redeem', headers: TICKET_SECRET },
   { method: 'POST', path: '/api/app/s7/exchange', body: { resultCode: 'r', ticketSecret: '$ticketSecret' } },
   { method: 'POST', path: '/api/token/refresh', body: { refresh_token: 'x', client_id: '$connection' } },
   { method: 'POST', path: '/api/token/revoke', body: { token: 'x', token_type_hint: 'refresh_token' } },
+  { method: 'GET', path: '/wechat/js-sdk/config', query: { appid: '$miniProgram', url: 'https://id.example.test/page' } },
   // WeChat pushes.
   { method: 'GET', path: '/wechat/callback/:appid', query: { ...SIGNED, echostr: 'e' } },
   {
