@@ -123,10 +123,18 @@ export function restartLink(app: FastifyInstance, language: Language, returnTo: 
  * reveals when the sign-in cannot go on.
  */
 export function pendingPageRegions(app: FastifyInstance, language: Language, returnTo: string): string {
+  // An OIDC login can be given up from here too: the application then hears access_denied.
+  const interaction = interactionOf(returnTo);
+  const back =
+    interaction === undefined
+      ? ''
+      : `<p class="small"><a href="/interaction/${escapeHtml(interaction)}/abort?reason=cancelled">${escapeHtml(BACK[language])}</a></p>`;
   return `<p id="wu-status" class="status" role="status" aria-live="polite"></p>
 <p id="wu-alert" class="alert" role="alert" aria-live="assertive"></p>
-<p id="wu-restart" hidden>${restartLink(app, language, returnTo)}</p>`;
+<p id="wu-restart" hidden>${restartLink(app, language, returnTo)}</p>${back}`;
 }
+
+const BACK = { en: 'Cancel and go back to the application', 'zh-CN': '取消并返回应用' } as const;
 
 /** The end of a select/bind page: the script's words, and a note for browsers without JavaScript. */
 export function pendingPageFooter(language: Language): string {
