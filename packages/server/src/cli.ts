@@ -63,9 +63,15 @@ const commands: Record<string, Command> = {
     },
   },
   keys: {
-    summary: 'Token signing keys: `keys list`, or `keys rotate [--alg ES256|RS256]` (published now, signing after a day).',
+    summary:
+      'Token signing keys: `keys list`, or `keys rotate [--alg ES256|RS256] [--keep-default]` (published now, signing after a day; ' +
+      'with --keep-default the new key signs only what asks for its algorithm, e.g. RS256 ID tokens).',
     async run(args) {
-      const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { alg: { type: 'string' } } });
+      const { values, positionals } = parseArgs({
+        args,
+        allowPositionals: true,
+        options: { alg: { type: 'string' }, 'keep-default': { type: 'boolean' } },
+      });
       const action = positionals[0] ?? 'list';
       if (action !== 'list' && action !== 'rotate') throw new AppError('bad_request', `unknown keys action "${action}" (list or rotate)`);
       const alg = values.alg ?? 'ES256';
@@ -77,11 +83,12 @@ const commands: Record<string, Command> = {
         const keys = new SigningKeys(database, loadSecretBox(config), { alg });
         await keys.ensure();
         if (action === 'rotate') {
-          const rotated = await keys.rotate({ alg });
+          const rotated = await keys.rotate({ alg, keepDefault: values['keep-default'] === true });
           console.log(`published ${rotated.alg} key ${rotated.kid}; it signs from ${new Date(rotated.activateAt).toISOString()}`);
         }
         for (const key of await keys.list()) {
-          console.log(`${key.status.padEnd(8)}  ${key.alg}  ${key.kid}  signs from ${new Date(key.activateAt).toISOString()}`);
+          const status = `${key.status}${key.default ? '*' : ''}`;
+          console.log(`${status.padEnd(9)}  ${key.alg}  ${key.kid}  signs from ${new Date(key.activateAt).toISOString()}`);
         }
       } finally {
         await database.close();

@@ -5,10 +5,10 @@
  */
 import { AppError } from '@weunion/errors';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { interactionOf, safeReturnTo } from '../http/return-to.ts';
 import { describePendingSignIn } from '../identity/index.ts';
-import { safeReturnTo } from '../login/browser.ts';
-import { type PendingContext, pendingOfBrowser } from '../login/finish.ts';
-import { escapeHtml, type Language, scriptJson, sendPage } from './html.ts';
+import { CANCELLED_PAGE, type PendingContext, pendingOfBrowser } from '../login/finish.ts';
+import { escapeHtml, type Language, languageOf, scriptJson, sendPage } from './html.ts';
 
 export type PendingDescription = Awaited<ReturnType<typeof describePendingSignIn>>;
 
@@ -27,13 +27,6 @@ export async function pendingOfPage(app: FastifyInstance, request: FastifyReques
     if (error instanceof AppError && error.code === 'login_expired') return { found: false, returnTo: context?.returnTo };
     throw error;
   }
-}
-
-const INTERACTION_RETURN = /^\/interaction\/([A-Za-z0-9_-]{1,100})$/;
-
-/** The OIDC interaction a flow was started for (its uid), when it was. */
-export function interactionOf(returnTo: string | undefined): string | undefined {
-  return INTERACTION_RETURN.exec(returnTo ?? '')?.[1];
 }
 
 /**
@@ -71,6 +64,35 @@ export function sendExpiredPage(app: FastifyInstance, reply: FastifyReply, langu
   return sendPage(reply, { language, title: copy.title, body }, 410);
 }
 
+const CANCELLED = {
+  en: {
+    title: 'Sign-in cancelled',
+    body: 'You cancelled this sign-in. No account was linked to this WeChat and none was created.',
+    again: 'Log in again',
+  },
+  'zh-CN': {
+    title: '已取消登录',
+    body: '您已取消本次登录。此微信未关联任何账号，也未创建新账号。',
+    again: '重新登录',
+  },
+} as const;
+
+/**
+ * `GET /login/cancelled`: where a browser lands after cancelling a selection or binding. It only
+ * says so and offers to start again towards where the flow was going (`returnTo`, checked).
+ */
+export function registerCancelledPage(app: FastifyInstance): void {
+  app.get(CANCELLED_PAGE, async (request, reply) => {
+    const language = languageOf(request);
+    const copy = CANCELLED[language];
+    const query = request.query;
+    const returnTo =
+      typeof query === 'object' && query !== null && 'returnTo' in query && typeof query.returnTo === 'string' ? query.returnTo : undefined;
+    const body = `<h1>${escapeHtml(copy.title)}</h1><p>${escapeHtml(copy.body)}</p><div class="actions"><a class="button" href="${escapeHtml(restartHref(app, returnTo))}">${escapeHtml(copy.again)}</a></div>`;
+    return sendPage(reply, { language, title: copy.title, body });
+  });
+}
+
 /** The page script's words; problem codes it does not list are shown with the server's own text. */
 const SCRIPT_COPY = {
   en: {
@@ -102,6 +124,7 @@ const SCRIPT_COPY = {
       binding_failed: '没有与这些信息匹配的账号。',
       verification_failed: '验证码错误或已过期。',
       verification_attempts_exceeded: '错误次数过多，请重新登录。',
+      binding_locked: '关联账号的失败次数过多，请稍后再试。',
       login_expired: '本次登录已过期或已完成，请重新登录。',
       rate_limited: '操作过于频繁，请稍后再试。',
       forbidden: '此应用不允许此操作。',
@@ -123,22 +146,20 @@ export function restartLink(app: FastifyInstance, language: Language, returnTo: 
  * reveals when the sign-in cannot go on.
  */
 export function pendingPageRegions(app: FastifyInstance, language: Language, returnTo: string): string {
-  // An OIDC login can be given up from here too: the application then hears access_denied.
-  const interaction = interactionOf(returnTo);
-  const back =
-    interaction === undefined
-      ? ''
-      : `<p class="small"><a href="/interaction/${escapeHtml(interaction)}/abort?reason=cancelled">${escapeHtml(BACK[language])}</a></p>`;
   return `<p id="wu-status" class="status" role="status" aria-live="polite"></p>
 <p id="wu-alert" class="alert" role="alert" aria-live="assertive"></p>
-<p id="wu-restart" hidden>${restartLink(app, language, returnTo)}</p>${back}`;
+<p id="wu-restart" hidden>${restartLink(app, language, returnTo)}</p>`;
 }
 
-const BACK = { en: 'Cancel and go back to the application', 'zh-CN': '取消并返回应用' } as const;
+const CANCEL = { en: 'Cancel sign-in', 'zh-CN': '取消登录' } as const;
 
-/** The end of a select/bind page: the script's words, and a note for browsers without JavaScript. */
+/**
+ * The end of a select/bind page: cancel (ends the pending sign-in, then `/login/cancelled`), the
+ * script's words, and a note for browsers without JavaScript.
+ */
 export function pendingPageFooter(language: Language): string {
   const noScript = language === 'en' ? 'This page needs JavaScript to continue.' : '此页面需要启用 JavaScript 才能继续。';
-  return `<noscript><p class="alert">${escapeHtml(noScript)}</p></noscript>
+  return `<hr><div class="actions"><button type="button" data-cancel>${escapeHtml(CANCEL[language])}</button></div>
+<noscript><p class="alert">${escapeHtml(noScript)}</p></noscript>
 <script type="application/json" id="wu-copy">${scriptJson(SCRIPT_COPY[language])}</script>`;
 }

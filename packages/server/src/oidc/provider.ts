@@ -9,6 +9,7 @@
  *   ones get weunion's consent page;
  * - ID tokens say how the person logged in (`amr`: scenario and `wechat`; `auth_time`: when WeChat
  *   authenticated them; `acr` when asked), see login-decision.ts.
+ * - back-channel logout tokens go through weunion's outbox (backchannel-logout.ts).
  */
 import type { SharedState } from '@weunion/state';
 import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
@@ -20,11 +21,14 @@ import type { SigningKeys } from '../signing/signing-keys.ts';
 import type { Database } from '../storage/index.ts';
 import { createAdapterFactory } from './adapter.ts';
 import { findApplication } from './applications.ts';
+import { queueLogout } from './backchannel-logout.ts';
 import { SCOPE_CLAIMS, userClaims } from './claims.ts';
+import { clientBasedCors } from './client-cors.ts';
 import { firstPartyOfflineAccess } from './first-party.ts';
 import { weunionInteractionPolicy } from './interaction-policy.ts';
 import { WECHAT_ACR } from './login-decision.ts';
 import { logoutSource, postLogoutSuccessSource, renderProviderError } from './provider-pages.ts';
+import { answerRevocationWithJson } from './revocation-response.ts';
 import { oidcDb } from './tables.ts';
 
 export interface OidcDeps {
@@ -66,7 +70,10 @@ export async function createOidcProvider(deps: OidcDeps): Promise<Provider> {
       introspection: { enabled: true },
       rpInitiatedLogout: { enabled: true, logoutSource, postLogoutSuccessSource },
       userinfo: { enabled: true },
+      // Which applications an ending session reaches is oidc-provider's; sending is weunion's (below).
+      backchannelLogout: { enabled: true },
     },
+    clientBasedCORS: clientBasedCors,
     pkce: {
       required: (_ctx, client) => client.tokenEndpointAuthMethod === 'none',
     },
@@ -122,7 +129,18 @@ export async function createOidcProvider(deps: OidcDeps): Promise<Provider> {
     renderError: renderProviderError,
   };
   const provider = new Provider(deps.config.publicUrl, configuration);
-  provider.proxy = deps.config.trustProxy;
+  // Koa trusts X-Forwarded-Proto/Host all or nothing; weunion's own per-IP limits use Fastify's
+  // address-aware check (http/trust-proxy.ts), never the provider's ctx.ip.
+  provider.proxy = deps.config.trustProxy !== false;
+  answerRevocationWithJson(provider);
+  // oidc-provider would POST each logout token once, holding up the person's logout until every
+  // application answers; weunion queues it instead, to be sent, retried and logged by
+  // LogoutDeliveries (backchannel-logout.ts).
+  Object.defineProperty(provider.Client.prototype, 'backchannelLogout', {
+    value: async function queueBackchannelLogout(this: { clientId: string }, sub: string, sid: string | undefined) {
+      await queueLogout({ db, state: deps.state, secrets: deps.secrets }, sub, 'logout', [{ clientId: this.clientId, sid }]);
+    },
+  });
   provider.use(firstPartyOfflineAccess(async (clientId) => (await findApplication(db, deps.secrets, clientId))?.firstParty === true));
   return provider;
 }

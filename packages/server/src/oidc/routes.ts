@@ -9,8 +9,10 @@
  * and `ui_locales`/`login_hint` passed along. Consent: first-party applications never see it;
  * third-party ones get the consent page (consent-page.ts). A login that cannot happen — refused,
  * declined on the phone, abandoned — ends at the application's redirect URI with `access_denied`
- * (`/interaction/:uid/abort`, where login/finish.ts sends such failures).
+ * (`/interaction/:uid/abort`, where login/finish.ts sends such failures). See interaction-routes.ts.
  */
+
+import { AppError } from '@weunion/errors';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type Provider from 'oidc-provider';
 import { LoginSessions, SESSION_COOKIE } from '../login/sessions.ts';
@@ -22,16 +24,25 @@ import { oidcDb } from './tables.ts';
 /** The provider's own endpoints (default oidc-provider routes), relative to the issuer. */
 const PROVIDER_PATHS = [
   '/.well-known/openid-configuration',
-  '/auth',
   '/auth/:uid',
   '/token',
   '/me',
-  '/session/end',
   '/session/end/confirm',
   '/session/end/success',
   '/token/revocation',
   '/token/introspection',
+  // Pushed authorization requests (RFC 9126).
+  '/request',
 ];
+
+/**
+ * The authorization and end-session endpoints must take POST as well as GET (OIDC Core 3.1.2.1,
+ * RP-Initiated Logout 2). oidc-provider takes POST there only with `SameSite=None` session
+ * cookies, which browsers drop on http:// issuers and which give up the Lax protection; so a POST
+ * is answered with a 303 to the same endpoint with the same parameters as a query. The browser
+ * follows it as a top-level GET, which carries the Lax cookies, and the provider goes on as for GET.
+ */
+const GET_FOR_POST_PATHS = ['/auth', '/session/end'];
 
 export type { ProviderSource } from './provider-source.ts';
 
@@ -90,7 +101,28 @@ export async function registerOidcRoutes(app: FastifyInstance, source: ProviderS
     const handler = handOver(withLogoutListener);
     const paths = options.serveJwks ? [...PROVIDER_PATHS, '/jwks'] : PROVIDER_PATHS;
     for (const url of paths) scope.route({ method: ['GET', 'POST', 'OPTIONS'], url, handler });
+    for (const url of GET_FOR_POST_PATHS) scope.route({ method: ['GET', 'OPTIONS'], url, handler });
   });
 
+  await app.register(async (scope) => registerGetForPost(scope));
+
   await app.register(async (scope) => registerInteractionRoutes(scope, withLogoutListener, sessions, db));
+}
+
+const MAX_FORM_PARAMETERS = 100;
+
+function registerGetForPost(app: FastifyInstance): void {
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 64 * 1024 }, (_request, body, done) => {
+    done(null, new URLSearchParams(typeof body === 'string' ? body : body.toString('utf8')));
+  });
+  for (const url of GET_FOR_POST_PATHS) {
+    app.post(url, async (request, reply) => {
+      const form = request.body;
+      if (!(form instanceof URLSearchParams))
+        throw new AppError('bad_request', `POST ${url} takes an application/x-www-form-urlencoded body`);
+      if ([...form.keys()].length > MAX_FORM_PARAMETERS) throw new AppError('bad_request', 'too many parameters');
+      // Parameters given twice stay twice: the provider refuses them as it would in a query.
+      return reply.redirect(`${url}?${form}`, 303);
+    });
+  }
 }

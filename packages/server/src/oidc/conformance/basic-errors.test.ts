@@ -137,15 +137,16 @@ for (const mode of storageModes) {
       }
     });
 
-    it('a person asked to prove an existing account (bind page) can go back to the application: access_denied, nothing made', async () => {
+    it('a person asked to prove an existing account (bind page) cancels: back at the application with access_denied, nothing made', async () => {
       const users = await oidc.world.userCount();
       const { request, url } = await start(binding);
       const browser = new Browser();
       const page = await oidc.walk(browser, url, { person: await oidc.world.person('Binder') });
       expect(new URL(page.url).pathname).toBe('/login/bind');
-      const back = /href="(\/interaction\/[^"]+\/abort\?reason=cancelled)"/.exec(page.body ?? '')?.[1] ?? '';
-      expect(back).not.toBe('');
-      const landing = await oidc.walk(browser, `${oidc.issuer}${back}`);
+      // The page's "Cancel sign-in" button: the pending sign-in ends, and so does the OIDC login.
+      const cancelled = await browser.json('POST', `${oidc.issuer}/api/login/pending/cancel`);
+      expect(cancelled.body).toMatchObject({ status: 'cancelled' });
+      const landing = await oidc.walk(browser, `${oidc.issuer}${String(cancelled.body.next)}`);
       expectDenied(landing.callback, request.state);
       expect(await oidc.world.userCount()).toBe(users);
     });
