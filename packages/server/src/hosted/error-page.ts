@@ -9,8 +9,9 @@ import { type ErrorCode, errorRegistry } from '@weunion/errors';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { parseInput } from '../http/problem.ts';
+import { interactionOf } from '../http/return-to.ts';
 import { escapeHtml, type Language, languageOf, sendPage } from './html.ts';
-import { interactionOf, restartHref } from './pending-page.ts';
+import { restartHref } from './pending-page.ts';
 
 /** The explanations; several codes share one (a person needs to know what to do, not which code). */
 type Topic =

@@ -19,6 +19,7 @@ import { z } from 'zod';
 import { findConnectionsForScenario } from '../connections/store.ts';
 import { checkedReturnTo } from '../embedding/return-to.ts';
 import { parseInput } from '../http/problem.ts';
+import { interactionOf } from '../http/return-to.ts';
 import { findApplication } from '../oidc/applications.ts';
 import { oidcDb } from '../oidc/tables.ts';
 import { escapeHtml, type Language, languageOf, withPageHeaders } from './html.ts';
@@ -33,8 +34,6 @@ const querySchema = z.object({
   ui_locales: z.string().max(200).optional(),
   login_hint: z.string().max(200).optional(),
 });
-
-const INTERACTION_RETURN = /^\/interaction\/([A-Za-z0-9_-]{1,100})$/;
 
 const COPY = {
   en: {
@@ -104,7 +103,7 @@ export function registerHostedLoginPage(app: FastifyInstance): void {
         : `<p class="muted">${escapeHtml(copy.hint)} ${escapeHtml(query.login_hint)}</p>`;
     const heading = `${application?.branding.logoUrl === undefined ? '' : `<img src="${escapeHtml(application.branding.logoUrl)}" alt="" height="40">`}<h1>${escapeHtml(copy.title)}</h1>${application === null ? '' : `<p class="muted">${escapeHtml(copy.to)} ${escapeHtml(application.name)}</p>`}${hint}`;
     // An OIDC login can be given up: the application then hears `access_denied` (oidc/interaction-routes.ts).
-    const interaction = INTERACTION_RETURN.exec(returnTo)?.[1];
+    const interaction = interactionOf(returnTo);
     const abortUrl = interaction === undefined ? undefined : `/interaction/${interaction}/abort`;
     const cancel =
       abortUrl === undefined

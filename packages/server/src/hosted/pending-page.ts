@@ -5,7 +5,7 @@
  */
 import { AppError } from '@weunion/errors';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { safeReturnTo } from '../http/return-to.ts';
+import { interactionOf, safeReturnTo } from '../http/return-to.ts';
 import { describePendingSignIn } from '../identity/index.ts';
 import { CANCELLED_PAGE, type PendingContext, pendingOfBrowser } from '../login/finish.ts';
 import { escapeHtml, type Language, languageOf, scriptJson, sendPage } from './html.ts';
@@ -27,13 +27,6 @@ export async function pendingOfPage(app: FastifyInstance, request: FastifyReques
     if (error instanceof AppError && error.code === 'login_expired') return { found: false, returnTo: context?.returnTo };
     throw error;
   }
-}
-
-const INTERACTION_RETURN = /^\/interaction\/([A-Za-z0-9_-]{1,100})$/;
-
-/** The OIDC interaction a flow was started for (its uid), when it was. */
-export function interactionOf(returnTo: string | undefined): string | undefined {
-  return INTERACTION_RETURN.exec(returnTo ?? '')?.[1];
 }
 
 /**

@@ -85,3 +85,13 @@ export function returnToOrNull(value: string | undefined, serviceUrl: string, op
 export function safeReturnTo(ctx: Pick<AppContext, 'config'>, value: string | undefined, options: ReturnToOptions = {}): string {
   return checkReturnTo(value, ctx.config.publicUrl, options);
 }
+
+const INTERACTION_RETURN = /^\/interaction\/([A-Za-z0-9_-]{1,100})$/;
+
+/**
+ * The OIDC interaction (its uid) a flow was started for, when its `returnTo` is one: such a login
+ * that cannot happen ends at the application (`/interaction/:uid/abort`, oidc/interaction-routes.ts).
+ */
+export function interactionOf(returnTo: string | undefined): string | undefined {
+  return INTERACTION_RETURN.exec(returnTo ?? '')?.[1];
+}

@@ -8,7 +8,7 @@
 import { AppError } from '@weunion/errors';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { returnToOrNull } from '../http/return-to.ts';
+import { interactionOf, returnToOrNull } from '../http/return-to.ts';
 import type { SignInOutcome } from '../identity/index.ts';
 import { recordLoginStat } from '../stats/login-stats.ts';
 import { clearCookie, PENDING_COOKIE, readCookie, setCookie } from './browser.ts';
@@ -140,8 +140,6 @@ export function redirectAfterLogin(reply: FastifyReply, answer: BrowserLoginAnsw
   return reply.redirect(answer.status === 'signed_in' ? answer.returnTo : answer.next, 302);
 }
 
-const INTERACTION_RETURN = /^\/interaction\/([A-Za-z0-9_-]{1,100})$/;
-
 /**
  * Failures that end an OIDC login for good — the person declined in WeChat, was refused (closed
  * registration, blocked account…), or let the flow lapse — go back to the application as
@@ -162,7 +160,7 @@ export function redirectToErrorPage(request: FastifyRequest, reply: FastifyReply
   void recordLoginStat(request.server.ctx.database.db, { metric: 'failure', reason: appError.code }, request.log);
   const reason = appError.details?.reason;
   // A login for an OIDC application that cannot happen ends at the application, not on our page.
-  const interaction = INTERACTION_RETURN.exec(returnTo ?? '')?.[1];
+  const interaction = interactionOf(returnTo);
   if (interaction !== undefined && BACK_TO_APPLICATION.has(appError.code)) {
     const abort = new URLSearchParams({ reason: typeof reason === 'string' ? reason : appError.code });
     return reply.redirect(`/interaction/${interaction}/abort?${abort}`, 302);

@@ -11,6 +11,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { parseInput } from '../http/problem.ts';
 import { RateLimiter, type RateRule } from '../http/rate-limit.ts';
+import { interactionOf } from '../http/return-to.ts';
 import {
   completeBindingWithCode,
   completeBindingWithPassword,
@@ -109,6 +110,9 @@ export function registerPendingRoutes(app: FastifyInstance): void {
     const pending = await pendingOfBrowser(app, request);
     await forgetPending(app, reply, pending.pendingId);
     await cancelPendingSignIn(ctx, pending.pendingId);
+    // A cancelled OIDC login ends at the application with access_denied (oidc/interaction-routes.ts).
+    const interaction = interactionOf(pending.returnTo);
+    if (interaction !== undefined) return { status: 'cancelled', next: `/interaction/${interaction}/abort?reason=cancelled` };
     return { status: 'cancelled', next: `${CANCELLED_PAGE}?${new URLSearchParams({ returnTo: pending.returnTo })}` };
   });
 

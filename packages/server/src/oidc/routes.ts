@@ -9,7 +9,7 @@
  * and `ui_locales`/`login_hint` passed along. Consent: first-party applications never see it;
  * third-party ones get the consent page (consent-page.ts). A login that cannot happen — refused,
  * declined on the phone, abandoned — ends at the application's redirect URI with `access_denied`
- * (`/interaction/:uid/abort`, where login/finish.ts sends such failures).
+ * (`/interaction/:uid/abort`, where login/finish.ts sends such failures). See interaction-routes.ts.
  */
 
 import { AppError } from '@weunion/errors';

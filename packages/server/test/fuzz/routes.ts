@@ -108,7 +108,7 @@ export const ROUTES: FuzzRoute[] = [
   // The OIDC interaction pages weunion serves itself (the provider's own endpoints are oidc-provider's).
   { method: 'GET', path: '/interaction/:uid' },
   { method: 'POST', path: '/interaction/:uid/consent', body: { decision: 'allow' } },
-  { method: 'GET', path: '/interaction/:uid/abort' },
+  { method: 'GET', path: '/interaction/:uid/abort', query: { reason: 'cancelled' } },
 ];
 
 /** Paths of routes deliberately left out (served by oidc-provider or static files). */

@@ -20,12 +20,19 @@ for (const mode of storageModes) {
     let web: RegisteredApp;
     let closed: RegisteredApp;
     let partner: RegisteredApp;
+    let binding: RegisteredApp;
 
     beforeAll(async () => {
       oidc = await OidcWorld.start(mode);
       web = await oidc.register({ id: 'shop-web', name: 'Shop', type: 'web' });
       closed = await oidc.register({ id: 'staff-web', name: 'Staff', type: 'web', policy: { registration: 'deny' } });
       partner = await oidc.register({ id: 'partner-web', name: 'Partner', type: 'web', firstParty: false });
+      binding = await oidc.register({
+        id: 'members-web',
+        name: 'Members',
+        type: 'web',
+        policy: { queryBinding: 'require', bindingMethods: ['sms'] },
+      });
     });
     afterAll(async () => {
       await oidc?.close();
@@ -128,6 +135,20 @@ for (const mode of storageModes) {
       } finally {
         await oidc.world.sandbox('DELETE', `/faults?appid=${demo('website').appid}`);
       }
+    });
+
+    it('a person asked to prove an existing account (bind page) cancels: back at the application with access_denied, nothing made', async () => {
+      const users = await oidc.world.userCount();
+      const { request, url } = await start(binding);
+      const browser = new Browser();
+      const page = await oidc.walk(browser, url, { person: await oidc.world.person('Binder') });
+      expect(new URL(page.url).pathname).toBe('/login/bind');
+      // The page's "Cancel sign-in" button: the pending sign-in ends, and so does the OIDC login.
+      const cancelled = await browser.json('POST', `${oidc.issuer}/api/login/pending/cancel`);
+      expect(cancelled.body).toMatchObject({ status: 'cancelled' });
+      const landing = await oidc.walk(browser, `${oidc.issuer}${String(cancelled.body.next)}`);
+      expectDenied(landing.callback, request.state);
+      expect(await oidc.world.userCount()).toBe(users);
     });
 
     it('a third-party application: the consent page lists what it gets; Deny is access_denied', async () => {
