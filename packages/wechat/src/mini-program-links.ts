@@ -46,8 +46,7 @@ export interface MiniProgramLinks {
 
 function linkFields(input: MiniProgramLinkInput): { target: Record<string, unknown>; expiry: Record<string, unknown> } {
   const invalid = (field: string, message: string) => new AppError('validation_failed', message, { details: { field } });
-  if (input.path !== undefined && input.path.includes('?'))
-    throw invalid('path', 'path must be a page such as pages/login/login, without a query (put it in query)');
+  if (input.path?.includes('?')) throw invalid('path', 'path must be a page such as pages/login/login, without a query (put it in query)');
   if (input.query !== undefined && !QUERY_PATTERN.test(input.query))
     throw invalid('query', "query must be at most 1024 characters of [0-9A-Za-z!#$&'()*+,/:;=?@-._~%] (percent-encode the values)");
   const days = input.expireIntervalDays ?? 30;

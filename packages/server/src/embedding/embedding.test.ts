@@ -16,6 +16,7 @@ import { loadConfig } from '../config/index.ts';
 import { seedSandboxConnections } from '../connections/declared.ts';
 import { buildApp } from '../http/app.ts';
 import { SYSTEM_ACTOR } from '../identity/audit.ts';
+import { createUser } from '../identity/users.ts';
 import { SecretBox } from '../secrets/master-key.ts';
 import { databaseBackends, type TestDatabase } from '../storage/test-backends.ts';
 import { derivedWebOrigins, isRegisteredWebOrigin, webOriginSchema } from './web-origins.ts';
@@ -182,6 +183,33 @@ for (const backend of databaseBackends) {
       expect(stream.headers.get('access-control-allow-origin')).toBe(SHOP);
       expect(stream.headers.get('access-control-allow-credentials')).toBe('true');
       await stream.body?.cancel();
+    });
+
+    it('on redeem the return-to is checked again: still registered → back there; unregistered since → weunion’s home', async () => {
+      const user = await createUser(database.db, { nickname: 'Ines' }, SYSTEM_ACTOR);
+      const redeemAfter = async (unregisterFirst: boolean) => {
+        await api('PATCH', '/applications/blog/web-origins', { origins: ['https://later.example'] });
+        const started = await app.inject({
+          method: 'POST',
+          url: '/api/login/s1',
+          headers: { origin: 'https://later.example', 'content-type': 'application/json' },
+          payload: JSON.stringify({ returnTo: 'https://later.example/back' }),
+        });
+        expect(started.statusCode, started.body).toBe(200);
+        const { ticketId, secret } = started.json();
+        await app.tickets.confirm(ticketId, { outcome: 'signed_in', userId: user.id, appid: 'wx-test', scenario: 's1' });
+        if (unregisterFirst) await api('PATCH', '/applications/blog/web-origins', { origins: [] });
+        const redeemed = await app.inject({
+          method: 'POST',
+          url: `/api/login/tickets/${ticketId}/redeem`,
+          headers: { 'x-ticket-secret': secret },
+        });
+        expect(redeemed.statusCode, redeemed.body).toBe(200);
+        return redeemed.json().returnTo;
+      };
+      expect(await redeemAfter(false)).toBe('https://later.example/back');
+      expect(await redeemAfter(true)).toBe('/');
+      await api('PATCH', '/applications/blog/web-origins', { origins: [BLOG] });
     });
 
     it('an unregistered origin is refused before the route runs, with a problem saying what to register', async () => {

@@ -8,7 +8,8 @@
 import { AppError } from '@weunion/errors';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { interactionOf, returnToOrNull } from '../http/return-to.ts';
+import { checkedReturnTo as returnToWithWebOrigins } from '../embedding/return-to.ts';
+import { interactionOf } from '../http/return-to.ts';
 import type { SignInOutcome } from '../identity/index.ts';
 import { recordLoginStat } from '../stats/login-stats.ts';
 import { clearCookie, PENDING_COOKIE, readCookie, setCookie } from './browser.ts';
@@ -71,10 +72,11 @@ export async function startSession(
 /**
  * Every return-to was checked when its flow started; checked again on the way out so that one
  * stored before a stricter rule (tickets and pending sign-ins outlive a deploy) cannot leave the
- * service. Failing here only means "go home": the login itself succeeded.
+ * service — or a registered web origin, still registered now (one removed since the login started
+ * no longer receives it). Failing here only means "go home": the login itself succeeded.
  */
-function exitReturnTo(app: FastifyInstance, returnTo: string): string {
-  return returnToOrNull(returnTo, app.ctx.config.publicUrl) ?? '/';
+async function exitReturnTo(app: FastifyInstance, returnTo: string): Promise<string> {
+  return (await returnToWithWebOrigins(app.ctx, returnTo).catch(() => null)) ?? '/';
 }
 
 /** Applies a sign-in outcome to this browser; throws `login_refused` for a refusal. */
@@ -86,7 +88,7 @@ export async function finishBrowserLogin(
   checkedReturnTo: string,
   clientId?: string,
 ): Promise<BrowserLoginAnswer> {
-  const returnTo = exitReturnTo(app, checkedReturnTo);
+  const returnTo = await exitReturnTo(app, checkedReturnTo);
   switch (result.outcome) {
     case 'signed_in':
       await startSession(app, request, reply, { userId: result.userId, method: result.scenario, appid: result.appid, clientId });
@@ -126,7 +128,7 @@ export async function pendingOfBrowser(app: FastifyInstance, request: FastifyReq
   const raw = await app.ctx.state.get(pendingContextKey(pendingId));
   if (raw === null) throw new AppError('login_expired');
   const context = pendingContextSchema.parse(JSON.parse(raw));
-  return { pendingId, ...context, returnTo: exitReturnTo(app, context.returnTo) };
+  return { pendingId, ...context, returnTo: await exitReturnTo(app, context.returnTo) };
 }
 
 /** The pending sign-in finished: forget it in this browser. */
