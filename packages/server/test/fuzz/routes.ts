@@ -18,6 +18,8 @@ export interface FuzzRoute {
   headers?: Record<string, string>;
   /** Needs the admin key (management API). */
   admin?: boolean;
+  /** The body goes as application/x-www-form-urlencoded (OAuth endpoints). */
+  form?: boolean;
 }
 
 const S1_BODY = { connection: '$connection', returnTo: '/app', client: '$application' };
@@ -92,10 +94,33 @@ export const ROUTES: FuzzRoute[] = [
   { method: 'POST', path: '/console/api/account/totp/setup' },
   { method: 'POST', path: '/console/api/account/totp/enable', body: { code: '123456' } },
   { method: 'POST', path: '/console/api/account/totp/disable', body: { password: 'a', code: '123456' } },
+  // oidc-provider's token endpoints: it reads these bodies itself, past the input guard.
+  {
+    method: 'POST',
+    path: '/token',
+    form: true,
+    body: { grant_type: 'refresh_token', refresh_token: 'x', client_id: '$application', client_secret: 's' },
+  },
+  {
+    method: 'POST',
+    path: '/token',
+    form: true,
+    body: { grant_type: 'authorization_code', code: 'c', client_id: '$application', redirect_uri: 'https://app.example/cb' },
+  },
+  { method: 'POST', path: '/token/introspection', form: true, body: { token: 'x', client_id: '$application', client_secret: 's' } },
+  { method: 'POST', path: '/token/revocation', form: true, body: { token: 'x', client_id: '$application', client_secret: 's' } },
   // The OIDC interaction pages weunion serves itself (the provider's own endpoints are oidc-provider's).
   { method: 'GET', path: '/interaction/:uid' },
   { method: 'POST', path: '/interaction/:uid/consent', body: { decision: 'allow' } },
 ];
 
-/** Paths of routes deliberately left out (served by oidc-provider or static files). */
-export const NOT_FUZZED = [/^\/auth\b/, /^\/token\b/, /^\/me$/, /^\/session\/end/, /^\/\.well-known\//, /^\/console\/?\*?$/];
+/** Routes deliberately left out: oidc-provider's pages (browser redirects) and static files. */
+export const NOT_FUZZED = [
+  /^GET \/auth\b/,
+  /^POST \/auth\b/,
+  /^GET \/token\b/,
+  /^\w+ \/me$/,
+  /^\w+ \/session\/end/,
+  /^\w+ \/\.well-known\//,
+  /^\w+ \/console\/?\*?$/,
+];
