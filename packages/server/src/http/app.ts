@@ -8,6 +8,8 @@ import { createWechatClient } from '@weunion/wechat';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { registerConsole } from '../console/plugin.ts';
+import { registerLoginCors } from '../embedding/cors.ts';
+import { registerJsSdkConfig } from '../js-sdk/config-route.ts';
 import { registerBrowserLogin } from '../login/register.ts';
 import { registerManagementApi } from '../management/plugin.ts';
 import { registerAppLogin } from '../mp/register.ts';
@@ -66,6 +68,7 @@ export async function buildApp(input: AppContextInput, options: BuildAppOptions 
     },
     return503OnClosing: true,
   });
+  ctx.log = app.log;
   app.decorate('ctx', ctx);
   // While shutting down, answer in-flight requests with `Connection: close` so their keep-alive
   // sockets end with them and the drain completes instead of waiting for idle clients.
@@ -81,7 +84,9 @@ export async function buildApp(input: AppContextInput, options: BuildAppOptions 
   await installCookieParser(app);
   installInputGuard(app);
   registerLoginFailureStats(app);
+  registerLoginCors(app);
   registerHealthRoutes(app);
+  registerJsSdkConfig(app);
   registerManagementApi(app);
   registerConsole(app, options.consoleDistDir === undefined ? {} : { distDir: options.consoleDistDir });
   const tickets = new QrTickets(ctx.state, { qrTtlMs: ctx.config.qrTtlSeconds * 1000, ticketTtlMs: ctx.config.ticketTtlSeconds * 1000 });
