@@ -59,6 +59,8 @@ export const ROUTES: FuzzRoute[] = [
   { method: 'POST', path: '/api/login/pending/bind/code/send', body: { channel: 'sms', destination: '+8613900000000' } },
   { method: 'POST', path: '/api/login/pending/bind/code', body: { channel: 'sms', destination: '+8613900000000', code: '123456' } },
   { method: 'POST', path: '/api/login/pending/create', body: {} },
+  { method: 'POST', path: '/api/login/pending/cancel', body: {} },
+  { method: 'GET', path: '/login/cancelled' },
   { method: 'GET', path: '/api/session' },
   { method: 'POST', path: '/api/session/logout' },
   // Mini program, app and tokens (S3 confirm, S5–S7).
@@ -71,7 +73,14 @@ export const ROUTES: FuzzRoute[] = [
   { method: 'GET', path: '/api/app/pending/:pendingId' },
   { method: 'POST', path: '/api/app/pending/:pendingId/select', body: { userId: '$userId' } },
   { method: 'POST', path: '/api/app/pending/:pendingId/bind/password', body: { login: '+8613900000000', password: 'pw' } },
+  { method: 'POST', path: '/api/app/pending/:pendingId/bind/code/send', body: { channel: 'email', destination: 'a@b.example' } },
+  {
+    method: 'POST',
+    path: '/api/app/pending/:pendingId/bind/code',
+    body: { channel: 'sms', destination: '+8613900000000', code: '123456' },
+  },
   { method: 'POST', path: '/api/app/pending/:pendingId/create', body: {} },
+  { method: 'POST', path: '/api/app/pending/:pendingId/cancel', body: {} },
   { method: 'POST', path: '/api/app/s7/tickets', body: { appid: '$mobileApp', miniProgramAppid: '$miniProgram', miniprogramType: 0 } },
   { method: 'POST', path: '/api/app/s7/tickets/:id/redeem', headers: TICKET_SECRET },
   { method: 'POST', path: '/api/app/s7/exchange', body: { resultCode: 'r', ticketSecret: '$ticketSecret' } },
@@ -85,6 +94,7 @@ export const ROUTES: FuzzRoute[] = [
     query: { ...SIGNED, openid: '$openid', encrypt_type: 'raw' },
     rawBody: { contentType: 'text/xml', text: XML_PUSH },
   },
+  { method: 'GET', path: '/wechat/js-sdk/config', query: { appid: '$appid', url: 'https://app.example/page?x=1#y' } },
   // The console's own API.
   { method: 'GET', path: '/console/api/setup' },
   { method: 'GET', path: '/console/api/session' },
@@ -108,10 +118,23 @@ export const ROUTES: FuzzRoute[] = [
     body: { grant_type: 'authorization_code', code: 'c', client_id: '$application', redirect_uri: 'https://app.example/cb' },
   },
   { method: 'POST', path: '/token/introspection', form: true, body: { token: 'x', client_id: '$application', client_secret: 's' } },
+  {
+    method: 'POST',
+    path: '/request',
+    form: true,
+    body: {
+      client_id: '$application',
+      response_type: 'code',
+      redirect_uri: 'https://app.example/cb',
+      scope: 'openid',
+      code_challenge: 'c',
+    },
+  },
   { method: 'POST', path: '/token/revocation', form: true, body: { token: 'x', client_id: '$application', client_secret: 's' } },
   // The OIDC interaction pages weunion serves itself (the provider's own endpoints are oidc-provider's).
   { method: 'GET', path: '/interaction/:uid' },
   { method: 'POST', path: '/interaction/:uid/consent', body: { decision: 'allow' } },
+  { method: 'GET', path: '/interaction/:uid/abort', query: { reason: 'registration_closed' } },
 ];
 
 /** Routes deliberately left out: oidc-provider's pages (browser redirects) and static files. */
@@ -119,6 +142,7 @@ export const NOT_FUZZED = [
   /^GET \/auth\b/,
   /^POST \/auth\b/,
   /^GET \/token\b/,
+  /^GET \/request$/,
   /^\w+ \/me$/,
   /^\w+ \/session\/end/,
   /^\w+ \/\.well-known\//,
