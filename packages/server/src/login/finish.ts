@@ -8,7 +8,7 @@
 import { AppError } from '@weunion/errors';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { returnToOrNull } from '../http/return-to.ts';
+import { checkedReturnTo } from '../embedding/return-to.ts';
 import type { SignInOutcome } from '../identity/index.ts';
 import { recordLoginStat } from '../stats/login-stats.ts';
 import { clearCookie, PENDING_COOKIE, readCookie, setCookie } from './browser.ts';
@@ -73,8 +73,15 @@ export async function startSession(
  * stored before a stricter rule (tickets and pending sign-ins outlive a deploy) cannot leave the
  * service. Failing here only means "go home": the login itself succeeded.
  */
-function exitReturnTo(app: FastifyInstance, returnTo: string): string {
-  return returnToOrNull(returnTo, app.ctx.config.publicUrl) ?? '/';
+async function exitReturnTo(app: FastifyInstance, returnTo: string): Promise<string> {
+  try {
+    // The same rule as at the start, registered web origins included (a login started on
+    // https://shop.example goes back there).
+    return await checkedReturnTo(app.ctx, returnTo);
+  } catch (error) {
+    if (error instanceof AppError && error.code === 'validation_failed') return '/';
+    throw error;
+  }
 }
 
 /** Applies a sign-in outcome to this browser; throws `login_refused` for a refusal. */
@@ -83,10 +90,10 @@ export async function finishBrowserLogin(
   request: FastifyRequest,
   reply: FastifyReply,
   result: TicketResult,
-  checkedReturnTo: string,
+  given: string,
   clientId?: string,
 ): Promise<BrowserLoginAnswer> {
-  const returnTo = exitReturnTo(app, checkedReturnTo);
+  const returnTo = await exitReturnTo(app, given);
   switch (result.outcome) {
     case 'signed_in':
       await startSession(app, request, reply, { userId: result.userId, method: result.scenario, appid: result.appid, clientId });
@@ -126,7 +133,7 @@ export async function pendingOfBrowser(app: FastifyInstance, request: FastifyReq
   const raw = await app.ctx.state.get(pendingContextKey(pendingId));
   if (raw === null) throw new AppError('login_expired');
   const context = pendingContextSchema.parse(JSON.parse(raw));
-  return { pendingId, ...context, returnTo: exitReturnTo(app, context.returnTo) };
+  return { pendingId, ...context, returnTo: await exitReturnTo(app, context.returnTo) };
 }
 
 /** The pending sign-in finished: forget it in this browser. */
