@@ -25,7 +25,10 @@ export interface ReturnToOptions {
 }
 
 function invalid(): AppError {
-  return new AppError('validation_failed', 'returnTo: must be a path on this service (/…) or an http(s) URL on a registered web origin of an application');
+  return new AppError(
+    'validation_failed',
+    'returnTo: must be a path on this service (/…) or an http(s) URL on a registered web origin of an application',
+  );
 }
 
 function parse(value: string, base: URL): URL | null {
