@@ -77,6 +77,20 @@ for (const mode of storageModes) {
       expect(session.status).toBe(401);
     });
 
+    it('oidc-provider, which reads its own bodies, answers an OAuth error for NUL in a client_id or token', async () => {
+      const form = { 'content-type': 'application/x-www-form-urlencoded' };
+      for (const [path, body] of [
+        ['/token', 'grant_type=authorization_code&code=a%00b&client_id=x%00&client_secret=s&redirect_uri=https://a'],
+        ['/token', 'grant_type=refresh_token&refresh_token=a%00b&client_id=x%ED%A0%80'],
+        ['/token/introspection', 'token=a%00b&client_id=x%00'],
+        ['/token/revocation', 'token=a%00b&client_id=x%00'],
+      ] as const) {
+        const answer = await send(`${url}${path}`, { body, headers: form });
+        expect(answer.status, `${path} ${body}: ${answer.text}`).toBeGreaterThanOrEqual(400);
+        expect(answer.status, `${path} ${body}: ${answer.text}`).toBeLessThan(500);
+      }
+    });
+
     it('a search for NUL no longer matches everyone, and changes nothing', async () => {
       const before = await world.userCount();
       expect((await admin('/users?q=%00')).status).toBe(400);

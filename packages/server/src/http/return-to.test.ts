@@ -31,6 +31,9 @@ describe('checkReturnTo', () => {
     'javascript:alert(1)',
     'data:text/html,hi',
     'http://login.example.com/',
+    'https://login.example.com/deep/path?q',
+    'relative/path',
+    '?x=1',
     `/${'a'.repeat(2000)}`,
   ])('refuses %#: %.40s', (value) => {
     expect(() => checkReturnTo(value, SERVICE)).toThrowError(/returnTo/);
@@ -43,7 +46,6 @@ describe('checkReturnTo', () => {
     ['/app/../next?x=1#top', '/next?x=1#top'],
     ['/a b', '/a%20b'],
     ['/ünï', '/%C3%BCn%C3%AF'],
-    ['https://login.example.com/deep/path?q', '/deep/path?q'],
   ])('accepts %j as %j', (value, expected) => {
     expect(checkReturnTo(value, SERVICE)).toBe(expected);
   });

@@ -27,7 +27,7 @@ export interface ReturnToOptions {
 function invalid(): AppError {
   return new AppError(
     'validation_failed',
-    'returnTo: must be a path on this service (/…) or a URL on a registered web origin of an application',
+    'returnTo: must be a path on this service (/…) or an http(s) URL on a registered web origin of an application',
   );
 }
 
@@ -62,6 +62,9 @@ export function checkReturnTo(value: string | undefined, serviceUrl: string, opt
   const allowed = new Set((options.allowedOrigins ?? []).map((origin) => new URL(origin).origin));
   const parsed = parse(value, service);
   if (parsed === null || parsed.username !== '' || parsed.password !== '') throw invalid();
+  // A place on this service is written as a path; a full URL must name one of the other allowed
+  // origins (one form for each, so no check has to guess which was meant).
+  if (!value.startsWith('/') && (parsed.origin === service.origin || !allowed.has(parsed.origin))) throw invalid();
   const result = serialise(parsed, service, allowed);
   if (result === null) throw invalid();
   // The re-check: a browser given `result` must land exactly where we parsed. A path serialised

@@ -8,7 +8,7 @@
 import { AppError } from '@weunion/errors';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { checkedReturnTo as returnToWithWebOrigins } from '../embedding/return-to.ts';
+import { checkedReturnTo } from '../embedding/return-to.ts';
 import { interactionOf } from '../http/return-to.ts';
 import type { SignInOutcome } from '../identity/index.ts';
 import { recordLoginStat } from '../stats/login-stats.ts';
@@ -76,7 +76,14 @@ export async function startSession(
  * no longer receives it). Failing here only means "go home": the login itself succeeded.
  */
 async function exitReturnTo(app: FastifyInstance, returnTo: string): Promise<string> {
-  return (await returnToWithWebOrigins(app.ctx, returnTo).catch(() => null)) ?? '/';
+  try {
+    // The same rule as at the start, registered web origins included (a login started on
+    // https://shop.example goes back there).
+    return await checkedReturnTo(app.ctx, returnTo);
+  } catch (error) {
+    if (error instanceof AppError && error.code === 'validation_failed') return '/';
+    throw error;
+  }
 }
 
 /** Applies a sign-in outcome to this browser; throws `login_refused` for a refusal. */
@@ -85,10 +92,10 @@ export async function finishBrowserLogin(
   request: FastifyRequest,
   reply: FastifyReply,
   result: TicketResult,
-  checkedReturnTo: string,
+  given: string,
   clientId?: string,
 ): Promise<BrowserLoginAnswer> {
-  const returnTo = await exitReturnTo(app, checkedReturnTo);
+  const returnTo = await exitReturnTo(app, given);
   switch (result.outcome) {
     case 'signed_in':
       await startSession(app, request, reply, { userId: result.userId, method: result.scenario, appid: result.appid, clientId });

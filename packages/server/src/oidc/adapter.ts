@@ -9,6 +9,7 @@
  */
 import type { SharedState } from '@weunion/state';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
+import { unacceptableText } from '../http/input-guard.ts';
 import type { SecretBox } from '../secrets/master-key.ts';
 import { applicationClientMetadata, findApplication } from './applications.ts';
 import type { OidcDb } from './tables.ts';
@@ -207,9 +208,27 @@ class ClientAdapter implements Adapter {
 
 export function createAdapterFactory(deps: AdapterDeps): (model: string) => Adapter {
   return (model) => {
-    if (model === 'Client') return new ClientAdapter(deps);
-    if (SHARED_STATE_MODELS.has(model)) return new SharedStateModelAdapter(model, deps.state);
-    return new DatabaseModelAdapter(model, deps);
+    if (model === 'Client') return withStorableLookups(new ClientAdapter(deps));
+    if (SHARED_STATE_MODELS.has(model)) return withStorableLookups(new SharedStateModelAdapter(model, deps.state));
+    return withStorableLookups(new DatabaseModelAdapter(model, deps));
+  };
+}
+
+/**
+ * oidc-provider reads its own request bodies, past weunion's input guard, and looks up what they
+ * name (`client_id`, a token). A value with NUL or an unpaired surrogate cannot be stored, so no
+ * client or token has it: it is not found (an OAuth error) instead of reaching PostgreSQL (a 500).
+ */
+function withStorableLookups(adapter: Adapter): Adapter {
+  const storable = (value: string) => unacceptableText(value) === null;
+  return {
+    upsert: (id, payload, expiresIn) => adapter.upsert(id, payload, expiresIn),
+    find: async (id) => (storable(id) ? adapter.find(id) : undefined),
+    findByUid: async (uid) => (storable(uid) ? adapter.findByUid(uid) : undefined),
+    findByUserCode: async (userCode) => (storable(userCode) ? adapter.findByUserCode(userCode) : undefined),
+    consume: (id) => adapter.consume(id),
+    destroy: (id) => adapter.destroy(id),
+    revokeByGrantId: (grantId) => adapter.revokeByGrantId(grantId),
   };
 }
 

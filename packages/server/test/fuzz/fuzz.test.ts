@@ -11,6 +11,7 @@
  * FUZZ_SEED and FUZZ_REQUESTS change the run; a failure prints the seed that reproduces it.
  * FUZZ_TIMINGS=1 also prints the routes that took longest.
  */
+import { appendFileSync } from 'node:fs';
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -304,8 +305,13 @@ function plan(route: FuzzRoute, pools: Pools, random: Random, adminKey: string):
     }
   }
 
+  const fields = body !== null && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>) : undefined;
   const path = route.path.replace(/:([A-Za-z]+)/g, (_, name: string) => params[name] ?? 'x') + encodeQuery(query, random);
   let payload: Buffer | undefined;
+  if (rawBody === undefined && route.form === true && fields !== undefined) {
+    rawBody = encodeQuery(fields, random).slice(1);
+    if (contentType === 'application/json') contentType = 'application/x-www-form-urlencoded';
+  }
   if (rawBody !== undefined) payload = Buffer.from(rawBody, 'utf8');
   else if (body !== undefined && method !== 'GET') payload = Buffer.from(JSON.stringify(body) ?? 'null', 'utf8');
   if (method === 'GET' && random.chance(0.9)) payload = undefined;
@@ -345,6 +351,7 @@ function send(base: URL, agent: http.Agent, request: Planned): Promise<Answer | 
         response.on('data', (chunk: Buffer) => chunks.push(chunk));
         response.on('end', () => finish({ status, type, text: Buffer.concat(chunks).toString('utf8') }));
         response.on('error', () => finish('reset'));
+        response.on('close', () => finish('reset'));
       },
     );
     outgoing.on('timeout', () => {
@@ -402,7 +409,21 @@ for (const mode of storageModes) {
       const s3 = z
         .object({ ticketId: z.string(), secret: z.string() })
         .parse((await browser.json('POST', `${world.first.url}/api/login/s3`, {})).body);
+      const application = await fetch(`${world.first.url}/api/v1/applications`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          id: 'fuzz-web',
+          name: 'Fuzz',
+          type: 'web',
+          redirectUris: ['https://app.example/cb'],
+          scenarios: ['s2', 's3'],
+        }),
+      });
+      expect(application.status, await application.text()).toBe(201);
       Object.assign(pools, {
+        application: ['fuzz-web'],
+        applicationId: ['fuzz-web'],
         userId: users,
         connectionId: connections.map((c) => c.id),
         connection: connections.map((c) => c.id),
@@ -432,7 +453,7 @@ for (const mode of storageModes) {
       // Every route the server has is fuzzed, or deliberately left out.
       const covered = new Set(routes.map((r) => `${r.method} ${r.path}`));
       const uncovered = registeredRoutes(world.first.app.printRoutes({ commonPrefix: false })).filter(
-        (route) => !covered.has(route) && !NOT_FUZZED.some((pattern) => pattern.test(route.split(' ')[1] ?? '')),
+        (route) => !covered.has(route) && !NOT_FUZZED.some((pattern) => pattern.test(route)),
       );
       expect(uncovered, 'routes the fuzzer does not know (add them to test/fuzz/routes.ts)').toEqual([]);
 
@@ -450,7 +471,14 @@ for (const mode of storageModes) {
           const route = random.pick(routes);
           const request = plan(route, pools, random, adminKey);
           const started = performance.now();
+          if (process.env.FUZZ_TRACE !== undefined)
+            appendFileSync(
+              process.env.FUZZ_TRACE,
+              `#${index} ${request.method} ${request.path.slice(0, 150)} [${request.note}] ${request.body?.length ?? 0}\n`,
+            );
           const answer = await send(base, agent, request);
+          if (process.env.FUZZ_TRACE !== undefined)
+            appendFileSync(process.env.FUZZ_TRACE, `done #${index} ${typeof answer === 'string' ? answer : answer.status}\n`);
           const took = performance.now() - started;
           const timing = timings.get(`${route.method} ${route.path}`) ?? [0, 0];
           timings.set(`${route.method} ${route.path}`, [timing[0] + took, timing[1] + 1]);
@@ -487,6 +515,6 @@ for (const mode of storageModes) {
       expect(statuses.get('timeout') ?? 0).toBeLessThan(REQUESTS / 100);
       const health = await fetch(`${world.first.url}/healthz`);
       expect(health.status).toBe(200);
-    }, 240_000);
+    }, 600_000);
   });
 }

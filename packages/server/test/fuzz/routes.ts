@@ -18,6 +18,8 @@ export interface FuzzRoute {
   headers?: Record<string, string>;
   /** Needs the admin key (management API). */
   admin?: boolean;
+  /** The body goes as application/x-www-form-urlencoded (OAuth endpoints). */
+  form?: boolean;
 }
 
 const S1_BODY = { connection: '$connection', returnTo: '/app', client: '$application' };
@@ -72,11 +74,11 @@ export const ROUTES: FuzzRoute[] = [
   { method: 'GET', path: '/api/app/pending/:pendingId' },
   { method: 'POST', path: '/api/app/pending/:pendingId/select', body: { userId: '$userId' } },
   { method: 'POST', path: '/api/app/pending/:pendingId/bind/password', body: { login: '+8613900000000', password: 'pw' } },
-  { method: 'POST', path: '/api/app/pending/:pendingId/bind/code/send', body: { channel: 'sms', destination: '+8613900000000' } },
+  { method: 'POST', path: '/api/app/pending/:pendingId/bind/code/send', body: { channel: 'email', destination: 'a@b.example' } },
   {
     method: 'POST',
     path: '/api/app/pending/:pendingId/bind/code',
-    body: { channel: 'email', destination: 'a@example.com', code: '123456' },
+    body: { channel: 'sms', destination: '+8613900000000', code: '123456' },
   },
   { method: 'POST', path: '/api/app/pending/:pendingId/create', body: {} },
   { method: 'POST', path: '/api/app/pending/:pendingId/cancel', body: {} },
@@ -94,8 +96,7 @@ export const ROUTES: FuzzRoute[] = [
     query: { ...SIGNED, openid: '$openid', encrypt_type: 'raw' },
     rawBody: { contentType: 'text/xml', text: XML_PUSH },
   },
-  // JS-SDK config for pages in the WeChat browser.
-  { method: 'GET', path: '/wechat/js-sdk/config', query: { appid: '$appid', url: 'http://127.0.0.1/page?x=1#frag' } },
+  { method: 'GET', path: '/wechat/js-sdk/config', query: { appid: '$appid', url: 'https://app.example/page?x=1#y' } },
   // The console's own API.
   { method: 'GET', path: '/console/api/setup' },
   { method: 'GET', path: '/console/api/session' },
@@ -105,11 +106,47 @@ export const ROUTES: FuzzRoute[] = [
   { method: 'POST', path: '/console/api/account/totp/setup' },
   { method: 'POST', path: '/console/api/account/totp/enable', body: { code: '123456' } },
   { method: 'POST', path: '/console/api/account/totp/disable', body: { password: 'a', code: '123456' } },
+  // oidc-provider's token endpoints: it reads these bodies itself, past the input guard.
+  {
+    method: 'POST',
+    path: '/token',
+    form: true,
+    body: { grant_type: 'refresh_token', refresh_token: 'x', client_id: '$application', client_secret: 's' },
+  },
+  {
+    method: 'POST',
+    path: '/token',
+    form: true,
+    body: { grant_type: 'authorization_code', code: 'c', client_id: '$application', redirect_uri: 'https://app.example/cb' },
+  },
+  { method: 'POST', path: '/token/introspection', form: true, body: { token: 'x', client_id: '$application', client_secret: 's' } },
+  {
+    method: 'POST',
+    path: '/request',
+    form: true,
+    body: {
+      client_id: '$application',
+      response_type: 'code',
+      redirect_uri: 'https://app.example/cb',
+      scope: 'openid',
+      code_challenge: 'c',
+    },
+  },
+  { method: 'POST', path: '/token/revocation', form: true, body: { token: 'x', client_id: '$application', client_secret: 's' } },
   // The OIDC interaction pages weunion serves itself (the provider's own endpoints are oidc-provider's).
   { method: 'GET', path: '/interaction/:uid' },
   { method: 'POST', path: '/interaction/:uid/consent', body: { decision: 'allow' } },
-  { method: 'GET', path: '/interaction/:uid/abort', query: { reason: 'cancelled' } },
+  { method: 'GET', path: '/interaction/:uid/abort', query: { reason: 'registration_closed' } },
 ];
 
-/** Paths of routes deliberately left out (served by oidc-provider or static files). */
-export const NOT_FUZZED = [/^\/request$/, /^\/auth\b/, /^\/token\b/, /^\/me$/, /^\/session\/end/, /^\/\.well-known\//, /^\/console\/?\*?$/];
+/** Routes deliberately left out: oidc-provider's pages (browser redirects) and static files. */
+export const NOT_FUZZED = [
+  /^GET \/auth\b/,
+  /^POST \/auth\b/,
+  /^GET \/token\b/,
+  /^GET \/request$/,
+  /^\w+ \/me$/,
+  /^\w+ \/session\/end/,
+  /^\w+ \/\.well-known\//,
+  /^\w+ \/console\/?\*?$/,
+];
