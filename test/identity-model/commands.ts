@@ -37,13 +37,13 @@ class Step implements Command {
 
 const always = () => true;
 const hasPeople = (m: Readonly<Runner>) => m.persons.length > 0;
-const who = fc.nat({ max: 3 });
+const who = fc.nat({ max: 2 });
 
 const newPerson = fc.boolean().map(
   (phone) =>
     new Step(
       `newPerson(${phone ? 'phone' : 'no phone'})`,
-      (m) => m.persons.length < 4,
+      (m) => m.persons.length < 3,
       (r) => r.addPerson(phone),
     ),
 );
@@ -87,6 +87,14 @@ export function commandArbitraries(): fc.Arbitrary<Command>[] {
           (r) => r.recyclePhone(from, to, fresh),
         ),
     ),
+    fc.tuple(who, who, fc.boolean()).map(
+      ([from, to, fresh]) =>
+        new Step(
+          `recyclePhone(person ${from} → person ${to}${fresh ? ', old holder gets a new number' : ''})`,
+          (m) => m.persons.length > 1,
+          (r) => r.recyclePhone(from, to, fresh),
+        ),
+    ),
     who.map((w) => new Step(`adminAccountWithPhoneOf(person ${w})`, hasPeople, (r) => r.adminAccount(w))),
     who.map((w) => new Step(`adminAccountWithPhoneOf(person ${w})`, hasPeople, (r) => r.adminAccount(w))),
     fc
@@ -96,6 +104,9 @@ export function commandArbitraries(): fc.Arbitrary<Command>[] {
       .tuple(who, fc.nat({ max: 1 }))
       .map(([w, target]) => new Step(`adminMergesAccountsOf(person ${w}, target ${target})`, hasPeople, (r) => r.merge(w, target))),
     fc.constant(new Step('adminUndoesLastMerge', always, (r) => r.undoLastMerge())),
+    fc
+      .tuple(who, fc.nat({ max: 1 }))
+      .map(([w, target]) => new Step(`adminMergesThenUndoes(person ${w}, target ${target})`, hasPeople, (r) => r.mergeAndUndo(w, target))),
     fc
       .tuple(fc.nat({ max: 5 }), fc.boolean())
       .map(

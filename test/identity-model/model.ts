@@ -324,11 +324,11 @@ export class Runner {
     const limited = outcome.kind === 'refused' && outcome.code === 'rate_limited';
     if (!limited) await this.#checkOutcome(before, person, scenario, expected, outcome, selected !== null);
     await this.#checkBilling(person, appKey, expected, reached, before, outcome);
-    await this.#checkState();
-    if (outcome.kind === 'signed_in') await this.#checkAgreement(person, appKey, outcome.userId);
-    for (const merge of this.#merges) {
-      if (outcome.kind === 'signed_in' && (merge.target === outcome.userId || merge.source === outcome.userId)) merge.clean = false;
-    }
+    const after = await this.#observe();
+    this.#checkState(after);
+    if (outcome.kind === 'signed_in') this.#checkAgreement(after, person, appKey, outcome.userId);
+    // A login may move identities between any accounts (a selection takes the unionid along): undo is exact only before it.
+    for (const merge of this.#merges) merge.clean = false;
   }
 
   /** Creation order of known accounts (for a reproducible choice among candidates). */
@@ -453,8 +453,7 @@ export class Runner {
   }
 
   /** Structure (item 2) and strangers (item 1) over everything stored, after every step. */
-  async #checkState(): Promise<void> {
-    const observation = await this.#observe();
+  #checkState(observation: Observation): void {
     const perApp = new Map<string, Set<string>>();
     const perOp = new Map<string, Set<string>>();
     for (const row of observation.rows) {
@@ -495,9 +494,8 @@ export class Runner {
   }
 
   /** Items 3/4: after a sign-in to `userId`, every identity of the person under that unionid is with that account. */
-  async #checkAgreement(person: Person, app: AppKey, userId: string): Promise<void> {
+  #checkAgreement(observation: Observation, person: Person, app: AppKey, userId: string): void {
     const op = this.#universe.apps[app].connectionOpenPlatform;
-    const observation = await this.#observe();
     const own = observation.rows.find((r) => r.appid === this.#universe.apps[app].appid && r.openid === person.openid[app]);
     if (own !== undefined && own.userId !== userId)
       this.#violate('agree', '3', `${person.key} signed in to ${userId} but their ${app} identity stays with ${own.userId}`);
@@ -530,6 +528,19 @@ export class Runner {
     this.trail.push(`${this.#step}. ${person.key} starts ${count} S5 logins at once, sharing the phone${known ? ' (already known)' : ''}`);
     const outcomes = await Promise.all(Array.from({ length: count }, () => this.#driver.login('s5', person.id, true)));
     const accounts = new Set(outcomes.map((o) => (o.kind === 'signed_in' ? o.userId : o.kind)));
+    const mp = this.#universe.apps.mp;
+    const unionid = person.unionid.get(this.#universe.opA) ?? null;
+    for (const outcome of outcomes) {
+      if (outcome.kind === 'select') this.#checkCandidates(before, person, 's5', outcome.candidates);
+      if (outcome.kind === 'signed_in' && this.#isStrangerFor(before, outcome.userId, person, 'mp', mp.connectionOpenPlatform, unionid)) {
+        this.#violate(
+          'stranger',
+          '1',
+          `${person.key} (S5, concurrent) was signed in to ${outcome.userId}, which holds another person's WeChat identity`,
+        );
+      }
+    }
+    for (const merge of this.#merges) merge.clean = false;
     this.trail[this.trail.length - 1] += ` → ${[...accounts].join(', ')}`;
     if (accounts.size > 1 && outcomes.every((o) => o.kind === 'signed_in')) {
       this.#violate('agree', 'ref', `concurrent logins of ${person.key} reached ${accounts.size} accounts`);
@@ -542,7 +553,7 @@ export class Runner {
       before,
       outcomes[0] ?? { kind: 'refused', code: '', reason: null, status: 0 },
     );
-    await this.#checkState();
+    this.#checkState(await this.#observe());
   }
 
   // ── Apps bound later ───────────────────────────────────────────────────────────────────────
@@ -563,7 +574,7 @@ export class Runner {
     this.trail.push(`${this.#step}. the admin binds the late mini program's connection to A`);
     await this.#model.bindLateConnection(this.#universe);
     this.lateBoundConnection = true;
-    await this.#checkState();
+    this.#checkState(await this.#observe());
   }
 
   // ── Phones that change hands ─────────────────────────────────────────────────────────────────
@@ -650,7 +661,7 @@ export class Runner {
         `after merging, ${target} shows phone ${String(after.phoneNumber)} verified=${String(after.phoneNumberVerified)}; before, ${verifiedBefore.id} had ${String(verifiedBefore.phoneNumber)} verified`,
       );
     }
-    await this.#checkState();
+    this.#checkState(await this.#observe());
   }
 
   async undoLastMerge(): Promise<void> {
@@ -673,7 +684,14 @@ export class Runner {
       ? [...diff('target', merge.before.target, target), ...diff('source', merge.before.source, source)]
       : diff('source', pick(merge.before.source), pick(source));
     if (differences.length > 0) this.#violate('merge', '6', `undo did not restore exactly: ${differences.join('; ')}`);
-    await this.#checkState();
+    this.#checkState(await this.#observe());
+  }
+
+  /** An admin merges two accounts of one person and, seeing the result, undoes it at once. */
+  async mergeAndUndo(personIndex: number, pick: number): Promise<void> {
+    const merges = this.#merges.length;
+    await this.merge(personIndex, pick);
+    if (this.#merges.length > merges) await this.undoLastMerge();
   }
 
   async block(pickIndex: number, blocked: boolean): Promise<void> {
