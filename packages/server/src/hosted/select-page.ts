@@ -22,7 +22,7 @@ const COPY = {
     email: 'Email',
     lastLogin: 'Last signed in',
     never: 'Never signed in',
-    via: { unionid: 'Linked to this WeChat', phone: 'Same phone number', email: 'Same email' },
+    via: { openid: 'Used with this app before', unionid: 'Linked to this WeChat', phone: 'Same phone number', email: 'Same email' },
     none: 'None of the matching accounts is available any more.',
   },
   'zh-CN': {
@@ -34,7 +34,7 @@ const COPY = {
     email: '邮箱',
     lastLogin: '上次登录',
     never: '从未登录',
-    via: { unionid: '已关联此微信', phone: '手机号相同', email: '邮箱相同' },
+    via: { openid: '曾在此应用登录', unionid: '已关联此微信', phone: '手机号相同', email: '邮箱相同' },
     none: '匹配的账号均已不可用。',
   },
 } as const;

@@ -63,6 +63,7 @@ export async function buildApp(input: AppContextInput, options: BuildAppOptions 
     },
     return503OnClosing: true,
   });
+  ctx.log = app.log;
   app.decorate('ctx', ctx);
   // While shutting down, answer in-flight requests with `Connection: close` so their keep-alive
   // sockets end with them and the drain completes instead of waiting for idle clients.

@@ -97,9 +97,11 @@ for (const backend of databaseBackends) {
     const ledgerOf = async (userId: string) =>
       database.db.selectFrom('wechat_identities').select(['appid', 'openid']).where('user_id', '=', userId).execute();
 
-    it('several matching accounts: the person picks one, it gets the identity, and the other keeps the unionid with a suggestion', async () => {
+    it("several matching accounts: the person picks one, and all their WeChat identities follow it (the choice is the person's, not one app's)", async () => {
       const phone = phoneNumber();
-      const byUnionid = await signIn(deps, newcomer({ appid: 'wx_web', appType: 'website', unionid: `u_sel_${sequence}` }), policy());
+      const web = newcomer({ appid: 'wx_web', appType: 'website', unionid: `u_sel_${sequence}` });
+      const byUnionidOpenid = web.openid;
+      const byUnionid = await signIn(deps, web, policy());
       const byPhone = await createUser(
         database.db,
         { nickname: 'Phone owner', phoneNumber: phone, phoneNumberVerified: true },
@@ -118,8 +120,15 @@ for (const backend of databaseBackends) {
 
       await expect(completeSelection(deps, outcome.pendingId, 'usr_not_offered')).rejects.toMatchObject({ code: 'bad_request' });
       const chosen = await completeSelection(deps, outcome.pendingId, byPhone.id);
-      expect(chosen).toMatchObject({ kind: 'signed_in', userId: byPhone.id, via: 'selection', suggestionIds: [expect.any(String)] });
-      expect(await ledgerOf(byPhone.id)).toEqual([{ appid: 'wx_mp', openid: assertion.openid }]);
+      expect(chosen).toMatchObject({ kind: 'signed_in', userId: byPhone.id, via: 'selection', suggestionIds: [] });
+      // The website identity under the same unionid moved too: byUnionid held nothing else, so it was merged (undoable).
+      expect((await ledgerOf(byPhone.id)).map((r) => r.appid).sort()).toEqual(['wx_mp', 'wx_web']);
+      const merged = await database.db
+        .selectFrom('users')
+        .select(['status', 'merged_into'])
+        .where('id', '=', byUnionid.userId)
+        .executeTakeFirstOrThrow();
+      expect(merged).toEqual({ status: 'merged', merged_into: byPhone.id });
       const linked = await database.db
         .selectFrom('audit_log')
         .select(['after', 'actor_kind', 'actor_id'])
@@ -131,6 +140,14 @@ for (const backend of databaseBackends) {
       await expect(completeSelection(deps, outcome.pendingId, byPhone.id)).rejects.toMatchObject({ code: 'login_expired' });
       // Next time the openid is known: straight in, no question.
       expect(await signIn(deps, assertion, policy({ fieldMatching: ['phone'] }))).toMatchObject({ kind: 'signed_in', userId: byPhone.id });
+      // And the website, where the person first signed in, agrees.
+      expect(
+        await signIn(
+          deps,
+          { ...assertion, appid: 'wx_web', appType: 'website', openid: byUnionidOpenid },
+          policy({ fieldMatching: ['phone'] }),
+        ),
+      ).toMatchObject({ kind: 'signed_in', userId: byPhone.id });
     });
 
     it('binding by password: a wrong password links nothing; the right one links the identity to that account, once', async () => {

@@ -17,18 +17,20 @@ import { type IdentityAssertion, identityAssertionSchema, normalizeEmail } from 
 import { findIdentifierOwner } from './facts.ts';
 import { checkPassword } from './password.ts';
 import { BINDING_METHODS, type BindingMethod, type IdentityPolicy, identityPolicySchema } from './policy.ts';
-import type { MatchSignal } from './resolve.ts';
+import type { CandidateSignal } from './resolve.ts';
 import type { CodeChannel, VerificationCodes } from './verification-codes.ts';
 
 export interface IdentityDeps {
   database: Database;
   state: SharedState;
+  /** Where operator notices go (an app bound to the Open Platform in WeChat only); optional in tests. */
+  log?: { warn(details: object, message: string): void } | undefined;
 }
 
 /** What the selection page shows for one account: enough to recognise it, not to identify it. */
 export interface AccountCandidate {
   userId: string;
-  via: MatchSignal[];
+  via: CandidateSignal[];
   nickname: string | null;
   picture: string | null;
   maskedPhone: string | null;
@@ -49,7 +51,7 @@ const pendingSchema = z.object({
   kind: z.enum(['select', 'bind']),
   assertion: identityAssertionSchema,
   policy: identityPolicySchema,
-  candidates: z.array(z.object({ userId: z.string(), via: z.array(z.enum(['unionid', 'phone', 'email'])) })),
+  candidates: z.array(z.object({ userId: z.string(), via: z.array(z.enum(['openid', 'unionid', 'phone', 'email'])) })),
   methods: z.array(z.enum(BINDING_METHODS)),
   mayCreateInstead: z.boolean(),
 });
@@ -100,7 +102,14 @@ async function describeCandidates(database: Database, candidates: Pending['candi
  * back with a `pendingId` for the follow-up; nothing is written for them until it arrives.
  */
 export async function signIn(deps: IdentityDeps, assertion: IdentityAssertion, policy: IdentityPolicy): Promise<SignInOutcome> {
-  const result = await signInWithAssertion(deps.database, assertion, policy);
+  const result = await signInWithAssertion(deps.database, assertion, policy, undefined, (notice) =>
+    deps.log?.warn(
+      { appid: notice.appid, openPlatformHint: notice.openPlatformHint },
+      notice.openPlatformHint === null
+        ? `WeChat sent a unionid for ${notice.appid}, whose connection names no Open Platform account: bind the connection, or every person will be split`
+        : `WeChat sent a unionid for ${notice.appid} that belongs to Open Platform account ${notice.openPlatformHint}: set the connection's openPlatformId to it`,
+    ),
+  );
   if (result.kind === 'signed_in' || result.kind === 'refused') return result;
   const pending: Pending = {
     kind: result.kind,

@@ -191,11 +191,26 @@ const merges: ManagementRoute[] = [
     summary: 'Merge another user (source) into this one: identities and identifiers move, the source is disabled. Undoable.',
     response: mergeResultView,
     params: userParams,
-    body: z.object({ sourceUserId: id('The user merged into this one.') }).strict(),
+    body: z
+      .object({
+        sourceUserId: id('The user merged into this one.'),
+        allowConflicts: z
+          .boolean()
+          .optional()
+          .describe(
+            "Confirms a merge that puts two WeChat people of one app or Open Platform account into one account (see the preview's `conflicts`); without it such a merge is refused with `merge_conflict`.",
+          ),
+      })
+      .strict(),
     handler: ({ params, body, actor, ctx }) =>
-      ctx.database.db
-        .transaction()
-        .execute((trx) => mergeUsers(trx, { targetUserId: params.userId, sourceUserId: body.sourceUserId, actor })),
+      ctx.database.db.transaction().execute((trx) =>
+        mergeUsers(trx, {
+          targetUserId: params.userId,
+          sourceUserId: body.sourceUserId,
+          actor,
+          allowConflicts: body.allowConflicts === true,
+        }),
+      ),
   }),
   defineRoute({
     method: 'GET',
@@ -221,7 +236,7 @@ const merges: ManagementRoute[] = [
     method: 'POST',
     path: '/merges/:mergeId/undo',
     tag: 'merges',
-    summary: 'Undo a merge: the source user is restored exactly as it was.',
+    summary: 'Undo a merge: the source user is restored exactly as it was (a move: the identities go back).',
     response: mergeResultView,
     params: z.object({ mergeId: id('The merge id (mrg_…).') }).strict(),
     handler: ({ params, actor, ctx }) =>

@@ -34,7 +34,7 @@ const base = {
 
 const candidateSchema = z.object({
   userId: z.string(),
-  via: z.array(z.enum(['unionid', 'phone', 'email'])),
+  via: z.array(z.enum(['openid', 'unionid', 'phone', 'email'])),
   nickname: z.string().nullable(),
   picture: z.string().nullable(),
   maskedPhone: z.string().nullable(),
