@@ -94,6 +94,29 @@ export const EXAMPLES: Example[] = [
     },
   },
   {
+    title: 'item 7: an app channel that offers binding by SMS can send the code (S5, S6, S7)',
+    group: 'binding',
+    policy: { queryBinding: 'require', bindingMethods: ['sms'] },
+    async play(r) {
+      await r.addPerson(true);
+      await r.login(0, 's5', false, 0);
+      await r.login(0, 's6', false, 0);
+      await r.login(0, 's7', false, 0);
+    },
+  },
+  {
+    title: 'item 2: binding by password to an account that holds another person’s openid in the app is refused',
+    group: 'binding',
+    policy: { queryBinding: 'require', bindingMethods: ['password'] },
+    async play(r) {
+      await r.addPerson(true);
+      await r.addPerson(true);
+      await r.adminAccount(0);
+      await r.login(0, 's2', false, 0);
+      await r.login(1, 's2', false, 1);
+    },
+  },
+  {
     title: 'item 6: merging keeps the verified phone on the merged account; undo restores both exactly',
     group: 'merge',
     policy: {},

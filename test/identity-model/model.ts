@@ -32,7 +32,7 @@ import { type Observation, observe, phoneHolder } from './observe.ts';
 import { type Outcome, PHONE_SCENARIOS, SCENARIO_APP, type Scenario, ScenarioDriver } from './scenarios.ts';
 import { APP_KEYS, type AppKey, type ModelWorld, type Universe } from './universe.ts';
 
-export const GROUPS = ['structure', 'stranger', 'agree', 'quadrant3', 'merge', 'billing'] as const;
+export const GROUPS = ['structure', 'stranger', 'agree', 'quadrant3', 'binding', 'merge', 'billing'] as const;
 export type Group = (typeof GROUPS)[number];
 
 export interface Violation {
@@ -66,6 +66,7 @@ type Expected =
   | { kind: 'signed_in'; account: string | 'new' }
   | { kind: 'quadrant3'; matches: Set<string>; unionOnly: boolean }
   | { kind: 'refused'; why: string }
+  | { kind: 'bind' }
   | { kind: 'unpredicted'; why: string };
 
 const identitiesSchema = z.array(z.object({ appid: z.string(), openid: z.string(), unionid: z.string().nullable() }));
@@ -93,7 +94,8 @@ export class Runner {
   readonly #driver: ScenarioDriver;
   readonly #group: Group;
   /** Accounts made by an admin (pre-provisioned with a phone), with the person whose phone it was. */
-  readonly #adminAccounts = new Set<string>();
+  /** Accounts an admin made with a person's phone and a password (what query binding proves). */
+  readonly #adminAccounts = new Map<string, { person: string; password: string }>();
   readonly #merges: MergeRecord[] = [];
   /** person id → identity group → phone purchases. */
   readonly #purchases = new Map<string, Map<string, number>>();
@@ -129,7 +131,7 @@ export class Runner {
 
   async #observe(): Promise<Observation> {
     const appids = APP_KEYS.map((k) => this.#universe.apps[k].appid);
-    return observe(this.#db, appids, [this.#universe.opA, this.#universe.opB], this.#adminAccounts);
+    return observe(this.#db, appids, [this.#universe.opA, this.#universe.opB], this.#adminAccounts.keys());
   }
 
   #appByAppid(appid: string): AppKey | undefined {
@@ -239,6 +241,7 @@ export class Runner {
     }
     const matches = new Set([...byUnion, ...(byPhone === null ? [] : [byPhone])]);
     if (matches.size === 0) {
+      if (this.policy.queryBinding !== 'off') return { expected: { kind: 'bind' }, reached: null };
       if (this.policy.registration === 'deny') return { expected: { kind: 'unpredicted', why: 'registration closed' }, reached: null };
       return { expected: { kind: 'signed_in', account: 'new' }, reached: null };
     }
@@ -320,15 +323,84 @@ export class Runner {
         this.#violate('agree', '3/4', `chose ${selected} but was signed in to ${outcome.userId}`);
       }
     }
+    const first = outcome;
+    if (outcome.kind === 'bind') outcome = await this.#bind(before, person, scenario, outcome, choice);
     // A per-person limit (e.g. phone codes per openid) is not an identity rule: nothing to compare.
     const limited = outcome.kind === 'refused' && outcome.code === 'rate_limited';
-    if (!limited) await this.#checkOutcome(before, person, scenario, expected, outcome, selected !== null);
+    if (!limited) await this.#checkOutcome(before, person, scenario, expected, first, outcome, selected !== null);
     await this.#checkBilling(person, appKey, expected, reached, before, outcome);
     const after = await this.#observe();
     this.#checkState(after);
     if (outcome.kind === 'signed_in') this.#checkAgreement(after, person, appKey, outcome.userId);
     // A login may move identities between any accounts (a selection takes the unionid along): undo is exact only before it.
     for (const merge of this.#merges) merge.clean = false;
+  }
+
+  /**
+   * The person answers a `bind` outcome: choice 0 proves their own admin-made account by password
+   * (or creates a new one when allowed), choice 1 tries the password of another person's account.
+   * Every method offered must work in the channel (item 7); binding never makes an account hold a
+   * second openid of the app or unionid of the Open Platform account (item 2).
+   */
+  async #bind(
+    before: Observation,
+    person: Person,
+    scenario: Scenario,
+    outcome: Extract<Outcome, { kind: 'bind' }>,
+    choice: number,
+  ): Promise<Outcome> {
+    if (outcome.methods.includes('sms')) {
+      const status = await outcome.binding.sendSmsCode(person.phone ?? '+8613700000000');
+      if (status === 404) this.#violate('binding', '7', `${scenario} offered binding by sms but sending the code answered 404`);
+    }
+    const own = [...this.#adminAccounts].find(([, a]) => a.person === person.key);
+    const foreign = [...this.#adminAccounts].find(([, a]) => a.person !== person.key);
+    const target = choice === 0 ? own : foreign;
+    if (target !== undefined && outcome.methods.includes('password')) {
+      const [userId, account] = target;
+      const phone = String((await this.#detail(userId)).phoneNumber ?? '');
+      if (phone === '') return outcome;
+      const result = await outcome.binding.password(phone, account.password);
+      const said =
+        result.kind === 'signed_in'
+          ? `signed in to ${result.userId}`
+          : result.kind === 'refused'
+            ? `refused (${result.code})`
+            : result.kind;
+      this.trail[this.trail.length - 1] += `, binds ${userId} (${account.person}'s) by password → ${said}`;
+      const appKey = SCENARIO_APP[scenario];
+      const app = this.#universe.apps[appKey];
+      const unionid = app.wechatOpenPlatform === null ? null : (person.unionid.get(app.wechatOpenPlatform) ?? null);
+      const stranger = this.#isStrangerFor(before, userId, person, appKey, app.connectionOpenPlatform, unionid);
+      if (stranger && result.kind === 'signed_in') {
+        this.#violate(
+          'binding',
+          '2',
+          `${person.key} bound ${userId} by password although it holds another person's openid in ${appKey} or unionid there`,
+        );
+      }
+      if (!stranger && result.kind === 'signed_in' && result.userId !== userId) {
+        this.#violate('binding', 'ref', `${person.key} proved ${userId} by password but was signed in to ${result.userId}`);
+      }
+      if (!stranger && result.kind === 'refused' && result.code !== 'rate_limited' && !this.#blocked(before, userId)) {
+        this.#violate(
+          'binding',
+          'ref',
+          `${person.key} proved ${userId} (holding nobody else's WeChat identity) by password but was refused: ${result.code}`,
+        );
+      }
+      return result;
+    }
+    if (outcome.mayCreateInstead) {
+      const result = await outcome.binding.createInstead();
+      this.trail[this.trail.length - 1] +=
+        `, creates a new account → ${result.kind === 'signed_in' ? `signed in to ${result.userId}` : result.kind}`;
+      if (result.kind === 'signed_in' && before.users.has(result.userId)) {
+        this.#violate('binding', 'ref', `${person.key} chose to create an account but was signed in to existing ${result.userId}`);
+      }
+      return result;
+    }
+    return outcome;
   }
 
   /** Creation order of known accounts (for a reproducible choice among candidates). */
@@ -358,6 +430,7 @@ export class Runner {
     person: Person,
     scenario: Scenario,
     expected: Expected,
+    first: Outcome,
     outcome: Outcome,
     selected: boolean,
   ): Promise<void> {
@@ -373,9 +446,20 @@ export class Runner {
         );
       }
     }
-    if (outcome.kind === 'bind') this.#violate('quadrant3', 'ref', `asked to bind (${outcome.methods.join(', ')}) with queryBinding off`);
+    if (first.kind === 'bind' && this.policy.queryBinding === 'off') {
+      this.#violate('quadrant3', 'ref', `asked to bind (${first.methods.join(', ')}) with queryBinding off`);
+    }
     switch (expected.kind) {
       case 'unpredicted':
+        return;
+      case 'bind':
+        if (first.kind !== 'bind') {
+          this.#violate(
+            'binding',
+            'ref',
+            `${person.key} matched nobody with queryBinding ${this.policy.queryBinding}: expected to be asked to bind, got ${first.kind}`,
+          );
+        }
         return;
       case 'signed_in':
         if (outcome.kind !== 'signed_in') {
@@ -601,14 +685,16 @@ export class Runner {
     const person = this.person(personIndex);
     if (person.phone === null || (await phoneHolder(this.#db, person.phone)) !== null) return;
     this.#step++;
+    const password = `pw-${person.key}-${person.id}`;
     const answer = await this.#model.admin('POST', '/users', {
       name: `admin-made ${person.key}`,
       phoneNumber: person.phone,
       phoneNumberVerified: true,
+      password,
     });
     if (answer.status !== 201) throw new Error(`creating a user answered ${answer.status}: ${JSON.stringify(answer.body)}`);
     const id = z.string().parse(answer.body.id);
-    this.#adminAccounts.add(id);
+    this.#adminAccounts.set(id, { person: person.key, password });
     this.trail.push(`${this.#step}. the admin creates account ${id} with ${person.key}'s verified phone ${person.phone}`);
   }
 
@@ -618,7 +704,7 @@ export class Runner {
     for (const row of observation.rows) {
       if (this.#personOfRow(row.appid, row.openid) === person && this.#active(observation, row.userId)) accounts.add(row.userId);
     }
-    for (const id of this.#adminAccounts) {
+    for (const id of this.#adminAccounts.keys()) {
       const user = observation.users.get(id);
       const holdsRows = observation.rows.some((r) => r.userId === id);
       if (user !== undefined && this.#active(observation, id) && !holdsRows && user.phone === person.phone && person.phone !== null)

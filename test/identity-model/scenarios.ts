@@ -43,8 +43,16 @@ export interface Candidate {
 export type Outcome =
   | { kind: 'signed_in'; userId: string }
   | { kind: 'select'; candidates: Candidate[]; choose(userId: string): Promise<Outcome> }
-  | { kind: 'bind'; methods: string[] }
+  | { kind: 'bind'; methods: string[]; mayCreateInstead: boolean; binding: Binding }
   | { kind: 'refused'; code: string; reason: string | null; status: number };
+
+/** The follow-ups of a `bind` outcome, in the channel it came from (hosted pages or the app pending API). */
+export interface Binding {
+  password(login: string, password: string): Promise<Outcome>;
+  createInstead(): Promise<Outcome>;
+  /** Asks for a binding code by SMS: the status (404 = the channel offers a method it cannot complete, item 7). */
+  sendSmsCode(destination: string): Promise<number>;
+}
 
 const candidatesSchema = z.array(z.object({ userId: z.string(), via: z.array(z.string()) }).loose());
 const problemSchema = z
@@ -126,7 +134,25 @@ export class ScenarioDriver {
     if (session.status === 200) return { kind: 'signed_in', userId: z.string().parse(session.body.sub) };
     const pending = await browser.json('GET', `${this.#url}/api/login/pending`);
     if (pending.status !== 200) throw new Error(`neither signed in nor pending: ${JSON.stringify(body)} / ${JSON.stringify(pending.body)}`);
-    if (pending.body.kind === 'bind') return { kind: 'bind', methods: z.array(z.string()).parse(pending.body.methods) };
+    if (pending.body.kind === 'bind') {
+      return {
+        kind: 'bind',
+        methods: z.array(z.string()).parse(pending.body.methods),
+        mayCreateInstead: pending.body.mayCreateInstead === true,
+        binding: {
+          password: async (login, password) => {
+            const answer = await browser.json('POST', `${this.#url}/api/login/pending/bind/password`, { login, password });
+            return this.#browserEnd(browser, answer.status, answer.body);
+          },
+          createInstead: async () => {
+            const answer = await browser.json('POST', `${this.#url}/api/login/pending/create`);
+            return this.#browserEnd(browser, answer.status, answer.body);
+          },
+          sendSmsCode: async (destination) =>
+            (await browser.json('POST', `${this.#url}/api/login/pending/bind/code/send`, { channel: 'sms', destination })).status,
+        },
+      };
+    }
     return {
       kind: 'select',
       candidates: candidatesSchema.parse(pending.body.candidates),
@@ -234,8 +260,26 @@ export class ScenarioDriver {
     switch (body.outcome) {
       case 'signed_in':
         return { kind: 'signed_in', userId: z.string().parse(body.userId) };
-      case 'bind':
-        return { kind: 'bind', methods: z.array(z.string()).parse(body.methods) };
+      case 'bind': {
+        const pendingId = z.string().parse(body.pendingId);
+        return {
+          kind: 'bind',
+          methods: z.array(z.string()).parse(body.methods),
+          mayCreateInstead: body.mayCreateInstead === true,
+          binding: {
+            password: async (login, password) => {
+              const answer = await this.#post(`/api/app/pending/${pendingId}/bind/password`, { login, password });
+              return this.#appAnswer(answer.status, answer.body);
+            },
+            createInstead: async () => {
+              const answer = await this.#post(`/api/app/pending/${pendingId}/create`);
+              return this.#appAnswer(answer.status, answer.body);
+            },
+            sendSmsCode: async (destination) =>
+              (await this.#post(`/api/app/pending/${pendingId}/bind/code/send`, { channel: 'sms', destination })).status,
+          },
+        };
+      }
       case 'select': {
         const pendingId = z.string().parse(body.pendingId);
         return {
