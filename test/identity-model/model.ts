@@ -415,6 +415,12 @@ export class Runner {
     const app = this.#universe.apps[appKey];
     const unionid = app.wechatOpenPlatform === null ? null : (person.unionid.get(app.wechatOpenPlatform) ?? null);
     for (const candidate of candidates) {
+      // Item 11: a candidate shows masked values only — never a whole phone number.
+      const shown = JSON.stringify(candidate);
+      for (const phone of before.phoneOwner.keys()) {
+        if (shown.includes(phone.replace(/^\+86/, '')))
+          this.#violate('stranger', '11', `a selection candidate shows the whole phone number ${phone}`);
+      }
       if (this.#isStrangerFor(before, candidate.userId, person, appKey, app.connectionOpenPlatform, unionid)) {
         this.#violate(
           'stranger',
