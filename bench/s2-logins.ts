@@ -109,8 +109,9 @@ try {
       WECHAT_MP_URL: sandboxUrl,
       WEUNION_CONFIG: configFile,
       LOG_LEVEL: 'warn',
-      // Clients come from many addresses in real life; here X-Forwarded-For says so.
-      TRUST_PROXY: 'true',
+      // Clients come from many addresses in real life; here X-Forwarded-For says so, and the bench
+      // (on loopback) plays the proxy that adds it.
+      TRUST_PROXY: 'loopback',
       // Scale-out mode (DATABASE_URL=postgres://… and REDIS_URL set) needs a master key.
       MASTER_KEY: process.env.MASTER_KEY ?? randomBytes(32).toString('base64'),
       REDIS_PREFIX: `bench-s2-${process.pid}:`,

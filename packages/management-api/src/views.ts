@@ -155,6 +155,18 @@ export const connectionView = z.object({
   setup: z.array(z.object({ key: z.string(), value: z.string() })).describe(SETUP_KEYS_DESCRIPTION),
   createdAt: time,
   updatedAt: time,
+  unboundUnionid: z
+    .object({
+      firstSeenAt: time,
+      detectedOpenPlatformId: z
+        .string()
+        .nullable()
+        .describe('The Open Platform account one of those unionids is already known under (through another connection), if any.'),
+    })
+    .nullable()
+    .describe(
+      'WeChat sent unionids through this app while the connection names no Open Platform account: the app was bound in WeChat only, and every person since is split until `openPlatformId` is set (which reconciles them).',
+    ),
 });
 
 export const credentialCheckView = z.object({

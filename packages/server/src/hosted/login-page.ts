@@ -15,7 +15,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { findConnectionsForScenario } from '../connections/store.ts';
 import { parseInput } from '../http/problem.ts';
-import { safeReturnTo } from '../login/browser.ts';
+import { safeReturnTo } from '../http/return-to.ts';
 import { findApplication } from '../oidc/applications.ts';
 import { oidcDb } from '../oidc/tables.ts';
 import { escapeHtml, type Language, languageOf, withPageHeaders } from './html.ts';

@@ -5,8 +5,8 @@
  */
 import { AppError } from '@weunion/errors';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { safeReturnTo } from '../http/return-to.ts';
 import { describePendingSignIn } from '../identity/index.ts';
-import { safeReturnTo } from '../login/browser.ts';
 import { type PendingContext, pendingOfBrowser } from '../login/finish.ts';
 import { escapeHtml, type Language, scriptJson, sendPage } from './html.ts';
 

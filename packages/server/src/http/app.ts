@@ -8,6 +8,7 @@ import { createWechatClient } from '@weunion/wechat';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { registerConsole } from '../console/plugin.ts';
+import { registerJsSdkConfig } from '../js-sdk/config-route.ts';
 import { registerBrowserLogin } from '../login/register.ts';
 import { registerManagementApi } from '../management/plugin.ts';
 import { registerAppLogin } from '../mp/register.ts';
@@ -18,9 +19,12 @@ import { registerLoginFailureStats } from '../stats/login-stats.ts';
 import { QrTickets } from '../tickets/qr-ticket.ts';
 import { registerTicketRoutes } from '../tickets/routes.ts';
 import type { AppContext, AppContextInput } from './context.ts';
+import { installCookieParser } from './cookies.ts';
 import { registerHealthRoutes } from './health.ts';
+import { installInputGuard } from './input-guard.ts';
 import { loggerOptions } from './logger.ts';
 import { installProblemHandlers } from './problem.ts';
+import { fastifyTrustProxy } from './trust-proxy.ts';
 
 export type { AppContext, AppContextInput } from './context.ts';
 
@@ -54,7 +58,7 @@ export async function buildApp(input: AppContextInput, options: BuildAppOptions 
   };
   const app = Fastify({
     loggerInstance: options.logger ?? pino(loggerOptions(ctx.config.logLevel)),
-    trustProxy: ctx.config.trustProxy,
+    trustProxy: fastifyTrustProxy(ctx.config.trustProxy),
     bodyLimit: 1024 * 1024,
     requestIdHeader: false,
     genReqId: (request) => {
@@ -76,8 +80,11 @@ export async function buildApp(input: AppContextInput, options: BuildAppOptions 
     if (closing) reply.header('connection', 'close');
   });
   installProblemHandlers(app);
+  await installCookieParser(app);
+  installInputGuard(app);
   registerLoginFailureStats(app);
   registerHealthRoutes(app);
+  registerJsSdkConfig(app);
   registerManagementApi(app);
   registerConsole(app, options.consoleDistDir === undefined ? {} : { distDir: options.consoleDistDir });
   const tickets = new QrTickets(ctx.state, { qrTtlMs: ctx.config.qrTtlSeconds * 1000, ticketTtlMs: ctx.config.ticketTtlSeconds * 1000 });

@@ -137,33 +137,52 @@ export interface KnownWechatIdentity {
   userStatus: KnownUser['status'];
   /** The unionid on record for this row (null: not yet seen). */
   unionid: string | null;
-  /** The user already has a verified phone, so a scenario need not pay WeChat for it again. */
+  /**
+   * A verified phone is on file for this person, so a scenario need not pay WeChat for it again:
+   * their account's (reached by openid, or by unionid through another app of the same Open
+   * Platform account), or the one WeChat verified for this very identity (kept on the ledger row
+   * even when another account holds the number).
+   */
   hasVerifiedPhone: boolean;
 }
 
 /**
  * What weunion already knows about one WeChat identity, for scenarios deciding what to ask WeChat
  * for: S4 can stay with silent `snsapi_base` for a known person whose unionid is on record, S3/S5
- * can skip the paid phone-number call when the person's phone is already verified. Read-only: it
- * never signs anyone in.
+ * can skip the paid phone-number call when the person's phone is already verified. Given the
+ * unionid and Open Platform account (a mini program's `jscode2session` has them), a person known
+ * only through another app counts too. Read-only: it never signs anyone in.
  */
 export async function lookupWechatIdentity(
   db: Kysely<Tables>,
-  key: { appid: string; openid: string },
+  key: { appid: string; openid: string; openPlatformId?: string | null; unionid?: string | undefined },
 ): Promise<KnownWechatIdentity | null> {
   const row = await db
     .selectFrom('wechat_identities as i')
     .innerJoin('users as u', 'u.id', 'i.user_id')
-    .select(['u.id', 'u.status', 'i.unionid'])
+    .select(['u.id', 'u.status', 'i.unionid', 'i.phone'])
     .where('i.appid', '=', key.appid)
     .where('i.openid', '=', key.openid)
     .executeTakeFirst();
-  if (row === undefined) return null;
-  const phone = await db
-    .selectFrom('user_identifiers')
-    .select('id')
-    .where('user_id', '=', row.id)
-    .where('kind', '=', 'phone')
+  const hasPhone = async (userId: string) =>
+    (await db.selectFrom('user_identifiers').select('id').where('user_id', '=', userId).where('kind', '=', 'phone').executeTakeFirst()) !==
+    undefined;
+  if (row !== undefined) {
+    return {
+      userId: row.id,
+      userStatus: row.status,
+      unionid: row.unionid,
+      hasVerifiedPhone: row.phone !== null || (await hasPhone(row.id)),
+    };
+  }
+  if (key.openPlatformId == null || key.unionid === undefined) return null;
+  const owner = await db
+    .selectFrom('unionid_owners as o')
+    .innerJoin('users as u', 'u.id', 'o.user_id')
+    .select(['u.id', 'u.status'])
+    .where('o.open_platform_id', '=', key.openPlatformId)
+    .where('o.unionid', '=', key.unionid)
     .executeTakeFirst();
-  return { userId: row.id, userStatus: row.status, unionid: row.unionid, hasVerifiedPhone: phone !== undefined };
+  if (owner === undefined) return null;
+  return { userId: owner.id, userStatus: owner.status, unionid: key.unionid, hasVerifiedPhone: await hasPhone(owner.id) };
 }

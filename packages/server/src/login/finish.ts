@@ -8,6 +8,7 @@
 import { AppError } from '@weunion/errors';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { returnToOrNull } from '../http/return-to.ts';
 import type { SignInOutcome } from '../identity/index.ts';
 import { recordLoginStat } from '../stats/login-stats.ts';
 import { clearCookie, PENDING_COOKIE, readCookie, setCookie } from './browser.ts';
@@ -65,15 +66,25 @@ export async function startSession(
   await recordLoginStat(app.ctx.database.db, { metric: 'login', scenario: input.method, appid: input.appid, clientId }, request.log);
 }
 
+/**
+ * Every return-to was checked when its flow started; checked again on the way out so that one
+ * stored before a stricter rule (tickets and pending sign-ins outlive a deploy) cannot leave the
+ * service. Failing here only means "go home": the login itself succeeded.
+ */
+function exitReturnTo(app: FastifyInstance, returnTo: string): string {
+  return returnToOrNull(returnTo, app.ctx.config.publicUrl) ?? '/';
+}
+
 /** Applies a sign-in outcome to this browser; throws `login_refused` for a refusal. */
 export async function finishBrowserLogin(
   app: FastifyInstance,
   request: FastifyRequest,
   reply: FastifyReply,
   result: TicketResult,
-  returnTo: string,
+  checkedReturnTo: string,
   clientId?: string,
 ): Promise<BrowserLoginAnswer> {
+  const returnTo = exitReturnTo(app, checkedReturnTo);
   switch (result.outcome) {
     case 'signed_in':
       await startSession(app, request, reply, { userId: result.userId, method: result.scenario, appid: result.appid, clientId });
@@ -113,7 +124,7 @@ export async function pendingOfBrowser(app: FastifyInstance, request: FastifyReq
   const raw = await app.ctx.state.get(pendingContextKey(pendingId));
   if (raw === null) throw new AppError('login_expired');
   const context = pendingContextSchema.parse(JSON.parse(raw));
-  return { pendingId, ...context };
+  return { pendingId, ...context, returnTo: exitReturnTo(app, context.returnTo) };
 }
 
 /** The pending sign-in finished: forget it in this browser. */

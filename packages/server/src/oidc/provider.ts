@@ -108,6 +108,8 @@ export async function createOidcProvider(deps: OidcDeps): Promise<Provider> {
     },
   };
   const provider = new Provider(deps.config.publicUrl, configuration);
-  provider.proxy = deps.config.trustProxy;
+  // Koa trusts X-Forwarded-Proto/Host all or nothing; weunion's own per-IP limits use Fastify's
+  // address-aware check (http/trust-proxy.ts), never the provider's ctx.ip.
+  provider.proxy = deps.config.trustProxy !== false;
   return provider;
 }

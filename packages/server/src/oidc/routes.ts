@@ -11,6 +11,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type Provider from 'oidc-provider';
 import { z } from 'zod';
 import { escapeHtml } from '../hosted/html.ts';
+import { readCookie } from '../http/cookies.ts';
 import { parseInput } from '../http/problem.ts';
 import { LoginSessions, SESSION_COOKIE } from '../login/sessions.ts';
 import { sessionServesApplication } from './application-policy.ts';
@@ -39,14 +40,6 @@ export interface ProviderSource {
 export interface OidcRouteOptions {
   /** Also let the provider serve `/jwks` (when no other route serves the same keys there). */
   serveJwks: boolean;
-}
-
-function cookie(request: FastifyRequest, name: string): string | undefined {
-  for (const part of (request.headers.cookie ?? '').split(';')) {
-    const index = part.indexOf('=');
-    if (index > 0 && part.slice(0, index).trim() === name) return decodeURIComponent(part.slice(index + 1).trim());
-  }
-  return undefined;
 }
 
 function handOver(source: ProviderSource) {
@@ -117,7 +110,7 @@ function registerInteractionRoutes(app: FastifyInstance, source: ProviderSource,
     if (details.uid !== uid) return reply.redirect('/login/error?code=interaction_mismatch');
     if (details.prompt.name === 'login') {
       const clientId = typeof details.params.client_id === 'string' ? details.params.client_id : '';
-      const session = await sessions.get(cookie(request, SESSION_COOKIE));
+      const session = await sessions.get(readCookie(request, SESSION_COOKIE));
       const application = await findApplication(db, app.ctx.secrets, clientId);
       // An application with its own identity policy accepts only logins made under that policy;
       // a session from elsewhere sends the person through the login page once more.

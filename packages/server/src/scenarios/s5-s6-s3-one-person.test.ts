@@ -58,16 +58,19 @@ for (const mode of storageModes) {
         settings: { phoneNumber: 'optional' as const, reusePhone: true, webAuthScope: 'auto' as const, revealScanner: false },
       };
       await upsertConnection(world.database.db, world.app.ctx.secrets, input, { source: 'api', actor: SYSTEM_ACTOR });
-      const bind = async () => {
-        await world.sandbox('POST', `/apps/${appid}/bind`, { openPlatformId: 'op_demo' });
-        await upsertConnection(
+      const bindInWechat = () => world.sandbox('POST', `/apps/${appid}/bind`, { openPlatformId: 'op_demo' });
+      const bindConnection = () =>
+        upsertConnection(
           world.database.db,
           world.app.ctx.secrets,
           { ...input, openPlatformId: 'op_demo' },
           { source: 'api', actor: SYSTEM_ACTOR },
         );
+      const bind = async () => {
+        await bindInWechat();
+        await bindConnection();
       };
-      return { appid, bind };
+      return { appid, bind, bindInWechat, bindConnection };
     }
 
     it('S5, S6 and the S3 mini program confirm sign the same person in as one user', async () => {
@@ -138,6 +141,46 @@ for (const mode of storageModes) {
         expect(record.actor_kind).toBe('user');
       });
     }
+
+    it('bound in WeChat only: the first unionid is surfaced (connection, /readyz, audit) with the Open Platform account it belongs to; binding the connection reconciles the person', async () => {
+      const person = await world.person();
+      const viaApp = await s6(person);
+      const late = await unboundMiniProgram('wechat-only-bound');
+      await late.bindInWechat();
+      const split = await s5(person, late.appid);
+      expect(split.userId).not.toBe(viaApp.userId);
+      const connection = await world.database.db
+        .selectFrom('connections')
+        .select(['unionid_seen_at', 'detected_open_platform_id'])
+        .where('appid', '=', late.appid)
+        .executeTakeFirstOrThrow();
+      expect(connection).toEqual({ unionid_seen_at: expect.any(Number), detected_open_platform_id: 'op_demo' });
+      const ready = await world.ok('GET', '/readyz');
+      expect(ready.warnings).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ code: 'unbound_unionid', appid: late.appid, connectionId: 'wechat-only-bound' }),
+        ]),
+      );
+      const audit = await world.database.db
+        .selectFrom('audit_log')
+        .select('after')
+        .where('action', '=', 'connection.unionid_unbound')
+        .execute();
+      expect(audit.some((a) => JSON.parse(a.after ?? '{}').appid === late.appid)).toBe(true);
+      // The admin binds the connection: the person seen meanwhile is reconciled.
+      await late.bindConnection();
+      const suggestion = await world.database.db
+        .selectFrom('merge_suggestions')
+        .select(['user_id', 'other_user_id', 'status'])
+        .where('appid', '=', late.appid)
+        .executeTakeFirstOrThrow();
+      expect(suggestion).toEqual({ user_id: split.userId, other_user_id: viaApp.userId, status: 'open' });
+      expect(((await world.ok('GET', '/readyz')).warnings as { appid: string }[]).some((w) => w.appid === late.appid)).toBe(false);
+      // The person's next login through the app that was never split asks them too.
+      const { code } = await world.sandbox('POST', '/actions/app-login', { personId: person, appid: DEMO_MOBILE_APP.appid });
+      const asked = selection.parse(await world.ok('POST', '/api/app/login', { appid: DEMO_MOBILE_APP.appid, code }));
+      expect(asked.candidates.map((c) => c.userId).sort()).toEqual([split.userId, viaApp.userId].sort());
+    });
 
     it('with autoMergeOnUnionid the late unionid merges the accounts, and the old refresh token follows to the merged account', async () => {
       const person = await world.person();

@@ -9,6 +9,7 @@ import { AppError } from '@weunion/errors';
 import type { Subscription } from '@weunion/state';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { readCookie } from '../http/cookies.ts';
 import { parseInput } from '../http/problem.ts';
 import type { QrTickets, TicketStatus } from './qr-ticket.ts';
 
@@ -28,18 +29,9 @@ const pollQuerySchema = z.object({
 function secretOf(request: FastifyRequest, id: string): string {
   const header = request.headers[TICKET_SECRET_HEADER];
   if (typeof header === 'string' && header !== '') return header;
-  const cookie = parseCookies(request.headers.cookie)[ticketCookieName(id)];
+  const cookie = readCookie(request, ticketCookieName(id));
   if (cookie !== undefined && cookie !== '') return cookie;
   throw new AppError('not_found', 'No such login ticket (it may have expired)');
-}
-
-function parseCookies(header: string | undefined): Record<string, string> {
-  const cookies: Record<string, string> = {};
-  for (const part of (header ?? '').split(';')) {
-    const index = part.indexOf('=');
-    if (index > 0) cookies[part.slice(0, index).trim()] = decodeURIComponent(part.slice(index + 1).trim());
-  }
-  return cookies;
 }
 
 /**
