@@ -246,11 +246,12 @@ export class Runner {
       return { expected: { kind: 'signed_in', account: 'new' }, reached: null };
     }
     if ([...matches].some((m) => this.#blocked(before, m))) {
-      return { expected: { kind: 'refused', why: 'a match is blocked' }, reached: matches.size === 1 ? ([...matches][0] ?? null) : null };
+      return { expected: { kind: 'refused', why: 'a match is blocked' }, reached: reachedWithoutPhone };
     }
     if (matches.size === 1) {
       const only = [...matches][0] ?? null;
-      return { expected: { kind: 'signed_in', account: only ?? 'new' }, reached: only };
+      // `reached` is who the login reaches without the phone: only then is buying it needless (item 10).
+      return { expected: { kind: 'signed_in', account: only ?? 'new' }, reached: reachedWithoutPhone };
     }
     return { expected: { kind: 'quadrant3', matches, unionOnly: byPhone === null || byUnion.includes(byPhone) }, reached: null };
   }

@@ -80,7 +80,7 @@ export class ModelWorld {
   }
 
   static async start(mode: StorageMode): Promise<ModelWorld> {
-    const world = await LoginWorld.start(mode, { TRUST_PROXY: 'true' });
+    const world = await LoginWorld.start(mode, { TRUST_PROXY: '1' });
     const { key } = await createAdminKey(world.database.db, 'identity-model', SYSTEM_ACTOR);
     return new ModelWorld(world, key);
   }
@@ -121,6 +121,8 @@ export class ModelWorld {
           type: entry.type,
           name: `${entry.key} ${tag}`,
           openPlatformId: entry.op,
+          // WeChat's authorised callback domain (授权回调域): where weunion listens in this test.
+          ...(entry.type === 'website' || entry.type === 'official_account' ? { redirectDomains: [new URL(this.url).hostname] } : {}),
           ...(entry.type === 'mini_program' ? { pages: ['pages/index/index', 'pages/login/login', 'pages/login/confirm'] } : {}),
         }),
       );
