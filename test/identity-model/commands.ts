@@ -50,14 +50,19 @@ const newPerson = fc.boolean().map(
 
 /** Every kind of step, weighted towards logins (where the rules act). */
 export function commandArbitraries(): fc.Arbitrary<Command>[] {
-  const login = fc
-    .tuple(who, fc.constantFrom(...SCENARIOS), fc.boolean(), fc.nat({ max: 1 }))
-    .map(
-      ([w, s, phone, choice]) =>
-        new Step(`login(person ${w}, ${s}${phone ? ', phone' : ''}, choice ${choice})`, hasPeople, (r) => r.login(w, s, phone, choice)),
-    );
+  const login = fc.tuple(who, fc.constantFrom(...SCENARIOS), fc.boolean(), fc.nat({ max: 1 })).map(
+    ([w, s, phone, choice]) =>
+      new Step(`login(person ${w}, ${s}${phone ? ', phone' : ''}, choice ${choice})`, hasPeople, async (r) => {
+        await r.login(w, s, phone, choice);
+      }),
+  );
   return [
     newPerson,
+    fc
+      .tuple(who, fc.nat({ max: 1 }))
+      .map(
+        ([w, choice]) => new Step(`probeEveryScenario(person ${w}, choice ${choice})`, hasPeople, (r) => r.probeEveryScenario(w, choice)),
+      ),
     login,
     login,
     login,

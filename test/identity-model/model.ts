@@ -281,7 +281,7 @@ export class Runner {
     return false;
   }
 
-  async login(personIndex: number, scenario: Scenario, withPhone: boolean, choice: number): Promise<void> {
+  async login(personIndex: number, scenario: Scenario, withPhone: boolean, choice: number): Promise<Outcome> {
     this.#step++;
     const person = this.person(personIndex);
     this.trail.push(
@@ -335,6 +335,32 @@ export class Runner {
     if (outcome.kind === 'signed_in') this.#checkAgreement(after, person, appKey, outcome.userId);
     // A login may move identities between any accounts (a selection takes the unionid along): undo is exact only before it.
     for (const merge of this.#merges) merge.clean = false;
+    return outcome;
+  }
+
+  /**
+   * The person signs in through every scenario of Open Platform account A, one after the other
+   * (S1–S7, and the late mini program once its connection is bound): once a login has signed them in
+   * without asking, every later one must reach that same account (items 3, 4: all scenarios agree).
+   */
+  async probeEveryScenario(personIndex: number, choice: number): Promise<void> {
+    const scenarios: Scenario[] = ['s1', 's2', 's3', 's4', 's5', 's6', 's7', ...(this.lateBoundConnection ? (['s5-late'] as const) : [])];
+    let settled: { userId: string; scenario: Scenario } | null = null;
+    for (const scenario of scenarios) {
+      const outcome = await this.login(personIndex, scenario, false, choice);
+      if (outcome.kind !== 'signed_in') {
+        settled = null;
+        continue;
+      }
+      if (settled !== null && outcome.userId !== settled.userId) {
+        this.#violate(
+          'agree',
+          '3/4',
+          `${this.person(personIndex).key} reached ${settled.userId} via ${settled.scenario} but ${outcome.userId} via ${scenario} right after`,
+        );
+      }
+      settled = { userId: outcome.userId, scenario };
+    }
   }
 
   /**
