@@ -117,6 +117,17 @@ export const EXAMPLES: Example[] = [
     },
   },
   {
+    title: 'item 9: with registration closed on the mobile app, S7 from that app creates no account either',
+    group: 'quadrant3',
+    policy: {},
+    async play(r) {
+      await r.addPerson(false);
+      await r.setPolicy('app', { registration: 'deny' });
+      await r.login(0, 's6', false, 0);
+      await r.login(0, 's7', false, 0);
+    },
+  },
+  {
     title: 'item 6: merging keeps the verified phone on the merged account; undo restores both exactly',
     group: 'merge',
     policy: {},

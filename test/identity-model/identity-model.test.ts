@@ -53,7 +53,8 @@ const GROUP_TESTS: { group: Group; title: string; seed: number; policies?: strin
   },
   {
     group: 'quadrant3',
-    title: 'several accounts for one person: select offers them all, refuse refuses, autoMergeOnUnionid merges (item 3, reference)',
+    title:
+      'policy outcomes: several accounts → select offers them all, refuse refuses, autoMergeOnUnionid merges; closed registration refuses (items 3, 9, reference)',
     seed: 1304,
   },
   {

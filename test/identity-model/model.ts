@@ -97,6 +97,8 @@ export class Runner {
   /** Accounts an admin made with a person's phone and a password (what query binding proves). */
   readonly #adminAccounts = new Map<string, { person: string; password: string }>();
   readonly #merges: MergeRecord[] = [];
+  /** Connections whose policy an admin changed from the universe's (item 9). */
+  readonly #policyOverrides = new Map<AppKey, Universe['policy']>();
   /** person id → identity group → phone purchases. */
   readonly #purchases = new Map<string, Map<string, number>>();
   #billedSoFar = new Map<string, number>();
@@ -117,6 +119,28 @@ export class Runner {
 
   get policy(): Universe['policy'] {
     return this.#universe.policy;
+  }
+
+  /**
+   * The policy a login through `scenario` is held to. S7 signs the person in to the mobile app through
+   * the mini program: whichever of the two reads it, the stricter registration holds (item 9) — the
+   * mobile app's own refusal can never be side-stepped by opening the mini program.
+   */
+  #policyFor(scenario: Scenario): Universe['policy'] {
+    const own = this.#policyOverrides.get(SCENARIO_APP[scenario]) ?? this.policy;
+    if (scenario !== 's7') return own;
+    const client = this.#policyOverrides.get('app') ?? this.policy;
+    return client.registration === 'deny' ? { ...own, registration: 'deny' } : own;
+  }
+
+  /** An admin changes one connection's policy through the management API. */
+  async setPolicy(app: AppKey, patch: Partial<Universe['policy']>): Promise<void> {
+    this.#step++;
+    const policy = { ...this.policy, ...patch };
+    this.trail.push(`${this.#step}. the admin sets ${app}'s policy to ${JSON.stringify(patch)}`);
+    const answer = await this.#model.admin('PATCH', `/connections/${this.#universe.apps[app].connectionId}`, { policy });
+    if (answer.status !== 200) throw new Error(`setting the policy answered ${answer.status}: ${JSON.stringify(answer.body)}`);
+    this.#policyOverrides.set(app, policy);
   }
 
   get #db(): Database {
@@ -234,15 +258,17 @@ export class Runner {
       PHONE_SCENARIOS.has(scenario) &&
       !(reachedWithoutPhone !== null && before.users.get(reachedWithoutPhone)?.phoneVerified === true);
     let byPhone: string | null = null;
-    if (phoneShared && person.phone !== null && (this.policy.fieldMatching as string[]).includes('phone')) {
+    const policy = this.#policyFor(scenario);
+    if (phoneShared && person.phone !== null && (policy.fieldMatching as string[]).includes('phone')) {
       const holder = before.phoneOwner.get(person.phone) ?? null;
       if (holder !== null && this.#active(before, holder) && !this.#isStrangerFor(before, holder, person, appKey, op, unionid))
         byPhone = holder;
     }
     const matches = new Set([...byUnion, ...(byPhone === null ? [] : [byPhone])]);
     if (matches.size === 0) {
-      if (this.policy.queryBinding !== 'off') return { expected: { kind: 'bind' }, reached: null };
-      if (this.policy.registration === 'deny') return { expected: { kind: 'unpredicted', why: 'registration closed' }, reached: null };
+      if (policy.queryBinding !== 'off') return { expected: { kind: 'bind' }, reached: null };
+      // The reference: when matching and binding fail and registration is closed, the person cannot log in.
+      if (policy.registration === 'deny') return { expected: { kind: 'refused', why: 'registration closed' }, reached: null };
       return { expected: { kind: 'signed_in', account: 'new' }, reached: null };
     }
     if ([...matches].some((m) => this.#blocked(before, m))) {
@@ -479,7 +505,8 @@ export class Runner {
         );
       }
     }
-    if (first.kind === 'bind' && this.policy.queryBinding === 'off') {
+    const policy = this.#policyFor(scenario);
+    if (first.kind === 'bind' && policy.queryBinding === 'off') {
       this.#violate('quadrant3', 'ref', `asked to bind (${first.methods.join(', ')}) with queryBinding off`);
     }
     switch (expected.kind) {
@@ -490,7 +517,7 @@ export class Runner {
           this.#violate(
             'binding',
             'ref',
-            `${person.key} matched nobody with queryBinding ${this.policy.queryBinding}: expected to be asked to bind, got ${first.kind}`,
+            `${person.key} matched nobody with queryBinding ${policy.queryBinding}: expected to be asked to bind, got ${first.kind}`,
           );
         }
         return;
@@ -512,12 +539,18 @@ export class Runner {
         }
         return;
       case 'refused':
-        if (outcome.kind === 'signed_in')
-          this.#violate('quadrant3', 'ref', `expected refusal (${expected.why}), signed in to ${outcome.userId}`);
+        if (outcome.kind === 'signed_in') {
+          const item = expected.why === 'registration closed' && scenario === 's7' ? '9' : 'ref';
+          this.#violate(
+            'quadrant3',
+            item,
+            `${person.key} via ${scenario}: expected refusal (${expected.why}), signed in to ${outcome.userId}`,
+          );
+        }
         return;
       case 'quadrant3': {
         const matches = [...expected.matches].join(' and ');
-        if (this.policy.autoMergeOnUnionid && expected.unionOnly) {
+        if (policy.autoMergeOnUnionid && expected.unionOnly) {
           if (outcome.kind !== 'signed_in')
             this.#violate('quadrant3', '3', `autoMergeOnUnionid with ${matches}: expected a merge and a sign-in, got ${outcome.kind}`);
           else {
@@ -528,7 +561,7 @@ export class Runner {
             if (survivors.length !== 1)
               this.#violate('quadrant3', '3', `autoMergeOnUnionid with ${matches}: ${survivors.length} accounts remain active`);
           }
-        } else if (this.policy.onMultipleMatches === 'refuse') {
+        } else if (policy.onMultipleMatches === 'refuse') {
           if (outcome.kind !== 'refused')
             this.#violate('quadrant3', '3', `onMultipleMatches refuse with ${matches}: expected a refusal, got ${outcome.kind}`);
         } else if (!selected) {
