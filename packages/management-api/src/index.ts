@@ -1,3 +1,4 @@
 export * from './connection.ts';
+export * from './patch.ts';
 export * from './views.ts';
 export * from './vocabulary.ts';

@@ -198,6 +198,7 @@ export interface ConnectionInput {
   policy?: Record<string, unknown>;
   settings?: Record<string, unknown>;
 }
+/** Only the fields named change; `policy` and `settings` change field by field. */
 export type ConnectionPatch = Partial<Omit<ConnectionInput, 'id'>>;
 
 export interface ApplicationInput {
@@ -210,8 +211,20 @@ export interface ApplicationInput {
   scenarios?: Array<'s1' | 's2' | 's3' | 's4'>;
   firstParty?: boolean;
   branding?: { logoUrl?: string; primaryColor?: string };
+  /** Identity-policy override for logins made for this application (see the OpenAPI document). */
+  policy?: Record<string, unknown>;
+  tokenEndpointAuthMethod?: 'client_secret_basic' | 'client_secret_post' | 'client_secret_jwt' | 'private_key_jwt';
+  jwks?: { keys: Array<Record<string, unknown>> } | null;
+  jwksUri?: string | null;
+  idTokenSignedResponseAlg?: 'ES256' | 'RS256' | null;
+  backchannelLogoutUri?: string | null;
+  resources?: string[];
 }
-export type ApplicationPatch = Partial<Omit<ApplicationInput, 'id' | 'type'>>;
+/** Only the fields named change; `branding` and `policy` change field by field and `null` removes one of theirs. */
+export type ApplicationPatch = Partial<Omit<ApplicationInput, 'id' | 'type' | 'branding' | 'policy'>> & {
+  branding?: { logoUrl?: string | null; primaryColor?: string | null };
+  policy?: Record<string, unknown>;
+};
 
 export interface ManagementClientOptions {
   /** weunion's URL (`PUBLIC_URL`); the API is under `/api/v1`. */

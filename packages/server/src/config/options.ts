@@ -104,7 +104,7 @@ export const options = {
   }),
   dataDir: option({
     env: 'DATA_DIR',
-    description: 'Folder for embedded-mode files (SQLite database, generated master key).',
+    description: 'Folder for embedded-mode files (SQLite database, its shared-state file, generated master key).',
     schema: z.string().min(1).default('./data'),
   }),
   databaseUrl: option({
@@ -121,7 +121,8 @@ export const options = {
   }),
   redisUrl: option({
     env: 'REDIS_URL',
-    description: 'Shared short-lived state (QR tickets, WeChat tokens, rate limits, sessions) for scale-out mode. Unset: in-process.',
+    description:
+      'Shared short-lived state (QR tickets, WeChat tokens, rate limits, sessions) for scale-out mode. Unset: a SQLite file beside the embedded database, or in-process with PostgreSQL.',
     schema: url(['redis:', 'rediss:']).optional(),
     secret: true,
   }),
@@ -199,6 +200,13 @@ export const options = {
     description:
       'Which reverse proxies to believe about the client address (X-Forwarded-For, -Proto, -Host): `false` none; a hop count (`1`: one proxy in front, which appends the address it saw); or a comma-separated list of proxy addresses and CIDRs (`10.0.0.0/8,192.168.1.7`, or `loopback`, `linklocal`, `uniquelocal`). `true` is refused: it would believe addresses any client invents.',
     schema: trustProxySchema.default(false),
+  }),
+  workers: option({
+    env: 'WORKERS',
+    description:
+      'How many processes serve on the one port (node:cluster), sharing the database and the shared state. Default: the number of cores in embedded mode, 1 in scale-out mode (run more instances instead). More than 1 needs state every process sees (the SQLite state file or Redis) and the built-in sandbox off.',
+    schema: integer(1, 256).optional(),
+    defaultLabel: 'cores',
   }),
   shutdownTimeoutMs: option({
     env: 'SHUTDOWN_TIMEOUT_MS',

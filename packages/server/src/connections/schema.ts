@@ -8,6 +8,7 @@ import {
   type ConnectionSettings,
   connectionSettingsSchema,
   PUSH_APP_TYPES,
+  patchSchemaOf,
   SCENARIO_APP_TYPES,
   SCENARIO_IDS,
   type ScenarioId,
@@ -106,7 +107,10 @@ export const connectionInputSchema = z
 
 export type ConnectionInput = z.output<typeof connectionInputSchema>;
 
-/** A change to a connection through the API: any field but the id; secrets omitted stay as they are. */
+/**
+ * A change to a connection through the API: any field but the id. Only the fields named change:
+ * secrets omitted stay as they are, and `policy`/`settings` change field by field.
+ */
 export const connectionPatchSchema = z
   .object({
     name: fields.name.optional(),
@@ -118,8 +122,8 @@ export const connectionPatchSchema = z
     originalId: fields.originalId.optional(),
     openPlatformId: fields.openPlatformId.optional(),
     scenarios: fields.scenarios.optional(),
-    policy: identityPolicySchema.optional(),
-    settings: connectionSettingsSchema.optional(),
+    policy: patchSchemaOf(identityPolicySchema).optional().describe('The policy fields to change; the others keep their value.'),
+    settings: patchSchemaOf(connectionSettingsSchema).optional().describe('The settings to change; the others keep their value.'),
   })
   .strict();
 

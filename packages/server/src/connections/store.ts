@@ -4,6 +4,7 @@
  * open. Every change is audited without the secrets.
  */
 import { AppError } from '@weunion/errors';
+import { applyPatch } from '@weunion/management-api';
 import type { WechatAppType } from '@weunion/wechat';
 import { WECHAT_APP_TYPES } from '@weunion/wechat';
 import type { Kysely, Selectable } from 'kysely';
@@ -256,8 +257,8 @@ export async function updateConnection(
     appid: patch.appid ?? current.appid,
     openPlatformId: patch.openPlatformId === undefined ? current.openPlatformId : patch.openPlatformId,
     scenarios: patch.scenarios ?? current.scenarios,
-    policy: patch.policy ?? current.policy,
-    settings: patch.settings ?? current.settings,
+    policy: applyPatch(current.policy, patch.policy),
+    settings: applyPatch(current.settings, patch.settings),
     ...(current.originalId === null && patch.originalId === undefined ? {} : { originalId: patch.originalId ?? current.originalId }),
     ...(patch.secret === undefined ? {} : { secret: patch.secret }),
     ...(patch.token === undefined ? {} : { token: patch.token }),

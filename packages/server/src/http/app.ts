@@ -8,6 +8,7 @@ import { createWechatClient } from '@weunion/wechat';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { registerConsole } from '../console/plugin.ts';
+import { registerLoginCors } from '../embedding/cors.ts';
 import { registerJsSdkConfig } from '../js-sdk/config-route.ts';
 import { registerBrowserLogin } from '../login/register.ts';
 import { registerManagementApi } from '../management/plugin.ts';
@@ -83,6 +84,7 @@ export async function buildApp(input: AppContextInput, options: BuildAppOptions 
   await installCookieParser(app);
   installInputGuard(app);
   registerLoginFailureStats(app);
+  registerLoginCors(app);
   registerHealthRoutes(app);
   registerJsSdkConfig(app);
   registerManagementApi(app);

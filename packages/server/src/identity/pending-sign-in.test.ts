@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { databaseBackends, type TestDatabase } from '../storage/test-backends.ts';
 import type { IdentityAssertion } from './assertion.ts';
 import { SYSTEM_ACTOR } from './audit.ts';
+import { BindingAttempts, bindingSubjects } from './binding-attempts.ts';
 import {
   completeBindingWithCode,
   completeBindingWithPassword,
@@ -178,7 +179,7 @@ for (const backend of databaseBackends) {
       await expect(createInsteadOfBinding(deps, outcome.pendingId)).rejects.toMatchObject({ code: 'login_expired' });
     });
 
-    it('binding ends after five wrong answers, and nothing is linked', async () => {
+    it('binding ends after five wrong answers with the target locked, and nothing is linked', async () => {
       const outcome = await signIn(deps, newcomer(), policy({ queryBinding: 'require' }));
       if (outcome.kind !== 'bind') throw new Error('expected binding');
       for (let i = 0; i < 4; i++) {
@@ -189,7 +190,8 @@ for (const backend of databaseBackends) {
       await expect(
         completeBindingWithPassword(deps, outcome.pendingId, { login: '+8613999999991', password: 'guess' }),
       ).rejects.toMatchObject({
-        code: 'verification_attempts_exceeded',
+        code: 'binding_locked',
+        details: { retryAfterSeconds: 900 },
       });
       await expect(describePendingSignIn(deps, outcome.pendingId)).rejects.toMatchObject({ code: 'login_expired' });
     });
@@ -248,3 +250,55 @@ for (const backend of databaseBackends) {
     });
   });
 }
+
+describe('binding attempts across sign-ins', () => {
+  const assertion = (): IdentityAssertion => newcomer({ unionid: `u_${sequence}` });
+  const rules = { failures: 3, windowMs: 60_000, firstLockMs: 40, maxLockMs: 100, escalationMs: 60_000 };
+
+  /** Waits (bounded) until the subjects are open again: lock lengths here are tens of milliseconds. */
+  async function untilOpen(attempts: BindingAttempts, subjects: ReturnType<typeof bindingSubjects>): Promise<void> {
+    for (let i = 0; i < 200; i++) {
+      try {
+        return await attempts.assertOpen(subjects);
+      } catch {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    }
+    throw new Error('the lock never ended');
+  }
+
+  it('each lock within the escalation window doubles, up to the maximum; the subject is refused while locked', async () => {
+    const attempts = new BindingAttempts(new MemorySharedState(), rules);
+    const subjects = bindingSubjects({ kind: 'phone', value: phoneNumber() }, assertion());
+    const lengths: number[] = [];
+    for (let lock = 0; lock < 4; lock++) {
+      for (let i = 0; i < rules.failures - 1; i++) expect(await attempts.recordFailure(subjects)).toEqual([]);
+      const locks = await attempts.recordFailure(subjects);
+      // The target, the openid and the unionid all reached the limit together.
+      expect(locks.map((l) => l.subject.kind)).toEqual(['target', 'wechat_identity', 'wechat_identity']);
+      lengths.push(locks[0]?.lockMs ?? 0);
+      await expect(attempts.assertOpen(subjects)).rejects.toMatchObject({ code: 'binding_locked' });
+      await untilOpen(attempts, subjects);
+    }
+    expect(lengths).toEqual([40, 80, 100, 100]);
+  });
+
+  it('concurrent failures crossing the limit lock once', async () => {
+    const attempts = new BindingAttempts(new MemorySharedState(), rules);
+    const subjects = bindingSubjects({ kind: 'email', value: 'x@example.com' }, assertion());
+    const results = await Promise.all(Array.from({ length: 10 }, () => attempts.recordFailure(subjects)));
+    expect(results.flat().filter((l) => l.subject.kind === 'target')).toHaveLength(1);
+  });
+
+  it('a success starts the count afresh; another WeChat identity and another target count apart', async () => {
+    const attempts = new BindingAttempts(new MemorySharedState(), rules);
+    const person = assertion();
+    const phone = phoneNumber();
+    const subjects = bindingSubjects({ kind: 'phone', value: phone }, person);
+    await attempts.recordFailure(subjects);
+    await attempts.recordFailure(subjects);
+    await attempts.recordSuccess(subjects);
+    expect(await attempts.recordFailure(subjects)).toEqual([]);
+    expect(await attempts.recordFailure(bindingSubjects({ kind: 'phone', value: phoneNumber() }, assertion()))).toEqual([]);
+  });
+});

@@ -6,9 +6,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Connection } from '../connections/store.ts';
+import { checkedReturnTo } from '../embedding/return-to.ts';
 import { parseInput } from '../http/problem.ts';
 import type { RateLimiter } from '../http/rate-limit.ts';
-import { safeReturnTo } from '../http/return-to.ts';
 import { applicationForLogin } from '../oidc/application-policy.ts';
 import type { TicketStatus } from '../tickets/qr-ticket.ts';
 import { clientIp } from './browser.ts';
@@ -34,7 +34,7 @@ export async function openBrowserTicket(
 ): Promise<{ connection: Connection; ticket: TicketStatus; secret: string }> {
   const ctx = app.ctx;
   const body = parseInput(openSchema, request.body) ?? {};
-  const returnTo = safeReturnTo(ctx, body.returnTo);
+  const returnTo = await checkedReturnTo(ctx, body.returnTo);
   const connection = await connectionForScenario(app, kind, body.connection);
   if (body.client !== undefined) await applicationForLogin(ctx, body.client, kind);
   await limiter.consumeAll([

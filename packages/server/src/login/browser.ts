@@ -1,8 +1,9 @@
 /**
- * The browser side every login scenario shares: cookies (httpOnly, SameSite=Lax so WeChat's
- * top-level redirect back to us still carries them, Secure behind https; read through
- * http/cookies.ts) and the binding of a pending selection/binding to the browser that started
- * it. Where a flow returns to is checked by http/return-to.ts.
+ * The browser side every login scenario shares: cookies (httpOnly; SameSite=None + Secure under
+ * https so registered web origins can embed the login, SameSite=Lax over http so WeChat's top-level
+ * redirect back to us still carries them; read through http/cookies.ts) and the binding of a
+ * pending selection/binding to the browser that started it. Where a flow returns to is checked by
+ * http/return-to.ts (with registered web origins: embedding/return-to.ts).
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../http/context.ts';
@@ -24,7 +25,11 @@ export function setCookie(ctx: AppContext, reply: FastifyReply, name: string, va
     `Path=${options.path ?? '/'}`,
     `Max-Age=${Math.max(0, Math.floor(options.maxAgeSeconds))}`,
     'HttpOnly',
-    'SameSite=Lax',
+    // Under https the login cookies go along on cross-site requests too, so a page on a registered
+    // web origin can embed the widget or use the browser SDK (embedding/cors.ts admits only those
+    // origins to the login APIs). Browsers take SameSite=None only with Secure, i.e. over https;
+    // over http, Lax: cross-origin embedding then works within one site (localhost:8080 → :3000).
+    secure ? 'SameSite=None' : 'SameSite=Lax',
   ];
   if (secure) parts.push('Secure');
   const existing = reply.getHeader('set-cookie');

@@ -13,6 +13,7 @@ import {
   applicationPatchSchema,
   applicationPolicySchema,
   applicationView,
+  CLIENT_AUTH_METHODS,
   createApplication,
   deleteApplication,
   findApplication,
@@ -21,6 +22,7 @@ import {
   updateApplication,
 } from '../oidc/applications.ts';
 import { oidcDb } from '../oidc/tables.ts';
+import { SIGNING_ALGORITHMS } from '../signing/signing-keys.ts';
 import { defineRoute, type ManagementRoute } from './route.ts';
 
 const applicationResponse = z.object({
@@ -33,6 +35,12 @@ const applicationResponse = z.object({
   firstParty: z.boolean(),
   branding: z.object({ logoUrl: z.string().optional(), primaryColor: z.string().optional() }),
   policy: applicationPolicySchema,
+  tokenEndpointAuthMethod: z.enum(CLIENT_AUTH_METHODS),
+  jwks: z.object({ keys: z.array(z.record(z.string(), z.unknown())) }).nullable(),
+  jwksUri: z.string().nullable(),
+  idTokenSignedResponseAlg: z.enum(SIGNING_ALGORITHMS).nullable(),
+  backchannelLogoutUri: z.string().nullable(),
+  resources: z.array(z.string()),
   secretSet: z.boolean(),
   createdAt: z.number().describe('Milliseconds since the epoch.'),
   updatedAt: z.number().describe('Milliseconds since the epoch.'),
@@ -84,7 +92,8 @@ export const applicationRoutes: ManagementRoute[] = [
     method: 'PATCH',
     path: '/applications/:applicationId',
     tag: 'applications',
-    summary: 'Change an application (name, redirect and post-logout allowlists, scenarios, consent, branding).',
+    summary:
+      'Change an application: only the fields the body names change (branding and policy field by field; null removes one of theirs).',
     params,
     body: applicationPatchSchema,
     response: applicationResponse,

@@ -18,6 +18,7 @@ import {
   updateConnection,
   upsertConnection,
 } from '../connections/store.ts';
+import { webOriginRoutes } from '../embedding/management-routes.ts';
 import type { AppContext } from '../http/context.ts';
 import { listMerges, mergeUsers, previewMerge, unmergeUsers } from '../identity/merge.ts';
 import {
@@ -36,6 +37,7 @@ import {
 import { readLoginStats } from '../stats/login-stats.ts';
 import { applicationRoutes } from './applications-routes.ts';
 import { defineRoute, type ManagementRoute } from './route.ts';
+import { logOutEverywhere } from './session-end.ts';
 import {
   adminKeyView,
   auditPage,
@@ -141,7 +143,10 @@ const users: ManagementRoute[] = [
     summary: 'Delete a user: profile cleared, every sign-in method removed; the audit log keeps the record.',
     response: noContent,
     params: userParams,
-    handler: ({ params, actor, ctx }) => deleteUser(ctx.database.db, params.userId, actor),
+    handler: async ({ params, actor, ctx }) => {
+      await deleteUser(ctx.database.db, params.userId, actor);
+      await logOutEverywhere(ctx, params.userId, 'deleted');
+    },
   }),
   defineRoute({
     method: 'POST',
@@ -150,7 +155,11 @@ const users: ManagementRoute[] = [
     summary: 'Block a user: every sign-in through any app is refused.',
     response: userDetailView,
     params: userParams,
-    handler: ({ params, actor, ctx }) => setUserBlocked(ctx.database.db, params.userId, true, actor),
+    handler: async ({ params, actor, ctx }) => {
+      const user = await setUserBlocked(ctx.database.db, params.userId, true, actor);
+      await logOutEverywhere(ctx, params.userId, 'blocked');
+      return user;
+    },
   }),
   defineRoute({
     method: 'POST',
@@ -202,15 +211,19 @@ const merges: ManagementRoute[] = [
           ),
       })
       .strict(),
-    handler: ({ params, body, actor, ctx }) =>
-      ctx.database.db.transaction().execute((trx) =>
+    handler: async ({ params, body, actor, ctx }) => {
+      const merged = await ctx.database.db.transaction().execute((trx) =>
         mergeUsers(trx, {
           targetUserId: params.userId,
           sourceUserId: body.sourceUserId,
           actor,
           allowConflicts: body.allowConflicts === true,
         }),
-      ),
+      );
+      // The source's sessions end at its applications; it signs in as the target from now on.
+      await logOutEverywhere(ctx, body.sourceUserId, 'merged');
+      return merged;
+    },
   }),
   defineRoute({
     method: 'GET',
@@ -431,6 +444,7 @@ export const managementRoutes: ManagementRoute[] = [
   ...audit,
   ...connections,
   ...applicationRoutes,
+  ...webOriginRoutes,
   ...stats,
   ...adminKeys,
 ];

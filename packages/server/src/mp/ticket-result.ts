@@ -40,6 +40,8 @@ const candidateSchema = z.object({
   maskedPhone: z.string().nullable(),
   maskedEmail: z.string().nullable(),
   lastLoginAt: z.number().nullable(),
+  // Absent in results confirmed by an older instance during a rolling upgrade.
+  lastLoginApp: z.string().nullable().default(null),
 });
 
 export const ticketLoginResultSchema = z.discriminatedUnion('outcome', [

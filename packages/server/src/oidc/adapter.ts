@@ -53,6 +53,9 @@ class DatabaseModelAdapter implements Adapter {
       grant_id: typeof payload.grantId === 'string' ? payload.grantId : null,
       uid: typeof payload.uid === 'string' ? payload.uid : null,
       user_code: typeof payload.userCode === 'string' ? payload.userCode : null,
+      // Whose and for which application: "the applications this person used" is an indexed lookup.
+      account_id: typeof payload.accountId === 'string' ? payload.accountId : null,
+      client_id: typeof payload.clientId === 'string' ? payload.clientId : null,
       expires_at: expiresIn === undefined ? null : this.#now() + expiresIn * 1000,
     };
     await this.#deps.db
@@ -64,6 +67,8 @@ class DatabaseModelAdapter implements Adapter {
           grant_id: row.grant_id,
           uid: row.uid,
           user_code: row.user_code,
+          account_id: row.account_id,
+          client_id: row.client_id,
           expires_at: row.expires_at,
         }),
       )

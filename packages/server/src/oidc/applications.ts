@@ -5,11 +5,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import { AppError } from '@weunion/errors';
+import { applyPatch, nullablePatchSchemaOf } from '@weunion/management-api';
 import type { AdapterPayload } from 'oidc-provider';
 import { z } from 'zod';
 import { SCENARIO_IDS } from '../connections/schema.ts';
+import { parseInput } from '../http/problem.ts';
 import { BINDING_METHODS } from '../identity/policy.ts';
 import type { SecretBox } from '../secrets/master-key.ts';
+import { SIGNING_ALGORITHMS } from '../signing/signing-keys.ts';
 import type { ApplicationsTable, OidcDb } from './tables.ts';
 
 export const APPLICATION_TYPES = ['web', 'spa', 'native', 'mini_program'] as const;
@@ -47,45 +50,152 @@ export const applicationPolicySchema = z
   .strict();
 export type ApplicationPolicy = z.output<typeof applicationPolicySchema>;
 
-export const applicationInputSchema = z
+/** How a web application authenticates at the token, revocation and introspection endpoints. */
+export const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'client_secret_jwt', 'private_key_jwt'] as const;
+export type ClientAuthMethod = (typeof CLIENT_AUTH_METHODS)[number];
+
+/** A public JWK set (for `private_key_jwt`): private members are refused, never stored. */
+const publicJwksSchema = z
   .object({
-    id: z
-      .string()
-      .regex(/^[a-z0-9][a-z0-9-]{2,62}$/, { error: 'must be 3–63 lower-case letters, digits and dashes' })
-      .describe('The client_id.'),
-    name: z.string().min(1).max(200).describe('Shown on the login and consent pages.'),
-    type: z.enum(APPLICATION_TYPES).describe('web (confidential, has a secret), spa, native or mini_program (public, PKCE required).'),
-    redirectUris: z.array(redirectUri).min(1).max(50).describe('Exact-match allowlist of redirect URIs.'),
-    postLogoutRedirectUris: z.array(redirectUri).max(50).default([]).describe('Exact-match allowlist for RP-initiated logout.'),
-    scenarios: z
-      .array(z.enum(SCENARIO_IDS))
+    keys: z
+      .array(
+        z.looseObject({ kty: z.enum(['RSA', 'EC', 'OKP']), kid: z.string().max(200).optional() }).refine((jwk) => !('d' in jwk), {
+          error: 'must be a public key (no private members)',
+        }),
+      )
       .min(1)
-      .default(['s1', 's2', 's3', 's4'])
-      .describe('Login scenarios offered on the hosted page.'),
-    firstParty: z.boolean().default(true).describe('First-party applications skip the consent page.'),
-    branding: z
-      .object({
-        logoUrl: z.string().url().max(2000).optional(),
-        primaryColor: z
-          .string()
-          .regex(/^#[0-9a-fA-F]{6}$/)
-          .optional(),
-      })
-      .strict()
-      .default({})
-      .describe('Look of the hosted login page for this application.'),
-    policy: applicationPolicySchema
-      .default({})
-      .describe('Identity policy for logins made for this application, over the connection’s (unset fields keep it).'),
+      .max(10),
   })
   .strict();
+
+const brandingSchema = z
+  .object({
+    logoUrl: z.string().url().max(2000).optional(),
+    primaryColor: z
+      .string()
+      .regex(/^#[0-9a-fA-F]{6}$/)
+      .optional(),
+  })
+  .strict();
+
+/** Every field of an application, without defaults: the input and patch schemas are made from these. */
+const applicationFields = {
+  id: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]{2,62}$/, { error: 'must be 3–63 lower-case letters, digits and dashes' })
+    .describe('The client_id.'),
+  name: z.string().min(1).max(200).describe('Shown on the login and consent pages.'),
+  type: z.enum(APPLICATION_TYPES).describe('web (confidential, has a secret), spa, native or mini_program (public, PKCE required).'),
+  redirectUris: z.array(redirectUri).min(1).max(50).describe('Exact-match allowlist of redirect URIs.'),
+  postLogoutRedirectUris: z.array(redirectUri).max(50).describe('Exact-match allowlist for RP-initiated logout.'),
+  scenarios: z.array(z.enum(SCENARIO_IDS)).min(1).describe('Login scenarios offered on the hosted page.'),
+  firstParty: z.boolean().describe('First-party applications skip the consent page.'),
+  branding: brandingSchema.describe('Look of the hosted login page for this application.'),
+  policy: applicationPolicySchema.describe(
+    'Identity policy for logins made for this application, over the connection’s (unset fields keep it).',
+  ),
+  tokenEndpointAuthMethod: z
+    .enum(CLIENT_AUTH_METHODS)
+    .describe('Web applications: how the client authenticates (private_key_jwt needs `jwks` or `jwksUri`).'),
+  jwks: publicJwksSchema.nullable().describe('The client’s public keys, for private_key_jwt.'),
+  jwksUri: z
+    .url({ protocol: /^https?$/ })
+    .max(2000)
+    .nullable()
+    .describe('Where the client publishes its public keys, for private_key_jwt.'),
+  idTokenSignedResponseAlg: z
+    .enum(SIGNING_ALGORITHMS)
+    .nullable()
+    .describe('How ID tokens for this application are signed; null: the cluster’s current key (ES256 unless rotated).'),
+  backchannelLogoutUri: redirectUri
+    .nullable()
+    .describe('OIDC Back-Channel Logout: where weunion POSTs a logout token when the person’s session ends.'),
+  resources: z
+    .array(z.url({ protocol: /^https?$/ }).max(2000))
+    .max(20)
+    .describe('APIs (RFC 8707 resource indicators) this application may get JWT access tokens (RFC 9068) for.'),
+};
+
+export const applicationInputSchema = z
+  .object({
+    ...applicationFields,
+    postLogoutRedirectUris: applicationFields.postLogoutRedirectUris.default([]),
+    scenarios: applicationFields.scenarios.default(['s1', 's2', 's3', 's4']),
+    firstParty: applicationFields.firstParty.default(true),
+    branding: applicationFields.branding.default({}),
+    policy: applicationFields.policy.default({}),
+    tokenEndpointAuthMethod: applicationFields.tokenEndpointAuthMethod.default('client_secret_basic'),
+    jwks: applicationFields.jwks.default(null),
+    jwksUri: applicationFields.jwksUri.default(null),
+    idTokenSignedResponseAlg: applicationFields.idTokenSignedResponseAlg.default(null),
+    backchannelLogoutUri: applicationFields.backchannelLogoutUri.default(null),
+    resources: applicationFields.resources.default([]),
+  })
+  .strict()
+  .superRefine(checkClientAuthentication);
 export type ApplicationInput = z.output<typeof applicationInputSchema>;
 
-export interface Application extends Omit<ApplicationInput, never> {
+/**
+ * Only the fields a PATCH names change. `branding` and `policy` change field by field, and `null`
+ * for one of their fields removes it (the policy override then falls back to the connection's).
+ */
+export const applicationPatchSchema = z
+  .object({
+    name: applicationFields.name.optional(),
+    redirectUris: applicationFields.redirectUris.optional(),
+    postLogoutRedirectUris: applicationFields.postLogoutRedirectUris.optional(),
+    scenarios: applicationFields.scenarios.optional(),
+    firstParty: applicationFields.firstParty.optional(),
+    branding: nullablePatchSchemaOf(brandingSchema).optional().describe('Branding fields to change; null removes one.'),
+    policy: nullablePatchSchemaOf(applicationPolicySchema).optional().describe('Policy fields to change; null removes the override.'),
+    tokenEndpointAuthMethod: applicationFields.tokenEndpointAuthMethod.optional(),
+    jwks: applicationFields.jwks.optional(),
+    jwksUri: applicationFields.jwksUri.optional(),
+    idTokenSignedResponseAlg: applicationFields.idTokenSignedResponseAlg.optional(),
+    backchannelLogoutUri: applicationFields.backchannelLogoutUri.optional(),
+    resources: applicationFields.resources.optional(),
+  })
+  .strict();
+export type ApplicationPatch = z.output<typeof applicationPatchSchema>;
+
+/** private_key_jwt needs keys to check the client's assertions against, and only web applications authenticate. */
+function checkClientAuthentication(
+  value: Pick<ApplicationInput, 'type' | 'tokenEndpointAuthMethod' | 'jwks' | 'jwksUri'>,
+  ctx: z.RefinementCtx,
+): void {
+  if (value.tokenEndpointAuthMethod === 'private_key_jwt' && value.jwks === null && value.jwksUri === null) {
+    ctx.addIssue({ code: 'custom', path: ['tokenEndpointAuthMethod'], message: 'private_key_jwt needs jwks or jwksUri' });
+  }
+  if (value.type !== 'web' && value.tokenEndpointAuthMethod !== 'client_secret_basic') {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['tokenEndpointAuthMethod'],
+      message: `a ${value.type} application is public: it does not authenticate`,
+    });
+  }
+}
+
+export interface Application extends ApplicationInput {
   /** Opened client secret (web applications only). */
   secret: string | null;
   createdAt: number;
   updatedAt: number;
+}
+
+/** The protocol settings kept together in one JSON column (migration 0014). */
+const protocolSchema = z.object({
+  tokenEndpointAuthMethod: applicationInputSchema.shape.tokenEndpointAuthMethod,
+  jwks: applicationInputSchema.shape.jwks,
+  jwksUri: applicationInputSchema.shape.jwksUri,
+  idTokenSignedResponseAlg: applicationInputSchema.shape.idTokenSignedResponseAlg,
+  backchannelLogoutUri: applicationInputSchema.shape.backchannelLogoutUri,
+  resources: applicationInputSchema.shape.resources,
+});
+type ApplicationProtocol = z.output<typeof protocolSchema>;
+
+function protocolOf(input: ApplicationProtocol): string {
+  const { tokenEndpointAuthMethod, jwks, jwksUri, idTokenSignedResponseAlg, backchannelLogoutUri, resources } = input;
+  return JSON.stringify({ tokenEndpointAuthMethod, jwks, jwksUri, idTokenSignedResponseAlg, backchannelLogoutUri, resources });
 }
 
 const storedSchema = z.object({
@@ -93,8 +203,9 @@ const storedSchema = z.object({
   redirectUris: z.array(z.string()),
   postLogoutRedirectUris: z.array(z.string()),
   scenarios: z.array(z.enum(SCENARIO_IDS)),
-  branding: applicationInputSchema.shape.branding,
+  branding: brandingSchema,
   policy: applicationPolicySchema,
+  protocol: protocolSchema,
 });
 
 const aad = (id: string) => `application:${id}`;
@@ -107,11 +218,14 @@ function toApplication(row: ApplicationsTable, secrets: SecretBox): Application 
     scenarios: JSON.parse(row.scenarios),
     branding: JSON.parse(row.branding),
     policy: JSON.parse(row.policy),
+    protocol: JSON.parse(row.protocol),
   });
+  const { protocol, ...rest } = stored;
   return {
     id: row.id,
     name: row.name,
-    ...stored,
+    ...rest,
+    ...protocol,
     firstParty: row.first_party === 1,
     secret: row.secret_sealed === null ? null : secrets.open(row.secret_sealed, aad(row.id)),
     createdAt: row.created_at,
@@ -142,6 +256,7 @@ export async function createApplication(
       first_party: input.firstParty ? 1 : 0,
       branding: JSON.stringify(input.branding),
       policy: JSON.stringify(input.policy),
+      protocol: protocolOf(input),
       created_at: now,
       updated_at: now,
     })
@@ -168,7 +283,14 @@ export function applicationClientMetadata(application: Application): AdapterPayl
     client_id: application.id,
     client_name: application.name,
     ...(confidential ? { client_secret: application.secret ?? undefined } : {}),
-    token_endpoint_auth_method: confidential ? 'client_secret_basic' : 'none',
+    token_endpoint_auth_method: confidential ? application.tokenEndpointAuthMethod : 'none',
+    ...(application.jwks === null ? {} : { jwks: application.jwks }),
+    ...(application.jwksUri === null ? {} : { jwks_uri: application.jwksUri }),
+    ...(application.idTokenSignedResponseAlg === null ? {} : { id_token_signed_response_alg: application.idTokenSignedResponseAlg }),
+    // With a back-channel logout URI, ID and logout tokens carry `sid`, so the application can end one session.
+    ...(application.backchannelLogoutUri === null
+      ? {}
+      : { backchannel_logout_uri: application.backchannelLogoutUri, backchannel_logout_session_required: true }),
     application_type: application.type === 'native' ? 'native' : 'web',
     redirect_uris: application.redirectUris,
     post_logout_redirect_uris: application.postLogoutRedirectUris,
@@ -183,9 +305,6 @@ export function applicationView(application: Application): Omit<Application, 'se
   return { ...rest, secretSet: secret !== null };
 }
 
-export const applicationPatchSchema = applicationInputSchema.omit({ id: true, type: true }).partial().strict();
-export type ApplicationPatch = z.output<typeof applicationPatchSchema>;
-
 export async function updateApplication(
   db: OidcDb,
   secrets: SecretBox,
@@ -195,16 +314,42 @@ export async function updateApplication(
 ): Promise<Application> {
   const current = await findApplication(db, secrets, id);
   if (current === null) throw new AppError('not_found', `No application ${id}`);
+  const { branding, policy, ...named } = patch;
+  const merged = {
+    ...current,
+    ...Object.fromEntries(Object.entries(named).filter(([, value]) => value !== undefined)),
+    branding: applyPatch(current.branding, branding),
+    policy: applyPatch(current.policy, policy),
+  };
+  // The changed whole must still be a valid application (e.g. private_key_jwt still has keys).
+  const next = parseInput(applicationInputSchema, {
+    id: merged.id,
+    name: merged.name,
+    type: merged.type,
+    redirectUris: merged.redirectUris,
+    postLogoutRedirectUris: merged.postLogoutRedirectUris,
+    scenarios: merged.scenarios,
+    firstParty: merged.firstParty,
+    branding: merged.branding,
+    policy: merged.policy,
+    tokenEndpointAuthMethod: merged.tokenEndpointAuthMethod,
+    jwks: merged.jwks,
+    jwksUri: merged.jwksUri,
+    idTokenSignedResponseAlg: merged.idTokenSignedResponseAlg,
+    backchannelLogoutUri: merged.backchannelLogoutUri,
+    resources: merged.resources,
+  });
   await db
     .updateTable('applications')
     .set({
-      ...(patch.name === undefined ? {} : { name: patch.name }),
-      ...(patch.redirectUris === undefined ? {} : { redirect_uris: JSON.stringify(patch.redirectUris) }),
-      ...(patch.postLogoutRedirectUris === undefined ? {} : { post_logout_redirect_uris: JSON.stringify(patch.postLogoutRedirectUris) }),
-      ...(patch.scenarios === undefined ? {} : { scenarios: JSON.stringify(patch.scenarios) }),
-      ...(patch.firstParty === undefined ? {} : { first_party: patch.firstParty ? 1 : 0 }),
-      ...(patch.branding === undefined ? {} : { branding: JSON.stringify(patch.branding) }),
-      ...(patch.policy === undefined ? {} : { policy: JSON.stringify(patch.policy) }),
+      name: next.name,
+      redirect_uris: JSON.stringify(next.redirectUris),
+      post_logout_redirect_uris: JSON.stringify(next.postLogoutRedirectUris),
+      scenarios: JSON.stringify(next.scenarios),
+      first_party: next.firstParty ? 1 : 0,
+      branding: JSON.stringify(next.branding),
+      policy: JSON.stringify(next.policy),
+      protocol: protocolOf(next),
       updated_at: now,
     })
     .where('id', '=', id)

@@ -1,8 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import type Provider from 'oidc-provider';
 import { registerHostedLoginPage } from '../hosted/login-page.ts';
+import { LogoutDeliveries } from './backchannel-logout.ts';
 import { createOidcProvider } from './provider.ts';
 import { type ProviderSource, registerOidcRoutes } from './routes.ts';
+import { oidcDb } from './tables.ts';
 
 /**
  * The OpenID Provider, its interaction pages and the hosted login page. `/jwks` is served by the
@@ -11,6 +13,16 @@ import { type ProviderSource, registerOidcRoutes } from './routes.ts';
 export async function registerOidc(app: FastifyInstance): Promise<void> {
   await registerOidcRoutes(app, followSigningKeys(app), { serveJwks: false });
   registerHostedLoginPage(app);
+  const deliveries = new LogoutDeliveries({
+    db: oidcDb(app.ctx.database.db),
+    state: app.ctx.state,
+    secrets: app.ctx.secrets,
+    signingKeys: app.signingKeys,
+    issuer: app.ctx.config.publicUrl,
+    logger: app.log,
+  });
+  app.addHook('onReady', () => deliveries.start());
+  app.addHook('preClose', () => deliveries.stop());
 }
 
 /**

@@ -14,6 +14,8 @@ export type ApplicationsTable = {
   branding: string;
   /** JSON identity-policy override (see applications.ts). */
   policy: string;
+  /** JSON protocol settings: client authentication, ID token alg, back-channel logout, resources (migration 0014). */
+  protocol: string;
   created_at: number;
   updated_at: number;
 };
@@ -27,12 +29,32 @@ export type OidcModelsTable = {
   user_code: string | null;
   expires_at: number | null;
   consumed_at: number | null;
+  /** Grants only: whose and for which application (migration 0014). */
+  account_id: string | null;
+  client_id: string | null;
+};
+
+export type OidcLogoutDeliveriesTable = {
+  id: string;
+  client_id: string;
+  account_id: string;
+  sid: string | null;
+  /** Why the session ended: `logout`, `blocked`, `deleted` or `merged`. */
+  reason: string;
+  /** `pending` (to send, or to retry at next_attempt_at), `delivered` or `failed` (gave up). */
+  status: string;
+  attempts: number;
+  next_attempt_at: number;
+  last_error: string | null;
+  created_at: number;
+  updated_at: number;
 };
 
 // A type alias, not an interface: Kysely's withTables needs an index-signature-compatible shape.
 export type OidcTables = {
   applications: ApplicationsTable;
   oidc_models: OidcModelsTable;
+  oidc_logout_deliveries: OidcLogoutDeliveriesTable;
 };
 
 export type OidcDb = Kysely<Tables & OidcTables>;

@@ -9,6 +9,12 @@
  *   cache, reloaded every `reloadMs`) has it before the first token signed with it arrives.
  * - A key that stopped signing stays in the JWKS for `retentionMs`, longer than any token lives.
  *
+ * - Every algorithm in SIGNING_ALGORITHMS always has a key, so an application can ask for its ID
+ *   tokens in either (OIDC Discovery requires RS256). The default algorithm is that of the newest
+ *   rotated key; a key added only so that its algorithm is available (`secondary`) never becomes
+ *   the default. Retirement runs per algorithm: a key retires when a newer key of its algorithm
+ *   activates.
+ *
  * The set is one JSON document in `settings`, written by compare-and-set: two instances that
  * start (or rotate) at the same moment cannot both win.
  */
@@ -32,6 +38,8 @@ const storedKeySchema = z.object({
   activateAt: z.number(),
   publicJwk: z.record(z.string(), z.unknown()),
   sealedPrivateJwk: z.string(),
+  /** Made so that its algorithm is available; it signs only when that algorithm is asked for. */
+  secondary: z.boolean().optional(),
 });
 type StoredKey = z.infer<typeof storedKeySchema>;
 const storedSetSchema = z.array(storedKeySchema);
@@ -41,8 +49,10 @@ export interface SigningKeyInfo {
   alg: SigningAlgorithm;
   createdAt: number;
   activateAt: number;
-  /** `next`: published, not yet signing; `current`: signing; `retiring`: verifying only. */
+  /** `next`: published, not yet signing; `current`: signing (for its algorithm); `retiring`: verifying only. */
   status: 'next' | 'current' | 'retiring';
+  /** Signs everything that does not ask for an algorithm (the newest rotated key). */
+  default: boolean;
 }
 
 export interface SigningKeysOptions {
@@ -74,24 +84,44 @@ export class SigningKeys {
     this.#now = options.now ?? Date.now;
   }
 
-  /** Creates the first key if there is none (safe to call from many instances at once). */
+  /**
+   * Creates the first key if there is none, and a key for every algorithm that has none (safe to
+   * call from many instances at once).
+   */
   async ensure(): Promise<void> {
-    if ((await this.#load(true)).keys.length > 0) return;
-    const key = await this.#generate(this.#alg, this.#now());
-    // If another instance inserted first, this does nothing and its key is the one loaded below.
-    await this.#database.db
-      .insertInto('settings')
-      .values({ key: SETTINGS_KEY, value: JSON.stringify([key]), updated_at: this.#now() })
-      .onConflict((oc) => oc.column('key').doNothing())
-      .execute();
-    await this.#load(true);
+    if ((await this.#load(true)).keys.length === 0) {
+      const key = await this.#generate(this.#alg, this.#now());
+      // If another instance inserted first, this does nothing and its key is the one loaded below.
+      await this.#database.db
+        .insertInto('settings')
+        .values({ key: SETTINGS_KEY, value: JSON.stringify([key]), updated_at: this.#now() })
+        .onConflict((oc) => oc.column('key').doNothing())
+        .execute();
+    }
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const { raw, keys } = await this.#load(true);
+      const missing = SIGNING_ALGORITHMS.filter((alg) => !keys.some((k) => k.alg === alg));
+      if (missing.length === 0) return;
+      // Nothing was ever signed with a missing algorithm, so there is no cache to wait for: it signs at once.
+      const added = await Promise.all(missing.map(async (alg) => ({ ...(await this.#generate(alg, this.#now())), secondary: true })));
+      const updated = await this.#database.db
+        .updateTable('settings')
+        .set({ value: JSON.stringify([...keys, ...added]), updated_at: this.#now() })
+        .where('key', '=', SETTINGS_KEY)
+        .where('value', '=', raw)
+        .executeTakeFirst();
+      if (updated.numUpdatedRows === 1n) {
+        await this.#load(true);
+        return;
+      }
+    }
+    throw new AppError('conflict', 'the signing keys changed while adding an algorithm; try again');
   }
 
-  /** The key that signs now, with its private half. */
-  async current(): Promise<{ kid: string; alg: SigningAlgorithm; privateKey: CryptoKey }> {
+  /** The key that signs now by default (or for `alg`), with its private half. */
+  async current(alg?: SigningAlgorithm): Promise<{ kid: string; alg: SigningAlgorithm; privateKey: CryptoKey }> {
     const { keys } = await this.#load(false);
-    const now = this.#now();
-    const signing = keys.filter((k) => k.activateAt <= now).sort((a, b) => b.activateAt - a.activateAt)[0];
+    const signing = this.#signing(keys, alg);
     if (signing === undefined) throw new AppError('internal', 'no signing key: the key set was not initialised');
     let privateKey = this.#privateKeys.get(signing.kid);
     if (privateKey === undefined) {
@@ -104,14 +134,27 @@ export class SigningKeys {
     return { kid: signing.kid, alg: signing.alg, privateKey };
   }
 
+  /** The active key that signs for `alg`, or by default (the newest active key that is not secondary). */
+  #signing(keys: StoredKey[], alg?: SigningAlgorithm): StoredKey | undefined {
+    const now = this.#now();
+    return keys
+      .filter((k) => k.activateAt <= now && (alg === undefined ? k.secondary !== true : k.alg === alg))
+      .sort((a, b) => b.activateAt - a.activateAt)[0];
+  }
+
+  /** The kids that sign now: the default one first, then one per algorithm. */
+  #signingKids(keys: StoredKey[]): string[] {
+    const kids = [this.#signing(keys)?.kid, ...SIGNING_ALGORITHMS.map((alg) => this.#signing(keys, alg)?.kid)];
+    return [...new Set(kids.filter((kid) => kid !== undefined))];
+  }
+
   /**
    * What identifies the key material in use: the published kids and the signing one. Cheap (read
    * from the cache), so callers holding derived state (the OIDC provider) can check it per request.
    */
   async fingerprint(): Promise<string> {
     const { keys } = await this.#load(false);
-    const { kid } = await this.current();
-    return `${kid}|${this.#published(keys)
+    return `${this.#signingKids(keys).join(',')}|${this.#published(keys)
       .map((k) => k.kid)
       .sort()
       .join(',')}`;
@@ -128,11 +171,15 @@ export class SigningKeys {
     return { keys: this.#published(keys).map((k) => ({ ...k.publicJwk, kid: k.kid, alg: k.alg, use: 'sig' })) };
   }
 
-  /** Private JWKs of the published keys, the signing one first (what oidc-provider's `jwks` wants). */
+  /**
+   * Private JWKs of the published keys, the signing ones first: oidc-provider signs with the first
+   * key of the algorithm it needs.
+   */
   async privateJwks(): Promise<{ keys: JWK[] }> {
     const { keys } = await this.#load(false);
-    const { kid: currentKid } = await this.current();
-    const published = this.#published(keys).sort((a, b) => Number(b.kid === currentKid) - Number(a.kid === currentKid));
+    const signing = this.#signingKids(keys);
+    const rank = (kid: string) => (signing.includes(kid) ? 0 : 1);
+    const published = this.#published(keys).sort((a, b) => rank(a.kid) - rank(b.kid));
     return {
       keys: published.map((k) => ({
         ...privateJwkSchema.parse(JSON.parse(this.#box.open(k.sealedPrivateJwk, `signing-key:${k.kid}`))),
@@ -146,24 +193,27 @@ export class SigningKeys {
   async list(): Promise<SigningKeyInfo[]> {
     const { keys } = await this.#load(true);
     const now = this.#now();
-    const current = keys.filter((k) => k.activateAt <= now).sort((a, b) => b.activateAt - a.activateAt)[0];
+    const signing = this.#signingKids(keys);
+    const defaultKid = this.#signing(keys)?.kid;
     return this.#published(keys).map((k) => ({
       kid: k.kid,
       alg: k.alg,
       createdAt: k.createdAt,
       activateAt: k.activateAt,
-      status: k.activateAt > now ? 'next' : k.kid === current?.kid ? 'current' : 'retiring',
+      status: k.activateAt > now ? 'next' : signing.includes(k.kid) ? 'current' : 'retiring',
+      default: k.kid === defaultKid,
     }));
   }
 
   /**
-   * Adds a key that is published now and signs from `now + publishDelayMs`; drops keys whose
-   * retention is over. Returns the new key's id.
+   * Adds a key that is published now and signs from `now + publishDelayMs` (as the default key,
+   * or with `keepDefault` only for its algorithm); drops keys whose retention is over.
    */
-  async rotate(options: { alg?: SigningAlgorithm } = {}): Promise<SigningKeyInfo> {
+  async rotate(options: { alg?: SigningAlgorithm; keepDefault?: boolean } = {}): Promise<SigningKeyInfo> {
     await this.ensure();
     const now = this.#now();
-    const fresh = await this.#generate(options.alg ?? this.#alg, now + this.#publishDelayMs);
+    const generated = await this.#generate(options.alg ?? this.#alg, now + this.#publishDelayMs);
+    const fresh = options.keepDefault === true ? { ...generated, secondary: true } : generated;
     for (let attempt = 0; attempt < 5; attempt++) {
       const { raw, keys } = await this.#load(true);
       const next = [...this.#published(keys), fresh];
@@ -175,7 +225,7 @@ export class SigningKeys {
         .executeTakeFirst();
       if (updated.numUpdatedRows === 1n) {
         await this.#load(true);
-        return { kid: fresh.kid, alg: fresh.alg, createdAt: fresh.createdAt, activateAt: fresh.activateAt, status: 'next' };
+        return { kid: fresh.kid, alg: fresh.alg, createdAt: fresh.createdAt, activateAt: fresh.activateAt, status: 'next', default: false };
       }
     }
     throw new AppError('conflict', 'the signing keys changed during rotation; try again');
@@ -184,10 +234,11 @@ export class SigningKeys {
   /** Keys still worth publishing: all but those that stopped signing more than `retentionMs` ago. */
   #published(keys: StoredKey[]): StoredKey[] {
     const now = this.#now();
-    const byActivation = [...keys].sort((a, b) => a.activateAt - b.activateAt);
-    return byActivation.filter((_key, index) => {
-      const successor = byActivation[index + 1];
-      // A key stops signing when its successor activates; it is kept for the retention after that.
+    return keys.filter((key) => {
+      // A key stops signing when the next key of its algorithm activates; it is kept for the retention after that.
+      const successor = keys
+        .filter((k) => k.alg === key.alg && k.activateAt > key.activateAt)
+        .sort((a, b) => a.activateAt - b.activateAt)[0];
       return successor === undefined || successor.activateAt > now || now - successor.activateAt < this.#retentionMs;
     });
   }

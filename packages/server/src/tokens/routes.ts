@@ -29,7 +29,13 @@ export async function requireAccessToken(tokens: AppTokens, request: FastifyRequ
 }
 
 export function registerTokenRoutes(app: FastifyInstance, tokens: AppTokens, limiter: RateLimiter): void {
+  // Public keys, fetched by browser relying parties too: any origin may read them.
+  app.options('/jwks', async (_request, reply) => {
+    reply.header('access-control-allow-origin', '*').header('access-control-allow-methods', 'GET').header('access-control-max-age', '3600');
+    return reply.code(204).send();
+  });
   app.get('/jwks', async (_request, reply) => {
+    reply.header('access-control-allow-origin', '*');
     reply.header('content-type', 'application/jwk-set+json; charset=utf-8');
     reply.header('cache-control', 'public, max-age=300');
     return tokens.jwks();

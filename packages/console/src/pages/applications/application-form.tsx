@@ -20,6 +20,7 @@ import {
   APPLICATION_TYPES,
   type Application,
   type ApplicationType,
+  applicationPolicySchema,
   applicationSchema,
   COLOR,
   createdApplicationSchema,
@@ -128,7 +129,16 @@ export function ApplicationForm({
       notify(t('applications.created'));
       onCreated?.(created.application, created.clientSecret);
     } else {
-      const saved = await api.patch(`/api/v1/applications/${encodeURIComponent(existing.id)}`, applicationSchema, body);
+      // A PATCH changes branding and policy field by field: a field cleared in the form is sent as null.
+      const patch = {
+        ...body,
+        branding: {
+          logoUrl: draft.logoUrl === '' ? null : draft.logoUrl,
+          primaryColor: draft.primaryColor === '' ? null : draft.primaryColor,
+        },
+        policy: { ...Object.fromEntries(Object.keys(applicationPolicySchema.shape).map((key) => [key, null])), ...draft.policy },
+      };
+      const saved = await api.patch(`/api/v1/applications/${encodeURIComponent(existing.id)}`, applicationSchema, patch);
       notify(t('applications.saved'));
       setShowErrors(false);
       onSaved?.(saved);
