@@ -145,10 +145,10 @@ describe('phone number', () => {
       phone_info: { phoneNumber: '13912345678', purePhoneNumber: '13912345678', countryCode: '86', watermark: { appid: app.appid } },
     });
     expect((await sandbox.wechatPostJson('/wxa/business/getuserphonenumber', { access_token: token }, { code })).errcode).toBe(40163);
-    const stats = z
-      .object({ billable: z.record(z.string(), z.record(z.string(), z.number())) })
-      .parse(await sandbox.ok('GET', '/_sandbox/stats'));
+    const table = z.record(z.string(), z.record(z.string(), z.number()));
+    const stats = z.object({ billable: table, billableByPerson: table }).parse(await sandbox.ok('GET', '/_sandbox/stats'));
     expect(stats.billable['wxa/business/getuserphonenumber']?.[app.appid]).toBe(1);
+    expect(stats.billableByPerson['wxa/business/getuserphonenumber']).toEqual({ [person]: 1 });
     expect(await sandbox.calls('wxa/business/getuserphonenumber', app.appid)).toBe(2);
   });
 

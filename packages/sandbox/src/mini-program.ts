@@ -186,7 +186,7 @@ export function redeemPhoneCode(world: World, app: SandboxApp, code: string | un
   const person = world.requirePerson(record.personId);
   if (person.phone === null) throw new WechatApiError('invalidCode');
   record.used = true;
-  world.stats.bill('wxa/business/getuserphonenumber', app.appid);
+  world.stats.bill('wxa/business/getuserphonenumber', app.appid, person.id);
   return {
     errcode: 0,
     errmsg: 'ok',
