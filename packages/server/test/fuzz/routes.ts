@@ -61,7 +61,6 @@ export const ROUTES: FuzzRoute[] = [
   { method: 'POST', path: '/api/login/pending/bind/code', body: { channel: 'sms', destination: '+8613900000000', code: '123456' } },
   { method: 'POST', path: '/api/login/pending/create', body: {} },
   { method: 'POST', path: '/api/login/pending/cancel', body: {} },
-  { method: 'GET', path: '/login/cancelled' },
   { method: 'GET', path: '/api/session' },
   { method: 'POST', path: '/api/session/logout' },
   // Mini program, app and tokens (S3 confirm, S5–S7).
