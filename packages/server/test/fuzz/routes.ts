@@ -86,7 +86,6 @@ export const ROUTES: FuzzRoute[] = [
   { method: 'POST', path: '/api/app/s7/exchange', body: { resultCode: 'r', ticketSecret: '$ticketSecret' } },
   { method: 'POST', path: '/api/token/refresh', body: { refresh_token: 'x', client_id: '$connection' } },
   { method: 'POST', path: '/api/token/revoke', body: { token: 'x', token_type_hint: 'refresh_token' } },
-  { method: 'GET', path: '/wechat/js-sdk/config', query: { appid: '$miniProgram', url: 'https://id.example.test/page' } },
   // WeChat pushes.
   { method: 'GET', path: '/wechat/callback/:appid', query: { ...SIGNED, echostr: 'e' } },
   {
