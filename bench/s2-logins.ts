@@ -130,7 +130,8 @@ try {
     const serverUrl = `http://127.0.0.1:${serverPort}`;
     const dataDir = mkdtempSync(path.join(dir, `workers-${workers}-`));
     const server = spawn(process.execPath, [cli, 'serve'], {
-      stdio: ['ignore', 'ignore', 'inherit'],
+      // The service's log (warnings and errors only) goes to stderr with the bench's own.
+      stdio: ['ignore', process.env.BENCH_SERVER_LOG === undefined ? 'ignore' : 'inherit', 'inherit'],
       env: {
         ...process.env,
         PORT: String(serverPort),
