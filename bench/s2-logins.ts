@@ -38,7 +38,7 @@ const peopleCount = Number(values.people);
 const cli = path.join(import.meta.dirname, '../packages/server/src/cli.ts');
 
 async function waitFor(url: string, child: ChildProcess): Promise<void> {
-  for (let i = 0; i < 200; i++) {
+  for (let i = 0; i < 1200; i++) {
     if (child.exitCode !== null) throw new Error(`${url}: the process exited (${child.exitCode})`);
     try {
       if ((await fetch(url)).status < 500) return;
