@@ -51,7 +51,7 @@ const MP = DEMO_APPS.find((a) => a.key === 'miniProgram');
 if (MP === undefined) throw new Error('no demo mini program');
 
 async function waitFor(url: string, child: ChildProcess): Promise<void> {
-  for (let i = 0; i < 300; i++) {
+  for (let i = 0; i < 1200; i++) {
     if (child.exitCode !== null) throw new Error(`${url}: the process exited (${child.exitCode})`);
     try {
       if ((await fetch(url)).status < 500) return;

@@ -38,7 +38,7 @@ const peopleCount = Number(values.people);
 const cli = path.join(import.meta.dirname, '../packages/server/src/cli.ts');
 
 async function waitFor(url: string, child: ChildProcess): Promise<void> {
-  for (let i = 0; i < 200; i++) {
+  for (let i = 0; i < 1200; i++) {
     if (child.exitCode !== null) throw new Error(`${url}: the process exited (${child.exitCode})`);
     try {
       if ((await fetch(url)).status < 500) return;
@@ -130,7 +130,8 @@ try {
     const serverUrl = `http://127.0.0.1:${serverPort}`;
     const dataDir = mkdtempSync(path.join(dir, `workers-${workers}-`));
     const server = spawn(process.execPath, [cli, 'serve'], {
-      stdio: ['ignore', 'ignore', 'inherit'],
+      // The service's log (warnings and errors only) goes to stderr with the bench's own.
+      stdio: ['ignore', process.env.BENCH_SERVER_LOG === undefined ? 'ignore' : 'inherit', 'inherit'],
       env: {
         ...process.env,
         PORT: String(serverPort),

@@ -15,7 +15,7 @@ import { configDocs, loadConfig, redactConfig } from './config/index.ts';
 import { loggerOptions } from './http/logger.ts';
 import { managementCommands } from './management/cli-commands.ts';
 import { generateMasterKey, loadSecretBox } from './secrets/master-key.ts';
-import { reportListening, startWorkerGroup } from './serve-group.ts';
+import { joinWorkerGroup, reportListening, startWorkerGroup } from './serve-group.ts';
 import { installGracefulShutdown, prepareService, startService } from './service.ts';
 import { SigningKeys } from './signing/signing-keys.ts';
 import { migrateDown, migrateToLatest, migrationStatus, openDatabase } from './storage/index.ts';
@@ -35,6 +35,7 @@ const commands: Record<string, Command> = {
       const config = loadConfig();
       if (cluster.isWorker) {
         // One process of a WORKERS group: the primary has prepared storage; it relays messages.
+        joinWorkerGroup();
         const service = await startService(config, { prepared: true, bus: new ClusterBus() });
         installGracefulShutdown(service, config.shutdownTimeoutMs);
         reportListening(service.address);

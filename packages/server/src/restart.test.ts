@@ -137,14 +137,15 @@ describe('embedded mode across a restart, with two worker processes', () => {
     }
     await database.close();
     running = await serve(env);
-  });
+    // Starting a group of processes takes a while on a busy machine.
+  }, 180_000);
 
   afterAll(async () => {
     running?.child.kill('SIGTERM');
     await running?.exited;
     await sandbox?.close();
     rmSync(dataDir, { recursive: true, force: true });
-  });
+  }, 60_000);
 
   it('starts two workers on one port and says so', () => {
     expect(running?.banner).toContain('2 worker processes');
@@ -204,7 +205,7 @@ describe('embedded mode across a restart, with two worker processes', () => {
     expect(servedBy.size).toBe(2);
     expect(workerPids(primary)).toHaveLength(2);
     expect(workerPids(primary)).not.toContain(victim);
-  });
+  }, 120_000);
 
   it('a browser login, an OIDC session, a console sign-in, a scanned ticket and a rate-limit window survive a restart', async () => {
     const person = z.string().parse((await control('POST', '/people', { nickname: 'Rita', phone: '+8613900000042' })).id);
@@ -297,5 +298,5 @@ describe('embedded mode across a restart, with two worker processes', () => {
     // The window still counts the ten failures: even the right password is refused for now.
     expect((await consoleSignIn('target', ADMIN_PASSWORD)).status).toBe(429);
     expect((await consoleSignIn('operator', ADMIN_PASSWORD)).status).toBe(200);
-  });
+  }, 240_000);
 });

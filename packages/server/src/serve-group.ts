@@ -16,6 +16,15 @@ const LISTENING = 'weunion:listening';
 const CRASH_LIMIT = 5;
 const CRASH_WINDOW_MS = 60_000;
 
+/**
+ * In a worker, before starting: once the primary is gone (the group is stopping, or it was
+ * killed), node:cluster's own messages to it fail with EPIPE on the worker object; the worker
+ * then ends through its shutdown or the 'disconnect' that follows, never through a crash.
+ */
+export function joinWorkerGroup(): void {
+  cluster.worker?.on('error', () => {});
+}
+
 /** In a worker: tell the primary this process is listening. */
 export function reportListening(address: string): void {
   process.send?.({ type: LISTENING, address });

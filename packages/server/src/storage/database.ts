@@ -7,7 +7,17 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { AppError } from '@weunion/errors';
 import SQLite from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import {
+  CompiledQuery,
+  type DatabaseConnection,
+  type Driver,
+  Kysely,
+  PostgresDialect,
+  SqliteDialect,
+  type SqliteDialectConfig,
+  SqliteDriver,
+  sql,
+} from 'kysely';
 import pg from 'pg';
 import { redactUrl } from '../config/load.ts';
 import type { Tables } from './schema.ts';
@@ -41,6 +51,32 @@ export async function openDatabase(url: string, options: OpenDatabaseOptions = {
   return openSqlite(file);
 }
 
+/**
+ * Transactions take SQLite's write lock when they begin (`begin immediate`), not at their first
+ * write. Several processes write one file when WORKERS > 1, and a deferred transaction that read
+ * first and then wants to write while another process has written fails at once with "database is
+ * locked" (SQLite cannot wait there without risking deadlock); an immediate one waits its turn
+ * through busy_timeout instead. Within one process Kysely already runs one transaction at a time.
+ */
+class ImmediateTransactionsDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+}
+
+class ProcessSafeSqliteDialect extends SqliteDialect {
+  readonly #config: SqliteDialectConfig;
+
+  constructor(config: SqliteDialectConfig) {
+    super(config);
+    this.#config = config;
+  }
+
+  override createDriver(): Driver {
+    return new ImmediateTransactionsDriver(this.#config);
+  }
+}
+
 function openSqlite(file: string): Database {
   if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   let connection: SQLite.Database;
@@ -53,7 +89,7 @@ function openSqlite(file: string): Database {
   connection.pragma('synchronous = NORMAL');
   connection.pragma('foreign_keys = ON');
   connection.pragma('busy_timeout = 5000');
-  const db = new Kysely<Tables>({ dialect: new SqliteDialect({ database: connection }) });
+  const db = new Kysely<Tables>({ dialect: new ProcessSafeSqliteDialect({ database: connection }) });
   return {
     db,
     dialect: 'sqlite',
