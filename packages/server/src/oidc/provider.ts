@@ -21,6 +21,7 @@ import { findApplication } from './applications.ts';
 import { queueLogout } from './backchannel-logout.ts';
 import { SCOPE_CLAIMS, userClaims } from './claims.ts';
 import { clientBasedCors } from './client-cors.ts';
+import { resourceIndicators } from './resource-servers.ts';
 import { answerRevocationWithJson } from './revocation-response.ts';
 import { oidcDb } from './tables.ts';
 
@@ -51,11 +52,13 @@ export async function createOidcProvider(deps: OidcDeps): Promise<Provider> {
     features: {
       devInteractions: { enabled: false },
       revocation: { enabled: true },
-      introspection: { enabled: true },
+      // An application learns about its own tokens only: another one's is reported inactive.
+      introspection: { enabled: true, allowedPolicy: (_ctx, client, token) => token.clientId === client.clientId },
       rpInitiatedLogout: { enabled: true },
       userinfo: { enabled: true },
       // Which applications an ending session reaches is oidc-provider's; sending is weunion's (below).
       backchannelLogout: { enabled: true },
+      resourceIndicators: resourceIndicators({ db, secrets: deps.secrets, alg: signingAlg }),
     },
     clientBasedCORS: clientBasedCors,
     pkce: {
@@ -106,6 +109,8 @@ export async function createOidcProvider(deps: OidcDeps): Promise<Provider> {
       if (application === null || !application.firstParty) return undefined;
       const grant = new ctx.oidc.provider.Grant({ clientId, accountId });
       grant.addOIDCScope(String(ctx.oidc.params?.scope ?? 'openid'));
+      // An API the application named with `resource` (resource-servers.ts) is the operator's too.
+      for (const [indicator, server] of Object.entries(ctx.oidc.resourceServers ?? {})) grant.addResourceScope(indicator, server.scope);
       await grant.save();
       return grant;
     },

@@ -196,6 +196,10 @@ function registerInteractionRoutes(app: FastifyInstance, source: ProviderSource,
     if (grant === undefined) return reply.redirect('/login/error?code=interaction_expired');
     const missing = details.prompt.details.missingOIDCScope;
     if (Array.isArray(missing)) grant.addOIDCScope(missing.join(' '));
+    const missingResources = z.record(z.string(), z.array(z.string())).safeParse(details.prompt.details.missingResourceScopes);
+    if (missingResources.success) {
+      for (const [indicator, scopes] of Object.entries(missingResources.data)) grant.addResourceScope(indicator, scopes.join(' '));
+    }
     const grantId = await grant.save();
     reply.hijack();
     await provider.interactionFinished(request.raw, reply.raw, { consent: { grantId } }, { mergeWithLastSubmission: true });
