@@ -278,6 +278,21 @@ for (const mode of storageModes) {
       expect(row).toMatchObject({ status: 'failed', attempts: 8, last_error: 'HTTP 400' });
     });
 
+    it('finished deliveries are kept as the record for 30 days, then pruned; pending ones stay', async () => {
+      const before = await oidcDb(world.database.db).selectFrom('oidc_logout_deliveries').select(['id', 'status', 'updated_at']).execute();
+      const finished = before.filter((r) => r.status !== 'pending');
+      expect(finished.length).toBeGreaterThan(0);
+      const newest = Math.max(...finished.map((r) => r.updated_at));
+      await laterWorker(() => newest + 29 * 24 * 3600_000).deliverDue();
+      expect(await oidcDb(world.database.db).selectFrom('oidc_logout_deliveries').select('id').execute()).toHaveLength(before.length);
+      await laterWorker(() => newest + 31 * 24 * 3600_000).deliverDue();
+      const remaining = new Set(
+        (await oidcDb(world.database.db).selectFrom('oidc_logout_deliveries').select('id').execute()).map((r) => r.id),
+      );
+      expect(finished.filter((r) => remaining.has(r.id))).toEqual([]);
+      for (const row of before.filter((r) => r.status === 'pending')) expect(remaining.has(row.id)).toBe(true);
+    });
+
     /** A delivery worker like every instance's, with its own clock. */
     function laterWorker(now: () => number): LogoutDeliveries {
       const app = world.first.app;
