@@ -5,15 +5,17 @@
  * the profile, resolves the person and starts the session. The sandbox and weunion each run in
  * their own process (embedded storage: SQLite + in-process state, unless DATABASE_URL/REDIS_URL are
  * set in the environment — use a database of its own: it is migrated and written to); this process
- * only drives them. Server CPU is read from /proc.
+ * only drives them. Server CPU is read from /proc (the whole process group when WORKERS > 1).
+ * The same run is made with each WORKERS value given (default 1 and 2), each on a fresh data
+ * folder, and the results are printed side by side.
  *
  * Run by hand, not in CI (Node 24):
  *
- *   node bench/s2-logins.ts [--concurrency 16] [--logins 2000] [--people 500]
+ *   node bench/s2-logins.ts [--concurrency 16] [--logins 2000] [--people 500] [--workers 1,2]
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -26,8 +28,10 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '16' },
     logins: { type: 'string', default: '2000' },
     people: { type: 'string', default: '500' },
+    workers: { type: 'string', default: '1,2' },
   },
 });
+const workerCounts = values.workers.split(',').map(Number);
 const concurrency = Number(values.concurrency);
 const total = Number(values.logins);
 const peopleCount = Number(values.people);
@@ -46,12 +50,23 @@ async function waitFor(url: string, child: ChildProcess): Promise<void> {
   throw new Error(`${url} did not come up`);
 }
 
-/** utime + stime of a process, in seconds (Linux). */
+/** A process and its descendants (a worker group's primary has the workers as children). */
+function processTree(pid: number): number[] {
+  const children: number[] = [];
+  for (const task of readdirSync(`/proc/${pid}/task`)) {
+    const listed = readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim();
+    if (listed !== '') children.push(...listed.split(' ').map(Number));
+  }
+  return [pid, ...children.flatMap(processTree)];
+}
+
+/** utime + stime of a process and its descendants, in seconds (Linux). */
 function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ticks = Number(fields[11]) + Number(fields[12]);
-  return ticks / 100;
+  return processTree(pid).reduce((sum, p) => {
+    const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return sum + (Number(fields[11]) + Number(fields[12])) / 100;
+  }, 0);
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -63,9 +78,7 @@ if (website === undefined) throw new Error('no demo website app');
 
 const dir = mkdtempSync(path.join(tmpdir(), 'weunion-bench-s2-'));
 const sandboxPort = await freePort();
-const serverPort = await freePort();
 const sandboxUrl = `http://127.0.0.1:${sandboxPort}`;
-const serverUrl = `http://127.0.0.1:${serverPort}`;
 const configFile = path.join(dir, 'weunion.json');
 writeFileSync(
   configFile,
@@ -95,33 +108,6 @@ try {
   const sandbox = spawn(process.execPath, [cli, 'sandbox', '--port', String(sandboxPort)], { stdio: ['ignore', 'ignore', 'inherit'] });
   children.push(sandbox);
   await waitFor(`${sandboxUrl}/_sandbox`, sandbox);
-  const server = spawn(process.execPath, [cli, 'serve'], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-    env: {
-      ...process.env,
-      PORT: String(serverPort),
-      HOST: '127.0.0.1',
-      PUBLIC_URL: serverUrl,
-      DATA_DIR: dir,
-      SANDBOX: 'off',
-      WECHAT_API_URL: sandboxUrl,
-      WECHAT_OPEN_URL: sandboxUrl,
-      WECHAT_MP_URL: sandboxUrl,
-      WEUNION_CONFIG: configFile,
-      LOG_LEVEL: 'warn',
-      // Clients come from many addresses in real life; here X-Forwarded-For says so.
-      TRUST_PROXY: 'true',
-      // Scale-out mode (DATABASE_URL=postgres://… and REDIS_URL set) needs a master key.
-      MASTER_KEY: process.env.MASTER_KEY ?? randomBytes(32).toString('base64'),
-      REDIS_PREFIX: `bench-s2-${process.pid}:`,
-      // What the bench leaves in shared state expires within minutes.
-      SESSION_TTL_SECONDS: '300',
-    },
-  });
-  children.push(server);
-  await waitFor(`${serverUrl}/healthz`, server);
-  const serverPid = server.pid ?? 0;
-
   const people: string[] = [];
   for (let i = 0; i < peopleCount; i++) {
     const response = await fetch(`${sandboxUrl}/_sandbox/people`, {
@@ -138,49 +124,103 @@ try {
     return (line.split(';')[0] ?? '').slice(name.length + 1);
   };
 
-  /** One complete login; returns its duration in ms. */
-  const login = async (index: number): Promise<number> => {
-    const ip = `10.${(index >> 16) & 255}.${(index >> 8) & 255}.${index & 255}`;
-    const started = performance.now();
-    const start = await fetch(`${serverUrl}/login/s2?returnTo=/bench`, { redirect: 'manual', headers: { 'x-forwarded-for': ip } });
-    const browser = cookieOf(start, 'wu_browser');
-    const qrconnect = start.headers.get('location') ?? '';
-    const allowed = await fetch(`${sandboxUrl}/_sandbox/actions/authorize`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ personId: people[index % people.length], url: qrconnect, decision: 'allow' }),
+  const results: { workers: number; rate: number; p50: number; p99: number; cpuPerLogin: number; cpu: number; wall: number }[] = [];
+  for (const workers of workerCounts) {
+    const serverPort = await freePort();
+    const serverUrl = `http://127.0.0.1:${serverPort}`;
+    const dataDir = mkdtempSync(path.join(dir, `workers-${workers}-`));
+    const server = spawn(process.execPath, [cli, 'serve'], {
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: {
+        ...process.env,
+        PORT: String(serverPort),
+        HOST: '127.0.0.1',
+        PUBLIC_URL: serverUrl,
+        DATA_DIR: dataDir,
+        SANDBOX: 'off',
+        WECHAT_API_URL: sandboxUrl,
+        WECHAT_OPEN_URL: sandboxUrl,
+        WECHAT_MP_URL: sandboxUrl,
+        WEUNION_CONFIG: configFile,
+        LOG_LEVEL: 'warn',
+        WORKERS: String(workers),
+        // Clients come from many addresses in real life; here X-Forwarded-For says so.
+        TRUST_PROXY: 'loopback',
+        // Scale-out mode (DATABASE_URL=postgres://… and REDIS_URL set) needs a master key.
+        MASTER_KEY: process.env.MASTER_KEY ?? randomBytes(32).toString('base64'),
+        REDIS_PREFIX: `bench-s2-${process.pid}-${workers}:`,
+        // What the bench leaves in shared state expires within minutes.
+        SESSION_TTL_SECONDS: '300',
+      },
     });
-    const { redirect } = z.object({ redirect: z.string() }).parse(await allowed.json());
-    const back = await fetch(redirect, { redirect: 'manual', headers: { cookie: `wu_browser=${browser}`, 'x-forwarded-for': ip } });
-    const elapsed = performance.now() - started;
-    if (back.headers.get('location') !== '/bench') throw new Error(`login ${index} ended at ${back.headers.get('location')}`);
-    cookieOf(back, 'wu_session');
-    return elapsed;
-  };
+    children.push(server);
+    await waitFor(`${serverUrl}/healthz`, server);
+    // A worker group answers /healthz once one worker listens; give the others their start too.
+    if (workers > 1) await new Promise((resolve) => setTimeout(resolve, 3000));
+    const serverPid = server.pid ?? 0;
 
-  // Warm-up (JIT, connection pools, WeChat token cache), not counted.
-  for (let i = 0; i < Math.min(50, total); i++) await login(total + i);
+    /** One complete login; returns its duration in ms. */
+    const login = async (index: number): Promise<number> => {
+      const ip = `10.${(index >> 16) & 255}.${(index >> 8) & 255}.${index & 255}`;
+      const started = performance.now();
+      const start = await fetch(`${serverUrl}/login/s2?returnTo=/bench`, { redirect: 'manual', headers: { 'x-forwarded-for': ip } });
+      const browser = cookieOf(start, 'wu_browser');
+      const qrconnect = start.headers.get('location') ?? '';
+      const allowed = await fetch(`${sandboxUrl}/_sandbox/actions/authorize`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ personId: people[index % people.length], url: qrconnect, decision: 'allow' }),
+      });
+      const { redirect } = z.object({ redirect: z.string() }).parse(await allowed.json());
+      const back = await fetch(redirect, { redirect: 'manual', headers: { cookie: `wu_browser=${browser}`, 'x-forwarded-for': ip } });
+      const elapsed = performance.now() - started;
+      if (back.headers.get('location') !== '/bench') throw new Error(`login ${index} ended at ${back.headers.get('location')}`);
+      cookieOf(back, 'wu_session');
+      return elapsed;
+    };
 
-  const times: number[] = [];
-  let next = 0;
-  const cpuBefore = cpuSeconds(serverPid);
-  const wallStart = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < total) {
-        const index = next++;
-        times.push(await login(index));
-      }
-    }),
-  );
-  const wallSeconds = (performance.now() - wallStart) / 1000;
-  const cpu = cpuSeconds(serverPid) - cpuBefore;
-  times.sort((a, b) => a - b);
+    // Warm-up (JIT, connection pools, WeChat token cache), not counted.
+    for (let i = 0; i < Math.min(50 * workers, total); i++) await login(total + i);
+
+    const times: number[] = [];
+    let next = 0;
+    const cpuBefore = cpuSeconds(serverPid);
+    const wallStart = performance.now();
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (next < total) {
+          const index = next++;
+          times.push(await login(index));
+        }
+      }),
+    );
+    const wall = (performance.now() - wallStart) / 1000;
+    const cpu = cpuSeconds(serverPid) - cpuBefore;
+    times.sort((a, b) => a - b);
+    results.push({
+      workers,
+      rate: total / wall,
+      p50: percentile(times, 50),
+      p99: percentile(times, 99),
+      cpuPerLogin: (cpu / total) * 1000,
+      cpu,
+      wall,
+    });
+    server.kill('SIGTERM');
+    await new Promise((resolve) => server.once('exit', resolve));
+  }
+
   console.log(`S2 logins: ${total} at concurrency ${concurrency}, ${people.length} people (first logins create, later ones resolve)`);
-  console.log(`storage: ${process.env.DATABASE_URL ? 'DATABASE_URL' : 'SQLite'} + ${process.env.REDIS_URL ? 'Redis' : 'in-process state'}`);
-  console.log(`logins/s: ${(total / wallSeconds).toFixed(1)}`);
-  console.log(`latency: p50 ${percentile(times, 50).toFixed(1)} ms, p99 ${percentile(times, 99).toFixed(1)} ms`);
-  console.log(`server CPU per login: ${((cpu / total) * 1000).toFixed(2)} ms (${cpu.toFixed(2)} s CPU over ${wallSeconds.toFixed(2)} s)`);
+  console.log(
+    `storage: ${process.env.DATABASE_URL ? 'DATABASE_URL' : 'SQLite'} + ${process.env.REDIS_URL ? 'Redis' : process.env.DATABASE_URL ? 'in-process state' : 'SQLite state file'}`,
+  );
+  console.log('| WORKERS | logins/s | p50 ms | p99 ms | server CPU per login (ms) | server CPU s / wall s |');
+  console.log('| --- | --- | --- | --- | --- | --- |');
+  for (const r of results) {
+    console.log(
+      `| ${r.workers} | ${r.rate.toFixed(1)} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.cpuPerLogin.toFixed(2)} | ${r.cpu.toFixed(1)} / ${r.wall.toFixed(1)} |`,
+    );
+  }
 } finally {
   stop();
 }

@@ -10,6 +10,11 @@ const MESSAGES = {
   gone: 'This code has expired. Refresh it on the other screen and scan again.',
   conflict: 'This login was already completed or cancelled.',
   not_found: 'This login has expired.',
+  binding_failed: 'No account matches these details.',
+  verification_failed: 'The code is wrong or has expired.',
+  verification_attempts_exceeded: 'Too many wrong codes. Ask for a new one.',
+  binding_locked: 'Too many failed attempts to link an account. Try again later.',
+  login_expired: 'This sign-in has expired. Please start again.',
   network_error: 'weunion could not be reached. Check the network and the request domain whitelist.',
 };
 

@@ -106,7 +106,13 @@ describe.skipIf(chromiumPath === undefined)('console: find, merge and unmerge pe
       }
     }
     await page.setViewportSize({ width: 1280, height: 900 });
-    await dialog.getByRole('button', { name: 'Merge', exact: true }).click();
+    // Han and Li are two WeChat people of the same Open Platform account: the preview says so, and
+    // the merge stays disabled until the admin confirms they are one person.
+    await expect.poll(() => dialog.textContent()).toContain('hold different WeChat people of the same app or Open Platform account');
+    const mergeButton = dialog.getByRole('button', { name: 'Merge', exact: true });
+    expect(await mergeButton.isDisabled()).toBe(true);
+    await dialog.getByLabel('I understand: merge two WeChat people into one account').check();
+    await mergeButton.click();
     const confirmation = page.getByRole('alertdialog');
     await expect.poll(() => confirmation.textContent()).toMatch(/Merge .+ into .+: 1 WeChat identity moves\./);
     await consoleSnapshot(page, 'people-04-merge-confirm');

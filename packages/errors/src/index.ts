@@ -45,7 +45,10 @@ export const errorRegistry = {
   binding_failed: spec(400, 'The existing account could not be verified'),
   verification_failed: spec(400, 'The verification code is wrong or has expired'),
   verification_attempts_exceeded: spec(429, 'Too many wrong attempts; request a new code'),
+  binding_locked: spec(429, 'Too many failed attempts to link an account; try again later'),
   merge_refused: spec(409, 'These accounts cannot be merged'),
+  merge_conflict: spec(409, 'Merging would put two WeChat accounts of the same app into one account'),
+  binding_conflict: spec(409, 'That account is already linked to a different WeChat account of this app'),
   unmerge_refused: spec(409, 'This merge cannot be undone'),
   identity_conflict: spec(409, 'This identity is already linked to another account'),
 

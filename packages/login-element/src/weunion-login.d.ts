@@ -34,6 +34,8 @@ declare global {
     'weunion-confirmed': CustomEvent<TicketStatusDetail>;
     'weunion-expired': CustomEvent<TicketStatusDetail>;
     'weunion-cancelled': CustomEvent<TicketStatusDetail>;
+    /** The connection to weunion was lost; the widget tries again after `delayMs`. */
+    'weunion-reconnecting': CustomEvent<{ attempt: number; delayMs: number }>;
     'weunion-error': CustomEvent<{ code: string; message: string }>;
     'weunion-login': CustomEvent<LoginAnswerDetail>;
   }

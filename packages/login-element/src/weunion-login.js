@@ -7,12 +7,26 @@
  * a long-poll fallback; when the person confirms on the phone the ticket is redeemed (cookie-bound
  * to this browser) and the page moves on to `return-to` (or to account selection / binding).
  *
- * Attributes: methods="s1 s2 s3" · return-to="/…" (same-origin path) · client="<client_id>" (the
- * application the login is for: its scenarios and identity policy apply) · base="https://id.example"
- * (default: same origin) · lang="zh-CN|en" (default: the document's, then the browser's) ·
- * auto-refresh (renew an expired QR by itself).
+ * Only the ticket ends the watch (the same rules as @weunion/sdk-browser): when the connection
+ * drops — the instance serving it died, the network blinked — the widget says it is reconnecting
+ * and tries again after a backoff (0.5 s doubling to 10 s, with jitter), resuming from the last
+ * version heard, and reaches whichever instance answers. A stream that never worked is checked
+ * against the status route: if that answers, something in the way blocks event streams and the
+ * widget long-polls from then on. A 4xx from weunion is the ticket's fate (404: gone, offered as
+ * expired).
+ *
+ * Attributes: methods="s1 s2 s3" · return-to="/…" (a path on weunion, or a URL on a registered web
+ * origin of an application, e.g. the embedding page's own) · client="<client_id>" (the application
+ * the login is for: its scenarios and identity policy apply) · base="https://id.example" (default:
+ * where this script was loaded from — weunion's /assets) · lang="zh-CN|en" (default: the
+ * document's, then the browser's) · auto-refresh (renew an expired QR by itself).
+ *
+ * On another site: load it from weunion (`<script type="module" src="https://id.example/assets/weunion-login.js">`)
+ * on a page whose origin an application registered (its redirect URIs' origins count); weunion's
+ * login APIs answer CORS with credentials for those origins only.
  * Events (bubbling, composed): weunion-scanned, weunion-confirmed, weunion-expired,
- * weunion-cancelled, weunion-error (detail: {code, message}), weunion-login (detail: the answer;
+ * weunion-cancelled, weunion-reconnecting (detail: {attempt, delayMs}), weunion-error (detail:
+ * {code, message}), weunion-login (detail: the answer;
  * cancel it with preventDefault() to handle navigation yourself).
  * Theming: --weunion-accent, --weunion-text, --weunion-muted, --weunion-surface, --weunion-radius.
  */
@@ -33,6 +47,8 @@ const TEXT = {
     cancelled: 'Login was cancelled on the phone.',
     refresh: 'Get a new QR code',
     failed: 'Something went wrong.',
+    reconnecting: 'Connection lost — reconnecting…',
+    unreachable: 'The login service cannot be reached from this page (is this site registered as a web origin of the application?).',
     by: 'scanned by',
   },
   'zh-CN': {
@@ -50,6 +66,8 @@ const TEXT = {
     cancelled: '已在手机上取消登录。',
     refresh: '刷新二维码',
     failed: '出错了。',
+    reconnecting: '连接中断，正在重新连接…',
+    unreachable: '此页面无法连接登录服务（该网站是否已登记为应用的网页来源？）。',
     by: '扫码用户',
   },
 };
@@ -94,6 +112,30 @@ function adoptStyle(root) {
 }
 
 const QR_METHODS = new Set(['s1', 's3']);
+/** Where this script came from: weunion, when a page on another site loads it from weunion's /assets. */
+const SCRIPT_ORIGIN = ((origin) => (origin === 'null' ? location.origin : origin))(new URL(import.meta.url).origin);
+const LONG_POLL_SECONDS = 25;
+const BACKOFF_INITIAL_MS = 500;
+const BACKOFF_MAX_MS = 10_000;
+
+/** Waits of 50–100 % of 0.5 s · 2^attempt, at most 10 s: many widgets do not all come back at once. */
+function backoffDelay(attempt) {
+  const ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_INITIAL_MS * 2 ** Math.min(attempt, 16));
+  return Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
+}
+
+/** An answer from weunion that was not a success: its problem code and status. */
+class AnswerError extends Error {
+  constructor(status, body) {
+    super(body?.detail || body?.title || `weunion answered ${status}`);
+    this.status = status;
+    this.code = body?.code || `http_${status}`;
+  }
+}
+
+/** 4xx other than 408/429: about the ticket, not the connection. */
+const isTicketsFate = (error) =>
+  error instanceof AnswerError && error.status >= 400 && error.status < 500 && error.status !== 408 && error.status !== 429;
 
 function pickLanguage(element) {
   const wanted = element.getAttribute('lang') || document.documentElement.lang || navigator.language || 'en';
@@ -138,7 +180,7 @@ export class WeunionLogin extends HTMLElement {
   }
 
   get base() {
-    return (this.getAttribute('base') || location.origin).replace(/\/+$/, '');
+    return (this.getAttribute('base') || SCRIPT_ORIGIN).replace(/\/+$/, '');
   }
 
   get returnTo() {
@@ -247,50 +289,123 @@ export class WeunionLogin extends HTMLElement {
       status.textContent = '';
       this._follow = this._followTicket(ticket, method);
     } catch (error) {
-      if (generation === this._generation) this._fail(error);
+      if (generation !== this._generation) return;
+      image.hidden = true; // no code to show: no empty frame either
+      this._fail(error);
     }
   }
 
   _followTicket(ticket, method) {
-    const state = { closed: false, source: null, version: 0 };
+    const state = { closed: false, source: null, version: 0, failures: 0, transport: 'sse', timer: null };
+    const statusUrl = new URL(ticket.status, `${this.base}/`).href;
+    const eventsUrl = new URL(ticket.events, `${this.base}/`).href;
     const onStatus = (update) => {
-      if (state.closed || state !== this._follow || update.version < state.version) return;
+      if (state.closed || state !== this._follow || typeof update !== 'object' || update === null || update.id !== ticket.ticketId) return;
+      state.failures = 0;
+      if (this._status && this._status.dataset.reconnecting !== undefined) {
+        this._status.textContent = this._status.dataset.reconnecting;
+        delete this._status.dataset.reconnecting;
+      }
+      if (update.version < state.version || (update.version === state.version && update.state !== 'expired')) return;
       state.version = update.version;
       this._onStatus(update, ticket, method);
     };
-    if (typeof EventSource === 'function') {
-      state.source = new EventSource(new URL(ticket.events, `${this.base}/`).href, { withCredentials: true });
-      state.source.addEventListener('status', (event) => onStatus(JSON.parse(event.data)));
-      state.source.onerror = () => {
-        // The stream ended or the instance went away: carry on by long polling.
-        if (state.source) state.source.close();
-        state.source = null;
-        if (!state.closed) this._longPoll(ticket, state, onStatus);
+    const fate = (error) => {
+      if (state.closed) return;
+      this._stopFollowing();
+      if (error.status === 404) {
+        // The ticket is gone (an instance that kept it in memory restarted, or it lived out its time).
+        this._emit('weunion-expired', {
+          id: ticket.ticketId,
+          state: 'expired',
+          version: state.version,
+          qrExpiresAt: ticket.qrExpiresAt,
+          expiresAt: ticket.expiresAt,
+        });
+        if (this.hasAttribute('auto-refresh')) this.select(method);
+        else this._offerRefresh(method, this._t('expired'));
+      } else this._fail(error);
+    };
+    const getStatus = async (query) => {
+      const response = await fetch(`${statusUrl}${query}`, { credentials: 'include' });
+      const body = await response.json().catch(() => undefined);
+      if (!response.ok) throw new AnswerError(response.status, body);
+      if (body === undefined) throw new AnswerError(502, undefined);
+      return body;
+    };
+    const retryLater = (next) => {
+      if (state.closed) return;
+      const delayMs = backoffDelay(state.failures);
+      state.failures += 1;
+      if (this._status && this._status.dataset.reconnecting === undefined) {
+        // What the line said before (e.g. "scanned"), to put back once weunion answers again.
+        this._status.dataset.reconnecting = this._status.textContent;
+        this._status.textContent = this._t('reconnecting');
+      }
+      this._emit('weunion-reconnecting', { attempt: state.failures, delayMs });
+      state.timer = setTimeout(() => {
+        state.timer = null;
+        if (!state.closed) next();
+      }, delayMs);
+    };
+    const longPoll = async () => {
+      while (!state.closed) {
+        try {
+          onStatus(await getStatus(`?since=${state.version}&wait=${LONG_POLL_SECONDS}`));
+        } catch (error) {
+          if (state.closed) return;
+          if (isTicketsFate(error)) return fate(error);
+          return retryLater(longPoll);
+        }
+      }
+    };
+    const stream = () => {
+      if (state.closed) return;
+      let delivered = false;
+      // ?since= resumes: a new EventSource cannot send Last-Event-ID itself.
+      const source = new EventSource(state.version > 0 ? `${eventsUrl}?since=${state.version}` : eventsUrl, { withCredentials: true });
+      state.source = source;
+      source.addEventListener('status', (event) => {
+        delivered = true;
+        let update;
+        try {
+          update = JSON.parse(event.data);
+        } catch {
+          return;
+        }
+        onStatus(update);
+      });
+      source.onerror = async () => {
+        // Take over from EventSource's own reconnecting: it neither backs off nor survives an HTTP error.
+        source.close();
+        if (state.source === source) state.source = null;
+        if (state.closed) return;
+        if (delivered) return retryLater(stream);
+        // Never worked: is weunion unreachable, is the ticket gone, or are streams blocked on the way?
+        try {
+          onStatus(await getStatus(''));
+          state.transport = 'long-poll';
+          longPoll();
+        } catch (error) {
+          if (state.closed) return;
+          if (isTicketsFate(error)) return fate(error);
+          retryLater(stream);
+        }
       };
-    } else {
-      this._longPoll(ticket, state, onStatus);
+    };
+    if (typeof EventSource === 'function') stream();
+    else {
+      state.transport = 'long-poll';
+      longPoll();
     }
     return state;
-  }
-
-  async _longPoll(ticket, state, onStatus) {
-    while (!state.closed) {
-      try {
-        const response = await fetch(`${new URL(ticket.status, `${this.base}/`).href}?since=${state.version}&wait=25`, {
-          credentials: 'include',
-        });
-        if (!response.ok) throw new Error(`HTTP ${response.status}`);
-        onStatus(await response.json());
-      } catch {
-        await new Promise((resolve) => setTimeout(resolve, 2000));
-      }
-    }
   }
 
   _stopFollowing() {
     if (this._follow) {
       this._follow.closed = true;
       if (this._follow.source) this._follow.source.close();
+      clearTimeout(this._follow.timer);
     }
     this._follow = null;
   }
@@ -329,7 +444,18 @@ export class WeunionLogin extends HTMLElement {
 
   async _redeem(ticket) {
     try {
-      const response = await fetch(new URL(ticket.redeem, `${this.base}/`).href, { method: 'POST', credentials: 'include' });
+      const url = new URL(ticket.redeem, `${this.base}/`).href;
+      let response;
+      for (let attempt = 0; ; attempt++) {
+        // Sent again only when no instance answered (a network failure, or a balancer's 502–504): an
+        // answered redeem happened, and happens once.
+        response = await fetch(url, { method: 'POST', credentials: 'include' }).catch((error) => {
+          if (attempt >= 3) throw error;
+          return null;
+        });
+        if (response !== null && (![502, 503, 504].includes(response.status) || attempt >= 3)) break;
+        await new Promise((resolve) => setTimeout(resolve, backoffDelay(attempt)));
+      }
       const answer = await response.json();
       if (!response.ok) throw Object.assign(new Error(answer.detail || answer.title), { code: answer.code });
       const proceed = this._emit('weunion-login', answer);
@@ -353,9 +479,12 @@ export class WeunionLogin extends HTMLElement {
 
   _fail(error) {
     if (!this._status) return;
-    this._status.textContent = `${this._t('failed')} ${error.message || ''}`.trim();
+    // fetch rejects with a TypeError when nothing readable came back: down, or refused by CORS.
+    const unreachable = error instanceof TypeError;
+    const message = unreachable ? this._t('unreachable') : error.message || '';
+    this._status.textContent = `${this._t('failed')} ${message}`.trim();
     this._status.classList.add('error');
-    this._emit('weunion-error', { code: error.code || 'error', message: error.message || '' });
+    this._emit('weunion-error', { code: unreachable ? 'network_error' : error.code || 'error', message });
   }
 
   /** Dispatches a cancelable event; returns false when a listener called preventDefault(). */

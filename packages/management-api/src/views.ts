@@ -72,12 +72,30 @@ export const mergePreviewView = z.object({
     .object({ code: z.string(), detail: z.string() })
     .nullable()
     .describe('Why the merge would be refused: the problem `code` and `detail` the merge itself would answer with.'),
+  conflicts: z
+    .array(
+      z.discriminatedUnion('kind', [
+        z.object({ kind: z.literal('appid'), appid: z.string(), targetOpenid: z.string(), sourceOpenid: z.string() }),
+        z.object({
+          kind: z.literal('open_platform'),
+          openPlatformId: z.string(),
+          targetUnionid: z.string(),
+          sourceUnionid: z.string(),
+        }),
+      ]),
+    )
+    .describe(
+      'What the merge would put into the target twice: two openids of one app, or two unionids of one Open Platform account (two WeChat people in one account). When not empty, the merge needs `allowConflicts: true`.',
+    ),
 });
 
 export const userPage = z.object({ users: z.array(userView), nextCursor: z.string().nullable() });
 
 export const mergeResultView = z.object({
   mergeId: z.string(),
+  kind: z
+    .enum(['merge', 'move'])
+    .describe("`merge`: the whole source account; `move`: one WeChat person's identities only (a person's own account choice)."),
   targetUserId: z.string(),
   sourceUserId: z.string(),
   moved: z.object({ identities: z.number().int(), unionids: z.number().int(), identifiers: z.number().int() }),
@@ -85,6 +103,7 @@ export const mergeResultView = z.object({
 
 export const mergeView = z.object({
   id: z.string(),
+  kind: z.enum(['merge', 'move']),
   targetUserId: z.string(),
   sourceUserId: z.string(),
   actor: actorView,
@@ -136,6 +155,18 @@ export const connectionView = z.object({
   setup: z.array(z.object({ key: z.string(), value: z.string() })).describe(SETUP_KEYS_DESCRIPTION),
   createdAt: time,
   updatedAt: time,
+  unboundUnionid: z
+    .object({
+      firstSeenAt: time,
+      detectedOpenPlatformId: z
+        .string()
+        .nullable()
+        .describe('The Open Platform account one of those unionids is already known under (through another connection), if any.'),
+    })
+    .nullable()
+    .describe(
+      'WeChat sent unionids through this app while the connection names no Open Platform account: the app was bound in WeChat only, and every person since is split until `openPlatformId` is set (which reconciles them).',
+    ),
 });
 
 export const credentialCheckView = z.object({

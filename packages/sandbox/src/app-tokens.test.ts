@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { TestSandbox } from './test-support.ts';
+import { errcodeOf, TestSandbox } from './test-support.ts';
 
 let sandbox: TestSandbox;
 beforeAll(async () => {
@@ -32,14 +32,16 @@ describe('cgi-bin/token', () => {
     expect(answer.access_token).toMatch(/^[A-Za-z0-9_-]{100,}$/);
   });
 
-  it('keeps the old token working for 5 minutes after a new one is fetched, then refuses it with 42001', async () => {
+  it('keeps the old token working for 5 minutes after a new one is fetched, then refuses it as not latest (40001)', async () => {
     const app = await sandbox.app('official_account');
     const old = await sandbox.appToken(app.appid, app.secret);
     const fresh = await sandbox.appToken(app.appid, app.secret);
     await sandbox.advance(4 * 60 + 50);
     expect(await tokenErrcode(old)).toBe(40003);
     await sandbox.advance(20);
-    expect(await tokenErrcode(old)).toBe(42001);
+    const refused = await sandbox.wechatGet('/cgi-bin/user/info', { access_token: old, openid: 'o-not-a-follower' });
+    expect(refused.errcode).toBe(40001);
+    expect(refused.errmsg).toMatch(/^invalid credential, access_token is invalid or not latest, rid: /);
     expect(await tokenErrcode(fresh)).toBe(40003);
   });
 
@@ -81,15 +83,72 @@ describe('cgi-bin/stable_token', () => {
     expect(await tokenErrcode(z.string().parse(first.access_token))).toBe(40003);
   });
 
-  it('force_refresh issues a new token and the old one overlaps for 5 minutes', async () => {
+  it('force_refresh issues a new 7200 s token and invalidates the old one at once (40001)', async () => {
     const app = await sandbox.app('official_account');
     const first = z.string().parse((await stable(app.appid, app.secret)).access_token);
     const second = await stable(app.appid, app.secret, true);
     expect(second.access_token).not.toBe(first);
     expect(second.expires_in).toBe(7200);
-    expect(await tokenErrcode(first)).toBe(40003);
-    await sandbox.advance(301);
-    expect(await tokenErrcode(first)).toBe(42001);
+    expect(await tokenErrcode(first)).toBe(40001);
+    expect(await tokenErrcode(z.string().parse(second.access_token))).toBe(40003);
+  });
+
+  it('a second force_refresh within 30 s does not refresh: it answers the current token', async () => {
+    const app = await sandbox.app('official_account');
+    const first = await stable(app.appid, app.secret, true);
+    await sandbox.advance(29);
+    const again = await stable(app.appid, app.secret, true);
+    expect(again.access_token).toBe(first.access_token);
+    // Real milliseconds pass between the calls too: the lifetime is what is left after 29 s, floored.
+    expect(again.expires_in).toBeGreaterThanOrEqual(7200 - 30);
+    expect(again.expires_in).toBeLessThanOrEqual(7200 - 29);
+    expect(await tokenErrcode(z.string().parse(first.access_token))).toBe(40003);
+    await sandbox.advance(2);
+    const later = await stable(app.appid, app.secret, true);
+    expect(later.access_token).not.toBe(first.access_token);
+    expect(await tokenErrcode(z.string().parse(first.access_token))).toBe(40001);
+  });
+
+  it('force_refresh is limited to 20 a day: the 21st answers 45009, the next day works again', async () => {
+    const app = await sandbox.app('official_account');
+    for (let index = 0; index < 20; index += 1) {
+      expect(errcodeOf(await stable(app.appid, app.secret, true))).toBe(0);
+      await sandbox.advance(31);
+    }
+    const refused = await stable(app.appid, app.secret, true);
+    expect(refused.errcode).toBe(45009);
+    expect(refused.errmsg).toMatch(/^reach max api daily quota limit, rid: /);
+    expect(errcodeOf(await stable(app.appid, app.secret, false))).toBe(0);
+    await sandbox.advance(86_400);
+    expect(errcodeOf(await stable(app.appid, app.secret, true))).toBe(0);
+  });
+
+  it('in normal mode, the last 5 minutes answer a new token with at least 300 s; the old one lives out its time', async () => {
+    const app = await sandbox.app('mini_program');
+    const first = await stable(app.appid, app.secret);
+    await sandbox.advance(7200 - 310);
+    // Still more than 300 s left: the same token.
+    const still = await stable(app.appid, app.secret);
+    expect(still.access_token).toBe(first.access_token);
+    expect(still.expires_in).toBeGreaterThan(300);
+    expect(still.expires_in).toBeLessThanOrEqual(310);
+    await sandbox.advance(11);
+    const renewed = await stable(app.appid, app.secret);
+    expect(renewed.access_token).not.toBe(first.access_token);
+    expect(renewed.expires_in).toBe(7200);
+    const old = z.string().parse(first.access_token);
+    const phone = (token: string) => sandbox.wechatPostJson('/wxa/business/getuserphonenumber', { access_token: token }, { code: 'x' });
+    expect((await phone(old)).errcode).toBe(40029);
+    await sandbox.advance(300);
+    expect((await phone(old)).errcode).toBe(40001);
+  });
+
+  it('GET answers WeChat JSON 43002 "require POST method", not an HTTP 404', async () => {
+    const response = await fetch(`${sandbox.url}/cgi-bin/stable_token?grant_type=client_credential`);
+    expect(response.status).toBe(200);
+    const body = z.object({ errcode: z.number(), errmsg: z.string() }).parse(await response.json());
+    expect(body.errcode).toBe(43002);
+    expect(body.errmsg).toMatch(/^require POST method, rid: /);
   });
 
   it('does not cut the life of cgi-bin/token tokens', async () => {

@@ -23,6 +23,7 @@ const appSchema = z.object({
   encodingAesKey: z.string().nullable(),
   safeMode: z.boolean(),
   originalId: z.string().nullable(),
+  redirectDomains: z.array(z.string()),
 });
 
 describe('the demo world', () => {
@@ -160,7 +161,45 @@ describe('control API', () => {
   });
 });
 
+describe('demo apps’ redirect domains', () => {
+  it('are the host of callbackBaseUrl (the weunion server’s PUBLIC_URL)', async () => {
+    for (const demo of DEMO_APPS) {
+      const app = appSchema.parse((await sandbox.control('GET', `/_sandbox/apps/${demo.appid}`)).body);
+      expect(app.redirectDomains).toEqual(['127.0.0.1']);
+    }
+  });
+
+  it('are the sandbox’s own host without a callbackBaseUrl, and can be given explicitly', async () => {
+    const own = await TestSandbox.start({ host: '127.0.0.1' });
+    const given = await TestSandbox.start({ callbackBaseUrl: 'https://id.example.com', redirectDomains: ['login.example.com'] });
+    try {
+      const ownApps = z.array(appSchema).parse((await own.control('GET', '/_sandbox/apps')).body);
+      expect(ownApps.map((app) => app.redirectDomains)).toEqual(ownApps.map(() => ['127.0.0.1']));
+      const givenApps = z.array(appSchema).parse((await given.control('GET', '/_sandbox/apps')).body);
+      expect(givenApps.map((app) => app.redirectDomains)).toEqual(givenApps.map(() => ['login.example.com']));
+    } finally {
+      await own.close();
+      await given.close();
+    }
+  });
+});
+
 describe('sandboxPlugin', () => {
+  it('seeds the demo apps with the domain of the server it is mounted in', async () => {
+    const server = Fastify();
+    await server.register(sandboxPlugin, {
+      prefix: '/sandbox',
+      publicUrl: 'https://id.example.com/sandbox',
+      callbackBaseUrl: 'https://id.example.com',
+    });
+    try {
+      const apps = z.array(appSchema).parse((await server.inject({ method: 'GET', url: '/sandbox/_sandbox/apps' })).json());
+      expect(new Set(apps.map((app) => app.redirectDomains.join()))).toEqual(new Set(['id.example.com']));
+    } finally {
+      await server.close();
+    }
+  });
+
   it('mounts under a prefix, links back with publicUrl, and gives each registration its own world', async () => {
     const server = Fastify();
     await server.register(sandboxPlugin, { prefix: '/sandbox', publicUrl: 'http://127.0.0.1:1/sandbox', seedDemoWorld: false });

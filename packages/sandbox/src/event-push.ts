@@ -3,6 +3,8 @@
  *
  * - Query: `signature`, `timestamp`, `nonce`, `openid`; in safe mode also `encrypt_type=aes` and
  *   `msg_signature`, with the body `<xml><ToUserName/><Encrypt/></xml>`.
+ * - Mini programs set to JSON (数据格式 JSON) get the same fields as a JSON object
+ *   (`{"ToUserName": …, "Encrypt": …}` in safe mode, the encrypted text being the JSON message).
  * - WeChat waits 5 s and tries 3 times in all. Here an answer counts as delivered when it is HTTP
  *   200 with `success`, an empty body or an XML passive reply; anything else (other status,
  *   other body, network error) is retried, all three tries sharing one 5-second budget.
@@ -28,6 +30,11 @@ function accepted(status: number, body: string): boolean {
   return status === 200 && (text === '' || text === 'success' || text.startsWith('<xml'));
 }
 
+/** The message as the app's data format writes it. */
+function serialize(app: SandboxApp, fields: Record<string, string | number>): string {
+  return app.dataFormat === 'json' ? JSON.stringify(fields) : buildXml(fields);
+}
+
 function signedRequest(
   app: SandboxApp,
   event: Record<string, string | number>,
@@ -38,7 +45,7 @@ function signedRequest(
   const timestamp = String(nowSeconds);
   const nonce = String(Math.floor(Math.random() * 1e9) + 1e9);
   const url = new URL(app.callbackUrl);
-  const plain = buildXml(event);
+  const plain = serialize(app, event);
   url.searchParams.set('signature', callbackSignature(app.token, timestamp, nonce));
   url.searchParams.set('timestamp', timestamp);
   url.searchParams.set('nonce', nonce);
@@ -47,7 +54,7 @@ function signedRequest(
   const encrypt = encryptMessage({ encodingAesKey: app.encodingAesKey, appid: app.appid, message: plain });
   url.searchParams.set('encrypt_type', 'aes');
   url.searchParams.set('msg_signature', messageSignature(app.token, timestamp, nonce, encrypt));
-  return { url: url.href, body: buildXml({ ToUserName: String(event.ToUserName ?? ''), Encrypt: encrypt }) };
+  return { url: url.href, body: serialize(app, { ToUserName: String(event.ToUserName ?? ''), Encrypt: encrypt }) };
 }
 
 /** Pushes one event and resolves when it was delivered or the tries ran out; null without a callback URL. */
@@ -80,7 +87,7 @@ export async function pushEvent(
     try {
       const response = await fetch(request.url, {
         method: 'POST',
-        headers: { 'content-type': 'text/xml; charset=utf-8' },
+        headers: { 'content-type': app.dataFormat === 'json' ? 'application/json; charset=utf-8' : 'text/xml; charset=utf-8' },
         body: request.body,
         signal: AbortSignal.timeout(remaining),
       });

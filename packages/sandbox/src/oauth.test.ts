@@ -248,6 +248,39 @@ describe('official account web authorization (connect/oauth2/authorize)', () => 
     expect(refused.status).toBe(400);
   });
 
+  it('an app created without any redirect domain refuses every redirect with WeChat’s "redirect_uri 参数错误" page', async () => {
+    for (const type of ['official_account', 'website'] as const) {
+      const app = await sandbox.app(type, { redirectDomains: [] });
+      const url = type === 'website' ? sandbox.qrconnectUrl(app.appid) : sandbox.oauth2Url(app.appid, 'snsapi_base');
+      const page = await fetch(url, { headers: { cookie: 'sandbox_person=nobody' } });
+      expect(page.status).toBe(400);
+      const html = await page.text();
+      expect(html).toContain('redirect_uri 参数错误');
+      expect(html).toContain(`PATCH /_sandbox/apps/${app.appid}`);
+      const action = await sandbox.control('POST', '/_sandbox/actions/authorize', {
+        personId: await sandbox.person(),
+        url,
+        decision: 'allow',
+      });
+      expect(action.status).toBe(400);
+    }
+  });
+
+  it('matches the domain exactly: no subdomain, and a domain with a port only on that port', async () => {
+    const app = await sandbox.app('official_account', { redirectDomains: ['rp.example', 'id.example:8443'] });
+    const person = await sandbox.person();
+    const attempt = (redirectUri: string) => {
+      const url = new URL(sandbox.oauth2Url(app.appid, 'snsapi_base'));
+      url.searchParams.set('redirect_uri', redirectUri);
+      return sandbox.control('POST', '/_sandbox/actions/authorize', { personId: person, url: url.href, decision: 'allow' });
+    };
+    expect((await attempt('https://rp.example:444/cb')).status).toBe(200);
+    expect((await attempt('https://id.example:8443/cb')).status).toBe(200);
+    expect((await attempt('https://id.example/cb')).status).toBe(400);
+    expect((await attempt('https://sub.rp.example/cb')).status).toBe(400);
+    expect((await attempt('https://rp.example.evil/cb')).status).toBe(400);
+  });
+
   it('refuses a state that is not 1–128 letters or digits', async () => {
     const app = await officialAccount(false);
     const person = await sandbox.person();

@@ -1,49 +1,7 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { callbackSignature, decryptMessage, messageSignature, parseXml } from '@weunion/wechat';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { TestSandbox } from './test-support.ts';
-
-interface Received {
-  query: URLSearchParams;
-  body: string;
-}
-
-/** A tiny developer server: records every push and answers with the next scripted answer. */
-class Receiver {
-  readonly received: Received[] = [];
-  answers: { status: number; body: string }[] = [];
-  readonly #server: Server;
-  url = '';
-
-  constructor() {
-    this.#server = createServer((request: IncomingMessage, response) => {
-      let body = '';
-      request.on('data', (chunk: Buffer) => {
-        body += chunk.toString('utf8');
-      });
-      request.on('end', () => {
-        this.received.push({ query: new URL(request.url ?? '/', 'http://x').searchParams, body });
-        const answer = this.answers.shift() ?? { status: 200, body: 'success' };
-        if (answer.status === 0) return; // never answer
-        response.writeHead(answer.status, { 'content-type': 'text/plain' }).end(answer.body);
-      });
-    });
-  }
-
-  async start(): Promise<void> {
-    await new Promise<void>((resolve) => this.#server.listen(0, '127.0.0.1', resolve));
-    const address: AddressInfo | string | null = this.#server.address();
-    if (address === null || typeof address === 'string') throw new Error('no address');
-    this.url = `http://127.0.0.1:${address.port}/wechat/callback`;
-  }
-
-  close(): Promise<void> {
-    this.#server.closeAllConnections();
-    return new Promise((resolve) => this.#server.close(() => resolve()));
-  }
-}
+import { Receiver, TestSandbox } from './test-support.ts';
 
 let sandbox: TestSandbox;
 let receiver: Receiver;

@@ -10,7 +10,8 @@
  * - Scanning when not following: follow + `subscribe` with `EventKey=qrscene_SCENE` and `Ticket`.
  *   When already following: `SCAN` with `EventKey=SCENE`. Plain follow/unfollow: empty EventKey.
  * - `user/info` of a non-follower is `{subscribe: 0, openid}`; no nickname or avatar since 2021;
- *   unionid only when bound.
+ *   unionid only when bound. `user/info/batchget` answers the same for 1–100 openids at once
+ *   (40032 for an empty or longer list, 40003 when any openid is unknown).
  */
 import { AppError } from '@weunion/errors';
 import { type PushResult, pushEvent } from './event-push.ts';
@@ -193,4 +194,25 @@ export function followerInfo(world: World, app: SandboxApp, openid: string | und
     qr_scene: follow.qrScene,
     qr_scene_str: follow.qrSceneStr,
   };
+}
+
+const BATCH_LIMIT = 100;
+
+/** `POST /cgi-bin/user/info/batchget?access_token {user_list: [{openid, lang?}]}`: up to 100 at once. */
+export function batchFollowerInfo(
+  world: World,
+  app: SandboxApp,
+  body: Record<string, unknown>,
+): { user_info_list: Record<string, unknown>[] } {
+  if (app.type !== 'official_account') throw new WechatApiError('unauthorized');
+  const list = body.user_list;
+  if (!Array.isArray(list)) throw new WechatApiError('dataFormat');
+  if (list.length === 0 || list.length > BATCH_LIMIT) throw new WechatApiError('invalidListSize');
+  const wanted = list.map((entry: unknown) => {
+    if (typeof entry !== 'object' || entry === null || !('openid' in entry) || typeof entry.openid !== 'string')
+      throw new WechatApiError('dataFormat');
+    const lang = 'lang' in entry && typeof entry.lang === 'string' ? entry.lang : undefined;
+    return { openid: entry.openid, lang };
+  });
+  return { user_info_list: wanted.map(({ openid, lang }) => followerInfo(world, app, openid, lang)) };
 }

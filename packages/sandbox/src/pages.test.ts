@@ -5,7 +5,8 @@ import { TestSandbox } from './test-support.ts';
 
 let sandbox: TestSandbox;
 beforeAll(async () => {
-  sandbox = await TestSandbox.start();
+  // The demo apps' authorized domain: where the pages under test send people back to.
+  sandbox = await TestSandbox.start({ redirectDomains: ['rp.example'] });
 });
 afterAll(async () => {
   await sandbox.close();

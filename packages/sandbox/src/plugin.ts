@@ -19,6 +19,11 @@ export interface SandboxPluginOptions {
   seedDemoWorld?: boolean;
   /** Demo official account & mini program push to `${callbackBaseUrl}/wechat/callback/${appid}`. */
   callbackBaseUrl?: string;
+  /**
+   * Authorized redirect domains of the demo apps. Default: the host of `callbackBaseUrl` (the
+   * weunion server's PUBLIC_URL), else of `publicUrl`.
+   */
+  redirectDomains?: string[];
 }
 
 export interface InternalSandboxOptions {
@@ -83,6 +88,10 @@ export async function registerSandbox(app: FastifyInstance, options: InternalSan
 /** The sandbox plugin; each registration gets its own virtual world. */
 export const sandboxPlugin: FastifyPluginAsync<SandboxPluginOptions> = async (app, options) => {
   const publicUrl = new URL(options.publicUrl).href.replace(/\/+$/, '');
-  const world = new World({ seedDemoWorld: options.seedDemoWorld ?? true, callbackBaseUrl: options.callbackBaseUrl });
+  const world = new World({
+    seedDemoWorld: options.seedDemoWorld ?? true,
+    callbackBaseUrl: options.callbackBaseUrl,
+    demoRedirectDomains: options.redirectDomains ?? [new URL(options.callbackBaseUrl ?? publicUrl).hostname],
+  });
   await registerSandbox(app, { publicUrl: () => publicUrl, world });
 };

@@ -14,6 +14,11 @@ export interface StartSandboxOptions {
   callbackBaseUrl?: string;
   /** The URL the sandbox is reachable at when it differs from `http://host:port` (a proxy in front). */
   publicUrl?: string;
+  /**
+   * Authorized redirect domains of the demo apps. Default: the host of `callbackBaseUrl` (the
+   * weunion server), else of the sandbox's own URL.
+   */
+  redirectDomains?: string[];
   /** Log requests (pino, info level). Default false. */
   logger?: boolean;
 }
@@ -27,12 +32,16 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<R
   const host = options.host ?? '127.0.0.1';
   const app = Fastify({ logger: options.logger ?? false, bodyLimit: 8 * 1024 * 1024 });
   let url = options.publicUrl ?? '';
-  const world = new World({ seedDemoWorld: options.seedDemoWorld ?? true, callbackBaseUrl: options.callbackBaseUrl });
+  const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+  const world = new World({
+    seedDemoWorld: options.seedDemoWorld ?? true,
+    callbackBaseUrl: options.callbackBaseUrl,
+    demoRedirectDomains: options.redirectDomains ?? [new URL(options.callbackBaseUrl ?? (url === '' ? `http://${urlHost}` : url)).hostname],
+  });
   await app.register(async (scope) => registerSandbox(scope, { publicUrl: () => url, world }));
   await app.listen({ port: options.port ?? 0, host });
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : options.port;
-  const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
   if (url === '') url = `http://${urlHost}:${port}`;
   return {
     url,

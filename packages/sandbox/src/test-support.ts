@@ -2,6 +2,8 @@
  * Test helpers: a started sandbox, spoken to over HTTP only, as the server's client would.
  * Not a test file itself (no `.test.ts`), shared by this package's tests.
  */
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
 import { type RunningSandbox, startSandbox } from './standalone.ts';
 
@@ -63,8 +65,12 @@ export class TestSandbox {
     return json.parse(await response.json());
   }
 
+  /** A new app; websites and official accounts may redirect to `rp.example` unless `extra` says otherwise. */
   async app(type: string, extra: Record<string, unknown> = {}): Promise<{ appid: string; secret: string }> {
-    const created = z.object({ appid: z.string(), secret: z.string() }).parse(await this.ok('POST', '/_sandbox/apps', { type, ...extra }));
+    const redirects = type === 'website' || type === 'official_account' ? { redirectDomains: ['rp.example'] } : {};
+    const created = z
+      .object({ appid: z.string(), secret: z.string() })
+      .parse(await this.ok('POST', '/_sandbox/apps', { type, ...redirects, ...extra }));
     return created;
   }
 
@@ -120,4 +126,44 @@ export class TestSandbox {
 /** The errcode of a WeChat answer (0 when absent, as for successes). */
 export function errcodeOf(answer: Json): number {
   return typeof answer.errcode === 'number' ? answer.errcode : 0;
+}
+
+export interface Received {
+  query: URLSearchParams;
+  body: string;
+}
+
+/** A tiny developer server: records every push and answers with the next scripted answer. */
+export class Receiver {
+  readonly received: Received[] = [];
+  answers: { status: number; body: string }[] = [];
+  readonly #server: Server;
+  url = '';
+
+  constructor() {
+    this.#server = createServer((request: IncomingMessage, response) => {
+      let body = '';
+      request.on('data', (chunk: Buffer) => {
+        body += chunk.toString('utf8');
+      });
+      request.on('end', () => {
+        this.received.push({ query: new URL(request.url ?? '/', 'http://x').searchParams, body });
+        const answer = this.answers.shift() ?? { status: 200, body: 'success' };
+        if (answer.status === 0) return; // never answer
+        response.writeHead(answer.status, { 'content-type': 'text/plain' }).end(answer.body);
+      });
+    });
+  }
+
+  async start(): Promise<void> {
+    await new Promise<void>((resolve) => this.#server.listen(0, '127.0.0.1', resolve));
+    const address: AddressInfo | string | null = this.#server.address();
+    if (address === null || typeof address === 'string') throw new Error('no address');
+    this.url = `http://127.0.0.1:${address.port}/wechat/callback`;
+  }
+
+  close(): Promise<void> {
+    this.#server.closeAllConnections();
+    return new Promise((resolve) => this.#server.close(() => resolve()));
+  }
 }

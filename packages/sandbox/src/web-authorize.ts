@@ -9,7 +9,9 @@
  * - oauth2/authorize: official accounts only, `scope=snsapi_base|snsapi_userinfo`, `state` at most
  *   128 characters of `[a-zA-Z0-9]`. snsapi_base is silent; snsapi_userinfo asks for consent.
  *   `#wechat_redirect` is a fragment: it never reaches the server and is ignored here.
- * - When the app lists redirect domains, `redirect_uri` must be on one of them (授权回调域).
+ * - `redirect_uri` must be on one of the app's authorized redirect domains (授权回调域: the host,
+ *   or the host with its port, exactly — no subdomains); an app without any refuses every
+ *   redirect, as a freshly registered app does, with WeChat's "redirect_uri 参数错误" page.
  */
 import { AppError } from '@weunion/errors';
 import { randomAlphanumeric } from './ids.ts';
@@ -46,10 +48,20 @@ function checkRedirect(app: SandboxApp, redirectUri: string | undefined): string
     refuse('redirect_uri 参数错误 (redirect_uri is not an absolute URL)');
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') refuse('redirect_uri 参数错误 (redirect_uri must be http or https)');
-  if (app.redirectDomains.length > 0 && !app.redirectDomains.includes(url.host) && !app.redirectDomains.includes(url.hostname)) {
-    refuse('redirect_uri 参数错误 (the host is not an authorized redirect domain of this app)');
+  if (app.redirectDomains.length === 0) {
+    refuse(
+      `redirect_uri 参数错误 (${app.appid} has no authorized redirect domain: set one with PATCH /_sandbox/apps/${app.appid} {"redirectDomains": ["${url.hostname}"]} or on the virtual phone)`,
+    );
+  }
+  if (!redirectDomainAllows(app, url)) {
+    refuse(`redirect_uri 参数错误 (${url.host} is not an authorized redirect domain of ${app.appid}: ${app.redirectDomains.join(', ')})`);
   }
   return redirectUri;
+}
+
+/** Whether a URL's host is one of the app's domains: a domain entry without a port matches any port. */
+export function redirectDomainAllows(app: SandboxApp, url: URL): boolean {
+  return app.redirectDomains.includes(url.host) || app.redirectDomains.includes(url.hostname);
 }
 
 export function validateQrconnect(world: World, query: AuthorizeQuery): ValidAuthorize {

@@ -29,6 +29,8 @@ export const LIFETIMES = {
   jsCode: 5 * 60,
   phoneCode: 5 * 60,
   accessToken: 7200,
+  /** JS-SDK tickets (cgi-bin/ticket/getticket). */
+  jsTicket: 7200,
   refreshToken: 30 * 24 * 3600,
   /** The old app access_token keeps working this long after a new one is fetched. */
   tokenOverlap: 5 * 60,
@@ -56,10 +58,15 @@ export interface SandboxApp {
   encodingAesKey: string | null;
   /** Push encrypted (`encrypt_type=aes`) instead of plain XML. */
   safeMode: boolean;
+  /** How pushes are written: official accounts always XML; mini programs choose XML or JSON (数据格式). */
+  dataFormat: 'xml' | 'json';
   originalId: string | null;
   /** Mini programs: pages that exist in the released version (checked by getwxacodeunlimit). */
   pages: string[];
-  /** When non-empty, OAuth redirect_uri hosts must be one of these (WeChat's "授权回调域"). */
+  /**
+   * WeChat's "授权回调域" (and, for official accounts, the JS-SDK "JS接口安全域名"): OAuth
+   * redirect_uri hosts must be one of these; an app without any refuses every redirect.
+   */
   redirectDomains: string[];
 }
 
@@ -106,6 +113,8 @@ export interface AppToken {
   expiresAt: number;
   /** Set by fault injection: the token is refused with this errcode from then on. */
   revoked: 'expired' | 'invalid' | null;
+  /** A newer token of the same kind was issued: past its end it is refused as not latest (40001). */
+  replaced: boolean;
 }
 
 export interface OneTimeCode {
@@ -124,6 +133,26 @@ export interface QrTicket {
   /** The scene as the events carry it: the scene_id as text, or the scene_str. */
   scene: string;
   expiresAt: number | null;
+}
+
+/** A URL Scheme or URL Link (wxa/generatescheme, wxa/generate_urllink). */
+export interface MiniProgramLink {
+  code: string;
+  kind: 'scheme' | 'url_link';
+  appid: string;
+  /** The page it opens (the home page when none was given). */
+  path: string;
+  query: string;
+  envVersion: 'release' | 'trial' | 'develop';
+  expiresAt: number;
+}
+
+/** A JS-SDK ticket (cgi-bin/ticket/getticket): one current ticket per app and type. */
+export interface JsTicket {
+  ticket: string;
+  appid: string;
+  type: 'jsapi' | 'wx_card';
+  expiresAt: number;
 }
 
 export interface Follow {
@@ -154,6 +183,7 @@ export interface NewApp {
   token?: string | undefined;
   encodingAesKey?: string | undefined;
   safeMode?: boolean | undefined;
+  dataFormat?: 'xml' | 'json' | undefined;
   originalId?: string | undefined;
   pages?: string[] | undefined;
   redirectDomains?: string[] | undefined;
@@ -172,6 +202,8 @@ export interface WorldOptions {
   seedDemoWorld: boolean;
   /** Demo official account and mini program push to `${callbackBaseUrl}/wechat/callback/${appid}`. */
   callbackBaseUrl?: string | undefined;
+  /** The authorized redirect (and JS-SDK) domains the demo apps are seeded with. */
+  demoRedirectDomains: string[];
 }
 
 const DEFAULT_PAGES = ['pages/index/index', 'pages/login/login'];
@@ -192,12 +224,18 @@ export class World {
   readonly appTokens = new Map<string, AppToken>();
   /** appid → the latest token of each kind (older ones only live out their overlap). */
   readonly latestAppToken = new Map<string, { token?: string; stable?: string }>();
+  /** appid → when `force_refresh` stable tokens were issued today (epoch ms; 20 a day, 30 s apart). */
+  readonly forceRefreshes = new Map<string, number[]>();
   readonly jsCodes = new Map<string, OneTimeCode & { sessionKey: string }>();
   /** `${appid}\0${personId}` → the current session_key (a new wx.login rotates it). */
   readonly sessionKeys = new Map<string, string>();
   readonly phoneCodes = new Map<string, OneTimeCode>();
   readonly qrTickets = new Map<string, QrTicket>();
   readonly qrTicketsByCode = new Map<string, QrTicket>();
+  /** code → URL Scheme / URL Link. */
+  readonly miniProgramLinks = new Map<string, MiniProgramLink>();
+  /** `${appid}\0${type}` → the current JS-SDK ticket. */
+  readonly jsTickets = new Map<string, JsTicket>();
   /** appid → personId → follow. */
   readonly follows = new Map<string, Map<string, Follow>>();
   readonly qrconnectSessions = new Map<string, QrconnectSession>();
@@ -237,6 +275,7 @@ export class World {
         token: demo.token,
         encodingAesKey: demo.encodingAesKey,
         originalId: demo.originalId,
+        redirectDomains: [...this.options.demoRedirectDomains],
         callbackUrl:
           pushes && this.options.callbackBaseUrl !== undefined
             ? `${this.options.callbackBaseUrl.replace(/\/+$/, '')}/wechat/callback/${demo.appid}`
@@ -269,6 +308,7 @@ export class World {
       token: input.token ?? (pushes ? randomAlphanumeric(16) : null),
       encodingAesKey: input.encodingAesKey ?? (pushes ? newEncodingAesKey() : null),
       safeMode: input.safeMode ?? false,
+      dataFormat: input.type === 'mini_program' ? (input.dataFormat ?? 'xml') : 'xml',
       originalId: input.originalId ?? (pushes ? `gh_${randomHex(6)}` : null),
       pages: input.pages ?? (input.type === 'mini_program' ? [...DEFAULT_PAGES] : []),
       redirectDomains: input.redirectDomains ?? [],

@@ -7,10 +7,21 @@
  * 2. long poll (`GET …?since=<version>&wait=25`) when the stream cannot be opened — a proxy that
  *    buffers or blocks `text/event-stream`, for instance;
  * 3. plain poll every two seconds when long requests fail too.
- * A transport that fails is not tried again for this login — except a stream that had been
- * working, which gets one reconnect first. A stream that just ends (an instance shutting down ends
- * its streams) is reopened. A 4xx answer is the ticket's fate, not the
- * transport's: it ends the login with an `error` event.
+ *
+ * Only the ticket ends the watch. What can happen to one request, and what the follower does:
+ * - a status arrives: heard; a final one (`confirmed`, `cancelled`, `expired`, `consumed`) ends it;
+ * - no answer at all (connection refused or cut, an instance killed mid-stream, a balancer that
+ *   lost its upstream): the same transport again after a backoff (0.5 s doubling to 10 s, with
+ *   jitter, reset by the next answer), resuming from the last version heard (`Last-Event-ID` /
+ *   `since`) — the next connection reaches whichever instance answers, and every instance knows
+ *   the ticket (shared state);
+ * - an answer this transport cannot use (5xx, not an event stream, a stream that ends before its
+ *   first event): the next transport, for the rest of this login; the plain poll backs off instead;
+ * - 429 or 408: the same transport after the backoff;
+ * - any other 4xx (the ticket is unknown, gone, or not this browser's): the ticket's fate, so the
+ *   login ends with an `error` event (`not_found` when the instance that held an embedded-mode
+ *   ticket restarted and forgot it).
+ * While the follower waits to reconnect it emits `reconnecting`, so a page can say so.
  *
  * Expiry: the server tells watchers when the QR expires (`expired`); with `autoRefresh` a new
  * ticket is created (each costs the official account a QR from its daily quota, hence the cap)
@@ -31,8 +42,12 @@ export type Transport = 'sse' | 'long-poll' | 'poll';
 const TICKET_SECRET_HEADER = 'x-ticket-secret';
 const LONG_POLL_SECONDS = 25;
 const POLL_INTERVAL_MS = 2_000;
-const RETRY_DELAY_MS = 1_000;
 const DEFAULT_MAX_REFRESHES = 5;
+/** Reconnection backoff: the first wait, and the most it grows to. */
+const BACKOFF_INITIAL_MS = 500;
+const BACKOFF_MAX_MS = 10_000;
+/** A redeem whose request never got an answer is sent again this many times. */
+const REDEEM_ATTEMPTS = 4;
 
 /** What a watcher of the ticket is told. */
 export interface TicketStatus {
@@ -73,12 +88,19 @@ export interface QrLoginEvents {
   login: RedeemResult;
   /** `autoRefresh` replaced an expired QR with this new ticket. */
   refresh: QrTicket;
+  /** Weunion could not be reached (or answered 5xx/429): the follower tries again after `delayMs`. */
+  reconnecting: { attempt: number; delayMs: number; error: WeunionError };
   error: WeunionError;
 }
 
 export interface QrLoginOptions {
-  /** Where to go after signing in: a path on weunion (`/interaction/…`, `/welcome`). */
+  /**
+   * Where to go after signing in: a path on weunion (`/interaction/…`, `/welcome`), or a URL on a
+   * registered web origin of an application (the embedding page's own, e.g. `https://shop.example/account`).
+   */
   returnTo?: string;
+  /** The application (client_id) the login is for: its scenarios and identity policy apply. */
+  client?: string;
   /** The connection to use when several offer this scenario. */
   connection?: string;
   /** On expiry, start over with a new QR: `true` (up to 5 times) or the most refreshes allowed. */
@@ -159,9 +181,26 @@ export function parseRedeemResult(value: unknown): RedeemResult {
   return { status, returnTo, next: string(fields, 'next', 'redeem result') };
 }
 
-/** A failure that says something about the transport, not about the ticket. */
-function isTransportFailure(error: unknown): boolean {
-  return error instanceof WeunionError && (error.code === 'network_error' || error.code === 'invalid_response' || error.status >= 500);
+/** How one failed request bears on following the ticket (see the file comment). */
+type FailureKind = 'no_answer' | 'unusable' | 'busy' | 'ticket';
+
+function classify(error: WeunionError): FailureKind {
+  if (error.code === 'network_error' || error.status === 0) return 'no_answer';
+  if (error.status === 429 || error.status === 408) return 'busy';
+  if (error.code === 'invalid_response' || error.status >= 500) return 'unusable';
+  return 'ticket';
+}
+
+/** Exponential backoff with jitter: waits of 50–100 % of 0.5 s · 2^attempt, at most 10 s. */
+export function backoffDelay(attempt: number, random: () => number = Math.random): number {
+  const ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_INITIAL_MS * 2 ** Math.min(attempt, 16));
+  return Math.round(ceiling / 2 + (random() * ceiling) / 2);
+}
+
+/** Anything thrown while talking to weunion, as a `WeunionError` (a stream cut mid-read is a `TypeError`). */
+function asWeunionError(error: unknown, what: string): WeunionError {
+  if (error instanceof WeunionError) return error;
+  return new WeunionError('network_error', `lost the connection to weunion (${what})`, 0, { cause: error });
 }
 
 const sleep = (ms: number, signal: AbortSignal) =>
@@ -192,6 +231,7 @@ class TicketFollower implements QrLogin {
     cancelled: new Set(),
     login: new Set(),
     refresh: new Set(),
+    reconnecting: new Set(),
     error: new Set(),
   };
   readonly #done: Promise<TicketStatus>;
@@ -199,8 +239,8 @@ class TicketFollower implements QrLogin {
   #status: TicketStatus;
   #transport: Transport;
   #refreshesLeft: number;
-  /** The event stream has worked for this login: a later failure is worth one reconnect before falling back. */
-  #streamDelivered = false;
+  /** Failed requests in a row: the backoff grows with it, and the next answer resets it. */
+  #failures = 0;
 
   constructor(connection: Connection, scenario: QrScenario, ticket: QrTicket & { secret: string }, options: QrLoginOptions) {
     this.#connection = connection;
@@ -255,13 +295,24 @@ class TicketFollower implements QrLogin {
   }
 
   async redeem(): Promise<RedeemResult> {
-    const result = parseRedeemResult(
-      await requestJson(this.#connection, 'POST', `/api/login/tickets/${encodeURIComponent(this.ticketId)}/redeem`, {
-        headers: { [TICKET_SECRET_HEADER]: this.#ticket.secret },
-      }),
-    );
-    this.#emit('login', result);
-    return result;
+    const path = `/api/login/tickets/${encodeURIComponent(this.ticketId)}/redeem`;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const result = parseRedeemResult(
+          await requestJson(this.#connection, 'POST', path, { headers: { [TICKET_SECRET_HEADER]: this.#ticket.secret } }),
+        );
+        this.#emit('login', result);
+        return result;
+      } catch (error) {
+        // Only a request that got no answer (or a balancer's 502–504: its upstream got none) is sent
+        // again; a redeem that was answered, even with an error, happened, and happens once.
+        const retry =
+          error instanceof WeunionError &&
+          (error.code === 'network_error' || error.status === 502 || error.status === 503 || error.status === 504);
+        if (!retry || attempt + 1 >= REDEEM_ATTEMPTS || this.#abort.signal.aborted) throw error;
+        await sleep(backoffDelay(attempt), this.#abort.signal);
+      }
+    }
   }
 
   done(): Promise<TicketStatus> {
@@ -322,7 +373,17 @@ class TicketFollower implements QrLogin {
   }
 
   async #refresh(): Promise<void> {
-    this.#ticket = await createTicket(this.#connection, this.scenario, this.#options, this.#abort.signal);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        this.#ticket = await createTicket(this.#connection, this.scenario, this.#options, this.#abort.signal);
+        break;
+      } catch (error) {
+        if (this.#abort.signal.aborted) throw error;
+        const failure = asWeunionError(error, 'new ticket');
+        if (classify(failure) === 'ticket' || classify(failure) === 'unusable') throw failure;
+        await this.#backoff(failure, attempt);
+      }
+    }
     this.#status = {
       id: this.#ticket.ticketId,
       state: 'waiting',
@@ -332,6 +393,13 @@ class TicketFollower implements QrLogin {
     };
     for (const image of this.#images) image.src = this.#ticket.qrImageUrl;
     this.#emit('refresh', this.ticket);
+  }
+
+  /** Waits before the next attempt, telling the page. */
+  async #backoff(error: WeunionError, attempt: number): Promise<void> {
+    const delayMs = backoffDelay(attempt);
+    this.#emit('reconnecting', { attempt: attempt + 1, delayMs, error });
+    await sleep(delayMs, this.#abort.signal);
   }
 
   /** Follows the current ticket to a final state; undefined when stopped. */
@@ -345,13 +413,16 @@ class TicketFollower implements QrLogin {
         if (final) return this.#status;
       } catch (error) {
         if (signal.aborted) return undefined;
-        if (!isTransportFailure(error)) throw error;
-        if (this.#transport === 'sse' && this.#streamDelivered) {
-          this.#streamDelivered = false;
-          await sleep(RETRY_DELAY_MS, signal);
-        } else if (this.#transport === 'sse') this.#transport = 'long-poll';
-        else if (this.#transport === 'long-poll') this.#transport = 'poll';
-        else await sleep(RETRY_DELAY_MS, signal); // plain poll is the last resort: retry it
+        const failure = asWeunionError(error, this.#transport);
+        const kind = classify(failure);
+        if (kind === 'ticket') throw failure;
+        if (kind === 'unusable' && this.#transport !== 'poll') {
+          // The answer says this transport does not get through here: the next one, at once.
+          this.#transport = this.#transport === 'sse' ? 'long-poll' : 'poll';
+          continue;
+        }
+        await this.#backoff(failure, this.#failures);
+        this.#failures += 1;
       }
     }
     return undefined;
@@ -361,33 +432,42 @@ class TicketFollower implements QrLogin {
     return `/api/login/tickets/${encodeURIComponent(this.ticketId)}`;
   }
 
-  /** One SSE connection; true when the ticket reached a final state, false when the stream just ended. */
+  /** One SSE connection; true when the ticket reached a final state (false: stopped). */
   async #stream(signal: AbortSignal): Promise<boolean> {
-    const response = await send(this.#connection, 'GET', `${this.#path()}/events`, {
-      headers: { accept: 'text/event-stream', [TICKET_SECRET_HEADER]: this.#ticket.secret },
-      signal,
-    });
+    const headers: Record<string, string> = { accept: 'text/event-stream', [TICKET_SECRET_HEADER]: this.#ticket.secret };
+    // Resume: the server sends only what is newer than the last version heard.
+    if (this.#status.version > 0) headers['last-event-id'] = String(this.#status.version);
+    const response = await send(this.#connection, 'GET', `${this.#path()}/events`, { headers, signal });
     const type = response.headers.get('content-type') ?? '';
+    if (response.status >= 400 && response.status < 500) throw await problemOf(response);
     if (!response.ok || response.body === null || !type.startsWith('text/event-stream')) {
       await response.body?.cancel().catch(() => {});
-      // The ticket's fate is decided by the status route, which the fallback asks next.
       throw new WeunionError('invalid_response', `the ticket's event stream is unavailable (${response.status} ${type})`, response.status);
     }
-    for await (const event of readEventStream(response.body)) {
-      if (event.event !== 'status') continue;
-      let status: TicketStatus;
-      try {
-        status = parseTicketStatus(JSON.parse(event.data));
-      } catch (cause) {
-        throw new WeunionError('invalid_response', 'weunion sent an unreadable ticket status', response.status, { cause });
+    let delivered = false;
+    try {
+      for await (const event of readEventStream(response.body)) {
+        if (event.event !== 'status') continue;
+        let status: TicketStatus;
+        try {
+          status = parseTicketStatus(JSON.parse(event.data));
+        } catch (cause) {
+          throw new WeunionError('invalid_response', 'weunion sent an unreadable ticket status', response.status, { cause });
+        }
+        delivered = true;
+        this.#failures = 0;
+        if (this.#hear(status)) return true;
       }
-      this.#streamDelivered = true;
-      if (this.#hear(status)) return true;
+    } catch (error) {
+      if (signal.aborted) return false;
+      // Cut mid-stream (the instance died, the network dropped): no answer to the rest of it.
+      throw asWeunionError(error, 'event stream');
     }
     if (signal.aborted) return false;
-    // Ended without a final state (an instance shutting down): reopen after a pause.
-    await sleep(RETRY_DELAY_MS, signal);
-    return false;
+    // A stream that ends before its first event is being cut by something in the way.
+    if (!delivered) throw new WeunionError('invalid_response', "the ticket's event stream ended before its first event", response.status);
+    // Ended after working (an instance shutting down ends its streams): reopen after the backoff's first step.
+    throw new WeunionError('network_error', "the ticket's event stream ended");
   }
 
   /** Polls until a final state; `waitSeconds` > 0 makes each request a long poll. */
@@ -399,7 +479,18 @@ class TicketFollower implements QrLogin {
         signal,
       });
       if (!response.ok) throw await problemOf(response);
-      const status = parseTicketStatus(await response.json().catch(() => undefined));
+      let body: unknown;
+      try {
+        body = await response.json();
+      } catch (error) {
+        if (signal.aborted) return false;
+        // Cut while reading the answer, or not JSON: no usable answer either way.
+        throw error instanceof SyntaxError
+          ? new WeunionError('invalid_response', 'weunion answered a ticket status that is not JSON', response.status)
+          : asWeunionError(error, 'ticket status');
+      }
+      const status = parseTicketStatus(body);
+      this.#failures = 0;
       if (this.#hear(status)) return true;
       if (waitSeconds === 0) await sleep(POLL_INTERVAL_MS, signal);
     }
@@ -411,6 +502,7 @@ async function createTicket(connection: Connection, scenario: QrScenario, option
   const body = {
     ...(options.returnTo === undefined ? {} : { returnTo: options.returnTo }),
     ...(options.connection === undefined ? {} : { connection: options.connection }),
+    ...(options.client === undefined ? {} : { client: options.client }),
   };
   return parseTicket(
     connection,

@@ -39,6 +39,13 @@ export function number(fields: Fields, key: string, what: string): number {
   return value;
 }
 
+export function optionalNumber(fields: Fields, key: string, what: string): number | undefined {
+  const value = fields[key];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw invalid(`${what} (${key})`);
+  return value;
+}
+
 export function boolean(fields: Fields, key: string, what: string): boolean {
   const value = fields[key];
   if (typeof value !== 'boolean') throw invalid(`${what} (${key})`);

@@ -3,7 +3,9 @@
  *
  * - S5: `login()` (wx.login → `POST /api/mp/login`), `loginWithPhone(event)` from the
  *   getPhoneNumber button, `addPhone(event)` later; a pending `select`/`bind` is completed with
- *   `selectAccount` / `bindWithPassword` / `createAccount` (`/api/app/pending/…`).
+ *   `selectAccount` / `bindWithPassword` / `sendBindingCode` + `bindWithCode` / `createAccount`,
+ *   or ended with `cancelPending` (`/api/app/pending/…`): every binding method weunion offers
+ *   works from the mini program.
  * - S3/S7: `ticketFromLaunchOptions(options)`, then `scanQrLogin` (is a phone number wanted?),
  *   `confirmQrLogin` (S7: answers the `resultCode` for the launchApp button) or `cancelQrLogin`.
  * - Tokens live in `wx` storage per appid; `accessToken()` refreshes a minute before expiry
@@ -15,7 +17,7 @@
  * `prepareLogin()` when the page shows; the phone handlers then use that code instead of calling
  * `wx.login` after the fact. The current phone `code` does not depend on the session_key.
  */
-import { type Fields, object, objects, optionalString, string, strings } from './answers.ts';
+import { type Fields, number, object, objects, optionalNumber, optionalString, string, strings } from './answers.ts';
 import { WeunionError } from './errors.ts';
 import { type Connection, requestJson } from './http.ts';
 import { type ConfirmedTicket, parseConfirmed, parseScanned, type ScannedTicket } from './tickets.ts';
@@ -46,13 +48,22 @@ export interface SignedIn {
   phoneSource?: string;
 }
 
+/**
+ * One account the person may choose: what lets its owner recognise it, masked (`138****0001`,
+ * `a***@example.com`), never a full phone number or email.
+ */
 export interface AccountCandidate {
   userId: string;
-  via?: string;
+  /** Why it matched: `unionid` (linked to this WeChat), `phone`, `email`. */
+  via: string[];
   nickname?: string;
   picture?: string;
   maskedPhone?: string;
   maskedEmail?: string;
+  /** Last sign-in, ms since the epoch. */
+  lastLoginAt?: number;
+  /** The app (its name at weunion) of the last WeChat sign-in. */
+  lastLoginApp?: string;
 }
 
 /** Several accounts are this person's: show `candidates`, then `selectAccount(pendingId, userId)`. */
@@ -62,7 +73,11 @@ export interface SelectAccount {
   candidates: AccountCandidate[];
 }
 
-/** The person must prove an existing account: `bindWithPassword(pendingId, …)`, or `createAccount(pendingId)` when allowed. */
+/**
+ * The person must prove an existing account by one of `methods` (`password` → `bindWithPassword`;
+ * `sms` / `email` → `sendBindingCode` then `bindWithCode`), or `createAccount(pendingId)` when
+ * `mayCreateInstead`; `cancelPending(pendingId)` when they give up.
+ */
 export interface BindAccount {
   status: 'bind';
   pendingId: string;
@@ -96,12 +111,23 @@ function phoneEvidence(event: PhoneNumberEvent): { phoneCode: string } | { encry
 }
 
 function parseCandidate(fields: Fields): AccountCandidate {
-  const candidate: AccountCandidate = { userId: string(fields, 'userId', 'account candidate') };
-  for (const key of ['via', 'nickname', 'picture', 'maskedPhone', 'maskedEmail'] as const) {
+  const candidate: AccountCandidate = {
+    userId: string(fields, 'userId', 'account candidate'),
+    via: strings(fields, 'via', 'account candidate'),
+  };
+  for (const key of ['nickname', 'picture', 'maskedPhone', 'maskedEmail', 'lastLoginApp'] as const) {
     const value = optionalString(fields, key, 'account candidate');
     if (value !== undefined) candidate[key] = value;
   }
+  const lastLoginAt = optionalNumber(fields, 'lastLoginAt', 'account candidate');
+  if (lastLoginAt !== undefined) candidate.lastLoginAt = lastLoginAt;
   return candidate;
+}
+
+/** Where a binding code goes: the existing account's verified phone (E.164) or email. */
+export interface BindingCodeTarget {
+  channel: 'sms' | 'email';
+  destination: string;
 }
 
 function globalWx(): Wx {
@@ -248,6 +274,33 @@ export function createWeunion(options: WeunionOptions) {
     /** Completes a `bind` result with the existing account's phone (E.164) or email and password. */
     async bindWithPassword(pendingId: string, credentials: { login: string; password: string }): Promise<LoginResult> {
       return loginResult(await requestJson(connection, 'POST', pendingPath(pendingId, 'bind/password'), { body: credentials }));
+    },
+
+    /**
+     * Sends a code to the existing account's phone (`sms`) or email, for `bindWithCode`. It is sent
+     * (and answered) the same whether or not an account has that phone/email; `rate_limited` when
+     * one was sent there moments ago, `binding_locked` after too many failed attempts.
+     */
+    async sendBindingCode(pendingId: string, target: BindingCodeTarget): Promise<{ expiresInMs: number }> {
+      const answer = object(
+        await requestJson(connection, 'POST', pendingPath(pendingId, 'bind/code/send'), { body: { ...target } }),
+        'code answer',
+      );
+      return { expiresInMs: number(answer, 'expiresInMs', 'code answer') };
+    },
+
+    /**
+     * Completes a `bind` result with the code sent by `sendBindingCode`. A wrong code is
+     * `verification_failed` (`details.attemptsLeft`); too many failures, here or in earlier
+     * sign-ins, `binding_locked` (`details.retryAfterSeconds`).
+     */
+    async bindWithCode(pendingId: string, answer: BindingCodeTarget & { code: string }): Promise<LoginResult> {
+      return loginResult(await requestJson(connection, 'POST', pendingPath(pendingId, 'bind/code'), { body: { ...answer } }));
+    },
+
+    /** The person declined to choose or bind: the pending sign-in ends, nothing is linked or created. */
+    async cancelPending(pendingId: string): Promise<void> {
+      await requestJson(connection, 'POST', pendingPath(pendingId, 'cancel'), { body: {} });
     },
 
     /** Completes a `bind` result by creating a new account instead (when `mayCreateInstead`). */

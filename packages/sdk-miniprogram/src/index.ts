@@ -6,6 +6,7 @@ export {
   type AccountCandidate,
   type AddedPhone,
   type BindAccount,
+  type BindingCodeTarget,
   createWeunion,
   type LoginResult,
   type SelectAccount,

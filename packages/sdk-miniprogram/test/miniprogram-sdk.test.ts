@@ -6,8 +6,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { watchSentCodes } from '../../server/src/hosted/pending-flows.ts';
+import { SYSTEM_ACTOR } from '../../server/src/identity/audit.ts';
 import { DEFAULT_POLICY } from '../../server/src/identity/policy.ts';
-import { demo, LoginWorld, storageModes } from '../../server/src/login/test-harness.ts';
+import { createUser } from '../../server/src/identity/users.ts';
+import { Browser, demo, LoginWorld, loginWithS2, sessionOf, storageModes } from '../../server/src/login/test-harness.ts';
 import { createWeunion, ticketFromLaunchOptions, WeunionError } from '../src/index.ts';
 import { WxShim } from './wx-shim.ts';
 
@@ -263,6 +266,90 @@ describe.skipIf(embedded === undefined || embedded.skip)('@weunion/sdk-miniprogr
       const right = await weunion.bindWithPassword(pending.pendingId, { login: phone, password: 'correct horse battery' });
       expect(right).toMatchObject({ status: 'signed_in', userId: existing, claims: { sub: existing } });
       expect(weunion.isLoggedIn()).toBe(true);
+    } finally {
+      await world.configure('demo-mini-program', { policy: DEFAULT_POLICY });
+    }
+  });
+
+  it('a pending bind by SMS code: the code is sent to the account’s phone, a wrong one is refused, the right one signs in', async () => {
+    const codes = watchSentCodes(world.first.app);
+    await world.configure('demo-mini-program', {
+      policy: { ...DEFAULT_POLICY, queryBinding: 'require', bindingMethods: ['sms', 'email'] },
+    });
+    try {
+      const phone = `+86137${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}`;
+      const existing = await world.existingUser(phone, 'unused password');
+      const { weunion } = await miniProgram('Sue');
+      const pending = await weunion.login();
+      if (pending.status !== 'bind') throw new Error(`expected bind, got ${pending.status}`);
+      expect(pending).toMatchObject({ methods: ['sms', 'email'], mayCreateInstead: false });
+      expect(await weunion.sendBindingCode(pending.pendingId, { channel: 'sms', destination: phone })).toEqual({
+        expiresInMs: expect.any(Number),
+      });
+      const code = codes.codeFor(phone);
+      const wrong = await weunion
+        .bindWithCode(pending.pendingId, { channel: 'sms', destination: phone, code: code === '000000' ? '111111' : '000000' })
+        .catch((e: unknown) => e);
+      expect(wrong).toMatchObject({ code: 'verification_failed', status: 400, details: { attemptsLeft: 4 } });
+      const right = await weunion.bindWithCode(pending.pendingId, { channel: 'sms', destination: phone, code });
+      expect(right).toMatchObject({ status: 'signed_in', userId: existing, claims: { sub: existing } });
+      expect(weunion.isLoggedIn()).toBe(true);
+    } finally {
+      await world.configure('demo-mini-program', { policy: DEFAULT_POLICY });
+    }
+  });
+
+  it('cancelPending ends a pending bind: nothing is created and the pending id is dead', async () => {
+    await world.configure('demo-mini-program', { policy: { ...DEFAULT_POLICY, queryBinding: 'offer' } });
+    try {
+      const { weunion } = await miniProgram('Cal');
+      const pending = await weunion.login();
+      if (pending.status !== 'bind') throw new Error(`expected bind, got ${pending.status}`);
+      const users = await world.userCount();
+      await weunion.cancelPending(pending.pendingId);
+      const after = await weunion.createAccount(pending.pendingId).catch((e: unknown) => e);
+      expect(after).toMatchObject({ code: 'login_expired', status: 410 });
+      expect(await world.userCount()).toBe(users);
+      expect(weunion.isLoggedIn()).toBe(false);
+    } finally {
+      await world.configure('demo-mini-program', { policy: DEFAULT_POLICY });
+    }
+  });
+
+  it('a pending selection lists recognisable, masked candidates; the chosen one is signed in', async () => {
+    const phone = `+86137${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}`;
+    const person = z.string().parse((await world.sandbox('POST', '/people', { nickname: 'Ivy', phone })).id);
+    const web = new Browser();
+    await loginWithS2(world, world.first, web, person);
+    const byUnionid = z.string().parse((await sessionOf(web, world.first))?.sub);
+    const byPhone = (
+      await createUser(world.database.db, { phoneNumber: phone, phoneNumberVerified: true, nickname: 'Ivy at work' }, SYSTEM_ACTOR)
+    ).id;
+    await world.configure('demo-mini-program', { policy: { ...DEFAULT_POLICY, fieldMatching: ['phone'] } });
+    try {
+      const wx = new WxShim(world, MP.appid, person);
+      const weunion = createWeunion({ baseUrl: base, appid: MP.appid, wx });
+      const pending = await weunion.loginWithPhone(await wx.phoneEvent());
+      if (pending.status !== 'select') throw new Error(`expected select, got ${pending.status}`);
+      expect(pending.candidates).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({
+            userId: byUnionid,
+            via: ['unionid'],
+            lastLoginAt: expect.any(Number),
+            lastLoginApp: expect.any(String),
+          }),
+          expect.objectContaining({
+            userId: byPhone,
+            via: ['phone'],
+            nickname: 'Ivy at work',
+            maskedPhone: `${phone.slice(0, -8)}****${phone.slice(-4)}`,
+          }),
+        ]),
+      );
+      expect(JSON.stringify(pending)).not.toContain(phone);
+      const chosen = await weunion.selectAccount(pending.pendingId, byPhone);
+      expect(chosen).toMatchObject({ status: 'signed_in', userId: byPhone });
     } finally {
       await world.configure('demo-mini-program', { policy: DEFAULT_POLICY });
     }

@@ -3,18 +3,25 @@
  * The `weunion` command. `serve` is what `npm start` runs; the others manage a deployment.
  * Every failure a user can fix ends with one line on stderr and exit code 1, never a stack trace.
  */
+import cluster from 'node:cluster';
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { AppError, isAppError } from '@weunion/errors';
 import { startSandbox } from '@weunion/sandbox';
+import { ClusterBus } from '@weunion/state';
+import { pino } from 'pino';
 import { adminAccountCommands } from './admin-accounts/cli.ts';
-import { countAdminAccounts } from './admin-accounts/store.ts';
 import { configDocs, loadConfig, redactConfig } from './config/index.ts';
+import { loggerOptions } from './http/logger.ts';
 import { managementCommands } from './management/cli-commands.ts';
 import { generateMasterKey, loadSecretBox } from './secrets/master-key.ts';
-import { installGracefulShutdown, startService } from './service.ts';
+import { reportListening, startWorkerGroup } from './serve-group.ts';
+import { installGracefulShutdown, prepareService, startService } from './service.ts';
 import { SigningKeys } from './signing/signing-keys.ts';
 import { migrateDown, migrateToLatest, migrationStatus, openDatabase } from './storage/index.ts';
+import { serviceStateKind } from './storage/shared-state.ts';
 import type { WechatSetup } from './wechat-setup.ts';
+import { planWorkers, type WorkerPlan } from './worker-plan.ts';
 
 interface Command {
   summary: string;
@@ -26,9 +33,30 @@ const commands: Record<string, Command> = {
     summary: 'Run the service (what `npm start` does).',
     async run() {
       const config = loadConfig();
-      const service = await startService(config);
-      installGracefulShutdown(service, config.shutdownTimeoutMs);
-      printBanner(config, service.address, service.wechat, (await countAdminAccounts(service.database.db)) === 0);
+      if (cluster.isWorker) {
+        // One process of a WORKERS group: the primary has prepared storage; it relays messages.
+        const service = await startService(config, { prepared: true, bus: new ClusterBus() });
+        installGracefulShutdown(service, config.shutdownTimeoutMs);
+        reportListening(service.address);
+        return;
+      }
+      const logger = pino(loggerOptions(config.logLevel));
+      const prepared = await prepareService(config, logger);
+      const plan = planWorkers({
+        requested: config.workers,
+        mode: config.mode,
+        stateKind: serviceStateKind(config),
+        sandbox: prepared.wechat.sandbox,
+        cores: availableParallelism(),
+      });
+      if (plan.workers === 1) {
+        const service = await startService(config, { logger, prepared: true });
+        installGracefulShutdown(service, config.shutdownTimeoutMs);
+        printBanner(config, service.address, prepared.wechat, prepared.needsAdmin, plan);
+        return;
+      }
+      const group = await startWorkerGroup(config, plan.workers, logger);
+      printBanner(config, group.address, prepared.wechat, prepared.needsAdmin, plan);
     },
   },
   migrate: {
@@ -134,15 +162,31 @@ const commands: Record<string, Command> = {
   },
 };
 
-function printBanner(config: ReturnType<typeof loadConfig>, address: string, wechat: WechatSetup, needsAdmin: boolean): void {
+function printBanner(
+  config: ReturnType<typeof loadConfig>,
+  address: string,
+  wechat: WechatSetup,
+  needsAdmin: boolean,
+  plan: WorkerPlan,
+): void {
+  const stateKind = serviceStateKind(config);
+  const state =
+    stateKind === 'redis'
+      ? 'Redis shared state'
+      : stateKind === 'sqlite'
+        ? 'shared state in a SQLite file beside it (survives restarts)'
+        : config.mode === 'embedded'
+          ? 'IN-PROCESS shared state (lost on restart)'
+          : 'IN-PROCESS shared state (set REDIS_URL before running more than one instance)';
   const storage =
     config.mode === 'embedded'
-      ? `embedded mode: SQLite ${config.databaseUrl.replace(/^sqlite:/, '')}, in-process shared state`
-      : `scale-out mode: PostgreSQL, ${config.redisUrl ? 'Redis shared state' : 'IN-PROCESS shared state (set REDIS_URL before running more than one instance)'}`;
+      ? `embedded mode: SQLite ${config.databaseUrl.replace(/^sqlite:/, '')}, ${state}`
+      : `scale-out mode: PostgreSQL, ${state}`;
   const lines = [
     '',
     `  weunion is running at ${config.publicUrl}  (listening on ${address})`,
     `  ${storage}`,
+    `  ${plan.workers === 1 ? '1 worker process' : `${plan.workers} worker processes`} (${plan.reason})`,
     `  health: ${config.publicUrl}/healthz   readiness: ${config.publicUrl}/readyz`,
     `  log in: ${config.publicUrl}/login?returnTo=/api/session   OIDC: ${config.publicUrl}/.well-known/openid-configuration`,
     `  admin console: ${config.publicUrl}/console/`,

@@ -1,19 +1,26 @@
 /**
  * Starting and stopping one weunion instance: open storage (migrating it), open shared state,
  * build the app, listen, and on SIGTERM/SIGINT drain in-flight requests within a bounded time.
+ * With WORKERS > 1 (serve-group.ts) the primary prepares storage once (`prepareService`) and each
+ * worker process then starts an instance with `prepared`, so no two processes race to migrate,
+ * generate the master key or apply the config file's connections.
  */
 
-import { openSharedState, type SharedState } from '@weunion/state';
+import cluster from 'node:cluster';
+import type { MessageBus, SharedState } from '@weunion/state';
 import { createWechatClient } from '@weunion/wechat';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
+import { countAdminAccounts } from './admin-accounts/store.ts';
 import type { Config } from './config/index.ts';
+import { recordServedPublicUrl } from './config/public-url.ts';
 import { applyConnectionsAtStart } from './connections/declared.ts';
 import { type BuildAppOptions, buildApp } from './http/app.ts';
 import { loggerOptions } from './http/logger.ts';
 import { mountSandbox } from './sandbox-mount.ts';
 import { loadSecretBox } from './secrets/master-key.ts';
 import { type Database, migrateToLatest, openDatabase } from './storage/index.ts';
+import { openServiceState } from './storage/shared-state.ts';
 import { decideWechatSetup, type WechatSetup } from './wechat-setup.ts';
 
 export interface RunningService {
@@ -30,6 +37,37 @@ export interface RunningService {
 export interface StartOptions extends BuildAppOptions {
   /** Listen on this port instead of the configured one (0: any free port). */
   port?: number;
+  /** Storage was prepared by `prepareService` (the primary of a worker group): skip migrating and applying. */
+  prepared?: boolean;
+  /** Where shared-state messages go in embedded mode (a worker group's cluster bus). */
+  bus?: MessageBus;
+}
+
+type Logger = NonNullable<BuildAppOptions['logger']>;
+
+/** What only one process may do at start: migrate, make the master key, apply declared connections. */
+async function prepareStorage(config: Config, database: Database, logger: Logger): Promise<WechatSetup> {
+  const applied = await migrateToLatest(database);
+  if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
+  await recordServedPublicUrl(database.db, config);
+  const secrets = loadSecretBox(config);
+  const setup = await decideWechatSetup(config, database);
+  const connections = await applyConnectionsAtStart(database.db, secrets, { ...config, sandbox: setup.sandbox ? 'on' : 'off' });
+  if (connections.seeded.length > 0) logger.info({ connections: connections.seeded }, 'sandbox demo connections seeded');
+  const changed = connections.declared.filter((c) => c.outcome !== 'unchanged');
+  if (changed.length > 0) logger.info({ connections: changed }, 'connections from the config file applied');
+  return setup;
+}
+
+/** Prepares storage once for a group of workers; says which WeChat they will talk to and whether an admin exists. */
+export async function prepareService(config: Config, logger: Logger): Promise<{ wechat: WechatSetup; needsAdmin: boolean }> {
+  const database = await openDatabase(config.databaseUrl);
+  try {
+    const wechat = await prepareStorage(config, database, logger);
+    return { wechat, needsAdmin: (await countAdminAccounts(database.db)) === 0 };
+  } finally {
+    await database.close();
+  }
 }
 
 /** Opens storage and state, builds the app and listens. Closes what it opened if any step fails. */
@@ -39,18 +77,10 @@ export async function startService(config: Config, options: StartOptions = {}): 
   let state: SharedState | undefined;
   let app: FastifyInstance | undefined;
   try {
-    const applied = await migrateToLatest(database);
-    if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
-    state = await openSharedState({ redisUrl: config.redisUrl, prefix: config.redisPrefix }).catch((error: unknown) => {
-      throw Object.assign(new Error(`Redis at REDIS_URL is not reachable: ${(error as Error).message}`), { code: 'storage_unreachable' });
-    });
+    state = await openServiceState(config, options.bus);
+    const setup = options.prepared === true ? await decideWechatSetup(config, database) : await prepareStorage(config, database, logger);
     const secrets = loadSecretBox(config);
-    const setup = await decideWechatSetup(config, database);
     logger.info({ sandbox: setup.sandbox, reason: setup.reason }, setup.sandbox ? 'WeChat SANDBOX is ON' : 'talking to WeChat');
-    const connections = await applyConnectionsAtStart(database.db, secrets, { ...config, sandbox: setup.sandbox ? 'on' : 'off' });
-    if (connections.seeded.length > 0) logger.info({ connections: connections.seeded }, 'sandbox demo connections seeded');
-    const changed = connections.declared.filter((c) => c.outcome !== 'unchanged');
-    if (changed.length > 0) logger.info({ connections: changed }, 'connections from the config file applied');
     const wechat = createWechatClient({ state, endpoints: setup.endpoints });
     const openedState = state;
     const closeStorage = async (app: FastifyInstance) => {
@@ -59,7 +89,20 @@ export async function startService(config: Config, options: StartOptions = {}): 
       });
     };
     const sandbox = async (app: FastifyInstance) => mountSandbox(app, { publicUrl: config.publicUrl });
-    const plugins = [closeStorage, ...(setup.sandbox ? [sandbox] : []), ...(options.plugins ?? [])];
+    // In a worker group, every response says which worker served it (for operators and tests;
+    // set on the raw response so that hijacked ones such as SSE streams carry it too).
+    const workerId = cluster.worker?.id;
+    const workerHeader = async (app: FastifyInstance) => {
+      app.addHook('onRequest', async (_request, reply) => {
+        reply.raw.setHeader('x-weunion-worker', String(workerId));
+      });
+    };
+    const plugins = [
+      closeStorage,
+      ...(workerId === undefined ? [] : [workerHeader]),
+      ...(setup.sandbox ? [sandbox] : []),
+      ...(options.plugins ?? []),
+    ];
     app = await buildApp({ config, database, state, secrets, wechat, sandbox: setup.sandbox }, { ...options, plugins, logger });
     const address = await app.listen({ port: options.port ?? config.port, host: config.host });
     const running = app;

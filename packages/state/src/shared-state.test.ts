@@ -1,13 +1,20 @@
 /**
- * One contract, every implementation: what the in-process store promises, Redis promises too.
- * The Redis run needs REDIS_URL (CI sets it); without it that half is reported as skipped.
+ * One contract, every implementation: what the in-process store promises, the SQLite store (two
+ * handles on one file, and two worker processes of a node:cluster group) and Redis promise too.
+ * The Redis run needs REDIS_URL (CI sets it); without it that part is reported as skipped.
  */
+import { type ChildProcess, fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LocalBus } from './bus.ts';
 import { MemorySharedState } from './memory.ts';
 import { RedisSharedState } from './redis.ts';
-import type { SharedState } from './types.ts';
+import { SqliteSharedState } from './sqlite.ts';
+import type { Lock, SharedState, Subscription } from './types.ts';
 
 const redisUrl = process.env.REDIS_URL;
 
@@ -25,6 +32,24 @@ const backends: Backend[] = [
     async open() {
       const state = new MemorySharedState();
       return [state, state];
+    },
+  },
+  {
+    name: 'sqlite (two handles on one file)',
+    skip: false,
+    async open() {
+      const file = path.join(mkdtempSync(path.join(tmpdir(), 'weunion-state-')), 'state.db');
+      // Handles in one process share its bus, as the workers of a group share the relayed one.
+      const bus = new LocalBus();
+      return [new SqliteSharedState({ file, bus }), new SqliteSharedState({ file, bus })];
+    },
+  },
+  {
+    name: 'sqlite (two worker processes of a cluster)',
+    skip: false,
+    async open() {
+      const group = await ClusterFixture.start();
+      return [group.handle(0), group.handle(1)];
     },
   },
   {
@@ -198,5 +223,132 @@ describe('redis shared state', () => {
     const state = new RedisSharedState({ url: 'redis://127.0.0.1:1', connectTimeoutMs: 500 });
     await expect(state.connect().then(() => state.ping())).rejects.toThrow();
     await state.close();
+  });
+});
+
+/**
+ * The cluster fixture (testing/cluster-fixture.ts): a primary with two workers on one state file.
+ * `handle(n)` is the shared-state interface of worker n, called over IPC.
+ */
+class ClusterFixture {
+  readonly #child: ChildProcess;
+  readonly #pending = new Map<number, { resolve(value: unknown): void; reject(error: Error): void }>();
+  readonly #listeners = new Map<number, (message: string) => void>();
+  #nextId = 0;
+  #open = 2;
+
+  private constructor(child: ChildProcess) {
+    this.#child = child;
+    child.on('message', (raw: unknown) => {
+      const message = raw as { type: string; id?: number; result?: unknown; error?: string; subscription?: number };
+      if (message.type === 'event') this.#listeners.get(message.subscription ?? -1)?.(String((raw as { message: unknown }).message));
+      if (message.type !== 'rpc-result' || message.id === undefined) return;
+      const waiter = this.#pending.get(message.id);
+      this.#pending.delete(message.id);
+      if (message.error !== undefined) waiter?.reject(new Error(message.error));
+      else waiter?.resolve(message.result);
+    });
+  }
+
+  static async start(): Promise<ClusterFixture> {
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'weunion-state-')), 'state.db');
+    const child = fork(path.join(import.meta.dirname, 'testing/cluster-fixture.ts'), [file], { stdio: 'inherit' });
+    await new Promise<void>((resolve, reject) => {
+      child.once('error', reject);
+      child.on('message', (message: { type?: string }) => {
+        if (message.type === 'ready') resolve();
+      });
+    });
+    return new ClusterFixture(child);
+  }
+
+  #call(to: number, method: string, ...args: unknown[]): Promise<unknown> {
+    const id = this.#nextId++;
+    // IPC is JSON: an omitted trailing argument must stay omitted, not become null.
+    while (args.length > 0 && args.at(-1) === undefined) args.pop();
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject });
+      this.#child.send({ type: 'rpc', to, id, method, args });
+    });
+  }
+
+  handle(to: number): SharedState {
+    const call = (method: string, ...args: unknown[]) => this.#call(to, method, ...args);
+    const close = async () => {
+      if (--this.#open === 0) this.#child.disconnect();
+    };
+    return {
+      kind: 'sqlite',
+      get: async (key) => (await call('get', key)) as string | null,
+      set: async (key, value, options) => (await call('set', key, value, options)) as boolean,
+      delete: async (key) => (await call('delete', key)) as boolean,
+      ttl: async (key) => (await call('ttl', key)) as number | null,
+      consume: async (key) => (await call('consume', key)) as string | null,
+      compareAndSet: async (key, expected, next, ttlMs) => (await call('compareAndSet', key, expected, next, ttlMs)) as boolean,
+      increment: async (key, options) => (await call('increment', key, options)) as number,
+      acquireLock: async (name, ttlMs): Promise<Lock | null> => {
+        const lock = await call('acquireLock', name, ttlMs);
+        return lock === null ? null : { name, release: async () => (await call('release', lock)) as boolean };
+      },
+      publish: async (channel, message) => {
+        await call('publish', channel, message);
+      },
+      subscribe: async (channel, listener): Promise<Subscription> => {
+        const id = (await call('subscribe', channel)) as number;
+        this.#listeners.set(id, listener);
+        return {
+          unsubscribe: async () => {
+            await call('unsubscribe', id);
+            this.#listeners.delete(id);
+          },
+        };
+      },
+      ping: async () => {
+        await call('ping');
+      },
+      close,
+    };
+  }
+}
+
+describe('sqlite shared state', () => {
+  const freshFile = () => path.join(mkdtempSync(path.join(tmpdir(), 'weunion-state-')), 'state.db');
+
+  it('keeps keys, counters and their remaining life across closing and reopening the file', async () => {
+    const file = freshFile();
+    const before = new SqliteSharedState({ file });
+    await before.set('session:1', 'alice', { ttlMs: 60_000 });
+    await before.increment('rate:1', { ttlMs: 60_000, by: 3 });
+    await before.set('gone', 'x', { ttlMs: 60_000 });
+    await before.consume('gone');
+    await before.close();
+    const after = new SqliteSharedState({ file });
+    expect(await after.get('session:1')).toBe('alice');
+    expect(await after.increment('rate:1', { ttlMs: 60_000 })).toBe(4);
+    expect(await after.ttl('rate:1')).toBeLessThanOrEqual(60_000);
+    expect(await after.get('gone')).toBeNull();
+    await after.close();
+  });
+
+  it('the sweep deletes expired rows, in batches, and leaves live ones', async () => {
+    let now = 1_000_000;
+    const state = new SqliteSharedState({ file: freshFile(), sweepIntervalMs: 0, now: () => now });
+    for (let i = 0; i < 1_200; i++) await state.set(`short:${i}`, 'x', { ttlMs: 1_000 });
+    await state.set('long', 'stays', { ttlMs: 10_000 });
+    now += 1_000;
+    expect(state.sweep()).toBe(1_200);
+    expect(await state.get('long')).toBe('stays');
+    expect(state.sweep()).toBe(0);
+    await state.close();
+  });
+
+  it('refuses a file written by a newer schema instead of misreading it', async () => {
+    const file = freshFile();
+    await new SqliteSharedState({ file }).close();
+    const { default: SQLite } = await import('better-sqlite3');
+    const raw = new SQLite(file);
+    raw.pragma('user_version = 99');
+    raw.close();
+    expect(() => new SqliteSharedState({ file })).toThrow(/newer weunion/);
   });
 });

@@ -6,8 +6,8 @@
  * Keys are plain strings; values are strings (callers serialize). TTLs are in milliseconds.
  */
 export interface SharedState {
-  /** `memory` (one process) or `redis` (shared by a cluster). */
-  readonly kind: 'memory' | 'redis';
+  /** `memory` (one process, lost on restart), `sqlite` (every process of one machine, durable) or `redis` (a cluster). */
+  readonly kind: 'memory' | 'sqlite' | 'redis';
 
   get(key: string): Promise<string | null>;
   /** Store a value. With `ifAbsent`, only when the key does not exist; returns whether it was written. */

@@ -7,6 +7,7 @@
 import type { SharedState } from '@weunion/state';
 import { type CredentialsClient, createCredentialsClient } from './credentials.ts';
 import { resolveEndpoints, type WechatEndpoints } from './endpoints.ts';
+import { createJsSdkClient, type JsSdkClient } from './js-sdk.ts';
 import { createMiniProgramClient, type MiniProgramClient } from './mini-program.ts';
 import { createOAuthClient, type OAuthClient } from './oauth.ts';
 import { createOfficialAccountClient, type OfficialAccountClient } from './official-account.ts';
@@ -46,6 +47,8 @@ export interface WechatClient {
   readonly oauth: OAuthClient;
   readonly officialAccount: OfficialAccountClient;
   readonly miniProgram: MiniProgramClient;
+  /** The JS-SDK of pages in the WeChat browser: the jsapi ticket (cached cluster-wide) and `wx.config`. */
+  readonly jsSdk: JsSdkClient;
   readonly tokens: AccessTokens;
   /** Whether an appid + AppSecret are right, asked without disturbing the app's tokens. */
   readonly credentials: CredentialsClient;
@@ -69,6 +72,7 @@ export function createWechatClient(options: WechatClientOptions): WechatClient {
     oauth: createOAuthClient({ endpoints, transport }),
     officialAccount: createOfficialAccountClient({ endpoints, transport, tokens: cache }),
     miniProgram: createMiniProgramClient({ transport, tokens: cache }),
+    jsSdk: createJsSdkClient({ state: options.state, transport, tokens: cache }),
     credentials: createCredentialsClient({ transport }),
     tokens: {
       get: (app, callOptions = {}) => cache.get(app, callOptions),

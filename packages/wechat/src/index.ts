@@ -4,6 +4,7 @@ export type { CredentialCheck, CredentialsClient } from './credentials.ts';
 export * from './crypto/index.ts';
 export { resolveEndpoints, sandboxEndpoints, WECHAT_ENDPOINTS, type WechatEndpoints } from './endpoints.ts';
 export { errorCodeFor, isAccessTokenRejected, wechatError } from './errcodes.ts';
+export type { JsSdkClient, JsSdkConfig } from './js-sdk.ts';
 export type {
   MiniProgramClient,
   MiniProgramPhoneNumber,

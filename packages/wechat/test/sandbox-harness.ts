@@ -80,7 +80,9 @@ export class SandboxHarness {
   }
 
   async app(type: SandboxAppType, options: { openPlatformId?: string | null; pages?: string[] } = {}): Promise<WechatAppCredentials> {
-    const created = await this.control('POST', '/_sandbox/apps', { type, ...options }, createdApp);
+    // Apps that redirect people may do so to the test's relying party only (WeChat's 授权回调域).
+    const redirects = type === 'website' || type === 'official_account' ? { redirectDomains: ['id.example.com'] } : {};
+    const created = await this.control('POST', '/_sandbox/apps', { type, ...redirects, ...options }, createdApp);
     return { appid: created.appid, secret: created.secret };
   }
 

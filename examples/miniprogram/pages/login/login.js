@@ -7,7 +7,13 @@ const { messageFor } = require('../../errors.js');
 const app = getApp();
 
 Page({
-  data: { busy: false, error: '', pending: null, password: { login: '', password: '' } },
+  data: {
+    busy: false,
+    error: '',
+    pending: null,
+    password: { login: '', password: '' },
+    code: { channel: 'sms', destination: '', code: '', sent: false },
+  },
 
   onLoad(options) {
     const ticket = ticketFromLaunchOptions(options);
@@ -46,8 +52,41 @@ Page({
     this.run(() => app.weunion.bindWithPassword(pending.pendingId, password));
   },
 
+  typedCode(event) {
+    this.setData({ [`code.${event.currentTarget.dataset.field}`]: event.detail.value });
+  },
+
+  // SMS or email binding: the code goes to the existing account's phone (E.164) or email.
+  async sendCode(event) {
+    const { pending, code } = this.data;
+    const channel = event.currentTarget.dataset.channel;
+    if (this.data.busy) return;
+    this.setData({ busy: true, error: '' });
+    try {
+      await app.weunion.sendBindingCode(pending.pendingId, { channel, destination: code.destination });
+      this.setData({ code: { ...code, channel, sent: true } });
+    } catch (error) {
+      this.setData({ error: messageFor(error) });
+    } finally {
+      this.setData({ busy: false });
+    }
+  },
+
+  bindWithCode() {
+    const { pending, code } = this.data;
+    this.run(() => app.weunion.bindWithCode(pending.pendingId, { channel: code.channel, destination: code.destination, code: code.code }));
+  },
+
   createAccount() {
     this.run(() => app.weunion.createAccount(this.data.pending.pendingId));
+  },
+
+  // The person gives up choosing or linking: weunion ends the pending sign-in; back to the start.
+  async cancel() {
+    const { pending } = this.data;
+    this.setData({ pending: null, error: '' });
+    await app.weunion.cancelPending(pending.pendingId).catch(() => {});
+    app.weunion.prepareLogin().catch(() => {});
   },
 
   async run(attempt) {

@@ -31,6 +31,10 @@ export const connections = defineDictionary({
       'This app was seeded from the WeChat sandbox’s demo world so every scenario works on first start. Your changes here are kept; it only opens the sandbox, never real WeChat.',
     'connections.newTitle': 'Add a WeChat app',
     'connections.editTitle': ({ name }) => `WeChat app: ${name}`,
+    'connections.unboundUnionid': ({ appid }) =>
+      `WeChat sends unionids for ${appid}, so it is bound to an Open Platform account in WeChat, but this connection names none: every person since is split in two. Set the Open Platform account below; saving reconciles everyone seen meanwhile.`,
+    'connections.unboundUnionidDetected': ({ appid, openPlatformId }) =>
+      `WeChat sends unionids for ${appid} that belong to Open Platform account ${openPlatformId}, but this connection names none: every person since is split in two. Set the Open Platform account to ${openPlatformId}; saving reconciles everyone seen meanwhile.`,
     'connections.chooseType': 'What kind of WeChat app is it?',
     'connections.typeHelp.official_account':
       'A service account (服务号) on 微信公众平台 mp.weixin.qq.com. Serves S1 (follow by QR on a computer) and S4 (pages opened inside WeChat). Web authorization needs a verified service account.',
@@ -214,6 +218,10 @@ export const connections = defineDictionary({
       '此应用来自微信沙箱的演示世界，让所有场景在首次启动时即可使用。你在这里的修改会保留；它只连接沙箱，不连接真实的微信。',
     'connections.newTitle': '添加微信应用',
     'connections.editTitle': ({ name }) => `微信应用：${name}`,
+    'connections.unboundUnionid': ({ appid }) =>
+      `微信为 ${appid} 返回了 unionid，说明它已在微信开放平台绑定，但此连接未填写开放平台账号：此后每个用户都被拆成两个账号。请在下方填写开放平台账号，保存后会合并期间登录的用户。`,
+    'connections.unboundUnionidDetected': ({ appid, openPlatformId }) =>
+      `微信为 ${appid} 返回的 unionid 属于开放平台账号 ${openPlatformId}，但此连接未填写开放平台账号：此后每个用户都被拆成两个账号。请将开放平台账号设为 ${openPlatformId}，保存后会合并期间登录的用户。`,
     'connections.chooseType': '这是哪种微信应用？',
     'connections.typeHelp.official_account':
       '微信公众平台 mp.weixin.qq.com 上的服务号。支持 S1（电脑上扫码关注登录）和 S4（微信内打开的网页）。网页授权需要已认证的服务号。',

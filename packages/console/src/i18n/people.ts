@@ -91,6 +91,14 @@ export const people = defineDictionary({
     'merge.col.field': 'Field',
     'merge.col.result': 'After',
     'merge.refused': 'This merge is not allowed:',
+    'merge.conflicts':
+      'These two accounts hold different WeChat people of the same app or Open Platform account. After the merge, one account would hold both:',
+    'merge.conflict.appid': ({ app, target, source }) => `${app}: openid ${target} and openid ${source}`,
+    'merge.conflict.openPlatform': ({ openPlatformId, target, source }) =>
+      `Open Platform account ${openPlatformId}: unionid ${target} and unionid ${source}`,
+    'merge.conflictsConfirm': 'I understand: merge two WeChat people into one account',
+    'merge.conflictsConfirmHint':
+      'Only when they really are one person (for example, someone who changed WeChat accounts). Either WeChat login will then reach this account.',
     'merge.confirm': 'Merge',
     'merge.confirmTitle': 'Merge these people?',
     'merge.summary': ({ source, target, moves, single }) => `Merge ${source} into ${target}: ${moves} ${single === 1 ? 'moves' : 'move'}.`,
@@ -190,6 +198,12 @@ export const people = defineDictionary({
     'merge.col.field': '字段',
     'merge.col.result': '合并后',
     'merge.refused': '不允许此次合并：',
+    'merge.conflicts': '这两个账号持有同一应用或同一开放平台账号下不同的微信用户。合并后，一个账号将同时持有两者：',
+    'merge.conflict.appid': ({ app, target, source }) => `${app}：openid ${target} 与 openid ${source}`,
+    'merge.conflict.openPlatform': ({ openPlatformId, target, source }) =>
+      `开放平台账号 ${openPlatformId}：unionid ${target} 与 unionid ${source}`,
+    'merge.conflictsConfirm': '我已了解：将两个微信用户合并到一个账号',
+    'merge.conflictsConfirmHint': '仅当他们确实是同一个人时（例如更换了微信号的用户）。之后任一微信登录都会进入此账号。',
     'merge.confirm': '合并',
     'merge.confirmTitle': '确认合并这两个用户？',
     'merge.summary': ({ source, target, moves }) => `将 ${source} 合并到 ${target}：转移 ${moves}。`,

@@ -48,6 +48,15 @@ const BODY = `
 </div>
 
 <div class="card">
+  <h2>授权回调域名 · Redirect domains</h2>
+  <p class="muted">WeChat sends people back only to these domains (网页授权域名 / 授权回调域, and the
+  official account's JS接口安全域名); an app without any refuses every login with "redirect_uri 参数错误".
+  The demo apps start with the domain of weunion's PUBLIC_URL. Change them here, or with
+  <code>PATCH /_sandbox/apps/:appid {"redirectDomains": ["id.example.com"]}</code>.</p>
+  <div id="domains" class="muted">…</div>
+</div>
+
+<div class="card">
   <h2>微信内浏览器 · WeChat browser</h2>
   <p class="muted">Open a page (e.g. a connect/oauth2/authorize URL) as the current user.</p>
   <input id="browseUrl" placeholder="https://…/connect/oauth2/authorize?…">
@@ -129,6 +138,7 @@ const SCRIPT = `
     return call('GET', 'apps').then(function (list) {
       apps = list;
       renderAccounts();
+      renderDomains();
       $('mobileApp').innerHTML = '';
       apps.filter(function (a) { return a.type === 'mobile_app'; }).forEach(function (a) {
         $('mobileApp').appendChild(el('option', { value: a.appid, text: a.name + ' (' + a.appid + ')' }));
@@ -138,6 +148,24 @@ const SCRIPT = `
         $('miniProgram').appendChild(el('option', { value: a.appid, text: a.name + ' (' + a.appid + ')' }));
       });
     });
+  }
+
+  function renderDomains() {
+    var box = $('domains');
+    box.innerHTML = '';
+    var out = el('div');
+    apps.filter(function (a) { return a.type === 'official_account' || a.type === 'website'; }).forEach(function (a) {
+      var input = el('input', { value: a.redirectDomains.join(', '), placeholder: 'id.example.com', 'aria-label': 'Redirect domains of ' + a.name });
+      box.appendChild(el('div', {},
+        el('b', { text: a.name }), el('span', { class: 'muted', text: ' ' + a.appid }),
+        input,
+        el('button', { text: '保存 · Save', onclick: function () {
+          var domains = input.value.split(/[ ,]+/).filter(function (d) { return d !== ''; });
+          call('PATCH', 'apps/' + a.appid, { redirectDomains: domains }).then(function (r) { a.redirectDomains = r.redirectDomains; show(out, '已保存 Saved', r.redirectDomains); }, fail(out));
+        } })
+      ));
+    });
+    box.appendChild(out);
   }
 
   function renderAccounts() {
@@ -201,7 +229,7 @@ const SCRIPT = `
     var ext = el('input', { placeholder: 'extMsg (app-parameter)' });
     target.appendChild(el('div', {},
       el('p', { text: '小程序 Mini program: ' + (app ? app.name : result.appid) }),
-      el('p', { class: 'muted', text: 'page: ' + result.page + ' · scene: ' + result.scene + ' · ' + result.envVersion }),
+      el('p', { class: 'muted', text: 'page: ' + result.page + (result.kind === 'mini_program_link' ? ' · query: ' + result.query : ' · scene: ' + result.scene) + ' · ' + result.envVersion }),
       el('button', { class: 'primary', text: 'wx.login', onclick: function () { call('POST', 'actions/js-login', { personId: person(), appid: result.appid }).then(function (r) { show(out, 'wx.login code', r); }, fail(out)); } }),
       el('button', { text: '允许获取手机号 · Share phone number', onclick: function () { call('POST', 'actions/phone-code', { personId: person(), appid: result.appid }).then(function (r) { show(out, 'getPhoneNumber code', r); }, fail(out)); } }),
       ext,
@@ -233,7 +261,7 @@ const SCRIPT = `
     body.personId = person();
     call('POST', 'actions/scan', body).then(function (result) {
       show(target, '扫描结果 Scanned: ' + result.kind, result);
-      if (result.kind === 'mini_program_code') miniProgram(result, target);
+      if (result.kind === 'mini_program_code' || result.kind === 'mini_program_link') miniProgram(result, target);
       if (result.kind === 'website_login') websiteLogin(result, result.content, target);
       if (result.kind === 'unknown' && /^https?:/.test(result.content)) target.appendChild(el('a', { href: result.content, target: '_blank', text: result.content }));
     }, fail(target));

@@ -8,7 +8,10 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { revokeAppTokens } from '../app-tokens.ts';
 import type { SandboxContext } from '../context.ts';
+import { checkWxConfig } from '../js-sdk.ts';
 import { encryptedPhone, jsLogin, phoneCode } from '../mini-program.ts';
+import { linkCodeOf, openMiniProgramLink } from '../mini-program-links.ts';
+import { pushMiniProgramMessage } from '../mini-program-push.ts';
 import { scanParametricQr, setFollowing } from '../official-account.ts';
 import { decodeQrPng } from '../qr-image.ts';
 import { appLogin, decideOAuth2, decideQrconnect, decideWebsiteLogin, parseAuthorizeUrl, scanQrconnect } from '../web-authorize.ts';
@@ -38,6 +41,7 @@ const newAppSchema = z.strictObject({
     .optional(),
   encodingAesKey: encodingAesKeySchema.optional(),
   safeMode: z.boolean().optional(),
+  dataFormat: z.enum(['xml', 'json']).optional(),
   originalId: z
     .string()
     .regex(/^gh_[0-9a-f]{12}$/, 'must look like gh_ + 12 hex digits')
@@ -55,6 +59,7 @@ const patchAppSchema = z.strictObject({
     .optional(),
   encodingAesKey: encodingAesKeySchema.optional(),
   safeMode: z.boolean().optional(),
+  dataFormat: z.enum(['xml', 'json']).optional(),
   pages: z.array(z.string().min(1)).optional(),
   redirectDomains: z.array(z.string().min(1)).optional(),
 });
@@ -117,6 +122,13 @@ function classifyQrContent(
   return null;
 }
 
+/** Only mini programs may choose JSON pushes (公众号 messages are always XML). */
+function refuseJsonPushUnlessMiniProgram(type: string, dataFormat: 'xml' | 'json' | undefined): void {
+  if (dataFormat === 'json' && type !== 'mini_program') {
+    throw new AppError('validation_failed', 'dataFormat json is for mini programs only', { details: { field: 'dataFormat' } });
+  }
+}
+
 export function registerControlApi(app: FastifyInstance, ctx: SandboxContext): void {
   const { world } = ctx;
 
@@ -145,6 +157,7 @@ export function registerControlApi(app: FastifyInstance, ctx: SandboxContext): v
 
   app.post('/_sandbox/apps', async (request, reply) => {
     const body = parseControl(newAppSchema, request.body);
+    refuseJsonPushUnlessMiniProgram(body.type, body.dataFormat);
     return reply.status(201).send(publicApp(world.createApp(body)));
   });
   app.get('/_sandbox/apps', async () => [...world.apps.values()].map(publicApp));
@@ -152,6 +165,7 @@ export function registerControlApi(app: FastifyInstance, ctx: SandboxContext): v
   app.patch('/_sandbox/apps/:appid', async (request) => {
     const target = world.requireApp(parseControl(appidParam, request.params).appid);
     const patch = parseControl(patchAppSchema, request.body);
+    refuseJsonPushUnlessMiniProgram(target.type, patch.dataFormat);
     for (const [key, value] of Object.entries(patch)) if (value !== undefined) Object.assign(target, { [key]: value });
     return publicApp(target);
   });
@@ -240,6 +254,31 @@ export function registerControlApi(app: FastifyInstance, ctx: SandboxContext): v
       envVersion: 'release',
     };
   });
+  app.post('/_sandbox/actions/mp-message', async (request) => {
+    const body = parseControl(
+      personApp.extend({
+        message: z.discriminatedUnion('type', [
+          z.strictObject({ type: z.literal('text'), content: z.string().min(1).max(2048) }),
+          z.strictObject({ type: z.literal('user_enter_tempsession'), sessionFrom: z.string().max(1024).default('') }),
+        ]),
+      }),
+      request.body,
+    );
+    return pushMiniProgramMessage(world, body.personId, body.appid, body.message);
+  });
+  app.post('/_sandbox/actions/wx-config', async (request) => {
+    const body = parseControl(
+      z.object({
+        appid: z.string(),
+        url: z.string().min(1),
+        timestamp: z.union([z.number().int(), z.string().regex(/^\d+$/)]),
+        nonceStr: z.string().min(1),
+        signature: z.string().min(1),
+      }),
+      request.body,
+    );
+    return checkWxConfig(world, body);
+  });
   app.post('/_sandbox/actions/scan', async (request) => {
     const body = parseControl(
       z.object({ personId: z.string(), content: z.string().min(1).optional(), imageBase64: z.string().min(1).optional() }),
@@ -251,6 +290,8 @@ export function registerControlApi(app: FastifyInstance, ctx: SandboxContext): v
       if (body.imageBase64 === undefined) throw new AppError('validation_failed', 'Give content or imageBase64');
       content = decodeQrPng(Buffer.from(body.imageBase64.replace(/^data:[^,]*,/, ''), 'base64'));
     }
+    const linkCode = linkCodeOf(content);
+    if (linkCode !== null) return { ...openMiniProgramLink(world, body.personId, linkCode), content };
     const meaning = classifyQrContent(content);
     if (meaning === null) return { kind: 'unknown', content };
     if (meaning.kind === 'oa') return { ...(await scanParametricQr(world, body.personId, meaning.code)), content };

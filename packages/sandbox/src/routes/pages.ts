@@ -262,6 +262,12 @@ export function registerPages(app: FastifyInstance, ctx: SandboxContext): void {
     const content = `${ctx.publicUrl()}/q/${code}`;
     return reply.redirect(`${ctx.publicUrl()}/phone?scan=${encodeURIComponent(content)}`, 302);
   });
+  // A URL Link (wxa/generate_urllink) opened in a browser: the phone opens the mini program.
+  app.get('/wxaurl/:code', async (request, reply) => {
+    const { code } = z.object({ code: z.string() }).parse(request.params);
+    const content = `${ctx.publicUrl()}/wxaurl/${encodeURIComponent(code)}`;
+    return reply.redirect(`${ctx.publicUrl()}/phone?scan=${encodeURIComponent(content)}`, 302);
+  });
   app.get('/phone/open', async (request, reply) => {
     const content = `${ctx.publicUrl()}${request.url.slice(request.url.indexOf('/phone/open'))}`;
     return reply.redirect(`${ctx.publicUrl()}/phone?scan=${encodeURIComponent(content)}`, 302);

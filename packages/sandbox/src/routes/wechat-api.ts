@@ -6,9 +6,11 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { appidOfToken, fetchAccessToken, fetchStableToken, requireAppToken } from '../app-tokens.ts';
 import type { SandboxContext } from '../context.ts';
+import { getJsTicket } from '../js-sdk.ts';
 import { checkSession, codeToSession, redeemPhoneCode, validateWxacode } from '../mini-program.ts';
+import { generateScheme, generateUrlLink } from '../mini-program-links.ts';
 import { appidOfUserToken, checkUserToken, exchangeOAuthCode, refreshUserToken, userInfo } from '../oauth.ts';
-import { createQrCode, followerInfo, liveTicket } from '../official-account.ts';
+import { batchFollowerInfo, createQrCode, followerInfo, liveTicket } from '../official-account.ts';
 import { renderQrPng } from '../qr-image.ts';
 import { WechatApiError } from '../wechat-error.ts';
 import { type Query, readQuery, readWechatJson } from './input.ts';
@@ -117,6 +119,34 @@ function routes(ctx: SandboxContext): WechatRoute[] {
       answer: (call) => followerInfo(world, tokenApp(call), call.query.openid, call.query.lang),
     },
     {
+      method: 'POST',
+      path: '/cgi-bin/user/info/batchget',
+      endpoint: 'cgi-bin/user/info/batchget',
+      appidOf: byToken,
+      answer: (call) => batchFollowerInfo(world, tokenApp(call), call.body),
+    },
+    {
+      method: 'GET',
+      path: '/cgi-bin/ticket/getticket',
+      endpoint: 'cgi-bin/ticket/getticket',
+      appidOf: byToken,
+      answer: (call) => getJsTicket(world, tokenApp(call), call.query.type),
+    },
+    {
+      method: 'POST',
+      path: '/wxa/generatescheme',
+      endpoint: 'wxa/generatescheme',
+      appidOf: byToken,
+      answer: (call) => generateScheme(world, tokenApp(call), call.body),
+    },
+    {
+      method: 'POST',
+      path: '/wxa/generate_urllink',
+      endpoint: 'wxa/generate_urllink',
+      appidOf: byToken,
+      answer: (call) => generateUrlLink(world, tokenApp(call), call.body, ctx.publicUrl()),
+    },
+    {
       method: 'GET',
       path: '/sns/jscode2session',
       endpoint: 'sns/jscode2session',
@@ -164,6 +194,13 @@ async function sendAnswer(reply: FastifyReply, answer: unknown): Promise<Fastify
 
 export function registerWechatApi(app: FastifyInstance, ctx: SandboxContext): void {
   for (const route of routes(ctx)) {
+    if (route.method === 'POST') {
+      // WeChat answers a GET of a POST-only API with its own JSON refusal, not an HTTP 404.
+      app.get(route.path, async (request, reply) => {
+        ctx.world.stats.count(route.endpoint, route.appidOf({ query: readQuery(request.query), body: {} }));
+        return sendAnswer(reply, new WechatApiError('requirePost').toBody());
+      });
+    }
     app.route({
       method: route.method,
       url: route.path,

@@ -20,6 +20,8 @@ export interface Config extends Omit<RawConfig, 'publicUrl' | 'databaseUrl'> {
   mode: 'embedded' | 'scale-out';
   /** Extra, free-form sections of the config file (e.g. `connections`), validated by their owners. */
   file: Record<string, unknown>;
+  /** Whether PUBLIC_URL was set (env or config file); otherwise `publicUrl` is the localhost default. */
+  publicUrlSet: boolean;
 }
 
 const fileSchema = z.record(z.string(), z.unknown());
@@ -76,7 +78,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       { details: { option: 'MASTER_KEY' } },
     );
   }
-  return { ...config, dataDir, databaseUrl, publicUrl, mode, file: extra };
+  return { ...config, dataDir, databaseUrl, publicUrl, mode, file: extra, publicUrlSet: config.publicUrl !== undefined };
 }
 
 const REDACTED = '[redacted]';

@@ -4,6 +4,7 @@
  * Values come from the environment (`env`) or from the optional config file (`key`), the
  * environment winning. Secrets are redacted from every log line and config dump.
  */
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 interface OptionSpec<S extends z.ZodType> {
@@ -16,14 +17,6 @@ interface OptionSpec<S extends z.ZodType> {
 }
 
 const option = <S extends z.ZodType>(spec: OptionSpec<S>) => spec;
-
-const booleanish = z.preprocess(
-  (value) =>
-    typeof value === 'string'
-      ? ({ true: true, false: false, '1': true, '0': false, yes: true, no: false }[value.toLowerCase()] ?? value)
-      : value,
-  z.boolean({ error: 'must be true or false' }),
-);
 
 const integer = (min: number, max: number) =>
   z.coerce
@@ -44,6 +37,58 @@ const url = (protocols: string[]) =>
     { error: `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}` },
   );
 
+const PROXY_RANGE_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+function isProxyAddress(entry: string): boolean {
+  if (PROXY_RANGE_NAMES.has(entry)) return true;
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  // A prefix length, or (IPv4 only) a dotted netmask, as proxy-addr accepts them.
+  if (/^\d{1,3}$/.test(prefix)) return Number(prefix) <= (family === 4 ? 32 : 128);
+  return family === 4 && isIP(prefix) === 4;
+}
+
+/**
+ * TRUST_PROXY: `false`, a hop count, or proxy addresses — what Fastify's `trustProxy` (proxy-addr)
+ * takes, minus `true`: trusting every hop lets any client pick its own address by sending
+ * X-Forwarded-For, and the per-IP limits then limit nothing.
+ */
+const TRUE_REFUSED =
+  'must not be true (that believes X-Forwarded-For from anyone, so every client can choose its own address): give the number of proxies in front (e.g. 1) or their addresses/CIDRs (e.g. 10.0.0.0/8)';
+
+function parseTrustProxy(value: unknown): false | number | string[] | string {
+  if (value === false || value === 0) return false;
+  if (value === true) return TRUE_REFUSED;
+  if (typeof value === 'number')
+    return Number.isInteger(value) && value > 0 && value <= 10 ? value : 'must be a number of proxies from 0 to at most 10';
+  const entries = Array.isArray(value) ? value : typeof value === 'string' ? value.split(',') : null;
+  if (entries === null) return 'must be false, a number of proxies, or proxy addresses/CIDRs';
+  const list = entries.map((entry) => (typeof entry === 'string' ? entry.trim().toLowerCase() : ''));
+  if (list.length === 1) {
+    const text = list[0] ?? '';
+    if (['', 'false', 'no', 'off'].includes(text)) return false;
+    if (['true', 'yes', 'on'].includes(text)) return TRUE_REFUSED;
+    if (/^\d+$/.test(text)) return parseTrustProxy(Number(text));
+  }
+  const bad = list.find((entry) => !isProxyAddress(entry));
+  if (bad !== undefined) return `has ${JSON.stringify(bad)}, which is not an IP address, a CIDR, or loopback/linklocal/uniquelocal`;
+  return list;
+}
+
+/**
+ * TRUST_PROXY: `false`, a hop count, or proxy addresses — what Fastify's `trustProxy` (proxy-addr)
+ * takes, minus `true`: trusting every hop lets any client pick its own address by sending
+ * X-Forwarded-For, and the per-IP limits then limit nothing.
+ */
+const trustProxySchema = z.unknown().transform((value, context): false | number | string[] => {
+  const parsed = parseTrustProxy(value);
+  if (typeof parsed !== 'string') return parsed;
+  context.addIssue({ code: 'custom', message: parsed });
+  return z.NEVER;
+});
+
 export const options = {
   port: option({ env: 'PORT', description: 'TCP port the HTTP server listens on.', schema: integer(0, 65_535).default(3000) }),
   host: option({
@@ -59,7 +104,7 @@ export const options = {
   }),
   dataDir: option({
     env: 'DATA_DIR',
-    description: 'Folder for embedded-mode files (SQLite database, generated master key).',
+    description: 'Folder for embedded-mode files (SQLite database, its shared-state file, generated master key).',
     schema: z.string().min(1).default('./data'),
   }),
   databaseUrl: option({
@@ -76,7 +121,8 @@ export const options = {
   }),
   redisUrl: option({
     env: 'REDIS_URL',
-    description: 'Shared short-lived state (QR tickets, WeChat tokens, rate limits, sessions) for scale-out mode. Unset: in-process.',
+    description:
+      'Shared short-lived state (QR tickets, WeChat tokens, rate limits, sessions) for scale-out mode. Unset: a SQLite file beside the embedded database, or in-process with PostgreSQL.',
     schema: url(['redis:', 'rediss:']).optional(),
     secret: true,
   }),
@@ -151,8 +197,16 @@ export const options = {
   }),
   trustProxy: option({
     env: 'TRUST_PROXY',
-    description: 'Trust X-Forwarded-* headers from a reverse proxy or load balancer (true/false).',
-    schema: booleanish.default(false),
+    description:
+      'Which reverse proxies to believe about the client address (X-Forwarded-For, -Proto, -Host): `false` none; a hop count (`1`: one proxy in front, which appends the address it saw); or a comma-separated list of proxy addresses and CIDRs (`10.0.0.0/8,192.168.1.7`, or `loopback`, `linklocal`, `uniquelocal`). `true` is refused: it would believe addresses any client invents.',
+    schema: trustProxySchema.default(false),
+  }),
+  workers: option({
+    env: 'WORKERS',
+    description:
+      'How many processes serve on the one port (node:cluster), sharing the database and the shared state. Default: the number of cores in embedded mode, 1 in scale-out mode (run more instances instead). More than 1 needs state every process sees (the SQLite state file or Redis) and the built-in sandbox off.',
+    schema: integer(1, 256).optional(),
+    defaultLabel: 'cores',
   }),
   shutdownTimeoutMs: option({
     env: 'SHUTDOWN_TIMEOUT_MS',

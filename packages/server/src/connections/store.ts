@@ -12,6 +12,7 @@ import { z } from 'zod';
 import { parseInput } from '../http/problem.ts';
 import { type Actor, recordAudit } from '../identity/audit.ts';
 import { type IdentityPolicy, identityPolicySchema } from '../identity/policy.ts';
+import { reconcileOpenPlatformBinding } from '../identity/reconcile.ts';
 import type { SecretBox } from '../secrets/master-key.ts';
 import type { ConnectionsTable, Tables } from '../storage/schema.ts';
 import {
@@ -43,6 +44,11 @@ export interface ConnectionView {
   encodingAesKeySet: boolean;
   createdAt: number;
   updatedAt: number;
+  /**
+   * WeChat sent unionids through this app while the connection names no Open Platform account: it
+   * was bound in WeChat only (null once the connection is bound, or while nothing was seen).
+   */
+  unboundUnionid: { firstSeenAt: number; detectedOpenPlatformId: string | null } | null;
 }
 
 /** What scenario code needs to talk to WeChat: the view plus the opened secrets. */
@@ -90,6 +96,10 @@ function toView(row: Selectable<ConnectionsTable>): ConnectionView {
     encodingAesKeySet: row.encoding_aes_key_sealed !== null,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
+    unboundUnionid:
+      row.open_platform_id === null && row.unionid_seen_at !== null
+        ? { firstSeenAt: row.unionid_seen_at, detectedOpenPlatformId: row.detected_open_platform_id }
+        : null,
   };
 }
 
@@ -194,6 +204,9 @@ export async function upsertConnection(
           updated_at: now,
         })
         .execute();
+      if (input.openPlatformId !== null) {
+        await reconcileOpenPlatformBinding(trx, { appid: input.appid, openPlatformId: input.openPlatformId, actor: options.actor, now });
+      }
       const created = await trx.selectFrom('connections').selectAll().where('id', '=', input.id).executeTakeFirstOrThrow();
       await recordAudit(trx, { actor: options.actor, action: 'connection.created', subjectId: input.id, after: toView(created) }, now);
       return { outcome: 'created', connection: toView(created) };
@@ -217,6 +230,10 @@ export async function upsertConnection(
       .set({ ...plain, ...sealed, updated_at: now })
       .where('id', '=', input.id)
       .execute();
+    // Bound to an Open Platform account now: everyone seen through the app meanwhile joins it.
+    if (input.openPlatformId !== null && existing.open_platform_id !== input.openPlatformId) {
+      await reconcileOpenPlatformBinding(trx, { appid: input.appid, openPlatformId: input.openPlatformId, actor: options.actor, now });
+    }
     const after = toView(await trx.selectFrom('connections').selectAll().where('id', '=', input.id).executeTakeFirstOrThrow());
     await recordAudit(trx, { actor: options.actor, action: 'connection.updated', subjectId: input.id, before, after }, now);
     return { outcome: 'updated', connection: after };

@@ -10,7 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { parseInput } from '../http/problem.ts';
 import { escapeHtml, type Language, languageOf, sendPage } from './html.ts';
-import { restartHref } from './pending-page.ts';
+import { interactionOf, restartHref } from './pending-page.ts';
 
 /** The explanations; several codes share one (a person needs to know what to do, not which code). */
 type Topic =
@@ -130,8 +130,8 @@ const TOPICS: Record<Language, Record<Topic, { title: string; body: string }>> =
 };
 
 const LABELS = {
-  en: { again: 'Try again', code: 'Error code', request: 'Request ID' },
-  'zh-CN': { again: '重试', code: '错误代码', request: '请求 ID' },
+  en: { again: 'Try again', back: 'Back to the application', code: 'Error code', request: 'Request ID' },
+  'zh-CN': { again: '重试', back: '返回应用', code: '错误代码', request: '请求 ID' },
 } as const;
 
 /** Every part optional and never a reason to fail: an error page must always render. */
@@ -164,8 +164,14 @@ export function registerErrorPage(app: FastifyInstance): void {
     }
     if (query.requestId !== undefined && REQUEST_ID.test(query.requestId))
       details.push(`${labels.request}: <code>${escapeHtml(query.requestId)}</code>`);
+    // An OIDC login can also be given up: the application then hears access_denied (oidc/interaction-routes.ts).
+    const interaction = interactionOf(query.returnTo);
+    const back =
+      interaction === undefined
+        ? ''
+        : `<a href="${escapeHtml(`/interaction/${interaction}/abort?${new URLSearchParams({ reason: query.reason ?? query.code ?? 'failed' })}`)}">${escapeHtml(labels.back)}</a>`;
     const body = `<h1>${escapeHtml(topic.title)}</h1><p>${escapeHtml(topic.body)}</p>
-<div class="actions"><a class="button" href="${escapeHtml(restartHref(app, query.returnTo))}">${escapeHtml(labels.again)}</a></div>
+<div class="actions"><a class="button" href="${escapeHtml(restartHref(app, query.returnTo))}">${escapeHtml(labels.again)}</a>${back}</div>
 ${details.length === 0 ? '' : `<p class="small muted">${details.join(' · ')}</p>`}`;
     const status = query.code !== undefined && isErrorCode(query.code) ? errorRegistry[query.code].status : 400;
     return sendPage(reply, { language, title: topic.title, body }, status);

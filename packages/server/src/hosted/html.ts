@@ -9,9 +9,20 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 
 export type Language = 'zh-CN' | 'en';
 
-export function languageOf(request: FastifyRequest): Language {
-  const header = request.headers['accept-language'] ?? '';
-  return /^\s*zh/i.test(header) ? 'zh-CN' : 'en';
+/**
+ * The page language: the first of the relying party's `ui_locales` (OIDC) that weunion speaks,
+ * else the browser's Accept-Language, else English.
+ */
+export function chooseLanguage(uiLocales: unknown, acceptLanguage: string | undefined): Language {
+  for (const tag of typeof uiLocales === 'string' ? uiLocales.split(/\s+/) : []) {
+    if (/^zh(-|$)/i.test(tag)) return 'zh-CN';
+    if (/^en(-|$)/i.test(tag)) return 'en';
+  }
+  return /^\s*zh/i.test(acceptLanguage ?? '') ? 'zh-CN' : 'en';
+}
+
+export function languageOf(request: FastifyRequest, uiLocales?: unknown): Language {
+  return chooseLanguage(uiLocales, request.headers['accept-language']);
 }
 
 export function escapeHtml(value: string): string {
@@ -50,16 +61,28 @@ export interface PageInput {
   body: string;
   /** The page's own script (static source), allowed by the response's nonce. */
   script?: string;
+  /**
+   * Origins a form on the page may end up at besides this one: browsers apply `form-action` to the
+   * redirects after a submission too, so a form whose answer redirects to an application (consent,
+   * logout) must name the application's origin.
+   */
+  formTargets?: readonly string[];
 }
 
-/** Sends a hosted page with the headers every one of them needs. */
-export function sendPage(reply: FastifyReply, input: PageInput, status = 200): FastifyReply {
+/** A hosted page and the headers it must be sent with (for servers other than Fastify's reply). */
+export function renderPage(input: PageInput): { html: string; headers: Record<string, string> } {
   const nonce = randomBytes(16).toString('base64');
   const script = input.script === undefined ? '' : `<script nonce="${nonce}">${input.script}</script>`;
   const html = `<!doctype html><html lang="${input.language}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(input.title)}</title><style nonce="${nonce}">${STYLE}</style>
 </head><body><main>${input.body}</main>${script}</body></html>`;
-  return withPageHeaders(reply.status(status), `'nonce-${nonce}'`, nonce).send(html);
+  return { html, headers: pageHeaders(`'nonce-${nonce}'`, nonce, input.formTargets) };
+}
+
+/** Sends a hosted page with the headers every one of them needs. */
+export function sendPage(reply: FastifyReply, input: PageInput, status = 200): FastifyReply {
+  const { html, headers } = renderPage(input);
+  return reply.status(status).headers(headers).send(html);
 }
 
 /**
@@ -68,14 +91,29 @@ export function sendPage(reply: FastifyReply, input: PageInput, status = 200): F
  * response's own nonce'd styles, and this origin to be fetched.
  */
 export function withPageHeaders(reply: FastifyReply, scriptSource: string, styleNonce: string): FastifyReply {
-  return reply
-    .type('text/html; charset=utf-8')
-    .header('cache-control', 'no-store')
-    .header('referrer-policy', 'no-referrer')
-    .header('x-content-type-options', 'nosniff')
-    .header(
-      'content-security-policy',
-      // Avatars are the person's own WeChat picture, served by WeChat; everything else is ours.
-      `default-src 'none'; script-src ${scriptSource}; style-src 'nonce-${styleNonce}'; img-src 'self' data: https: http:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'`,
-    );
+  return reply.headers(pageHeaders(scriptSource, styleNonce));
+}
+
+/** The headers of `withPageHeaders`, `formTargets` added to `form-action`. */
+export function pageHeaders(scriptSource: string, styleNonce: string, formTargets: readonly string[] = []): Record<string, string> {
+  const formAction = ["'self'", ...formTargets].join(' ');
+  return {
+    'content-type': 'text/html; charset=utf-8',
+    'cache-control': 'no-store',
+    'referrer-policy': 'no-referrer',
+    'x-content-type-options': 'nosniff',
+    // Avatars are the person's own WeChat picture, served by WeChat; everything else is ours.
+    'content-security-policy': `default-src 'none'; script-src ${scriptSource}; style-src 'nonce-${styleNonce}'; img-src 'self' data: https: http:; connect-src 'self'; form-action ${formAction}; base-uri 'none'; frame-ancestors 'none'`,
+  };
+}
+
+/** The origin of an application's URL, for `formTargets` (nothing when it is not an http(s) URL). */
+export function originOf(url: unknown): string[] {
+  if (typeof url !== 'string') return [];
+  try {
+    const { protocol, origin } = new URL(url);
+    return protocol === 'https:' || protocol === 'http:' ? [origin] : [];
+  } catch {
+    return [];
+  }
 }

@@ -6,7 +6,10 @@
  *   how to continue (open the link in WeChat) instead of showing codes that cannot work;
  * - on a PC: the `<weunion-login>` widget with S1, S2 and S3 as the application allows and as
  *   connections exist for them.
- * Everything is served by weunion (no third-party assets), in zh-CN or en by Accept-Language.
+ * Everything is served by weunion (no third-party assets), in zh-CN or en by the OIDC request's
+ * `ui_locales` or else Accept-Language. A login for an OIDC application (`returnTo` an interaction)
+ * offers to cancel, which ends at the application with `access_denied`, as does a refusal the
+ * widget reports; the request's `login_hint` is shown so the person knows which account is meant.
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -14,8 +17,8 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { findConnectionsForScenario } from '../connections/store.ts';
+import { checkedReturnTo } from '../embedding/return-to.ts';
 import { parseInput } from '../http/problem.ts';
-import { safeReturnTo } from '../login/browser.ts';
 import { findApplication } from '../oidc/applications.ts';
 import { oidcDb } from '../oidc/tables.ts';
 import { escapeHtml, type Language, languageOf, withPageHeaders } from './html.ts';
@@ -27,7 +30,11 @@ const PC_METHODS = ['s1', 's2', 's3'] as const;
 const querySchema = z.object({
   returnTo: z.string().max(2000).optional(),
   client: z.string().max(100).optional(),
+  ui_locales: z.string().max(200).optional(),
+  login_hint: z.string().max(200).optional(),
 });
+
+const INTERACTION_RETURN = /^\/interaction\/([A-Za-z0-9_-]{1,100})$/;
 
 const COPY = {
   en: {
@@ -37,6 +44,8 @@ const COPY = {
     mobileBody: 'WeChat login works inside WeChat. Copy this page’s link and open it in WeChat, or scan it from a computer.',
     copy: 'Copy link',
     none: 'No WeChat login is configured for this application yet.',
+    cancel: 'Cancel and go back',
+    hint: 'Account:',
   },
   'zh-CN': {
     title: '登录',
@@ -45,6 +54,8 @@ const COPY = {
     mobileBody: '微信登录需在微信内完成。请复制本页链接在微信中打开，或在电脑上扫码。',
     copy: '复制链接',
     none: '此应用尚未配置微信登录。',
+    cancel: '取消并返回',
+    hint: '账号：',
   },
 } as const;
 
@@ -55,20 +66,27 @@ function page(language: Language, title: string, body: string, nonce: string, ex
 <title>${escapeHtml(title)}</title>
 <style nonce="${nonce}">body{font-family:system-ui,-apple-system,"PingFang SC","Microsoft YaHei",sans-serif;margin:0;background:#f6f8fa;color:#1f2328}
 main{max-width:26rem;margin:4rem auto;padding:2rem;background:#fff;border-radius:12px;box-shadow:0 1px 3px rgba(0,0,0,.08)}
-h1{font-size:1.4rem;margin:0 0 .25rem}.muted{color:#57606a}button{font:inherit;padding:.5rem 1rem;border-radius:8px;border:1px solid #d0d7de;background:#fff;cursor:pointer}${extra.style ?? ''}</style>
+h1{font-size:1.4rem;margin:0 0 .25rem}.muted{color:#57606a}a{color:#0969da}.cancel{margin:1.5rem 0 0}button{font:inherit;padding:.5rem 1rem;border-radius:8px;border:1px solid #d0d7de;background:#fff;cursor:pointer}${extra.style ?? ''}</style>
 </head><body><main>${body}</main>${script}</body></html>`;
 }
 
 export function registerHostedLoginPage(app: FastifyInstance): void {
   registerHostedPages(app);
+  // A module script from another origin is fetched with CORS: any site may load the widget (it is
+  // public code, sent without cookies); what it may then do is decided by the login APIs' CORS.
   app.get('/assets/weunion-login.js', async (_request, reply) =>
-    reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=300').send(WIDGET_SOURCE),
+    reply
+      .type('text/javascript; charset=utf-8')
+      .header('cache-control', 'public, max-age=300')
+      .header('access-control-allow-origin', '*')
+      .header('cross-origin-resource-policy', 'cross-origin')
+      .send(WIDGET_SOURCE),
   );
 
   app.get('/login', async (request, reply) => {
     const query = parseInput(querySchema, request.query);
-    const returnTo = safeReturnTo(app.ctx, query.returnTo);
-    const language = languageOf(request);
+    const returnTo = await checkedReturnTo(app.ctx, query.returnTo);
+    const language = languageOf(request, query.ui_locales);
     const copy = COPY[language];
     const agent = request.headers['user-agent'] ?? '';
     if (/MicroMessenger/i.test(agent)) {
@@ -80,7 +98,23 @@ export function registerHostedLoginPage(app: FastifyInstance): void {
       query.client === undefined
         ? null
         : await findApplication(oidcDb(app.ctx.database.db), app.ctx.secrets, query.client).catch(() => null);
-    const heading = `${application?.branding.logoUrl === undefined ? '' : `<img src="${escapeHtml(application.branding.logoUrl)}" alt="" height="40">`}<h1>${escapeHtml(copy.title)}</h1>${application === null ? '' : `<p class="muted">${escapeHtml(copy.to)} ${escapeHtml(application.name)}</p>`}`;
+    const hint =
+      query.login_hint === undefined || query.login_hint === ''
+        ? ''
+        : `<p class="muted">${escapeHtml(copy.hint)} ${escapeHtml(query.login_hint)}</p>`;
+    const heading = `${application?.branding.logoUrl === undefined ? '' : `<img src="${escapeHtml(application.branding.logoUrl)}" alt="" height="40">`}<h1>${escapeHtml(copy.title)}</h1>${application === null ? '' : `<p class="muted">${escapeHtml(copy.to)} ${escapeHtml(application.name)}</p>`}${hint}`;
+    // An OIDC login can be given up: the application then hears `access_denied` (oidc/interaction-routes.ts).
+    const interaction = INTERACTION_RETURN.exec(returnTo)?.[1];
+    const abortUrl = interaction === undefined ? undefined : `/interaction/${interaction}/abort`;
+    const cancel =
+      abortUrl === undefined
+        ? ''
+        : `<p class="cancel"><a href="${escapeHtml(`${abortUrl}?reason=cancelled`)}">${escapeHtml(copy.cancel)}</a></p>`;
+    // A refusal the widget hears (S1, S3: registration closed, account blocked…) or a cancel on the phone ends the same way.
+    const refusalScript =
+      abortUrl === undefined
+        ? ''
+        : `const wuAbort=(r)=>location.assign(${JSON.stringify(`${abortUrl}?reason=`)}+r);document.addEventListener('weunion-error',(e)=>{if(e.detail&&e.detail.code==='login_refused')wuAbort('login_refused')});document.addEventListener('weunion-cancelled',()=>wuAbort('cancelled'));`;
     // The widget's script is a file of ours ('self'); inline code runs only with this response's nonce.
     const nonce = randomBytes(16).toString('base64');
     withPageHeaders(reply, `'self' 'nonce-${nonce}'`, nonce);
@@ -88,7 +122,7 @@ export function registerHostedLoginPage(app: FastifyInstance): void {
       return page(
         language,
         copy.mobileTitle,
-        `${heading}<h2>${escapeHtml(copy.mobileTitle)}</h2><p>${escapeHtml(copy.mobileBody)}</p><button type="button" id="wu-copy">${escapeHtml(copy.copy)}</button>`,
+        `${heading}<h2>${escapeHtml(copy.mobileTitle)}</h2><p>${escapeHtml(copy.mobileBody)}</p><button type="button" id="wu-copy">${escapeHtml(copy.copy)}</button>${cancel}`,
         nonce,
         { script: `document.getElementById('wu-copy').addEventListener('click',()=>navigator.clipboard.writeText(location.href))` },
       );
@@ -106,6 +140,9 @@ export function registerHostedLoginPage(app: FastifyInstance): void {
       methods.length === 0
         ? `<p>${escapeHtml(copy.none)}</p>`
         : `<weunion-login methods="${methods.join(' ')}" return-to="${escapeHtml(returnTo)}"${application === null ? '' : ` client="${escapeHtml(application.id)}"`} lang="${language}"></weunion-login><script type="module" src="/assets/weunion-login.js"></script>`;
-    return page(language, copy.title, `${heading}${widget}`, nonce, { style: accent });
+    return page(language, copy.title, `${heading}${widget}${cancel}`, nonce, {
+      style: accent,
+      ...(refusalScript === '' ? {} : { script: refusalScript }),
+    });
   });
 }

@@ -89,6 +89,31 @@ describe.skipIf(chromiumPath === undefined || embedded === undefined || embedded
     }
   });
 
+  it('select page: each account shows where it last signed in; Cancel ends the sign-in and lands on a page that says so', async () => {
+    await world.configure('demo-mini-program', { policy: { ...basePolicy, fieldMatching: ['phone'] } });
+    const { page, errors } = await openPage({ width: 1024, height: 760, locale: 'en-US' });
+    try {
+      const { browser } = await atSelectPage(world, '/picked');
+      await handOver(browser, page);
+      await page.goto(`${url}/login/select`);
+      await expect.poll(() => page.locator('[data-select]').count()).toBe(2);
+      expect(await page.locator('.accounts').textContent()).toMatch(/via .+/);
+      await page.getByRole('button', { name: 'Cancel sign-in' }).click();
+      await page.waitForURL((target) => target.pathname === '/login/cancelled');
+      expect(await page.locator('h1').textContent()).toBe('Sign-in cancelled');
+      await screenshot(page, 'cancelled-en');
+      expect(await page.getByRole('link', { name: 'Log in again' }).getAttribute('href')).toBe('/login?returnTo=%2Fpicked');
+      expect(await signedInAs(page)).toBeNull();
+      // Back to the select page: there is nothing to choose any more.
+      const back = await page.goto(`${url}/login/select`);
+      expect(back?.status()).toBe(410);
+      expect(errors).toEqual([]);
+    } finally {
+      await page.context().close();
+      await world.configure('demo-mini-program', { policy: basePolicy });
+    }
+  });
+
   it('bind page on a phone-sized screen, in Chinese: a wrong password is explained with the tries left, the right one links', async () => {
     const phone = randomPhone();
     const existing = await world.existingUser(phone, 'correct horse battery');
@@ -108,7 +133,8 @@ describe.skipIf(chromiumPath === undefined || embedded === undefined || embedded
       await answer('nope');
       // Shown beside the password form, which keeps the focus for the next try.
       const alert = page.locator('form[data-password] + [data-alert]');
-      await expect.poll(() => alert.textContent()).toBe('没有与这些信息匹配的账号。（还可尝试 4 次）');
+      // Generous: the answer waits on a deliberate scrypt, slow on a busy machine.
+      await expect.poll(() => alert.textContent(), { timeout: 15_000 }).toBe('没有与这些信息匹配的账号。（还可尝试 4 次）');
       expect(await activeId(page)).toBe('wu-password');
       await screenshot(page, 'bind-wrong-password-zh');
       expect(await signedInAs(page)).toBeNull();
@@ -134,7 +160,7 @@ describe.skipIf(chromiumPath === undefined || embedded === undefined || embedded
       expect(await activeId(page)).toBe('wu-sms-destination');
       await page.keyboard.type(phone.slice(3));
       await page.keyboard.press('Enter');
-      await expect.poll(() => activeId(page)).toBe('wu-sms-code');
+      await expect.poll(() => activeId(page), { timeout: 15_000 }).toBe('wu-sms-code');
       expect(await page.locator('#wu-status').textContent()).toBe(`A code was sent to ${phone.slice(3)}. Enter it below.`);
       await screenshot(page, 'bind-code-sent-en');
       await page.keyboard.type(codes.codeFor(phone));

@@ -5,10 +5,10 @@
  */
 import { AppError } from '@weunion/errors';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { safeReturnTo } from '../http/return-to.ts';
 import { describePendingSignIn } from '../identity/index.ts';
-import { safeReturnTo } from '../login/browser.ts';
-import { type PendingContext, pendingOfBrowser } from '../login/finish.ts';
-import { escapeHtml, type Language, scriptJson, sendPage } from './html.ts';
+import { CANCELLED_PAGE, type PendingContext, pendingOfBrowser } from '../login/finish.ts';
+import { escapeHtml, type Language, languageOf, scriptJson, sendPage } from './html.ts';
 
 export type PendingDescription = Awaited<ReturnType<typeof describePendingSignIn>>;
 
@@ -29,9 +29,21 @@ export async function pendingOfPage(app: FastifyInstance, request: FastifyReques
   }
 }
 
-/** The login page to start again from, keeping where the flow was going when it is still valid. */
+const INTERACTION_RETURN = /^\/interaction\/([A-Za-z0-9_-]{1,100})$/;
+
+/** The OIDC interaction a flow was started for (its uid), when it was. */
+export function interactionOf(returnTo: string | undefined): string | undefined {
+  return INTERACTION_RETURN.exec(returnTo ?? '')?.[1];
+}
+
+/**
+ * The login page to start again from, keeping where the flow was going when it is still valid. An
+ * OIDC login starts again at its interaction, which brings back the application's login page (its
+ * client, `ui_locales`, `login_hint`).
+ */
 export function restartHref(app: FastifyInstance, returnTo: string | undefined): string {
   if (returnTo === undefined) return '/login';
+  if (interactionOf(returnTo) !== undefined) return returnTo;
   try {
     const safe = safeReturnTo(app.ctx, returnTo);
     return safe === '/' ? '/login' : `/login?${new URLSearchParams({ returnTo: safe })}`;
@@ -57,6 +69,35 @@ export function sendExpiredPage(app: FastifyInstance, reply: FastifyReply, langu
   const copy = EXPIRED[language];
   const body = `<h1>${escapeHtml(copy.title)}</h1><p>${escapeHtml(copy.body)}</p><div class="actions"><a class="button" href="${escapeHtml(restartHref(app, returnTo))}">${escapeHtml(copy.again)}</a></div>`;
   return sendPage(reply, { language, title: copy.title, body }, 410);
+}
+
+const CANCELLED = {
+  en: {
+    title: 'Sign-in cancelled',
+    body: 'You cancelled this sign-in. No account was linked to this WeChat and none was created.',
+    again: 'Log in again',
+  },
+  'zh-CN': {
+    title: '已取消登录',
+    body: '您已取消本次登录。此微信未关联任何账号，也未创建新账号。',
+    again: '重新登录',
+  },
+} as const;
+
+/**
+ * `GET /login/cancelled`: where a browser lands after cancelling a selection or binding. It only
+ * says so and offers to start again towards where the flow was going (`returnTo`, checked).
+ */
+export function registerCancelledPage(app: FastifyInstance): void {
+  app.get(CANCELLED_PAGE, async (request, reply) => {
+    const language = languageOf(request);
+    const copy = CANCELLED[language];
+    const query = request.query;
+    const returnTo =
+      typeof query === 'object' && query !== null && 'returnTo' in query && typeof query.returnTo === 'string' ? query.returnTo : undefined;
+    const body = `<h1>${escapeHtml(copy.title)}</h1><p>${escapeHtml(copy.body)}</p><div class="actions"><a class="button" href="${escapeHtml(restartHref(app, returnTo))}">${escapeHtml(copy.again)}</a></div>`;
+    return sendPage(reply, { language, title: copy.title, body });
+  });
 }
 
 /** The page script's words; problem codes it does not list are shown with the server's own text. */
@@ -90,6 +131,7 @@ const SCRIPT_COPY = {
       binding_failed: '没有与这些信息匹配的账号。',
       verification_failed: '验证码错误或已过期。',
       verification_attempts_exceeded: '错误次数过多，请重新登录。',
+      binding_locked: '关联账号的失败次数过多，请稍后再试。',
       login_expired: '本次登录已过期或已完成，请重新登录。',
       rate_limited: '操作过于频繁，请稍后再试。',
       forbidden: '此应用不允许此操作。',
@@ -116,9 +158,15 @@ export function pendingPageRegions(app: FastifyInstance, language: Language, ret
 <p id="wu-restart" hidden>${restartLink(app, language, returnTo)}</p>`;
 }
 
-/** The end of a select/bind page: the script's words, and a note for browsers without JavaScript. */
+const CANCEL = { en: 'Cancel sign-in', 'zh-CN': '取消登录' } as const;
+
+/**
+ * The end of a select/bind page: cancel (ends the pending sign-in, then `/login/cancelled`), the
+ * script's words, and a note for browsers without JavaScript.
+ */
 export function pendingPageFooter(language: Language): string {
   const noScript = language === 'en' ? 'This page needs JavaScript to continue.' : '此页面需要启用 JavaScript 才能继续。';
-  return `<noscript><p class="alert">${escapeHtml(noScript)}</p></noscript>
+  return `<hr><div class="actions"><button type="button" data-cancel>${escapeHtml(CANCEL[language])}</button></div>
+<noscript><p class="alert">${escapeHtml(noScript)}</p></noscript>
 <script type="application/json" id="wu-copy">${scriptJson(SCRIPT_COPY[language])}</script>`;
 }

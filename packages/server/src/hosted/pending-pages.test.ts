@@ -4,7 +4,9 @@
  * policy allows) and the calls their script makes, end to end, as a browser would make them.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SYSTEM_ACTOR } from '../identity/audit.ts';
 import type { IdentityPolicy } from '../identity/index.ts';
+import { createUser } from '../identity/users.ts';
 import { Browser, LoginWorld, loginWithS2, sessionOf, storageModes } from '../login/test-harness.ts';
 import { atSelectPage, basePolicy, atBindPage as bindPageOf, randomPhone, watchSentCodes } from './pending-flows.ts';
 
@@ -73,6 +75,77 @@ for (const mode of storageModes) {
       } finally {
         await world.configure('demo-mini-program', { policy: basePolicy });
       }
+    });
+
+    it('each candidate names the app it last signed in through; cancel ends the sign-in and lands on a page that says so', async () => {
+      await world.configure('demo-mini-program', { policy: { ...basePolicy, fieldMatching: ['phone'] } });
+      try {
+        const { browser, byPhone, byUnionid } = await atSelectPage(world, '/picked');
+        const website = await world.database.db
+          .selectFrom('connections')
+          .select('name')
+          .where('id', '=', 'demo-website')
+          .executeTakeFirstOrThrow();
+        const en = await page(browser, `${url}/login/select`, EN);
+        // The account made through the website says so; the admin-made one never signed in.
+        expect(en.html).toContain(`via ${website.name}`);
+        expect(en.html).toContain('Never signed in');
+        expect(en.html).toContain('<button type="button" data-cancel>Cancel sign-in</button>');
+        expect((await page(browser, `${url}/login/select`, ZH)).html).toContain('<button type="button" data-cancel>取消登录</button>');
+
+        const pendingId = browser.cookie(url, 'wu_pending');
+        const users = await world.userCount();
+        const cancelled = await browser.json('POST', `${url}/api/login/pending/cancel`);
+        expect(cancelled).toMatchObject({ status: 200, body: { status: 'cancelled', next: '/login/cancelled?returnTo=%2Fpicked' } });
+        expect(browser.cookie(url, 'wu_pending')).toBeUndefined();
+        const landed = await page(browser, `${url}/login/cancelled?returnTo=%2Fpicked`, EN);
+        expect(landed.status).toBe(200);
+        expect(landed.html).toContain('Sign-in cancelled');
+        expect(landed.html).toContain('href="/login?returnTo=%2Fpicked"');
+        expect((await page(browser, `${url}/login/cancelled?returnTo=https%3A%2F%2Fevil.example`, EN)).html).toContain('href="/login"');
+
+        // The cancelled id is worth nothing, even brought back in the cookie: nobody is linked or signed in.
+        browser.setCookie(url, 'wu_pending', pendingId ?? '');
+        for (const userId of [byPhone, byUnionid]) {
+          const late = await browser.json('POST', `${url}/api/login/pending/select`, { userId });
+          expect(late.status).toBe(410);
+        }
+        expect(await sessionOf(browser, world.first)).toBeNull();
+        expect(await world.userCount()).toBe(users);
+        expect((await page(browser, `${url}/login/select`)).status).toBe(410);
+      } finally {
+        await world.configure('demo-mini-program', { policy: basePolicy });
+      }
+    });
+
+    it('the bind page offers cancel too; binding failures lock the account across restarted sign-ins, answered alike for a missing one', async () => {
+      const phone = randomPhone();
+      await world.existingUser(phone, 'correct horse battery');
+      const missing = randomPhone();
+      const first = await atBindPage({ queryBinding: 'require', bindingMethods: ['password'] });
+      expect((await page(first, `${url}/login/bind`)).html).toContain('data-cancel');
+      const answersFor = async (login: string) => {
+        const answers: unknown[] = [];
+        // Five sign-ins (each a new browser and WeChat person), one wrong password each.
+        for (let i = 0; i < 6; i++) {
+          const browser = await atBindPage({ queryBinding: 'require', bindingMethods: ['password'] });
+          const answer = await browser.json('POST', `${url}/api/login/pending/bind/password`, { login, password: `wrong ${i}` });
+          answers.push([answer.status, answer.body.code, answer.body.attemptsLeft, answer.body.detail]);
+        }
+        return answers;
+      };
+      const existing = await answersFor(phone);
+      expect(existing).toEqual(await answersFor(missing));
+      expect(existing.map((a) => (Array.isArray(a) ? a[1] : a))).toEqual([
+        'binding_failed',
+        'binding_failed',
+        'binding_failed',
+        'binding_failed',
+        'binding_locked',
+        'binding_locked',
+      ]);
+      const cancelled = await first.json('POST', `${url}/api/login/pending/cancel`);
+      expect(cancelled.body.status).toBe('cancelled');
     });
 
     it('without a pending sign-in the pages say it expired and link back to /login', async () => {
@@ -145,7 +218,8 @@ for (const mode of storageModes) {
       for (let i = 0; i < 5; i++) {
         answers.push(await browser.json('POST', `${url}/api/login/pending/bind/password`, { login: phone, password: `wrong ${i}` }));
       }
-      expect(answers.map((a) => a.body.attemptsLeft ?? a.body.code)).toEqual([4, 3, 2, 1, 'verification_attempts_exceeded']);
+      expect(answers.map((a) => a.body.attemptsLeft ?? a.body.code)).toEqual([4, 3, 2, 1, 'binding_locked']);
+      expect(answers[4]).toMatchObject({ status: 429, body: { retryAfterSeconds: 900 } });
       const right = await browser.json('POST', `${url}/api/login/pending/bind/password`, {
         login: phone,
         password: 'correct horse battery',
@@ -179,6 +253,26 @@ for (const mode of storageModes) {
       const right = await browser.json('POST', `${url}/api/login/pending/bind/code`, { channel: 'sms', destination: phone, code });
       expect(right.body).toMatchObject({ status: 'signed_in', userId: existing, returnTo: '/after-bind' });
       expect((await sessionOf(browser, world.first))?.sub).toBe(existing);
+    });
+
+    it('bind by an email code: the code sent to the account’s email links and signs in', async () => {
+      const email = `bind.${Math.floor(Math.random() * 1e9)}@example.com`;
+      const existing = (await createUser(world.database.db, { email, emailVerified: true }, SYSTEM_ACTOR)).id;
+      const browser = await atBindPage({ queryBinding: 'require', bindingMethods: ['email'] });
+      const refused = await browser.json('POST', `${url}/api/login/pending/bind/code/send`, { channel: 'sms', destination: randomPhone() });
+      expect(refused).toMatchObject({ status: 400, body: { code: 'bad_request' } });
+      // Typed with capitals: the address is compared normalized.
+      const sent = await browser.json('POST', `${url}/api/login/pending/bind/code/send`, {
+        channel: 'email',
+        destination: email.toUpperCase(),
+      });
+      expect(sent.status).toBe(200);
+      const right = await browser.json('POST', `${url}/api/login/pending/bind/code`, {
+        channel: 'email',
+        destination: email,
+        code: codes.codeFor(email),
+      });
+      expect(right.body).toMatchObject({ status: 'signed_in', userId: existing, returnTo: '/after-bind' });
     });
 
     it('create instead, when the policy offers it: a new account, signed in', async () => {

@@ -7,7 +7,7 @@
  *
  * Wiring, by markup: `[data-select]` buttons (select page); `form[data-password]`,
  * `form[data-code]` with `[data-send]` and a hidden `[data-answer]` part (bind page);
- * `[data-create]`. `#wu-status` (polite) and `#wu-alert` (assertive) are the live regions, plus a
+ * `[data-create]`, `[data-cancel]`. `#wu-status` (polite) and `#wu-alert` (assertive) are the live regions, plus a
  * `[data-alert]` in each bind section so a wrong answer shows next to its form;
  * `#wu-restart` is revealed when the sign-in cannot go on.
  */
@@ -18,7 +18,7 @@ export const PENDING_PAGE_SCRIPT = `(() => {
   const status = byId('wu-status');
   const alertBox = byId('wu-alert');
   const restart = byId('wu-restart');
-  const TERMINAL = ['login_expired', 'verification_attempts_exceeded'];
+  const TERMINAL = ['login_expired', 'verification_attempts_exceeded', 'binding_locked'];
   let working = false;
   let ended = false;
 
@@ -60,6 +60,7 @@ export const PENDING_PAGE_SCRIPT = `(() => {
 
   const follow = (answer) => {
     const target = answer.status === 'signed_in' ? answer.returnTo : answer.next;
+    if (answer.status === 'cancelled') return location.assign(isLocal(target) ? target : '/login');
     say(copy.done);
     location.assign(isLocal(target) ? target : '/');
   };
@@ -152,6 +153,13 @@ export const PENDING_PAGE_SCRIPT = `(() => {
   for (const button of document.querySelectorAll('[data-create]')) {
     button.addEventListener('click', async () => {
       const answer = await call('/api/login/pending/create', undefined, button);
+      if (answer) follow(answer);
+    });
+  }
+
+  for (const button of document.querySelectorAll('[data-cancel]')) {
+    button.addEventListener('click', async () => {
+      const answer = await call('/api/login/pending/cancel', undefined, button);
       if (answer) follow(answer);
     });
   }

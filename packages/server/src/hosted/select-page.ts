@@ -1,9 +1,9 @@
 /**
  * `GET /login/select`: the WeChat login matched several accounts and the policy lets the person
  * choose. Each candidate is a button showing only what lets its owner recognise it — picture,
- * nickname, masked phone/email, last sign-in — never a full phone or email. Choosing one links
- * this WeChat identity to it (`POST /api/login/pending/select`) and continues where the flow was
- * going.
+ * nickname, masked phone/email, last sign-in and through which app — never a full phone or email.
+ * Choosing one links this WeChat identity to it (`POST /api/login/pending/select`) and continues
+ * where the flow was going; cancel ends the pending sign-in (`/login/cancelled`).
  */
 import type { FastifyInstance } from 'fastify';
 import type { AccountCandidate } from '../identity/pending-sign-in.ts';
@@ -22,7 +22,8 @@ const COPY = {
     email: 'Email',
     lastLogin: 'Last signed in',
     never: 'Never signed in',
-    via: { unionid: 'Linked to this WeChat', phone: 'Same phone number', email: 'Same email' },
+    through: 'via {app}',
+    via: { openid: 'Used with this app before', unionid: 'Linked to this WeChat', phone: 'Same phone number', email: 'Same email' },
     none: 'None of the matching accounts is available any more.',
   },
   'zh-CN': {
@@ -34,7 +35,8 @@ const COPY = {
     email: '邮箱',
     lastLogin: '上次登录',
     never: '从未登录',
-    via: { unionid: '已关联此微信', phone: '手机号相同', email: '邮箱相同' },
+    through: '（通过 {app}）',
+    via: { openid: '曾在此应用登录', unionid: '已关联此微信', phone: '手机号相同', email: '邮箱相同' },
     none: '匹配的账号均已不可用。',
   },
 } as const;
@@ -65,7 +67,8 @@ function candidateButton(candidate: AccountCandidate, language: Language): strin
   else {
     const at = new Date(candidate.lastLoginAt);
     const shown = new Intl.DateTimeFormat(language, { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' }).format(at);
-    lines.push(`${escapeHtml(copy.lastLogin)} <time datetime="${at.toISOString()}" data-local>${escapeHtml(shown)} UTC</time>`);
+    const through = candidate.lastLoginApp === null ? '' : ` ${escapeHtml(copy.through.replace('{app}', candidate.lastLoginApp))}`;
+    lines.push(`${escapeHtml(copy.lastLogin)} <time datetime="${at.toISOString()}" data-local>${escapeHtml(shown)} UTC</time>${through}`);
   }
   const via = candidate.via.map((signal) => copy.via[signal]).join(' · ');
   if (via !== '') lines.push(escapeHtml(via));

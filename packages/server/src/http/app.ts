@@ -8,6 +8,8 @@ import { createWechatClient } from '@weunion/wechat';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { registerConsole } from '../console/plugin.ts';
+import { registerLoginCors } from '../embedding/cors.ts';
+import { registerJsSdkConfig } from '../js-sdk/config-route.ts';
 import { registerBrowserLogin } from '../login/register.ts';
 import { registerManagementApi } from '../management/plugin.ts';
 import { registerAppLogin } from '../mp/register.ts';
@@ -18,9 +20,12 @@ import { registerLoginFailureStats } from '../stats/login-stats.ts';
 import { QrTickets } from '../tickets/qr-ticket.ts';
 import { registerTicketRoutes } from '../tickets/routes.ts';
 import type { AppContext, AppContextInput } from './context.ts';
+import { installCookieParser } from './cookies.ts';
 import { registerHealthRoutes } from './health.ts';
+import { installInputGuard } from './input-guard.ts';
 import { loggerOptions } from './logger.ts';
 import { installProblemHandlers } from './problem.ts';
+import { fastifyTrustProxy } from './trust-proxy.ts';
 
 export type { AppContext, AppContextInput } from './context.ts';
 
@@ -54,7 +59,7 @@ export async function buildApp(input: AppContextInput, options: BuildAppOptions 
   };
   const app = Fastify({
     loggerInstance: options.logger ?? pino(loggerOptions(ctx.config.logLevel)),
-    trustProxy: ctx.config.trustProxy,
+    trustProxy: fastifyTrustProxy(ctx.config.trustProxy),
     bodyLimit: 1024 * 1024,
     requestIdHeader: false,
     genReqId: (request) => {
@@ -63,6 +68,7 @@ export async function buildApp(input: AppContextInput, options: BuildAppOptions 
     },
     return503OnClosing: true,
   });
+  ctx.log = app.log;
   app.decorate('ctx', ctx);
   // While shutting down, answer in-flight requests with `Connection: close` so their keep-alive
   // sockets end with them and the drain completes instead of waiting for idle clients.
@@ -75,8 +81,12 @@ export async function buildApp(input: AppContextInput, options: BuildAppOptions 
     if (closing) reply.header('connection', 'close');
   });
   installProblemHandlers(app);
+  await installCookieParser(app);
+  installInputGuard(app);
   registerLoginFailureStats(app);
+  registerLoginCors(app);
   registerHealthRoutes(app);
+  registerJsSdkConfig(app);
   registerManagementApi(app);
   registerConsole(app, options.consoleDistDir === undefined ? {} : { distDir: options.consoleDistDir });
   const tickets = new QrTickets(ctx.state, { qrTtlMs: ctx.config.qrTtlSeconds * 1000, ticketTtlMs: ctx.config.ticketTtlSeconds * 1000 });

@@ -5,6 +5,7 @@
  */
 import type { SharedState } from '@weunion/state';
 import type { WechatClient } from '@weunion/wechat';
+import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config/index.ts';
 import type { SecretBox } from '../secrets/master-key.ts';
 import type { SigningKeys } from '../signing/signing-keys.ts';
@@ -21,13 +22,15 @@ export interface AppContext {
   wechat: WechatClient;
   /** Whether the built-in WeChat sandbox is mounted at /sandbox. */
   sandbox: boolean;
+  /** The instance's logger, for notices raised below the HTTP layer (set by `buildApp`). */
+  log?: FastifyBaseLogger;
 }
 
 /**
  * What `buildApp` needs. Without `secrets`, the configured master key is loaded on first use;
  * without `wechat`, a client for the configured WECHAT_*_URL endpoints is made.
  */
-export type AppContextInput = Omit<AppContext, 'secrets' | 'wechat' | 'sandbox'> & {
+export type AppContextInput = Omit<AppContext, 'secrets' | 'wechat' | 'sandbox' | 'log'> & {
   secrets?: SecretBox;
   wechat?: WechatClient;
   sandbox?: boolean;

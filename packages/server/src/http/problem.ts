@@ -49,7 +49,8 @@ export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.ou
 
 export function sendProblem(request: FastifyRequest, reply: FastifyReply, error: AppError): FastifyReply {
   const retryAfter = error.details?.retryAfterSeconds;
-  if (error.code === 'rate_limited' && typeof retryAfter === 'number') reply.header('retry-after', String(retryAfter));
+  if ((error.code === 'rate_limited' || error.code === 'binding_locked') && typeof retryAfter === 'number')
+    reply.header('retry-after', String(retryAfter));
   return reply
     .status(error.status)
     .header('content-type', 'application/problem+json; charset=utf-8')

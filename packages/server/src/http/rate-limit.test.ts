@@ -29,6 +29,36 @@ describe('rate limits', () => {
     expect(await limiter.consume(short, 'ip-1')).toEqual({ remaining: 0 });
   });
 
+  it('a call refused by one rule uses up none of the others', async () => {
+    const state = new MemorySharedState();
+    const limiter = new RateLimiter(state);
+    const perIp = { name: 'per-ip', limit: 2, windowMs: 60_000 };
+    const perApp = { name: 'per-app', limit: 3, windowMs: 60_000 };
+    // The IP runs out first: its refused calls leave the app's budget alone.
+    for (let i = 0; i < 5; i++)
+      await limiter
+        .consumeAll([
+          [perIp, 'ip-1'],
+          [perApp, 'app'],
+        ])
+        .catch(() => {});
+    expect(await state.get('rate:per-app:app')).toBe('2');
+    expect(await state.get('rate:per-ip:ip-1')).toBe('2');
+    // The app runs out: the refused call gives back what it counted against the new IP.
+    await limiter.consumeAll([
+      [perIp, 'ip-2'],
+      [perApp, 'app'],
+    ]);
+    await expect(
+      limiter.consumeAll([
+        [perIp, 'ip-3'],
+        [perApp, 'app'],
+      ]),
+    ).rejects.toMatchObject({ code: 'rate_limited' });
+    expect(await state.get('rate:per-ip:ip-3')).toBe('0');
+    expect(await state.get('rate:per-app:app')).toBe('3');
+  });
+
   it.skipIf(redisUrl === undefined)('count one allowance across two instances sharing Redis', async () => {
     const prefix = `test:${randomUUID()}:`;
     const a = new RedisSharedState({ url: redisUrl ?? '', prefix });

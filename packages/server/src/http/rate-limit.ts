@@ -28,20 +28,33 @@ export class RateLimiter {
    * `rate_limited` AppError with `retryAfterSeconds` once the window's limit is passed.
    */
   async consume(rule: RateRule, subject: string): Promise<{ remaining: number }> {
-    const key = `rate:${rule.name}:${subject}`;
-    const count = await this.#state.increment(key, { ttlMs: rule.windowMs });
-    if (count > rule.limit) {
-      const left = (await this.#state.ttl(key)) ?? rule.windowMs;
-      const retryAfterSeconds = Math.max(1, Math.ceil(left / 1000));
-      throw new AppError('rate_limited', `Too many requests (${rule.name}); try again in ${retryAfterSeconds} s`, {
-        details: { retryAfterSeconds, limit: rule.limit },
-      });
-    }
-    return { remaining: rule.limit - count };
+    return this.consumeAll([[rule, subject]]).then((remaining) => ({ remaining: remaining[0] ?? 0 }));
   }
 
-  /** Checks several rules (e.g. per IP and per appid); all must pass. */
-  async consumeAll(checks: [RateRule, string][]): Promise<void> {
-    for (const [rule, subject] of checks) await this.consume(rule, subject);
+  /**
+   * Checks several rules (e.g. per IP, then per appid); all must pass. A call refused by one rule
+   * uses up none of the others: what it counted is given back. So a client over its per-IP limit
+   * cannot spend an app's shared budget, and an app out of budget does not eat the client's.
+   * (Give-back is an INCR by -1: should a window end between the two, the new window starts at
+   * -1, one call more — far better than the other way round.)
+   */
+  async consumeAll(checks: [RateRule, string][]): Promise<number[]> {
+    const counted: { key: string; rule: RateRule }[] = [];
+    const remaining: number[] = [];
+    for (const [rule, subject] of checks) {
+      const key = `rate:${rule.name}:${subject}`;
+      const count = await this.#state.increment(key, { ttlMs: rule.windowMs });
+      counted.push({ key, rule });
+      if (count > rule.limit) {
+        const left = (await this.#state.ttl(key)) ?? rule.windowMs;
+        for (const given of counted) await this.#state.increment(given.key, { ttlMs: given.rule.windowMs, by: -1 });
+        const retryAfterSeconds = Math.max(1, Math.ceil(left / 1000));
+        throw new AppError('rate_limited', `Too many requests (${rule.name}); try again in ${retryAfterSeconds} s`, {
+          details: { retryAfterSeconds, limit: rule.limit },
+        });
+      }
+      remaining.push(rule.limit - count);
+    }
+    return remaining;
   }
 }

@@ -1,8 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { databaseBackends, type TestDatabase } from '../storage/test-backends.ts';
-import { signInWithAssertion } from './apply.ts';
+import { linkAssertionToUser, signInWithAssertion } from './apply.ts';
 import type { IdentityAssertion } from './assertion.ts';
+import { SYSTEM_ACTOR } from './audit.ts';
 import { lookupWechatIdentity } from './facts.ts';
+import { unmergeUsers } from './merge.ts';
+import { setPassword } from './password.ts';
 import { DEFAULT_POLICY, type IdentityPolicy } from './policy.ts';
 
 const OP = 'op_test';
@@ -103,22 +106,62 @@ for (const backend of databaseBackends) {
       expect(web).toMatchObject({ kind: 'signed_in', userId: first.userId, via: 'unionid' });
     });
 
-    it('a backfill conflict keeps both users and records one merge suggestion', async () => {
+    it('a late Open Platform binding splits the person: both sides offer the selection, and one admin suggestion is recorded', async () => {
       const p = person();
       const byOpenid = await signInWithAssertion(database, p.officialAccount({ unionid: undefined, openPlatformId: null }), policy());
       const byUnionid = await signInWithAssertion(database, p.website(), policy());
-      const conflict = await signInWithAssertion(database, p.officialAccount(), policy());
-      if (byOpenid.kind !== 'signed_in' || byUnionid.kind !== 'signed_in' || conflict.kind !== 'signed_in')
-        throw new Error('not signed in');
+      if (byOpenid.kind !== 'signed_in' || byUnionid.kind !== 'signed_in') throw new Error('not signed in');
       expect(byOpenid.userId).not.toBe(byUnionid.userId);
-      expect(conflict.userId).toBe(byOpenid.userId);
-      expect(conflict.suggestionIds).toHaveLength(1);
-      const again = await signInWithAssertion(database, p.officialAccount(), policy());
-      expect(again).toMatchObject({ kind: 'signed_in', suggestionIds: [] });
+      const candidates = [
+        { userId: byOpenid.userId, via: ['openid'] },
+        { userId: byUnionid.userId, via: ['unionid'] },
+      ];
+      // The app is now bound: its next login carries the unionid.
+      expect(await signInWithAssertion(database, p.officialAccount(), policy())).toEqual({ kind: 'select', candidates });
+      expect(await signInWithAssertion(database, p.officialAccount(), policy())).toEqual({ kind: 'select', candidates });
+      // From the other side too: the website's own row is exact, but the person is split.
+      expect(await signInWithAssertion(database, p.website(), policy())).toEqual({
+        kind: 'select',
+        candidates: [
+          { userId: byUnionid.userId, via: ['openid'] },
+          { userId: byOpenid.userId, via: ['unionid'] },
+        ],
+      });
       const suggestions = await database.db.selectFrom('merge_suggestions').selectAll().where('unionid', '=', p.unionid).execute();
-      expect(suggestions).toMatchObject([
-        { user_id: byOpenid.userId, other_user_id: byUnionid.userId, status: 'open', reason: 'unionid_conflict' },
-      ]);
+      expect(suggestions).toMatchObject([{ status: 'open', reason: 'unionid_conflict' }]);
+      expect(await ledgerOf(byOpenid.userId)).toMatchObject([{ appid: 'wx_oa', unionid: p.unionid, open_platform_id: OP }]);
+    });
+
+    it('after the person chooses, every app of theirs reaches the chosen account, and the choice can be undone', async () => {
+      const p = person();
+      const byOpenid = await signInWithAssertion(database, p.officialAccount({ unionid: undefined, openPlatformId: null }), policy());
+      const byUnionid = await signInWithAssertion(database, p.website(), policy());
+      if (byOpenid.kind !== 'signed_in' || byUnionid.kind !== 'signed_in') throw new Error('not signed in');
+      await setPassword(database.db, byOpenid.userId, 'kept password');
+      const chosen = await linkAssertionToUser(database, p.officialAccount(), byUnionid.userId, 'selection', SYSTEM_ACTOR);
+      expect(chosen).toMatchObject({ kind: 'signed_in', userId: byUnionid.userId });
+      for (const assertion of [p.officialAccount(), p.website(), p.miniProgram()]) {
+        expect(await signInWithAssertion(database, assertion, policy())).toMatchObject({ kind: 'signed_in', userId: byUnionid.userId });
+      }
+      // The other account kept its password, so only the person's WeChat identities moved: a `move`, undoable.
+      const record = await database.db
+        .selectFrom('merge_records')
+        .selectAll()
+        .where('source_user_id', '=', byOpenid.userId)
+        .executeTakeFirstOrThrow();
+      expect(record).toMatchObject({ kind: 'move', target_user_id: byUnionid.userId });
+      await database.db.transaction().execute((trx) => unmergeUsers(trx, { mergeId: record.id, actor: SYSTEM_ACTOR }));
+      expect((await ledgerOf(byOpenid.userId)).map((r) => r.appid)).toEqual(['wx_oa']);
+    });
+
+    it('onMultipleMatches refuse: a split person is refused clearly until an admin merges', async () => {
+      const p = person();
+      await signInWithAssertion(database, p.officialAccount({ unionid: undefined, openPlatformId: null }), policy());
+      await signInWithAssertion(database, p.website(), policy());
+      expect(await signInWithAssertion(database, p.officialAccount(), policy({ onMultipleMatches: 'refuse' }))).toMatchObject({
+        kind: 'refused',
+        reason: 'multiple_accounts',
+      });
     });
 
     it('a backfill conflict with autoMergeOnUnionid merges the openid user into the unionid owner', async () => {

@@ -16,13 +16,15 @@ import { isUniqueViolation } from '../storage/database.ts';
 import type { Tables } from '../storage/schema.ts';
 import { type IdentityAssertion, normalizeEmail } from './assertion.ts';
 import { type Actor, recordAudit, SYSTEM_ACTOR } from './audit.ts';
-import { findKnownFacts } from './facts.ts';
+import { findKnownFacts, holdsAnotherPerson } from './facts.ts';
 import { newId } from './ids.ts';
-import { mergeUsers } from './merge.ts';
+import { mergeUsers, moveWechatPerson } from './merge.ts';
 import type { BindingMethod, IdentityPolicy } from './policy.ts';
 import { claimsFromWechatProfile, missingClaims } from './profile.ts';
 import {
+  type Candidate,
   type IdentityDecision,
+  identifierNotes,
   type KnownFacts,
   type MatchSignal,
   type RefusalReason,
@@ -47,12 +49,22 @@ export type SignInResult =
       /** Users merged into this one automatically (autoMergeOnUnionid). */
       mergeIds: string[];
     }
-  | { kind: 'select'; candidates: { userId: string; via: MatchSignal[] }[] }
+  | { kind: 'select'; candidates: Candidate[] }
   | { kind: 'bind'; methods: BindingMethod[]; mayCreateInstead: boolean }
   | { kind: 'refused'; reason: RefusalReason; message: string };
 
+/** Something an operator should hear about once (the caller logs it): see `recordUnboundUnionid`. */
+export interface SignInNotice {
+  kind: 'unbound_unionid';
+  appid: string;
+  openPlatformHint: string | null;
+}
+
 /** The facts changed between look-up and write (a concurrent change); look up again. */
 class StaleFacts extends Error {}
+
+/** An automatic merge would put two WeChat people into one account: resolve again without merging. */
+class AutoMergeBlocked extends Error {}
 
 const MAX_ATTEMPTS = 12;
 
@@ -85,21 +97,36 @@ export async function signInWithAssertion(
   assertion: IdentityAssertion,
   policy: IdentityPolicy,
   actor: Actor = SYSTEM_ACTOR,
+  onNotice?: (notice: SignInNotice) => void,
 ): Promise<SignInResult> {
-  const result = await inRetriedTransaction(database, async (trx): Promise<SignInResult> => {
-    const facts = await findKnownFacts(trx, assertion);
-    const decision = resolveIdentity(assertion, facts, policy);
-    switch (decision.kind) {
-      case 'refuse':
-        return { kind: 'refused', reason: decision.reason, message: decision.message };
-      case 'select':
-        return { kind: 'select', candidates: decision.candidates };
-      case 'bind':
-        return { kind: 'bind', methods: decision.methods, mayCreateInstead: decision.mayCreateInstead };
-      default:
-        return applyDecision(trx, assertion, decision, facts, actor);
-    }
-  });
+  const notices: SignInNotice[] = [];
+  const attempt = (effective: IdentityPolicy) =>
+    inRetriedTransaction(database, async (trx): Promise<SignInResult> => {
+      notices.length = 0;
+      const facts = await findKnownFacts(trx, assertion);
+      const decision = resolveIdentity(assertion, facts, effective);
+      switch (decision.kind) {
+        case 'refuse':
+          await recordNotes(trx, assertion, decision.notes, facts, notices);
+          return { kind: 'refused', reason: decision.reason, message: decision.message };
+        case 'select':
+          await recordNotes(trx, assertion, decision.notes, facts, notices);
+          return { kind: 'select', candidates: decision.candidates };
+        case 'bind':
+          await recordNotes(trx, assertion, decision.notes, facts, notices);
+          return { kind: 'bind', methods: decision.methods, mayCreateInstead: decision.mayCreateInstead };
+        default:
+          return applyDecision(trx, assertion, decision, facts, actor, notices);
+      }
+    });
+  let result: SignInResult;
+  try {
+    result = await attempt(policy);
+  } catch (error) {
+    if (!(error instanceof AutoMergeBlocked)) throw error;
+    result = await attempt({ ...policy, autoMergeOnUnionid: false });
+  }
+  for (const notice of notices) onNotice?.(notice);
   // Counted once the user is committed (a retried transaction would otherwise count twice); the
   // only place a sign-in creates users, so each new user counts exactly once.
   if (result.kind === 'signed_in' && result.created) await recordLoginStat(database.db, { metric: 'new_user', appid: assertion.appid });
@@ -107,8 +134,12 @@ export async function signInWithAssertion(
 }
 
 /**
- * Links the assertion to a user the person proved or chose (selection, binding). The chosen user
- * must be active; a unionid owned by someone else is left with them and surfaced as a suggestion.
+ * Links the assertion to a user the person chose (selection) or proved (binding). The choice is the
+ * person's, not one app's: their WeChat identities elsewhere — the row of this app and every row
+ * under their unionid — follow the chosen account through a recorded, undoable move (or a merge,
+ * when the other account held nothing but this person), so every scenario agrees afterwards.
+ * The chosen user must be active and must not hold another WeChat person of this app or Open
+ * Platform account (`binding_conflict`).
  */
 export async function linkAssertionToUser(
   database: Database,
@@ -122,12 +153,38 @@ export async function linkAssertionToUser(
     if (chosen === undefined || chosen.status !== 'active') {
       return refusalResult(chosen?.status === 'blocked' ? 'account_blocked' : 'account_unavailable');
     }
-    const facts = await findKnownFacts(trx, assertion);
-    if (facts.identity !== null) {
-      if (facts.identity.user.id !== userId) return refusalResult('account_unavailable');
-      return applyDecision(trx, assertion, { kind: 'existing', userId, notes: notesForChosenUser(assertion, facts, userId) }, facts, actor);
+    if (await holdsAnotherPerson(trx, userId, assertion)) {
+      throw new AppError(
+        'binding_conflict',
+        'That account is already linked to a different WeChat account of this app; sign in with that WeChat account, or ask an administrator',
+      );
     }
-    return applyDecision(trx, assertion, { kind: 'link', userId, via, notes: notesForChosenUser(assertion, facts, userId) }, facts, actor);
+    const before = await findKnownFacts(trx, assertion);
+    const unionid = scopedUnionid(assertion);
+    const others = new Set<string>();
+    if (before.identity !== null && before.identity.user.id !== userId) others.add(before.identity.user.id);
+    if (unionid !== undefined) {
+      for (const user of [before.unionidOwner, ...before.unionidHolders]) if (user !== null && user.id !== userId) others.add(user.id);
+    }
+    const now = Date.now();
+    for (const sourceUserId of [...others].sort()) {
+      await moveWechatPerson(trx, {
+        targetUserId: userId,
+        sourceUserId,
+        person: { appid: assertion.appid, openid: assertion.openid, openPlatformId: assertion.openPlatformId, unionid },
+        actor,
+        now,
+      }).catch((error: unknown) => {
+        throw error instanceof AppError && (error.code === 'merge_refused' || error.code === 'not_found') ? new StaleFacts() : error;
+      });
+    }
+    const facts = others.size === 0 ? before : await findKnownFacts(trx, assertion);
+    const notes = notesForChosenUser(assertion, facts, userId);
+    if (facts.identity !== null) {
+      if (facts.identity.user.id !== userId) throw new StaleFacts();
+      return applyDecision(trx, assertion, { kind: 'existing', userId, notes }, facts, actor, []);
+    }
+    return applyDecision(trx, assertion, { kind: 'link', userId, via, notes }, facts, actor, []);
   });
 }
 
@@ -139,16 +196,15 @@ function refusalResult(reason: RefusalReason): SignInResult {
 /** What linking to a user the person chose or proved takes along, and what stays with others. */
 function notesForChosenUser(assertion: IdentityAssertion, facts: KnownFacts, userId: string): ResolutionNote[] {
   const notes: ResolutionNote[] = [];
-  if (scopedUnionid(assertion) !== undefined) {
-    if (facts.unionidOwner === null) notes.push({ kind: 'claim_unionid' });
-    else if (facts.unionidOwner.id !== userId) {
-      notes.push({ kind: 'unionid_conflict', openidUserId: userId, unionidUserId: facts.unionidOwner.id, resolution: 'suggest' });
-    }
-  }
-  if (assertion.unionid !== undefined && facts.identity !== null && facts.identity.unionid !== assertion.unionid)
+  if (scopedUnionid(assertion) !== undefined && facts.unionidOwner === null) notes.push({ kind: 'claim_unionid' });
+  if (
+    assertion.unionid !== undefined &&
+    facts.identity !== null &&
+    (facts.identity.unionid !== assertion.unionid || facts.identity.openPlatformId !== assertion.openPlatformId)
+  ) {
     notes.push({ kind: 'record_unionid' });
-  if (assertion.phone !== undefined && facts.phoneOwner === null) notes.push({ kind: 'record_phone' });
-  if (assertion.email !== undefined && facts.emailOwner === null) notes.push({ kind: 'record_email' });
+  }
+  notes.push(...identifierNotes(assertion, facts, userId));
   return notes;
 }
 
@@ -163,6 +219,7 @@ async function applyDecision(
   decision: WritableDecision,
   facts: KnownFacts,
   actor: Actor,
+  notices: SignInNotice[],
 ): Promise<SignInResult> {
   const now = Date.now();
   const has = (kind: ResolutionNote['kind']) => decision.notes.some((n) => n.kind === kind);
@@ -183,6 +240,7 @@ async function applyDecision(
         actor: SYSTEM_ACTOR,
         now,
       }).catch((error: unknown) => {
+        if (error instanceof AppError && error.code === 'merge_conflict') throw new AutoMergeBlocked();
         throw error instanceof AppError && error.code === 'merge_refused' ? new StaleFacts() : error;
       });
       mergeIds.push(merged.mergeId);
@@ -225,9 +283,14 @@ async function applyDecision(
       .executeTakeFirst();
     if (current === undefined || current.status !== 'active') throw new StaleFacts();
     const fill = missingClaims(current, claimsFromWechatProfile(assertion.profile));
+    // A verified value the user holds (or gains now) is their profile's when it has none: after a
+    // merge moved the identifier, or an admin cleared the field, a fresh WeChat phone restores it.
+    const ownPhone = phone ?? (facts.phoneOwner?.id === userId ? assertion.phone : undefined);
+    const ownEmail =
+      email ?? (facts.emailOwner?.id === userId && assertion.email !== undefined ? normalizeEmail(assertion.email) : undefined);
     const contact = {
-      ...(phone !== undefined && current.phone_number === null ? { phone_number: phone, phone_number_verified: 1 } : {}),
-      ...(email !== undefined && current.email === null ? { email, email_verified: 1 } : {}),
+      ...(ownPhone !== undefined && current.phone_number === null ? { phone_number: ownPhone, phone_number_verified: 1 } : {}),
+      ...(ownEmail !== undefined && current.email === null ? { email: ownEmail, email_verified: 1 } : {}),
     };
     const changes = { ...fill, ...contact };
     const updated = await trx
@@ -275,6 +338,7 @@ async function applyDecision(
       .set({
         last_seen_at: now,
         ...(profileJson === null ? {} : { last_profile: profileJson }),
+        ...(assertion.phone === undefined ? {} : { phone: assertion.phone, phone_verified_at: now }),
         ...(recordUnionid ? { unionid: assertion.unionid, open_platform_id: assertion.openPlatformId, app_type: assertion.appType } : {}),
       })
       .where('id', '=', row.id)
@@ -306,10 +370,12 @@ async function applyDecision(
       unionid: assertion.unionid ?? null,
       first_seen_at: now,
       last_seen_at: now,
+      phone: assertion.phone ?? null,
+      phone_verified_at: assertion.phone === undefined ? null : now,
       last_profile: profileJson,
     };
     await trx.insertInto('wechat_identities').values(identity).execute();
-    const { last_profile: _profile, ...shown } = identity;
+    const { last_profile: _profile, phone: _phone, phone_verified_at: _phoneAt, ...shown } = identity;
     await recordAudit(
       trx,
       {
@@ -322,21 +388,8 @@ async function applyDecision(
     );
   }
 
-  const suggestionIds: string[] = [];
-  for (const note of decision.notes) {
-    if (note.kind !== 'unionid_conflict' || note.resolution !== 'suggest') continue;
-    const id = await suggestMerge(trx, {
-      userId: note.openidUserId,
-      otherUserId: note.unionidUserId,
-      reason: 'unionid_conflict',
-      openPlatformId: assertion.openPlatformId,
-      unionid: assertion.unionid ?? null,
-      appid: assertion.appid,
-      openid: assertion.openid,
-      now,
-    });
-    if (id !== null) suggestionIds.push(id);
-  }
+  const suggestionIds = await recordSuggestions(trx, assertion, decision.notes, userId, now);
+  await recordUnboundUnionid(trx, assertion, decision.notes, actor, now, notices);
 
   return {
     kind: 'signed_in',
@@ -350,12 +403,153 @@ async function applyDecision(
   };
 }
 
+/**
+ * The facts a login that does not sign in yet (selection, binding, refusal) still records: the
+ * unionid and phone WeChat verified for the ledger row, admin suggestions, an app bound in WeChat
+ * only. Nobody's account changes.
+ */
+async function recordNotes(
+  trx: Kysely<Tables>,
+  assertion: IdentityAssertion,
+  notes: ResolutionNote[],
+  facts: KnownFacts,
+  notices: SignInNotice[],
+): Promise<void> {
+  if (notes.length === 0) return;
+  const now = Date.now();
+  const row = facts.identity;
+  const recordUnionid = notes.some((n) => n.kind === 'record_unionid') && assertion.unionid !== undefined;
+  if (row !== null && (recordUnionid || assertion.phone !== undefined)) {
+    await trx
+      .updateTable('wechat_identities')
+      .set({
+        ...(recordUnionid ? { unionid: assertion.unionid, open_platform_id: assertion.openPlatformId } : {}),
+        ...(assertion.phone === undefined ? {} : { phone: assertion.phone, phone_verified_at: now }),
+      })
+      .where('id', '=', row.id)
+      .execute();
+    if (recordUnionid) {
+      await recordAudit(
+        trx,
+        {
+          actor: SYSTEM_ACTOR,
+          action: 'identity.unionid_recorded',
+          subjectId: row.user.id,
+          before: { identityId: row.id, unionid: row.unionid, openPlatformId: row.openPlatformId },
+          after: { identityId: row.id, unionid: assertion.unionid, openPlatformId: assertion.openPlatformId },
+        },
+        now,
+      );
+    }
+  }
+  await recordSuggestions(trx, assertion, notes, row?.user.id ?? null, now);
+  await recordUnboundUnionid(trx, assertion, notes, SYSTEM_ACTOR, now, notices);
+}
+
+/**
+ * Admin suggestions from a login: a person found split across accounts (`unionid_conflict`), or a
+ * verified phone held by another account (`phone_conflict`: the number may have changed hands, or
+ * the person has two accounts — an admin decides). With no user of this login (nothing created
+ * yet), the phone conflict is recorded on the holder's audit trail only.
+ */
+async function recordSuggestions(
+  trx: Kysely<Tables>,
+  assertion: IdentityAssertion,
+  notes: ResolutionNote[],
+  userId: string | null,
+  now: number,
+): Promise<string[]> {
+  const ids: string[] = [];
+  const seen = new Set<string>();
+  for (const note of notes) {
+    let pair: { userId: string; otherUserId: string; reason: string } | null = null;
+    if (note.kind === 'unionid_conflict' && note.resolution === 'suggest') {
+      pair = { userId: note.openidUserId, otherUserId: note.unionidUserId, reason: 'unionid_conflict' };
+    } else if (note.kind === 'phone_conflict') {
+      const key = `phone:${note.otherUserId}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      await recordAudit(
+        trx,
+        {
+          actor: SYSTEM_ACTOR,
+          action: 'identifier.conflict',
+          subjectId: note.otherUserId,
+          after: { kind: 'phone', value: assertion.phone ?? null, appid: assertion.appid, openid: assertion.openid, userId },
+        },
+        now,
+      );
+      if (userId !== null && userId !== note.otherUserId) pair = { userId, otherUserId: note.otherUserId, reason: 'phone_conflict' };
+    }
+    if (pair === null) continue;
+    const id = await suggestMerge(trx, {
+      ...pair,
+      openPlatformId: assertion.openPlatformId,
+      unionid: assertion.unionid ?? null,
+      appid: assertion.appid,
+      openid: assertion.openid,
+      now,
+    });
+    if (id !== null) ids.push(id);
+  }
+  return ids;
+}
+
+/**
+ * A unionid arrived through an app whose connection names no Open Platform account: the app was
+ * bound in WeChat only, and every person from now on would be split. The connection remembers the
+ * first time (audited, shown on the connection and in /readyz, logged once by the caller) and the
+ * Open Platform account the unionid is already known under, if any; binding the connection then
+ * reconciles everyone seen meanwhile (`reconcileOpenPlatformBinding`).
+ */
+async function recordUnboundUnionid(
+  trx: Kysely<Tables>,
+  assertion: IdentityAssertion,
+  notes: ResolutionNote[],
+  actor: Actor,
+  now: number,
+  notices: SignInNotice[],
+): Promise<void> {
+  const note = notes.find((n) => n.kind === 'unbound_unionid');
+  if (note === undefined) return;
+  const first = await trx
+    .updateTable('connections')
+    .set({ unionid_seen_at: now })
+    .where('appid', '=', assertion.appid)
+    .where('open_platform_id', 'is', null)
+    .where('unionid_seen_at', 'is', null)
+    .executeTakeFirst();
+  const hint = note.openPlatformHint;
+  const detected =
+    hint === null
+      ? { numUpdatedRows: 0n }
+      : await trx
+          .updateTable('connections')
+          .set({ detected_open_platform_id: hint })
+          .where('appid', '=', assertion.appid)
+          .where('open_platform_id', 'is', null)
+          .where((eb) => eb.or([eb('detected_open_platform_id', 'is', null), eb('detected_open_platform_id', '<>', hint)]))
+          .executeTakeFirst();
+  if (first.numUpdatedRows === 0n && detected.numUpdatedRows === 0n) return;
+  await recordAudit(
+    trx,
+    {
+      actor,
+      action: 'connection.unionid_unbound',
+      subjectId: null,
+      after: { appid: assertion.appid, firstSeen: first.numUpdatedRows > 0n, openPlatformHint: hint },
+    },
+    now,
+  );
+  notices.push({ kind: 'unbound_unionid', appid: assertion.appid, openPlatformHint: hint });
+}
+
 function pick<T extends object>(row: T, keys: string[]): Record<string, unknown> {
   return Object.fromEntries(Object.entries(row).filter(([key]) => keys.includes(key)));
 }
 
 /** Records a merge suggestion once per pair and reason; returns its id when newly recorded. */
-async function suggestMerge(
+export async function suggestMerge(
   trx: Kysely<Tables>,
   input: {
     userId: string;
@@ -368,11 +562,16 @@ async function suggestMerge(
     now: number;
   },
 ): Promise<string | null> {
+  // One suggestion per pair and reason, whichever side of the pair signed in.
   const existing = await trx
     .selectFrom('merge_suggestions')
     .select('id')
-    .where('user_id', '=', input.userId)
-    .where('other_user_id', '=', input.otherUserId)
+    .where((eb) =>
+      eb.or([
+        eb.and([eb('user_id', '=', input.userId), eb('other_user_id', '=', input.otherUserId)]),
+        eb.and([eb('user_id', '=', input.otherUserId), eb('other_user_id', '=', input.userId)]),
+      ]),
+    )
     .where('reason', '=', input.reason)
     .executeTakeFirst();
   if (existing !== undefined) return null;

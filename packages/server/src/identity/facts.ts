@@ -9,26 +9,59 @@ import { type KnownFacts, type KnownUser, scopedUnionid } from './resolve.ts';
 
 export async function findKnownFacts(db: Kysely<Tables>, assertion: IdentityAssertion): Promise<KnownFacts> {
   const unionid = scopedUnionid(assertion);
-  const [identity, unionidOwner, phoneOwner, emailOwner] = await Promise.all([
+  const openPlatformId = assertion.openPlatformId;
+  const [identity, unionidOwner, holders, phoneOwner, emailOwner, hint] = await Promise.all([
     db
       .selectFrom('wechat_identities as i')
       .innerJoin('users as u', 'u.id', 'i.user_id')
-      .select(['i.id', 'i.unionid', 'i.open_platform_id', 'u.id as user_id', 'u.status'])
+      .select(['i.id', 'i.unionid', 'i.open_platform_id', 'i.phone', 'u.id as user_id', 'u.status'])
       .where('i.appid', '=', assertion.appid)
       .where('i.openid', '=', assertion.openid)
       .executeTakeFirst(),
-    unionid === undefined || assertion.openPlatformId === null
+    unionid === undefined || openPlatformId === null
       ? undefined
       : db
           .selectFrom('unionid_owners as o')
           .innerJoin('users as u', 'u.id', 'o.user_id')
           .select(['u.id', 'u.status'])
-          .where('o.open_platform_id', '=', assertion.openPlatformId)
+          .where('o.open_platform_id', '=', openPlatformId)
           .where('o.unionid', '=', unionid)
           .executeTakeFirst(),
+    // One person has one row per app, so this is a handful of rows whatever the number of users.
+    unionid === undefined || openPlatformId === null
+      ? []
+      : db
+          .selectFrom('wechat_identities as i')
+          .innerJoin('users as u', 'u.id', 'i.user_id')
+          .select(['u.id', 'u.status'])
+          .distinct()
+          .where('i.open_platform_id', '=', openPlatformId)
+          .where('i.unionid', '=', unionid)
+          .execute(),
     assertion.phone === undefined ? undefined : findIdentifierOwner(db, 'phone', assertion.phone),
     assertion.email === undefined ? undefined : findIdentifierOwner(db, 'email', normalizeEmail(assertion.email)),
+    openPlatformId !== null || assertion.unionid === undefined
+      ? undefined
+      : db
+          .selectFrom('wechat_identities')
+          .select('open_platform_id')
+          .where('unionid', '=', assertion.unionid)
+          .where('open_platform_id', 'is not', null)
+          .limit(1)
+          .executeTakeFirst(),
   ]);
+  const owner = unionidOwner ?? null;
+  const unionidHolders = holders.filter((h) => h.id !== owner?.id);
+  const users = new Set<string>();
+  for (const user of [identity === undefined ? undefined : { id: identity.user_id }, owner, ...unionidHolders, phoneOwner, emailOwner]) {
+    if (user != null) users.add(user.id);
+  }
+  const clashing = new Set<string>();
+  await Promise.all(
+    [...users].map(async (userId) => {
+      if (await holdsAnotherPerson(db, userId, assertion)) clashing.add(userId);
+    }),
+  );
   return {
     identity:
       identity === undefined
@@ -37,12 +70,56 @@ export async function findKnownFacts(db: Kysely<Tables>, assertion: IdentityAsse
             id: identity.id,
             unionid: identity.unionid,
             openPlatformId: identity.open_platform_id,
+            phone: identity.phone,
             user: { id: identity.user_id, status: identity.status },
           },
-    unionidOwner: unionidOwner ?? null,
+    unionidOwner: owner,
+    unionidHolders,
     phoneOwner: phoneOwner ?? null,
     emailOwner: emailOwner ?? null,
+    clashing,
+    unboundUnionidHint: hint?.open_platform_id ?? null,
   };
+}
+
+/**
+ * Whether `userId` already holds a WeChat person other than the assertion's: another openid of the
+ * same app, or another unionid under the same Open Platform account (claimed, or recorded on one of
+ * its ledger rows). Such an account must not take the assertion: it would hold two people.
+ * Two reads through the user's own rows (indexed by user), a handful whatever the number of users.
+ */
+export async function holdsAnotherPerson(
+  db: Kysely<Tables>,
+  userId: string,
+  assertion: Pick<IdentityAssertion, 'appid' | 'openid' | 'openPlatformId' | 'unionid'>,
+): Promise<boolean> {
+  const unionid = scopedUnionid(assertion);
+  const openPlatformId = assertion.openPlatformId;
+  const row = await db
+    .selectFrom('wechat_identities')
+    .select('id')
+    .where('user_id', '=', userId)
+    .where((eb) => {
+      const sameAppOtherOpenid = eb.and([eb('appid', '=', assertion.appid), eb('openid', '<>', assertion.openid)]);
+      if (unionid === undefined || openPlatformId === null) return sameAppOtherOpenid;
+      return eb.or([
+        sameAppOtherOpenid,
+        eb.and([eb('open_platform_id', '=', openPlatformId), eb('unionid', 'is not', null), eb('unionid', '<>', unionid)]),
+      ]);
+    })
+    .limit(1)
+    .executeTakeFirst();
+  if (row !== undefined) return true;
+  if (unionid === undefined || openPlatformId === null) return false;
+  const claim = await db
+    .selectFrom('unionid_owners')
+    .select('unionid')
+    .where('user_id', '=', userId)
+    .where('open_platform_id', '=', openPlatformId)
+    .where('unionid', '<>', unionid)
+    .limit(1)
+    .executeTakeFirst();
+  return claim !== undefined;
 }
 
 export async function findIdentifierOwner(db: Kysely<Tables>, kind: IdentifierKind, value: string): Promise<KnownUser | undefined> {
@@ -60,33 +137,52 @@ export interface KnownWechatIdentity {
   userStatus: KnownUser['status'];
   /** The unionid on record for this row (null: not yet seen). */
   unionid: string | null;
-  /** The user already has a verified phone, so a scenario need not pay WeChat for it again. */
+  /**
+   * A verified phone is on file for this person, so a scenario need not pay WeChat for it again:
+   * their account's (reached by openid, or by unionid through another app of the same Open
+   * Platform account), or the one WeChat verified for this very identity (kept on the ledger row
+   * even when another account holds the number).
+   */
   hasVerifiedPhone: boolean;
 }
 
 /**
  * What weunion already knows about one WeChat identity, for scenarios deciding what to ask WeChat
  * for: S4 can stay with silent `snsapi_base` for a known person whose unionid is on record, S3/S5
- * can skip the paid phone-number call when the person's phone is already verified. Read-only: it
- * never signs anyone in.
+ * can skip the paid phone-number call when the person's phone is already verified. Given the
+ * unionid and Open Platform account (a mini program's `jscode2session` has them), a person known
+ * only through another app counts too. Read-only: it never signs anyone in.
  */
 export async function lookupWechatIdentity(
   db: Kysely<Tables>,
-  key: { appid: string; openid: string },
+  key: { appid: string; openid: string; openPlatformId?: string | null; unionid?: string | undefined },
 ): Promise<KnownWechatIdentity | null> {
   const row = await db
     .selectFrom('wechat_identities as i')
     .innerJoin('users as u', 'u.id', 'i.user_id')
-    .select(['u.id', 'u.status', 'i.unionid'])
+    .select(['u.id', 'u.status', 'i.unionid', 'i.phone'])
     .where('i.appid', '=', key.appid)
     .where('i.openid', '=', key.openid)
     .executeTakeFirst();
-  if (row === undefined) return null;
-  const phone = await db
-    .selectFrom('user_identifiers')
-    .select('id')
-    .where('user_id', '=', row.id)
-    .where('kind', '=', 'phone')
+  const hasPhone = async (userId: string) =>
+    (await db.selectFrom('user_identifiers').select('id').where('user_id', '=', userId).where('kind', '=', 'phone').executeTakeFirst()) !==
+    undefined;
+  if (row !== undefined) {
+    return {
+      userId: row.id,
+      userStatus: row.status,
+      unionid: row.unionid,
+      hasVerifiedPhone: row.phone !== null || (await hasPhone(row.id)),
+    };
+  }
+  if (key.openPlatformId == null || key.unionid === undefined) return null;
+  const owner = await db
+    .selectFrom('unionid_owners as o')
+    .innerJoin('users as u', 'u.id', 'o.user_id')
+    .select(['u.id', 'u.status'])
+    .where('o.open_platform_id', '=', key.openPlatformId)
+    .where('o.unionid', '=', key.unionid)
     .executeTakeFirst();
-  return { userId: row.id, userStatus: row.status, unionid: row.unionid, hasVerifiedPhone: phone !== undefined };
+  if (owner === undefined) return null;
+  return { userId: owner.id, userStatus: owner.status, unionid: key.unionid, hasVerifiedPhone: await hasPhone(owner.id) };
 }

@@ -60,8 +60,10 @@ for (const backend of databaseBackends) {
       };
     }
 
+    // Two rich users are two different WeChat people of the same apps: merging them needs the
+    // admin's explicit confirmation (`allowConflicts`), which these tests give.
     const merge = (targetUserId: string, sourceUserId: string) =>
-      database.db.transaction().execute((trx) => mergeUsers(trx, { targetUserId, sourceUserId, actor: admin }));
+      database.db.transaction().execute((trx) => mergeUsers(trx, { targetUserId, sourceUserId, actor: admin, allowConflicts: true }));
     const unmerge = (mergeId: string) => database.db.transaction().execute((trx) => unmergeUsers(trx, { mergeId, actor: admin }));
 
     it('moves identities, unionid claims and identifiers to the target and disables the source', async () => {
@@ -146,8 +148,12 @@ for (const backend of databaseBackends) {
       const sibling = await database.openSibling();
       try {
         const results = await Promise.allSettled([
-          database.db.transaction().execute((trx) => mergeUsers(trx, { targetUserId: a.userId, sourceUserId: b.userId, actor: admin })),
-          sibling.db.transaction().execute((trx) => mergeUsers(trx, { targetUserId: b.userId, sourceUserId: a.userId, actor: admin })),
+          database.db
+            .transaction()
+            .execute((trx) => mergeUsers(trx, { targetUserId: a.userId, sourceUserId: b.userId, actor: admin, allowConflicts: true })),
+          sibling.db
+            .transaction()
+            .execute((trx) => mergeUsers(trx, { targetUserId: b.userId, sourceUserId: a.userId, actor: admin, allowConflicts: true })),
         ]);
         expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
         expect(results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason)).toMatchObject([
@@ -187,6 +193,68 @@ for (const backend of databaseBackends) {
       const before = [await stateOf(a.userId), await stateOf(b.userId)];
       await expect(unmerge(mergeId)).rejects.toMatchObject({ code: 'unmerge_refused' });
       expect([await stateOf(a.userId), await stateOf(b.userId)]).toEqual(before);
+    });
+
+    it('a merge that would put two WeChat people of one app into one account is refused without confirmation, changing nothing', async () => {
+      const a = await richUser();
+      const b = await richUser();
+      const before = [await stateOf(a.userId), await stateOf(b.userId)];
+      const refused = database.db
+        .transaction()
+        .execute((trx) => mergeUsers(trx, { targetUserId: a.userId, sourceUserId: b.userId, actor: admin }));
+      await expect(refused).rejects.toMatchObject({
+        code: 'merge_conflict',
+        details: {
+          conflicts: expect.arrayContaining([
+            { kind: 'appid', appid: 'wx_oa', targetOpenid: expect.any(String), sourceOpenid: expect.any(String) },
+            { kind: 'open_platform', openPlatformId: 'op_m', targetUnionid: a.unionid, sourceUnionid: b.unionid },
+          ]),
+        },
+      });
+      expect([await stateOf(a.userId), await stateOf(b.userId)]).toEqual(before);
+    });
+
+    it("the merged profile carries the source's verified phone when the target has none; undo restores both rows exactly", async () => {
+      sequence += 1;
+      const target = await signInWithAssertion(
+        database,
+        { appid: 'wx_web', appType: 'website', openPlatformId: 'op_m', openid: `o_web_t${sequence}`, unionid: `u_t${sequence}` },
+        DEFAULT_POLICY,
+      );
+      const phone = `+8613700${String(sequence).padStart(6, '0')}`;
+      const source = await signInWithAssertion(
+        database,
+        { appid: 'wx_mp', appType: 'mini_program', openPlatformId: null, openid: `o_mp_s${sequence}`, phone },
+        DEFAULT_POLICY,
+      );
+      if (target.kind !== 'signed_in' || source.kind !== 'signed_in') throw new Error('not signed in');
+      const before = [await stateOf(target.userId), await stateOf(source.userId)];
+      const merged = await database.db
+        .transaction()
+        .execute((trx) => mergeUsers(trx, { targetUserId: target.userId, sourceUserId: source.userId, actor: admin }));
+      const after = await stateOf(target.userId);
+      expect(after.user).toMatchObject({ phone_number: phone, phone_number_verified: 1 });
+      expect(after.identifiers.map((x) => x.value)).toEqual([phone]);
+      // A later WeChat login with that phone keeps it (and would restore it if cleared).
+      await database.db
+        .updateTable('users')
+        .set({ phone_number: null, phone_number_verified: 0 })
+        .where('id', '=', target.userId)
+        .execute();
+      const again = await signInWithAssertion(
+        database,
+        { appid: 'wx_mp', appType: 'mini_program', openPlatformId: null, openid: `o_mp_s${sequence}`, phone },
+        DEFAULT_POLICY,
+      );
+      expect(again).toMatchObject({ kind: 'signed_in', userId: target.userId });
+      expect((await stateOf(target.userId)).user).toMatchObject({ phone_number: phone, phone_number_verified: 1 });
+      // Undo after that login: both rows as they were before the merge (the target's phone back to none).
+      await unmerge(merged.mergeId);
+      const [t, s] = [await stateOf(target.userId), await stateOf(source.userId)];
+      expect(s.user).toEqual(before[1]?.user);
+      expect(s.identifiers).toEqual(before[1]?.identifiers);
+      expect(t.user).toMatchObject({ phone_number: null, phone_number_verified: 0 });
+      expect(t.identities.map((i) => i.id)).toEqual(before[0]?.identities.map((i) => i.id));
     });
   });
 }

@@ -2,10 +2,18 @@
  * Merging user B (source) into user A (target), and undoing it exactly.
  *
  * A merge moves B's WeChat ledger rows, unionid claims and verified identifiers to A, marks B
- * `merged` (pointing at A) and keeps a merge record with B's row as it was and the ids of
- * everything moved. Undo moves exactly those back and restores B's row byte for byte. Nothing is
- * deleted, so history (audit, ids other systems hold) survives. A blocked user, a user into itself,
- * or a user that is no longer active cannot be merged.
+ * `merged` (pointing at A), fills A's empty profile fields from B (so a verified phone or email
+ * that moves is also A's `phone_number`/`email`) and keeps a merge record with B's row as it was,
+ * A's fields as they were, and the ids of everything moved. Undo moves exactly those back and
+ * restores both rows byte for byte. Nothing is deleted, so history (audit, ids other systems hold)
+ * survives. A blocked user, a user into itself, or a user that is no longer active cannot be merged.
+ *
+ * A merge that would leave A holding two openids of one app, or two unionids of one Open Platform
+ * account (two WeChat people in one account), is refused with `merge_conflict` unless the admin
+ * confirms it (`allowConflicts`); automatic merges never confirm.
+ *
+ * `moveWechatPerson` is the narrow form a person's own account choice uses: one WeChat person's
+ * ledger rows (and unionid claim) move from B to A, B stays; recorded and undone the same way.
  */
 import { AppError } from '@weunion/errors';
 import type { Kysely, Selectable } from 'kysely';
@@ -33,21 +41,82 @@ const userRowSchema = z.object({
   last_login_at: z.number().nullable(),
 });
 
+const PROFILE_COLUMNS = [
+  'name',
+  'nickname',
+  'picture',
+  'gender',
+  'locale',
+  'phone_number',
+  'phone_number_verified',
+  'email',
+  'email_verified',
+] as const;
+type ProfileColumn = (typeof PROFILE_COLUMNS)[number];
+type ProfileValues = Partial<Pick<Selectable<UsersTable>, ProfileColumn>>;
+
 const mergeSnapshotSchema = z.object({
   user: userRowSchema,
   identityIds: z.array(z.string()),
   unionids: z.array(z.object({ open_platform_id: z.string(), unionid: z.string() })),
   identifierIds: z.array(z.string()),
   suggestionIds: z.array(z.string()),
+  /** The target's profile columns the merge filled, as they were (absent in older records). */
+  targetBefore: userRowSchema
+    .pick(Object.fromEntries(PROFILE_COLUMNS.map((c) => [c, true])) as Record<ProfileColumn, true>)
+    .partial()
+    .optional(),
+  targetUpdatedAt: z.number().optional(),
 });
 
 export type MergeSnapshot = z.output<typeof mergeSnapshotSchema>;
 
 export interface MergeResult {
   mergeId: string;
+  kind: 'merge' | 'move';
   targetUserId: string;
   sourceUserId: string;
   moved: { identities: number; unionids: number; identifiers: number };
+}
+
+/** What a merge would put into one account twice: two openids of one app, or two unionids of one Open Platform account. */
+export type MergeConflict =
+  | { kind: 'appid'; appid: string; targetOpenid: string; sourceOpenid: string }
+  | { kind: 'open_platform'; openPlatformId: string; targetUnionid: string; sourceUnionid: string };
+
+/**
+ * The conflicts merging `sourceUserId` into `targetUserId` would create. Reads both users' own
+ * rows (indexed by user), a handful per person.
+ */
+export async function findMergeConflicts(db: Kysely<Tables>, targetUserId: string, sourceUserId: string): Promise<MergeConflict[]> {
+  const people = async (userId: string) => {
+    const [rows, claims] = await Promise.all([
+      db.selectFrom('wechat_identities').select(['appid', 'openid', 'open_platform_id', 'unionid']).where('user_id', '=', userId).execute(),
+      db.selectFrom('unionid_owners').select(['open_platform_id', 'unionid']).where('user_id', '=', userId).execute(),
+    ]);
+    const openids = new Map(rows.map((r) => [r.appid, r.openid]));
+    const unionids = new Map<string, string>();
+    for (const claim of claims) unionids.set(claim.open_platform_id, claim.unionid);
+    for (const row of rows) {
+      if (row.open_platform_id !== null && row.unionid !== null && !unionids.has(row.open_platform_id)) {
+        unionids.set(row.open_platform_id, row.unionid);
+      }
+    }
+    return { openids, unionids };
+  };
+  const [target, source] = await Promise.all([people(targetUserId), people(sourceUserId)]);
+  const conflicts: MergeConflict[] = [];
+  for (const [appid, sourceOpenid] of source.openids) {
+    const targetOpenid = target.openids.get(appid);
+    if (targetOpenid !== undefined && targetOpenid !== sourceOpenid) conflicts.push({ kind: 'appid', appid, targetOpenid, sourceOpenid });
+  }
+  for (const [openPlatformId, sourceUnionid] of source.unionids) {
+    const targetUnionid = target.unionids.get(openPlatformId);
+    if (targetUnionid !== undefined && targetUnionid !== sourceUnionid) {
+      conflicts.push({ kind: 'open_platform', openPlatformId, targetUnionid, sourceUnionid });
+    }
+  }
+  return conflicts;
 }
 
 async function findUser(db: Kysely<Tables>, id: string): Promise<Selectable<UsersTable> | undefined> {
@@ -57,7 +126,14 @@ async function findUser(db: Kysely<Tables>, id: string): Promise<Selectable<User
 /** Merges `sourceUserId` into `targetUserId` inside the caller's transaction. */
 export async function mergeUsers(
   trx: Kysely<Tables>,
-  input: { targetUserId: string; sourceUserId: string; actor: Actor; now?: number },
+  input: {
+    targetUserId: string;
+    sourceUserId: string;
+    actor: Actor;
+    now?: number;
+    /** The admin confirmed a merge that puts two WeChat people of one app / Open Platform account into one account. */
+    allowConflicts?: boolean;
+  },
 ): Promise<MergeResult> {
   const now = input.now ?? Date.now();
   const { targetUserId, sourceUserId } = input;
@@ -79,6 +155,18 @@ export async function mergeUsers(
   }
   const source = await findUser(trx, sourceUserId);
   if (source === undefined) throw new AppError('not_found', `No user ${sourceUserId}`);
+  const target = await findUser(trx, targetUserId);
+  if (target === undefined) throw new AppError('not_found', `No user ${targetUserId}`);
+  if (input.allowConflicts !== true) {
+    const conflicts = await findMergeConflicts(trx, targetUserId, sourceUserId);
+    if (conflicts.length > 0) {
+      throw new AppError(
+        'merge_conflict',
+        'Both accounts hold a different WeChat person of the same app or Open Platform account; merging puts two people into one account. Confirm with allowConflicts to merge anyway',
+        { details: { conflicts } },
+      );
+    }
+  }
 
   const identities = await trx.selectFrom('wechat_identities').select('id').where('user_id', '=', sourceUserId).execute();
   const unionids = await trx
@@ -98,12 +186,31 @@ export async function mergeUsers(
       ]),
     )
     .execute();
+  // The target keeps what it has; what it lacks comes from the source, a verified value with its flag.
+  const filled: ProfileValues = {};
+  const targetBefore: ProfileValues = {};
+  for (const column of ['name', 'nickname', 'picture', 'gender', 'locale'] as const) {
+    if (target[column] === null && source[column] !== null) {
+      filled[column] = source[column];
+      targetBefore[column] = target[column];
+    }
+  }
+  if (target.phone_number === null && source.phone_number !== null) {
+    Object.assign(filled, { phone_number: source.phone_number, phone_number_verified: source.phone_number_verified });
+    Object.assign(targetBefore, { phone_number: null, phone_number_verified: target.phone_number_verified });
+  }
+  if (target.email === null && source.email !== null) {
+    Object.assign(filled, { email: source.email, email_verified: source.email_verified });
+    Object.assign(targetBefore, { email: null, email_verified: target.email_verified });
+  }
   const snapshot: MergeSnapshot = {
     user: source,
     identityIds: identities.map((r) => r.id),
     unionids,
     identifierIds: identifiers.map((r) => r.id),
     suggestionIds: suggestions.map((r) => r.id),
+    targetBefore,
+    targetUpdatedAt: target.updated_at,
   };
 
   await trx
@@ -111,6 +218,13 @@ export async function mergeUsers(
     .set({ status: 'merged', merged_into: targetUserId, updated_at: now })
     .where('id', '=', sourceUserId)
     .execute();
+  if (Object.keys(filled).length > 0) {
+    await trx
+      .updateTable('users')
+      .set({ ...filled, updated_at: now })
+      .where('id', '=', targetUserId)
+      .execute();
+  }
   await trx.updateTable('wechat_identities').set({ user_id: targetUserId }).where('user_id', '=', sourceUserId).execute();
   await trx.updateTable('unionid_owners').set({ user_id: targetUserId }).where('user_id', '=', sourceUserId).execute();
   await trx.updateTable('user_identifiers').set({ user_id: targetUserId }).where('user_id', '=', sourceUserId).execute();
@@ -129,6 +243,7 @@ export async function mergeUsers(
       target_user_id: targetUserId,
       source_user_id: sourceUserId,
       source_snapshot: JSON.stringify(snapshot),
+      kind: 'merge',
       actor_kind: input.actor.kind,
       actor_id: input.actor.id,
       created_at: now,
@@ -138,7 +253,13 @@ export async function mergeUsers(
   const moved = { identities: identities.length, unionids: unionids.length, identifiers: identifiers.length };
   await recordAudit(
     trx,
-    { actor: input.actor, action: 'user.merged', subjectId: targetUserId, after: { mergeId, sourceUserId, moved } },
+    {
+      actor: input.actor,
+      action: 'user.merged',
+      subjectId: targetUserId,
+      ...(Object.keys(filled).length > 0 ? { before: targetBefore } : {}),
+      after: { mergeId, sourceUserId, moved, ...(Object.keys(filled).length > 0 ? { profile: filled } : {}) },
+    },
     now,
   );
   await recordAudit(
@@ -152,7 +273,107 @@ export async function mergeUsers(
     },
     now,
   );
-  return { mergeId, targetUserId, sourceUserId, moved };
+  return { mergeId, kind: 'merge', targetUserId, sourceUserId, moved };
+}
+
+/**
+ * Moves one WeChat person — the ledger rows of `person` (their row in one app, and every row under
+ * their unionid and Open Platform account) and that unionid's claim — from `sourceUserId` to
+ * `targetUserId`, the account the person chose. When those rows are all the source holds (and it
+ * has no password), the source *is* this person's other account and is merged whole instead, so
+ * its verified phone and email come along. Either way it is recorded and can be undone.
+ */
+export async function moveWechatPerson(
+  trx: Kysely<Tables>,
+  input: {
+    targetUserId: string;
+    sourceUserId: string;
+    person: { appid: string; openid: string; openPlatformId: string | null; unionid: string | undefined };
+    actor: Actor;
+    now?: number;
+  },
+): Promise<MergeResult> {
+  const now = input.now ?? Date.now();
+  const { targetUserId, sourceUserId, person } = input;
+  const rows = await trx
+    .selectFrom('wechat_identities')
+    .select(['id', 'appid', 'openid', 'open_platform_id', 'unionid'])
+    .where('user_id', '=', sourceUserId)
+    .execute();
+  const isPerson = (row: (typeof rows)[number]) =>
+    (row.appid === person.appid && row.openid === person.openid) ||
+    (person.openPlatformId !== null &&
+      person.unionid !== undefined &&
+      row.open_platform_id === person.openPlatformId &&
+      row.unionid === person.unionid);
+  const moving = rows.filter(isPerson);
+  const [password, otherClaims] = await Promise.all([
+    trx.selectFrom('password_credentials').select('user_id').where('user_id', '=', sourceUserId).executeTakeFirst(),
+    trx
+      .selectFrom('unionid_owners')
+      .select('unionid')
+      .where('user_id', '=', sourceUserId)
+      .where((eb) =>
+        person.openPlatformId === null || person.unionid === undefined
+          ? eb.val(true)
+          : eb.or([eb('open_platform_id', '<>', person.openPlatformId), eb('unionid', '<>', person.unionid)]),
+      )
+      .limit(1)
+      .executeTakeFirst(),
+  ]);
+  if (moving.length === rows.length && password === undefined && otherClaims === undefined) {
+    try {
+      return await mergeUsers(trx, { targetUserId, sourceUserId, actor: input.actor, now });
+    } catch (error) {
+      // Merging whole would put two people into one account: move only this person instead.
+      if (!(error instanceof AppError && error.code === 'merge_conflict')) throw error;
+    }
+  }
+  const source = await findUser(trx, sourceUserId);
+  if (source === undefined) throw new AppError('not_found', `No user ${sourceUserId}`);
+  const identityIds = moving.map((r) => r.id);
+  if (identityIds.length > 0) {
+    await trx.updateTable('wechat_identities').set({ user_id: targetUserId }).where('id', 'in', identityIds).execute();
+  }
+  const unionids: { open_platform_id: string; unionid: string }[] = [];
+  if (person.openPlatformId !== null && person.unionid !== undefined) {
+    const claim = await trx
+      .updateTable('unionid_owners')
+      .set({ user_id: targetUserId })
+      .where('open_platform_id', '=', person.openPlatformId)
+      .where('unionid', '=', person.unionid)
+      .where('user_id', '=', sourceUserId)
+      .executeTakeFirst();
+    if (claim.numUpdatedRows === 1n) unionids.push({ open_platform_id: person.openPlatformId, unionid: person.unionid });
+  }
+  const snapshot: MergeSnapshot = { user: source, identityIds, unionids, identifierIds: [], suggestionIds: [] };
+  const mergeId = newId('mrg');
+  await trx
+    .insertInto('merge_records')
+    .values({
+      id: mergeId,
+      target_user_id: targetUserId,
+      source_user_id: sourceUserId,
+      source_snapshot: JSON.stringify(snapshot),
+      kind: 'move',
+      actor_kind: input.actor.kind,
+      actor_id: input.actor.id,
+      created_at: now,
+      undone_at: null,
+    })
+    .execute();
+  const moved = { identities: identityIds.length, unionids: unionids.length, identifiers: 0 };
+  await recordAudit(
+    trx,
+    { actor: input.actor, action: 'identity.moved', subjectId: targetUserId, after: { mergeId, sourceUserId, identityIds, unionids } },
+    now,
+  );
+  await recordAudit(
+    trx,
+    { actor: input.actor, action: 'identity.moved_out', subjectId: sourceUserId, after: { mergeId, targetUserId, identityIds, unionids } },
+    now,
+  );
+  return { mergeId, kind: 'move', targetUserId, sourceUserId, moved };
 }
 
 const PROFILE_FIELDS = [
@@ -177,6 +398,8 @@ export interface MergePreview {
   };
   allowed: boolean;
   refusal: { code: string; detail: string } | null;
+  /** Two WeChat people of one app or Open Platform account would end up in one account: the merge needs `allowConflicts`. */
+  conflicts: MergeConflict[];
 }
 
 /** Carries what the rehearsed merge produced out of the transaction it rolls back. */
@@ -196,11 +419,15 @@ class RehearsalRollback extends Error {
  * and writes nothing (merge record, audit entries and moves all roll back).
  */
 export async function previewMerge(db: Kysely<Tables>, input: { targetUserId: string; sourceUserId: string }): Promise<MergePreview> {
-  const [target, source] = await Promise.all([getUserDetail(db, input.targetUserId), getUserDetail(db, input.sourceUserId)]);
+  const [target, source, conflicts] = await Promise.all([
+    getUserDetail(db, input.targetUserId),
+    getUserDetail(db, input.sourceUserId),
+    findMergeConflicts(db, input.targetUserId, input.sourceUserId),
+  ]);
   let after: UserDetail;
   try {
     await db.transaction().execute(async (trx) => {
-      await mergeUsers(trx, { ...input, actor: { kind: 'system', id: null } });
+      await mergeUsers(trx, { ...input, actor: { kind: 'system', id: null }, allowConflicts: true });
       throw new RehearsalRollback(await getUserDetail(trx, input.targetUserId));
     });
     throw new Error('the merge rehearsal was not rolled back');
@@ -214,6 +441,7 @@ export async function previewMerge(db: Kysely<Tables>, input: { targetUserId: st
         result: { identitiesMoving: [], identifiersMoving: [], profile: profileRows(target, source, target) },
         allowed: false,
         refusal: { code: error.code, detail: error.message },
+        conflicts,
       };
     } else {
       throw error;
@@ -231,6 +459,7 @@ export async function previewMerge(db: Kysely<Tables>, input: { targetUserId: st
     },
     allowed: true,
     refusal: null,
+    conflicts,
   };
 }
 
@@ -257,9 +486,14 @@ export async function unmergeUsers(trx: Kysely<Tables>, input: { mergeId: string
   const snapshot = mergeSnapshotSchema.parse(JSON.parse(record.source_snapshot));
   const target = record.target_user_id;
   const source = await findUser(trx, record.source_user_id);
-  if (source === undefined || source.status !== 'merged' || source.merged_into !== target) {
+  const kind = record.kind === 'move' ? 'move' : 'merge';
+  if (kind === 'merge' && (source === undefined || source.status !== 'merged' || source.merged_into !== target)) {
     throw new AppError('unmerge_refused', `User ${record.source_user_id} is no longer merged into ${target}`);
   }
+  if (kind === 'move' && (source === undefined || source.status === 'merged' || source.status === 'deleted')) {
+    throw new AppError('unmerge_refused', `User ${record.source_user_id} is no longer there to move the identities back to`);
+  }
+  if (source === undefined) throw new AppError('unmerge_refused');
   const stillThere = async (count: Promise<{ n: number | string | bigint } | undefined>, expected: number, what: string) => {
     const row = await count;
     if (Number(row?.n ?? 0) !== expected) {
@@ -321,20 +555,51 @@ export async function unmergeUsers(trx: Kysely<Tables>, input: { mergeId: string
       .where('id', 'in', snapshot.suggestionIds)
       .execute();
   }
+  const moved = { identities: snapshot.identityIds.length, unionids: snapshot.unionids.length, identifiers: snapshot.identifierIds.length };
+  if (kind === 'move') {
+    await recordAudit(
+      trx,
+      {
+        actor: input.actor,
+        action: 'identity.moved_back',
+        subjectId: source.id,
+        after: { mergeId: record.id, identityIds: snapshot.identityIds },
+      },
+      now,
+    );
+    return { mergeId: record.id, kind, targetUserId: target, sourceUserId: source.id, moved };
+  }
   const { id: _id, ...restored } = snapshot.user;
   await trx.updateTable('users').set(restored).where('id', '=', source.id).execute();
-  const moved = { identities: snapshot.identityIds.length, unionids: snapshot.unionids.length, identifiers: snapshot.identifierIds.length };
+  // The target's profile fields the merge filled go back to what they were.
+  const targetBefore = snapshot.targetBefore ?? {};
+  if (Object.keys(targetBefore).length > 0) {
+    // Untouched since the merge: back to the row as it was; changed since: the fields only.
+    const current = await findUser(trx, target);
+    const untouched = current?.updated_at === record.created_at && snapshot.targetUpdatedAt !== undefined;
+    await trx
+      .updateTable('users')
+      .set({ ...targetBefore, updated_at: untouched && snapshot.targetUpdatedAt !== undefined ? snapshot.targetUpdatedAt : now })
+      .where('id', '=', target)
+      .execute();
+  }
   await recordAudit(trx, { actor: input.actor, action: 'user.unmerged', subjectId: source.id, before: source, after: snapshot.user }, now);
   await recordAudit(
     trx,
-    { actor: input.actor, action: 'user.unmerged_from', subjectId: target, after: { mergeId: record.id, moved } },
+    {
+      actor: input.actor,
+      action: 'user.unmerged_from',
+      subjectId: target,
+      after: { mergeId: record.id, moved, ...(Object.keys(targetBefore).length > 0 ? { profile: targetBefore } : {}) },
+    },
     now,
   );
-  return { mergeId: record.id, targetUserId: target, sourceUserId: source.id, moved };
+  return { mergeId: record.id, kind, targetUserId: target, sourceUserId: source.id, moved };
 }
 
 export interface MergeRecordView {
   id: string;
+  kind: 'merge' | 'move';
   targetUserId: string;
   sourceUserId: string;
   actor: { kind: string; id: string | null; name: string | null };
@@ -360,6 +625,7 @@ export async function listMerges(
     )
     .select([
       'merge_records.id',
+      'merge_records.kind',
       'merge_records.target_user_id',
       'merge_records.source_user_id',
       'merge_records.actor_kind',
@@ -393,6 +659,7 @@ export async function listMerges(
   return {
     merges: page.map((r) => ({
       id: r.id,
+      kind: r.kind === 'move' ? 'move' : 'merge',
       targetUserId: r.target_user_id,
       sourceUserId: r.source_user_id,
       actor: { kind: r.actor_kind, id: r.actor_id, name: r.audit_actor_name ?? r.key_name ?? r.admin_username ?? null },

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { databaseBackends, type TestDatabase } from '../storage/test-backends.ts';
 import type { IdentityAssertion } from './assertion.ts';
 import { SYSTEM_ACTOR } from './audit.ts';
+import { BindingAttempts, bindingSubjects } from './binding-attempts.ts';
 import {
   completeBindingWithCode,
   completeBindingWithPassword,
@@ -97,9 +98,11 @@ for (const backend of databaseBackends) {
     const ledgerOf = async (userId: string) =>
       database.db.selectFrom('wechat_identities').select(['appid', 'openid']).where('user_id', '=', userId).execute();
 
-    it('several matching accounts: the person picks one, it gets the identity, and the other keeps the unionid with a suggestion', async () => {
+    it("several matching accounts: the person picks one, and all their WeChat identities follow it (the choice is the person's, not one app's)", async () => {
       const phone = phoneNumber();
-      const byUnionid = await signIn(deps, newcomer({ appid: 'wx_web', appType: 'website', unionid: `u_sel_${sequence}` }), policy());
+      const web = newcomer({ appid: 'wx_web', appType: 'website', unionid: `u_sel_${sequence}` });
+      const byUnionidOpenid = web.openid;
+      const byUnionid = await signIn(deps, web, policy());
       const byPhone = await createUser(
         database.db,
         { nickname: 'Phone owner', phoneNumber: phone, phoneNumberVerified: true },
@@ -118,8 +121,15 @@ for (const backend of databaseBackends) {
 
       await expect(completeSelection(deps, outcome.pendingId, 'usr_not_offered')).rejects.toMatchObject({ code: 'bad_request' });
       const chosen = await completeSelection(deps, outcome.pendingId, byPhone.id);
-      expect(chosen).toMatchObject({ kind: 'signed_in', userId: byPhone.id, via: 'selection', suggestionIds: [expect.any(String)] });
-      expect(await ledgerOf(byPhone.id)).toEqual([{ appid: 'wx_mp', openid: assertion.openid }]);
+      expect(chosen).toMatchObject({ kind: 'signed_in', userId: byPhone.id, via: 'selection', suggestionIds: [] });
+      // The website identity under the same unionid moved too: byUnionid held nothing else, so it was merged (undoable).
+      expect((await ledgerOf(byPhone.id)).map((r) => r.appid).sort()).toEqual(['wx_mp', 'wx_web']);
+      const merged = await database.db
+        .selectFrom('users')
+        .select(['status', 'merged_into'])
+        .where('id', '=', byUnionid.userId)
+        .executeTakeFirstOrThrow();
+      expect(merged).toEqual({ status: 'merged', merged_into: byPhone.id });
       const linked = await database.db
         .selectFrom('audit_log')
         .select(['after', 'actor_kind', 'actor_id'])
@@ -131,6 +141,14 @@ for (const backend of databaseBackends) {
       await expect(completeSelection(deps, outcome.pendingId, byPhone.id)).rejects.toMatchObject({ code: 'login_expired' });
       // Next time the openid is known: straight in, no question.
       expect(await signIn(deps, assertion, policy({ fieldMatching: ['phone'] }))).toMatchObject({ kind: 'signed_in', userId: byPhone.id });
+      // And the website, where the person first signed in, agrees.
+      expect(
+        await signIn(
+          deps,
+          { ...assertion, appid: 'wx_web', appType: 'website', openid: byUnionidOpenid },
+          policy({ fieldMatching: ['phone'] }),
+        ),
+      ).toMatchObject({ kind: 'signed_in', userId: byPhone.id });
     });
 
     it('binding by password: a wrong password links nothing; the right one links the identity to that account, once', async () => {
@@ -161,7 +179,7 @@ for (const backend of databaseBackends) {
       await expect(createInsteadOfBinding(deps, outcome.pendingId)).rejects.toMatchObject({ code: 'login_expired' });
     });
 
-    it('binding ends after five wrong answers, and nothing is linked', async () => {
+    it('binding ends after five wrong answers with the target locked, and nothing is linked', async () => {
       const outcome = await signIn(deps, newcomer(), policy({ queryBinding: 'require' }));
       if (outcome.kind !== 'bind') throw new Error('expected binding');
       for (let i = 0; i < 4; i++) {
@@ -172,7 +190,8 @@ for (const backend of databaseBackends) {
       await expect(
         completeBindingWithPassword(deps, outcome.pendingId, { login: '+8613999999991', password: 'guess' }),
       ).rejects.toMatchObject({
-        code: 'verification_attempts_exceeded',
+        code: 'binding_locked',
+        details: { retryAfterSeconds: 900 },
       });
       await expect(describePendingSignIn(deps, outcome.pendingId)).rejects.toMatchObject({ code: 'login_expired' });
     });
@@ -231,3 +250,55 @@ for (const backend of databaseBackends) {
     });
   });
 }
+
+describe('binding attempts across sign-ins', () => {
+  const assertion = (): IdentityAssertion => newcomer({ unionid: `u_${sequence}` });
+  const rules = { failures: 3, windowMs: 60_000, firstLockMs: 40, maxLockMs: 100, escalationMs: 60_000 };
+
+  /** Waits (bounded) until the subjects are open again: lock lengths here are tens of milliseconds. */
+  async function untilOpen(attempts: BindingAttempts, subjects: ReturnType<typeof bindingSubjects>): Promise<void> {
+    for (let i = 0; i < 200; i++) {
+      try {
+        return await attempts.assertOpen(subjects);
+      } catch {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    }
+    throw new Error('the lock never ended');
+  }
+
+  it('each lock within the escalation window doubles, up to the maximum; the subject is refused while locked', async () => {
+    const attempts = new BindingAttempts(new MemorySharedState(), rules);
+    const subjects = bindingSubjects({ kind: 'phone', value: phoneNumber() }, assertion());
+    const lengths: number[] = [];
+    for (let lock = 0; lock < 4; lock++) {
+      for (let i = 0; i < rules.failures - 1; i++) expect(await attempts.recordFailure(subjects)).toEqual([]);
+      const locks = await attempts.recordFailure(subjects);
+      // The target, the openid and the unionid all reached the limit together.
+      expect(locks.map((l) => l.subject.kind)).toEqual(['target', 'wechat_identity', 'wechat_identity']);
+      lengths.push(locks[0]?.lockMs ?? 0);
+      await expect(attempts.assertOpen(subjects)).rejects.toMatchObject({ code: 'binding_locked' });
+      await untilOpen(attempts, subjects);
+    }
+    expect(lengths).toEqual([40, 80, 100, 100]);
+  });
+
+  it('concurrent failures crossing the limit lock once', async () => {
+    const attempts = new BindingAttempts(new MemorySharedState(), rules);
+    const subjects = bindingSubjects({ kind: 'email', value: 'x@example.com' }, assertion());
+    const results = await Promise.all(Array.from({ length: 10 }, () => attempts.recordFailure(subjects)));
+    expect(results.flat().filter((l) => l.subject.kind === 'target')).toHaveLength(1);
+  });
+
+  it('a success starts the count afresh; another WeChat identity and another target count apart', async () => {
+    const attempts = new BindingAttempts(new MemorySharedState(), rules);
+    const person = assertion();
+    const phone = phoneNumber();
+    const subjects = bindingSubjects({ kind: 'phone', value: phone }, person);
+    await attempts.recordFailure(subjects);
+    await attempts.recordFailure(subjects);
+    await attempts.recordSuccess(subjects);
+    expect(await attempts.recordFailure(subjects)).toEqual([]);
+    expect(await attempts.recordFailure(bindingSubjects({ kind: 'phone', value: phoneNumber() }, assertion()))).toEqual([]);
+  });
+});

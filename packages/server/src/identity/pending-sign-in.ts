@@ -14,26 +14,36 @@ import { z } from 'zod';
 import type { Database } from '../storage/database.ts';
 import { linkAssertionToUser, type SignInResult, signInWithAssertion } from './apply.ts';
 import { type IdentityAssertion, identityAssertionSchema, normalizeEmail } from './assertion.ts';
+import { recordAudit, SYSTEM_ACTOR } from './audit.ts';
+import { BindingAttempts, type BindingSubject, bindingSubjects, lockedError, type NewLock } from './binding-attempts.ts';
 import { findIdentifierOwner } from './facts.ts';
 import { checkPassword } from './password.ts';
 import { BINDING_METHODS, type BindingMethod, type IdentityPolicy, identityPolicySchema } from './policy.ts';
-import type { MatchSignal } from './resolve.ts';
+import type { CandidateSignal } from './resolve.ts';
 import type { CodeChannel, VerificationCodes } from './verification-codes.ts';
 
 export interface IdentityDeps {
   database: Database;
   state: SharedState;
+  /** Where operator notices go (an app bound to the Open Platform in WeChat only); optional in tests. */
+  log?: { warn(details: object, message: string): void } | undefined;
 }
 
-/** What the selection page shows for one account: enough to recognise it, not to identify it. */
+/**
+ * What the selection page (and an app's `select` answer) shows for one account: enough for its
+ * owner to recognise it — nickname and avatar, masked phone/email, when and through which app it
+ * last signed in — never a full phone number or email.
+ */
 export interface AccountCandidate {
   userId: string;
-  via: MatchSignal[];
+  via: CandidateSignal[];
   nickname: string | null;
   picture: string | null;
   maskedPhone: string | null;
   maskedEmail: string | null;
   lastLoginAt: number | null;
+  /** The app (connection name) of the account's most recent WeChat sign-in; null when none is known. */
+  lastLoginApp: string | null;
 }
 
 export type SignInOutcome =
@@ -49,7 +59,7 @@ const pendingSchema = z.object({
   kind: z.enum(['select', 'bind']),
   assertion: identityAssertionSchema,
   policy: identityPolicySchema,
-  candidates: z.array(z.object({ userId: z.string(), via: z.array(z.enum(['unionid', 'phone', 'email'])) })),
+  candidates: z.array(z.object({ userId: z.string(), via: z.array(z.enum(['openid', 'unionid', 'phone', 'email'])) })),
   methods: z.array(z.enum(BINDING_METHODS)),
   mayCreateInstead: z.boolean(),
 });
@@ -67,6 +77,19 @@ export function maskEmail(email: string): string {
   return `${local.slice(0, 1)}***@${domain}`;
 }
 
+/** The name of the app an account last signed in through with WeChat (its most recently seen identity). */
+async function lastLoginApp(database: Database, userId: string): Promise<string | null> {
+  const row = await database.db
+    .selectFrom('wechat_identities as w')
+    .leftJoin('connections as c', 'c.appid', 'w.appid')
+    .select(['c.name'])
+    .where('w.user_id', '=', userId)
+    .orderBy('w.last_seen_at', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  return row?.name ?? null;
+}
+
 async function describeCandidates(database: Database, candidates: Pending['candidates']): Promise<AccountCandidate[]> {
   if (candidates.length === 0) return [];
   const rows = await database.db
@@ -78,21 +101,22 @@ async function describeCandidates(database: Database, candidates: Pending['candi
       candidates.map((c) => c.userId),
     )
     .execute();
-  return candidates.flatMap((candidate) => {
+  const described: AccountCandidate[] = [];
+  for (const candidate of candidates) {
     const row = rows.find((r) => r.id === candidate.userId);
-    if (row === undefined) return [];
-    return [
-      {
-        userId: row.id,
-        via: candidate.via,
-        nickname: row.nickname,
-        picture: row.picture,
-        maskedPhone: row.phone_number === null ? null : maskPhone(row.phone_number),
-        maskedEmail: row.email === null ? null : maskEmail(row.email),
-        lastLoginAt: row.last_login_at,
-      },
-    ];
-  });
+    if (row === undefined) continue;
+    described.push({
+      userId: row.id,
+      via: candidate.via,
+      nickname: row.nickname,
+      picture: row.picture,
+      maskedPhone: row.phone_number === null ? null : maskPhone(row.phone_number),
+      maskedEmail: row.email === null ? null : maskEmail(row.email),
+      lastLoginAt: row.last_login_at,
+      lastLoginApp: await lastLoginApp(database, row.id),
+    });
+  }
+  return described;
 }
 
 /**
@@ -100,7 +124,14 @@ async function describeCandidates(database: Database, candidates: Pending['candi
  * back with a `pendingId` for the follow-up; nothing is written for them until it arrives.
  */
 export async function signIn(deps: IdentityDeps, assertion: IdentityAssertion, policy: IdentityPolicy): Promise<SignInOutcome> {
-  const result = await signInWithAssertion(deps.database, assertion, policy);
+  const result = await signInWithAssertion(deps.database, assertion, policy, undefined, (notice) =>
+    deps.log?.warn(
+      { appid: notice.appid, openPlatformHint: notice.openPlatformHint },
+      notice.openPlatformHint === null
+        ? `WeChat sent a unionid for ${notice.appid}, whose connection names no Open Platform account: bind the connection, or every person will be split`
+        : `WeChat sent a unionid for ${notice.appid} that belongs to Open Platform account ${notice.openPlatformHint}: set the connection's openPlatformId to it`,
+    ),
+  );
   if (result.kind === 'signed_in' || result.kind === 'refused') return result;
   const pending: Pending = {
     kind: result.kind,
@@ -163,6 +194,14 @@ export async function describePendingSignIn(
   return { kind: 'bind', appid: pending.assertion.appid, methods: pending.methods, mayCreateInstead: pending.mayCreateInstead };
 }
 
+/**
+ * The person declined to choose or bind: the pending sign-in ends (nothing was written for it) and
+ * its id is worth nothing afterwards. `login_expired` when it had already ended.
+ */
+export async function cancelPendingSignIn(deps: IdentityDeps, pendingId: string): Promise<void> {
+  await takePending(deps, pendingId);
+}
+
 /** The person chose one of the candidate accounts: link this WeChat identity to it. */
 export async function completeSelection(deps: IdentityDeps, pendingId: string, userId: string): Promise<SignInResult> {
   const pending = await readPending(deps, pendingId, 'select');
@@ -173,6 +212,65 @@ export async function completeSelection(deps: IdentityDeps, pendingId: string, u
 
 const BINDING_REFUSED = 'No account matches these details';
 
+/** A binding target as typed, normalized: the account's verified phone (E.164) or email. */
+function bindingTarget(login: string): { kind: 'phone' | 'email'; value: string } {
+  const trimmed = login.trim();
+  return trimmed.includes('@') ? { kind: 'email', value: normalizeEmail(trimmed) } : { kind: 'phone', value: trimmed };
+}
+
+const maskTarget = (target: { kind: 'phone' | 'email'; value: string }) =>
+  target.kind === 'phone' ? maskPhone(target.value) : maskEmail(target.value);
+
+/** Audit entries for subjects a failure has just locked: the target account (when it exists) or the WeChat identity. */
+async function auditLocks(
+  deps: IdentityDeps,
+  locks: NewLock[],
+  context: {
+    assertion: IdentityAssertion;
+    target: { kind: 'phone' | 'email'; value: string };
+    ownerId: string | null;
+    method: BindingMethod;
+  },
+): Promise<void> {
+  for (const lock of locks) {
+    await recordAudit(deps.database.db, {
+      actor: SYSTEM_ACTOR,
+      action: 'binding.locked',
+      subjectId: lock.subject.kind === 'target' ? context.ownerId : null,
+      after: {
+        locked: lock.subject.kind,
+        method: context.method,
+        target: maskTarget(context.target),
+        appid: context.assertion.appid,
+        openid: context.assertion.openid,
+        lockedForSeconds: Math.round(lock.lockMs / 1000),
+        level: lock.level,
+      },
+    });
+  }
+}
+
+/**
+ * A failed binding attempt: counted per target and per WeChat identity across sign-ins (which may
+ * lock them: `binding_locked`), then against this pending sign-in's own five answers.
+ */
+async function failedBinding(
+  deps: IdentityDeps,
+  pendingId: string,
+  subjects: BindingSubject[],
+  context: Parameters<typeof auditLocks>[2],
+  error: AppError,
+): Promise<never> {
+  const locks = await new BindingAttempts(deps.state).recordFailure(subjects);
+  if (locks.length > 0) {
+    await auditLocks(deps, locks, context);
+    // The person can do nothing more here for a while: the pending sign-in ends with the lock.
+    await deps.state.delete(pendingKey(pendingId));
+    throw lockedError(Math.max(...locks.map((l) => l.lockMs)));
+  }
+  return wrongAnswer(deps, pendingId, error);
+}
+
 /** Binding by password: `login` is the account's verified phone (E.164) or email. */
 export async function completeBindingWithPassword(
   deps: IdentityDeps,
@@ -181,15 +279,26 @@ export async function completeBindingWithPassword(
 ): Promise<SignInResult> {
   const pending = await readPending(deps, pendingId, 'bind');
   if (!pending.methods.includes('password')) throw new AppError('bad_request', 'This app does not accept a password to bind an account');
-  const login = credentials.login.trim();
-  const owner = login.includes('@')
-    ? await findIdentifierOwner(deps.database.db, 'email', normalizeEmail(login))
-    : await findIdentifierOwner(deps.database.db, 'phone', login);
+  const target = bindingTarget(credentials.login);
+  const subjects = bindingSubjects(target, pending.assertion);
+  const attempts = new BindingAttempts(deps.state);
+  // A locked target is refused before its owner is even looked up: same answer, same work.
+  await attempts.assertOpen(subjects);
+  const owner = await findIdentifierOwner(deps.database.db, target.kind, target.value);
   // The password is checked (and costs the same time) whether or not the account exists, and the
   // answer is the same, so this form cannot be used to find out who has an account.
   const valid = await checkPassword(deps.database.db, owner?.id ?? '', credentials.password);
-  if (owner === undefined || !valid) return wrongAnswer(deps, pendingId, new AppError('binding_failed', BINDING_REFUSED));
+  if (owner === undefined || !valid) {
+    return failedBinding(
+      deps,
+      pendingId,
+      subjects,
+      { assertion: pending.assertion, target, ownerId: owner?.id ?? null, method: 'password' },
+      new AppError('binding_failed', BINDING_REFUSED),
+    );
+  }
   await takePending(deps, pendingId);
+  await attempts.recordSuccess(subjects);
   return linkAssertionToUser(deps.database, pending.assertion, owner.id, 'binding', { kind: 'user', id: owner.id });
 }
 
@@ -216,7 +325,14 @@ export async function sendBindingCode(
   const pending = await readPending(deps, pendingId, 'bind');
   if (!pending.methods.includes(channelMethod(target.channel)))
     throw new AppError('bad_request', `This app does not accept ${target.channel} codes to bind an account`);
-  return codes.send(BINDING_PURPOSE, target.channel, normalizedDestination(target.channel, target.destination));
+  const destination = normalizedDestination(target.channel, target.destination);
+  // No code (and no SMS bill) for a locked destination or WeChat identity.
+  await new BindingAttempts(deps.state).assertOpen(bindingSubjects(codeTarget(target.channel, destination), pending.assertion));
+  return codes.send(BINDING_PURPOSE, target.channel, destination);
+}
+
+function codeTarget(channel: CodeChannel, destination: string): { kind: 'phone' | 'email'; value: string } {
+  return { kind: channel === 'sms' ? 'phone' : 'email', value: destination };
 }
 
 /** Binding by a code sent to the account's verified phone or email. */
@@ -230,15 +346,25 @@ export async function completeBindingWithCode(
   if (!pending.methods.includes(channelMethod(answer.channel)))
     throw new AppError('bad_request', `This app does not accept ${answer.channel} codes to bind an account`);
   const destination = normalizedDestination(answer.channel, answer.destination);
+  const target = codeTarget(answer.channel, destination);
+  const subjects = bindingSubjects(target, pending.assertion);
+  const attempts = new BindingAttempts(deps.state);
+  await attempts.assertOpen(subjects);
+  const context = { assertion: pending.assertion, target, method: channelMethod(answer.channel) };
   try {
     await codes.verify(BINDING_PURPOSE, answer.channel, destination, answer.code);
   } catch (error) {
-    if (error instanceof AppError && error.code === 'verification_failed') return wrongAnswer(deps, pendingId, error);
+    if (error instanceof AppError && error.code === 'verification_failed') {
+      const owner = await findIdentifierOwner(deps.database.db, target.kind, target.value);
+      return failedBinding(deps, pendingId, subjects, { ...context, ownerId: owner?.id ?? null }, error);
+    }
     throw error;
   }
-  const owner = await findIdentifierOwner(deps.database.db, answer.channel === 'sms' ? 'phone' : 'email', destination);
-  if (owner === undefined) return wrongAnswer(deps, pendingId, new AppError('binding_failed', BINDING_REFUSED));
+  const owner = await findIdentifierOwner(deps.database.db, target.kind, destination);
+  if (owner === undefined)
+    return failedBinding(deps, pendingId, subjects, { ...context, ownerId: null }, new AppError('binding_failed', BINDING_REFUSED));
   await takePending(deps, pendingId);
+  await attempts.recordSuccess(subjects);
   return linkAssertionToUser(deps.database, pending.assertion, owner.id, 'binding', { kind: 'user', id: owner.id });
 }
 

@@ -5,7 +5,15 @@ import { type IdentityDecision, type KnownFacts, type KnownUser, resolveIdentity
 
 const OP = 'op_demo';
 const base: IdentityAssertion = { appid: 'wx_oa', appType: 'official_account', openPlatformId: OP, openid: 'o_1' };
-const none: KnownFacts = { identity: null, unionidOwner: null, phoneOwner: null, emailOwner: null };
+const none: KnownFacts = {
+  identity: null,
+  unionidOwner: null,
+  unionidHolders: [],
+  phoneOwner: null,
+  emailOwner: null,
+  clashing: new Set(),
+  unboundUnionidHint: null,
+};
 const alice: KnownUser = { id: 'usr_alice', status: 'active' };
 const bob: KnownUser = { id: 'usr_bob', status: 'active' };
 const carol: KnownUser = { id: 'usr_carol', status: 'active' };
@@ -14,6 +22,7 @@ const row = (user: KnownUser, unionid: string | null = null, openPlatformId: str
   id: 'wid_1',
   unionid,
   openPlatformId,
+  phone: null,
   user,
 });
 const policy = (overrides: Partial<IdentityPolicy> = {}): IdentityPolicy => ({ ...DEFAULT_POLICY, ...overrides });
@@ -62,12 +71,15 @@ const cases: Case[] = [
     expected: { kind: 'existing', userId: 'usr_alice', notes: [{ kind: 'record_unionid' }, { kind: 'claim_unionid' }] },
   },
   {
-    name: 'unionid backfill conflict: another user owns the unionid → stays with the openid user, merge suggested',
+    name: 'unionid backfill conflict (app bound to the Open Platform later): the person selects between both accounts; suggested to admins too',
     assertion: { unionid: 'u_1' },
     facts: { identity: row(alice, null, null), unionidOwner: bob },
     expected: {
-      kind: 'existing',
-      userId: 'usr_alice',
+      kind: 'select',
+      candidates: [
+        { userId: 'usr_alice', via: ['openid'] },
+        { userId: 'usr_bob', via: ['unionid'] },
+      ],
       notes: [
         { kind: 'record_unionid' },
         { kind: 'unionid_conflict', openidUserId: 'usr_alice', unionidUserId: 'usr_bob', resolution: 'suggest' },
@@ -89,30 +101,74 @@ const cases: Case[] = [
     },
   },
   {
-    name: 'unionid backfill conflict with autoMergeOnUnionid but the owner is blocked → only suggested',
+    name: 'unionid backfill conflict with onMultipleMatches refuse → refused clearly; the unionid is recorded and suggested',
     assertion: { unionid: 'u_1' },
-    facts: { identity: row(alice, null, null), unionidOwner: blocked },
-    policy: { autoMergeOnUnionid: true },
+    facts: { identity: row(alice, null, null), unionidOwner: bob },
+    policy: { onMultipleMatches: 'refuse' },
     expected: {
-      kind: 'existing',
-      userId: 'usr_alice',
+      kind: 'refuse',
+      reason: 'multiple_accounts',
+      message: 'This WeChat login matches several accounts; contact the administrator to merge them',
       notes: [
         { kind: 'record_unionid' },
-        { kind: 'unionid_conflict', openidUserId: 'usr_alice', unionidUserId: 'usr_blocked', resolution: 'suggest' },
+        { kind: 'unionid_conflict', openidUserId: 'usr_alice', unionidUserId: 'usr_bob', resolution: 'suggest' },
       ],
     },
   },
   {
-    name: 'known openid of a blocked user → refused',
-    facts: { identity: row(blocked) },
-    expected: { kind: 'refuse', reason: 'account_blocked', message: 'This account is blocked' },
+    name: 'the other side of a late binding: the unionid owner signs in while another account holds a row under the unionid → select',
+    assertion: { unionid: 'u_1' },
+    facts: { identity: row(alice, 'u_1'), unionidOwner: alice, unionidHolders: [bob] },
+    expected: {
+      kind: 'select',
+      candidates: [
+        { userId: 'usr_alice', via: ['openid'] },
+        { userId: 'usr_bob', via: ['unionid'] },
+      ],
+      notes: [{ kind: 'unionid_conflict', openidUserId: 'usr_alice', unionidUserId: 'usr_bob', resolution: 'suggest' }],
+    },
   },
   {
-    name: 'known openid wins over a phone held by someone else, even with phone matching on',
+    name: 'unionid backfill conflict with autoMergeOnUnionid but the owner is blocked → refused (a blocked person stays out)',
+    assertion: { unionid: 'u_1' },
+    facts: { identity: row(alice, null, null), unionidOwner: blocked },
+    policy: { autoMergeOnUnionid: true },
+    expected: { kind: 'refuse', reason: 'account_blocked', message: 'This account is blocked', notes: [{ kind: 'record_unionid' }] },
+  },
+  {
+    name: 'autoMergeOnUnionid never merges an account that holds another WeChat person → the person selects instead',
+    assertion: { unionid: 'u_1' },
+    facts: { identity: row(alice, null, null), unionidOwner: bob, clashing: new Set(['usr_bob']) },
+    policy: { autoMergeOnUnionid: true },
+    expected: {
+      kind: 'select',
+      candidates: [
+        { userId: 'usr_alice', via: ['openid'] },
+        { userId: 'usr_bob', via: ['unionid'] },
+      ],
+      notes: [
+        { kind: 'record_unionid' },
+        { kind: 'unionid_conflict', openidUserId: 'usr_alice', unionidUserId: 'usr_bob', resolution: 'suggest' },
+      ],
+    },
+  },
+  {
+    name: 'a known openid whose account already holds another unionid of the Open Platform account does not claim this one',
+    assertion: { unionid: 'u_1' },
+    facts: { identity: row(alice, null, null), clashing: new Set(['usr_alice']) },
+    expected: { kind: 'existing', userId: 'usr_alice', notes: [{ kind: 'record_unionid' }] },
+  },
+  {
+    name: 'known openid of a blocked user → refused',
+    facts: { identity: row(blocked) },
+    expected: { kind: 'refuse', reason: 'account_blocked', message: 'This account is blocked', notes: [] },
+  },
+  {
+    name: 'known openid wins over a phone held by someone else, even with phone matching on; the conflict is recorded',
     assertion: { phone: '+8613800000001' },
     facts: { identity: row(alice), phoneOwner: bob },
     policy: { fieldMatching: ['phone'] },
-    expected: { kind: 'existing', userId: 'usr_alice', notes: [] },
+    expected: { kind: 'existing', userId: 'usr_alice', notes: [{ kind: 'phone_conflict', otherUserId: 'usr_bob' }] },
   },
   {
     name: 'known openid with a verified phone nobody holds → the phone is recorded on the user',
@@ -124,7 +180,17 @@ const cases: Case[] = [
     name: 'a unionid from an app without an Open Platform account is recorded but never matched',
     assertion: { unionid: 'u_1', openPlatformId: null },
     facts: { identity: row(alice, null, null), unionidOwner: bob },
-    expected: { kind: 'existing', userId: 'usr_alice', notes: [{ kind: 'record_unionid' }] },
+    expected: {
+      kind: 'existing',
+      userId: 'usr_alice',
+      notes: [{ kind: 'unbound_unionid', openPlatformHint: null }, { kind: 'record_unionid' }],
+    },
+  },
+  {
+    name: 'a unionid from an unbound app that is already known under an Open Platform account names that account for admins',
+    assertion: { unionid: 'u_1', openPlatformId: null },
+    facts: { unboundUnionidHint: OP },
+    expected: { kind: 'create', notes: [{ kind: 'unbound_unionid', openPlatformHint: OP }] },
   },
   // Step 3: field matching.
   {
@@ -135,10 +201,29 @@ const cases: Case[] = [
     expected: { kind: 'link', userId: 'usr_alice', via: 'phone', notes: [] },
   },
   {
-    name: 'phone matching off: a held phone does not link; a new user is created without it',
+    name: 'phone matching off: a held phone does not link; a new user is created without it, the conflict recorded',
     assertion: { phone: '+8613800000001' },
     facts: { phoneOwner: alice },
-    expected: { kind: 'create', notes: [] },
+    expected: { kind: 'create', notes: [{ kind: 'phone_conflict', otherUserId: 'usr_alice' }] },
+  },
+  {
+    name: 'recycled number: the phone holder already has another openid in this app → no match, a new user, the conflict recorded',
+    assertion: { phone: '+8613800000001' },
+    facts: { phoneOwner: alice, clashing: new Set(['usr_alice']) },
+    policy: { fieldMatching: ['phone'] },
+    expected: { kind: 'create', notes: [{ kind: 'phone_conflict', otherUserId: 'usr_alice' }] },
+  },
+  {
+    name: 'recycled number of a blocked account → no match and nothing of it shown (not refused as blocked)',
+    assertion: { phone: '+8613800000001' },
+    facts: { phoneOwner: blocked, clashing: new Set(['usr_blocked']) },
+    policy: { fieldMatching: ['phone'], registration: 'deny' },
+    expected: {
+      kind: 'refuse',
+      reason: 'registration_closed',
+      message: 'No account matches this WeChat login, and this app does not create new accounts',
+      notes: [{ kind: 'phone_conflict', otherUserId: 'usr_blocked' }],
+    },
   },
   {
     name: 'phone matching with a unionid nobody owns → linked by phone, and the user claims the unionid',
@@ -181,6 +266,7 @@ const cases: Case[] = [
         { userId: 'usr_bob', via: ['phone'] },
         { userId: 'usr_carol', via: ['email'] },
       ],
+      notes: [],
     },
   },
   {
@@ -192,6 +278,7 @@ const cases: Case[] = [
       kind: 'refuse',
       reason: 'multiple_accounts',
       message: 'This WeChat login matches several accounts; contact the administrator to merge them',
+      notes: [],
     },
   },
   {
@@ -199,7 +286,7 @@ const cases: Case[] = [
     assertion: { unionid: 'u_1', phone: '+8613800000001' },
     facts: { unionidOwner: blocked, phoneOwner: bob },
     policy: { fieldMatching: ['phone'] },
-    expected: { kind: 'refuse', reason: 'account_blocked', message: 'This account is blocked' },
+    expected: { kind: 'refuse', reason: 'account_blocked', message: 'This account is blocked', notes: [] },
   },
   // Step 4: nobody matched.
   {
@@ -209,22 +296,23 @@ const cases: Case[] = [
       kind: 'refuse',
       reason: 'registration_closed',
       message: 'No account matches this WeChat login, and this app does not create new accounts',
+      notes: [],
     },
   },
   {
     name: 'binding offered with registration open → ask to bind, creating instead allowed',
     policy: { queryBinding: 'offer' },
-    expected: { kind: 'bind', methods: ['password', 'sms'], mayCreateInstead: true },
+    expected: { kind: 'bind', methods: ['password', 'sms'], mayCreateInstead: true, notes: [] },
   },
   {
     name: 'binding offered with registration closed → ask to bind, no creating',
     policy: { queryBinding: 'offer', registration: 'deny', bindingMethods: ['sms'] },
-    expected: { kind: 'bind', methods: ['sms'], mayCreateInstead: false },
+    expected: { kind: 'bind', methods: ['sms'], mayCreateInstead: false, notes: [] },
   },
   {
     name: 'binding required → ask to bind, no creating even with registration open',
     policy: { queryBinding: 'require' },
-    expected: { kind: 'bind', methods: ['password', 'sms'], mayCreateInstead: false },
+    expected: { kind: 'bind', methods: ['password', 'sms'], mayCreateInstead: false, notes: [] },
   },
   {
     name: 'a new person with a verified phone and email nobody holds → created with both',
@@ -239,6 +327,7 @@ const cases: Case[] = [
       kind: 'refuse',
       reason: 'snapshot_user',
       message: 'WeChat snapshot mode cannot sign in; open the page in WeChat to continue',
+      notes: [],
     },
   },
   {
@@ -249,6 +338,7 @@ const cases: Case[] = [
       kind: 'refuse',
       reason: 'snapshot_user',
       message: 'WeChat snapshot mode cannot sign in; open the page in WeChat to continue',
+      notes: [],
     },
   },
 ];

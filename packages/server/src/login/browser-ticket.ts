@@ -6,11 +6,12 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Connection } from '../connections/store.ts';
+import { checkedReturnTo } from '../embedding/return-to.ts';
 import { parseInput } from '../http/problem.ts';
 import type { RateLimiter } from '../http/rate-limit.ts';
 import { applicationForLogin } from '../oidc/application-policy.ts';
 import type { TicketStatus } from '../tickets/qr-ticket.ts';
-import { clientIp, safeReturnTo } from './browser.ts';
+import { clientIp } from './browser.ts';
 import { connectionForScenario } from './connection-choice.ts';
 import { QR_TICKET_PER_APPID, QR_TICKET_PER_IP } from './rate-rules.ts';
 import { setTicketCookie } from './redeem-route.ts';
@@ -33,7 +34,7 @@ export async function openBrowserTicket(
 ): Promise<{ connection: Connection; ticket: TicketStatus; secret: string }> {
   const ctx = app.ctx;
   const body = parseInput(openSchema, request.body) ?? {};
-  const returnTo = safeReturnTo(ctx, body.returnTo);
+  const returnTo = await checkedReturnTo(ctx, body.returnTo);
   const connection = await connectionForScenario(app, kind, body.connection);
   if (body.client !== undefined) await applicationForLogin(ctx, body.client, kind);
   await limiter.consumeAll([

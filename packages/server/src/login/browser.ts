@@ -1,33 +1,16 @@
 /**
- * The browser side every login scenario shares: cookies (httpOnly, SameSite=Lax so WeChat's
- * top-level redirect back to us still carries them, Secure behind https), the `returnTo` a flow
- * started with (same-origin relative paths only: anything else would make weunion an open
- * redirect), and the binding of a pending selection/binding to the browser that started it.
+ * The browser side every login scenario shares: cookies (httpOnly; SameSite=None + Secure under
+ * https so registered web origins can embed the login, SameSite=Lax over http so WeChat's top-level
+ * redirect back to us still carries them; read through http/cookies.ts) and the binding of a
+ * pending selection/binding to the browser that started it. Where a flow returns to is checked by
+ * http/return-to.ts (with registered web origins: embedding/return-to.ts).
  */
-import { AppError } from '@weunion/errors';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { z } from 'zod';
 import type { AppContext } from '../http/context.ts';
 
 export const PENDING_COOKIE = 'wu_pending';
 
-export function parseCookies(header: string | undefined): Record<string, string> {
-  const cookies: Record<string, string> = {};
-  for (const part of (header ?? '').split(';')) {
-    const index = part.indexOf('=');
-    if (index <= 0) continue;
-    try {
-      cookies[part.slice(0, index).trim()] = decodeURIComponent(part.slice(index + 1).trim());
-    } catch {
-      // A malformed cookie is someone else's; ignore it rather than fail the request.
-    }
-  }
-  return cookies;
-}
-
-export function readCookie(request: FastifyRequest, name: string): string | undefined {
-  return parseCookies(request.headers.cookie)[name];
-}
+export { readCookie } from '../http/cookies.ts';
 
 export interface CookieOptions {
   maxAgeSeconds: number;
@@ -42,7 +25,11 @@ export function setCookie(ctx: AppContext, reply: FastifyReply, name: string, va
     `Path=${options.path ?? '/'}`,
     `Max-Age=${Math.max(0, Math.floor(options.maxAgeSeconds))}`,
     'HttpOnly',
-    'SameSite=Lax',
+    // Under https the login cookies go along on cross-site requests too, so a page on a registered
+    // web origin can embed the widget or use the browser SDK (embedding/cors.ts admits only those
+    // origins to the login APIs). Browsers take SameSite=None only with Secure, i.e. over https;
+    // over http, Lax: cross-origin embedding then works within one site (localhost:8080 → :3000).
+    secure ? 'SameSite=None' : 'SameSite=Lax',
   ];
   if (secure) parts.push('Secure');
   const existing = reply.getHeader('set-cookie');
@@ -53,33 +40,6 @@ export function setCookie(ctx: AppContext, reply: FastifyReply, name: string, va
 export function clearCookie(ctx: AppContext, reply: FastifyReply, name: string, path = '/'): void {
   setCookie(ctx, reply, name, '', { maxAgeSeconds: 0, path });
 }
-
-const MAX_RETURN_TO = 2000;
-
-/** Backslashes and control characters: browsers drop or rewrite them, turning `/\\evil` into `//evil`. */
-function hasUnsafeCharacters(value: string): boolean {
-  for (const char of value) {
-    const code = char.charCodeAt(0);
-    if (char === '\\' || code < 0x20 || code === 0x7f) return true;
-  }
-  return false;
-}
-
-/**
- * The `returnTo` of a flow, checked: a path on this service (`/…`), never `//host`, `/\host`, a
- * scheme, or control characters — browsers read all of those as another origin. Absent: `/`.
- */
-export function safeReturnTo(ctx: AppContext, value: string | undefined): string {
-  if (value === undefined || value === '') return '/';
-  const invalid = () => new AppError('validation_failed', 'returnTo: must be a path on this service (starting with a single /)');
-  if (value.length > MAX_RETURN_TO || !value.startsWith('/') || value.startsWith('//') || hasUnsafeCharacters(value)) throw invalid();
-  const base = new URL(ctx.config.publicUrl);
-  const resolved = new URL(value, base);
-  if (resolved.origin !== base.origin) throw invalid();
-  return `${resolved.pathname}${resolved.search}${resolved.hash}`;
-}
-
-export const returnToQuerySchema = z.object({ returnTo: z.string().max(MAX_RETURN_TO).optional() });
 
 /** The client address used for per-IP rate limits (X-Forwarded-For only when TRUST_PROXY is on). */
 export function clientIp(request: FastifyRequest): string {

@@ -8,6 +8,7 @@
 import { AppError } from '@weunion/errors';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { returnToOrNull } from '../http/return-to.ts';
 import type { SignInOutcome } from '../identity/index.ts';
 import { recordLoginStat } from '../stats/login-stats.ts';
 import { clearCookie, PENDING_COOKIE, readCookie, setCookie } from './browser.ts';
@@ -24,6 +25,8 @@ declare module 'fastify' {
 export const SELECT_PAGE = '/login/select';
 export const BIND_PAGE = '/login/bind';
 export const ERROR_PAGE = '/login/error';
+/** Where a browser lands after cancelling a selection or binding. */
+export const CANCELLED_PAGE = '/login/cancelled';
 
 /** Same life as the identity core's pending sign-in. */
 const PENDING_CONTEXT_TTL_MS = 10 * 60_000;
@@ -65,15 +68,25 @@ export async function startSession(
   await recordLoginStat(app.ctx.database.db, { metric: 'login', scenario: input.method, appid: input.appid, clientId }, request.log);
 }
 
+/**
+ * Every return-to was checked when its flow started; checked again on the way out so that one
+ * stored before a stricter rule (tickets and pending sign-ins outlive a deploy) cannot leave the
+ * service. Failing here only means "go home": the login itself succeeded.
+ */
+function exitReturnTo(app: FastifyInstance, returnTo: string): string {
+  return returnToOrNull(returnTo, app.ctx.config.publicUrl) ?? '/';
+}
+
 /** Applies a sign-in outcome to this browser; throws `login_refused` for a refusal. */
 export async function finishBrowserLogin(
   app: FastifyInstance,
   request: FastifyRequest,
   reply: FastifyReply,
   result: TicketResult,
-  returnTo: string,
+  checkedReturnTo: string,
   clientId?: string,
 ): Promise<BrowserLoginAnswer> {
+  const returnTo = exitReturnTo(app, checkedReturnTo);
   switch (result.outcome) {
     case 'signed_in':
       await startSession(app, request, reply, { userId: result.userId, method: result.scenario, appid: result.appid, clientId });
@@ -113,7 +126,7 @@ export async function pendingOfBrowser(app: FastifyInstance, request: FastifyReq
   const raw = await app.ctx.state.get(pendingContextKey(pendingId));
   if (raw === null) throw new AppError('login_expired');
   const context = pendingContextSchema.parse(JSON.parse(raw));
-  return { pendingId, ...context };
+  return { pendingId, ...context, returnTo: exitReturnTo(app, context.returnTo) };
 }
 
 /** The pending sign-in finished: forget it in this browser. */
@@ -127,6 +140,16 @@ export function redirectAfterLogin(reply: FastifyReply, answer: BrowserLoginAnsw
   return reply.redirect(answer.status === 'signed_in' ? answer.returnTo : answer.next, 302);
 }
 
+const INTERACTION_RETURN = /^\/interaction\/([A-Za-z0-9_-]{1,100})$/;
+
+/**
+ * Failures that end an OIDC login for good — the person declined in WeChat, was refused (closed
+ * registration, blocked account…), or let the flow lapse — go back to the application as
+ * `access_denied`. Passing trouble (WeChat unavailable, rate limits) stays on the error page, whose
+ * "Try again" leads back into the same login.
+ */
+const BACK_TO_APPLICATION = new Set<string>(['login_refused', 'wechat_code_missing', 'wechat_scope_unauthorized', 'login_expired']);
+
 /**
  * For redirect flows: a failure becomes `/login/error?code=…` (the hosted page explains the code),
  * so a person never lands on raw JSON. Internal errors are logged with their stack first.
@@ -137,8 +160,14 @@ export function redirectToErrorPage(request: FastifyRequest, reply: FastifyReply
   else request.log.info({ code: appError.code, reason: appError.details?.reason }, appError.message);
   // Never throws (failures to record are logged), so the redirect need not wait for it.
   void recordLoginStat(request.server.ctx.database.db, { metric: 'failure', reason: appError.code }, request.log);
-  const query = new URLSearchParams({ code: appError.code });
   const reason = appError.details?.reason;
+  // A login for an OIDC application that cannot happen ends at the application, not on our page.
+  const interaction = INTERACTION_RETURN.exec(returnTo ?? '')?.[1];
+  if (interaction !== undefined && BACK_TO_APPLICATION.has(appError.code)) {
+    const abort = new URLSearchParams({ reason: typeof reason === 'string' ? reason : appError.code });
+    return reply.redirect(`/interaction/${interaction}/abort?${abort}`, 302);
+  }
+  const query = new URLSearchParams({ code: appError.code });
   if (typeof reason === 'string') query.set('reason', reason);
   query.set('requestId', String(request.id));
   // The error page offers to start again towards where the flow was going.

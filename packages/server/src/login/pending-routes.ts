@@ -3,13 +3,14 @@
  * pending sign-in, choose an account, prove an existing one (password or a code), or create a new
  * account when the policy allows. Each reads the pending sign-in from this browser's httpOnly
  * cookie only — a pending id seen elsewhere is worth nothing without the cookie — and each
- * success ends the same way as a direct sign-in: a session and the flow's `returnTo`.
+ * success ends the same way as a direct sign-in: a session and the flow's `returnTo`. Cancel ends
+ * the pending sign-in (nothing is linked or created) and sends the browser to `/login/cancelled`.
  */
 import { AppError } from '@weunion/errors';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { parseInput } from '../http/problem.ts';
-import { RateLimiter } from '../http/rate-limit.ts';
+import { RateLimiter, type RateRule } from '../http/rate-limit.ts';
 import {
   completeBindingWithCode,
   completeBindingWithPassword,
@@ -22,9 +23,17 @@ import {
   sendBindingCode,
   VerificationCodes,
 } from '../identity/index.ts';
+import { cancelPendingSignIn } from '../identity/pending-sign-in.ts';
 import { clientIp } from './browser.ts';
-import { finishOutcome, forgetPending, pendingOfBrowser } from './finish.ts';
+import { CANCELLED_PAGE, finishOutcome, forgetPending, pendingOfBrowser } from './finish.ts';
 import { CODE_SEND_PER_IP } from './rate-rules.ts';
+
+/**
+ * Password and code answers per client address: each password check is a deliberate scrypt, so
+ * one address cannot keep the CPU busy. Guessing itself is limited per account and per WeChat
+ * identity by the identity core, whatever the address.
+ */
+const BIND_ANSWER_PER_IP: RateRule = { name: 'login-bind-ip', limit: 60, windowMs: 60_000 };
 
 const selectSchema = z.object({ userId: z.string().min(1).max(64) }).strict();
 const passwordSchema = z.object({ login: z.string().min(1).max(320), password: z.string().min(1).max(200) }).strict();
@@ -77,6 +86,7 @@ export function registerPendingRoutes(app: FastifyInstance): void {
   app.post('/api/login/pending/bind/password', async (request, reply) => {
     const credentials = parseInput(passwordSchema, request.body);
     const pending = await pendingOfBrowser(app, request);
+    await limiter.consume(BIND_ANSWER_PER_IP, clientIp(request));
     return finish(request, reply, pending, await completeBindingWithPassword(ctx, pending.pendingId, credentials));
   });
 
@@ -91,7 +101,15 @@ export function registerPendingRoutes(app: FastifyInstance): void {
   app.post('/api/login/pending/bind/code', async (request, reply) => {
     const answer = parseInput(codeAnswerSchema, request.body);
     const pending = await pendingOfBrowser(app, request);
+    await limiter.consume(BIND_ANSWER_PER_IP, clientIp(request));
     return finish(request, reply, pending, await completeBindingWithCode(ctx, codes, pending.pendingId, answer));
+  });
+
+  app.post('/api/login/pending/cancel', async (request, reply) => {
+    const pending = await pendingOfBrowser(app, request);
+    await forgetPending(app, reply, pending.pendingId);
+    await cancelPendingSignIn(ctx, pending.pendingId);
+    return { status: 'cancelled', next: `${CANCELLED_PAGE}?${new URLSearchParams({ returnTo: pending.returnTo })}` };
   });
 
   app.post('/api/login/pending/create', async (request, reply) => {

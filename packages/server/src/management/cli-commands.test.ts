@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { authenticateAdminKey } from '../admin-keys/store.ts';
+import { loadConfig } from '../config/index.ts';
+import { recordServedPublicUrl } from '../config/public-url.ts';
 import { openDatabase } from '../storage/index.ts';
 import { managementCommands } from './cli-commands.ts';
 
@@ -104,5 +106,27 @@ describe('weunion admin-keys and connections commands', () => {
     writeFileSync(file, JSON.stringify([{ id: 'bad-site', name: 'x', appType: 'website', appid: 'nope', scenarios: ['s2'] }]));
     await expect(run('connections', ['apply', file])).rejects.toThrow(`${file}: connections.0.appid must be a WeChat appid (wx…)`);
     expect(await run('connections', ['list'])).not.toContain('bad-site');
+  });
+
+  it('applications create prints the issuer the server serves at: PUBLIC_URL if given, else the one serve recorded, else says it is the default', async () => {
+    const create = (id: string) =>
+      run('applications', ['create', '--id', id, '--name', id, '--type', 'web', '--redirect-uri', 'https://app.example/cb']);
+    const savedUrl = process.env.PUBLIC_URL;
+    delete process.env.PUBLIC_URL;
+    try {
+      expect(await create('cli-default')).toMatch(
+        /issuer http:\/\/localhost:3000 \(PUBLIC_URL is not set and the server has not started yet/,
+      );
+      // What `serve` does at start, with its own PUBLIC_URL.
+      await withDatabase((database) =>
+        recordServedPublicUrl(database.db, { ...loadConfig({ ...process.env, PUBLIC_URL: 'https://id.example.cn' }) }),
+      );
+      expect(await create('cli-recorded')).toContain('issuer https://id.example.cn (the PUBLIC_URL the server last started with');
+      process.env.PUBLIC_URL = 'https://other.example';
+      expect(await create('cli-given')).toMatch(/issuer https:\/\/other\.example$/m);
+    } finally {
+      if (savedUrl === undefined) delete process.env.PUBLIC_URL;
+      else process.env.PUBLIC_URL = savedUrl;
+    }
   });
 });

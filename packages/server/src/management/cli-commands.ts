@@ -9,6 +9,7 @@ import { AppError } from '@weunion/errors';
 import { parse as parseYaml } from 'yaml';
 import { createAdminKey, listAdminKeys, revokeAdminKey } from '../admin-keys/store.ts';
 import { loadConfig } from '../config/index.ts';
+import { cliPublicUrl, showCliPublicUrl } from '../config/public-url.ts';
 import { applyConnections, parseDeclaredConnections } from '../connections/declared.ts';
 import { listConnections } from '../connections/store.ts';
 import { parseInput } from '../http/problem.ts';
@@ -113,7 +114,8 @@ export const managementCommands = {
           subjectId: application.id,
           after: applicationView(application),
         });
-        console.log(`created application ${application.id} (${application.type}); issuer ${config.publicUrl}`);
+        const issuer = await cliPublicUrl(database.db, config);
+        console.log(`created application ${application.id} (${application.type}); issuer ${showCliPublicUrl(issuer)}`);
         if (clientSecret !== null) console.log(`client secret (shown only now):\n\n  ${clientSecret}\n`);
       });
     },

@@ -121,7 +121,7 @@ for (const backend of databaseBackends) {
       it('audit entries and merges name the admin key that made them', async () => {
         const target = await signIn('wx_console_oa');
         const source = await signIn('wx_console_oa');
-        const merged = await api('POST', `/users/${target}/merge`, { sourceUserId: source });
+        const merged = await api('POST', `/users/${target}/merge`, { sourceUserId: source, allowConflicts: true });
         const merges = (await api('GET', `/merges?userId=${source}`)).body.merges;
         expect(merges[0]).toMatchObject({ id: merged.body.mergeId, actor: { kind: 'admin_key', name: 'console tests' } });
         const entries = (await api('GET', `/audit-log?subjectId=${target}&action=user.merged`)).body.entries;
@@ -131,11 +131,14 @@ for (const backend of databaseBackends) {
       it("a console admin's merge keeps the username it was made under; the system has no name", async () => {
         const target = await signIn('wx_console_oa');
         const source = await signIn('wx_console_oa');
-        await database.db
-          .transaction()
-          .execute((trx) =>
-            mergeUsers(trx, { targetUserId: target, sourceUserId: source, actor: { kind: 'admin', id: 'adm_gone', name: 'alice' } }),
-          );
+        await database.db.transaction().execute((trx) =>
+          mergeUsers(trx, {
+            targetUserId: target,
+            sourceUserId: source,
+            actor: { kind: 'admin', id: 'adm_gone', name: 'alice' },
+            allowConflicts: true,
+          }),
+        );
         expect((await api('GET', `/merges?userId=${target}`)).body.merges[0].actor).toEqual({
           kind: 'admin',
           id: 'adm_gone',
@@ -214,11 +217,19 @@ for (const backend of databaseBackends) {
         expect(preview.body).toMatchObject({ allowed: true, refusal: null, target: { id: target }, source: { id: source } });
         expect(await auditCount()).toBe(audits);
         expect((await api('GET', `/users/${source}`)).body).toEqual(sourceBefore);
-        expect(preview.body.result.profile).toContainEqual({ field: 'name', target: null, source: 'Source Name', result: null });
+        // The target lacks a name and an email: the merged profile takes the source's (the email still verified).
+        expect(preview.body.result.profile).toContainEqual({ field: 'name', target: null, source: 'Source Name', result: 'Source Name' });
+        expect(preview.body.result.profile).toContainEqual({ field: 'emailVerified', target: false, source: true, result: true });
+        // Two unionids of one Open Platform account: the preview says so, and the merge needs the confirmation.
+        expect(preview.body.conflicts).toEqual([
+          { kind: 'open_platform', openPlatformId: expect.any(String), targetUnionid: 'u_preview_a', sourceUnionid: 'u_preview_b' },
+        ]);
+        expect((await api('POST', `/users/${target}/merge`, { sourceUserId: source })).body).toMatchObject({ code: 'merge_conflict' });
 
-        const merged = await api('POST', `/users/${target}/merge`, { sourceUserId: source });
+        const merged = await api('POST', `/users/${target}/merge`, { sourceUserId: source, allowConflicts: true });
         expect(merged.status).toBe(201);
         const after = (await api('GET', `/users/${target}`)).body;
+        expect(after).toMatchObject({ name: 'Source Name', email: 'preview@example.com', emailVerified: true });
         const movedIdentities = after.identities.filter((i: { id: string }) =>
           sourceBefore.identities.some((s: { id: string }) => s.id === i.id),
         );

@@ -295,9 +295,24 @@ for (const backend of databaseBackends) {
         const a = await signInThroughWechat('wx_oa', 'u_merge_a');
         const b = await signInThroughWechat('wx_web', 'u_merge_b');
         const before = (await api('GET', `/users/${b.userId}`)).body;
-        const merged = await api('POST', `/users/${a.userId}/merge`, { sourceUserId: b.userId });
+        // Two unionids of one Open Platform account would end up in one account: refused until confirmed.
+        const unconfirmed = await api('POST', `/users/${a.userId}/merge`, { sourceUserId: b.userId });
+        expect(unconfirmed.body).toMatchObject({
+          status: 409,
+          code: 'merge_conflict',
+          conflicts: [{ kind: 'open_platform', targetUnionid: 'u_merge_a', sourceUnionid: 'u_merge_b' }],
+        });
+        expect((await api('GET', `/users/${b.userId}`)).body).toEqual(before);
+        const preview = await api('GET', `/users/${a.userId}/merge-preview?sourceUserId=${b.userId}`);
+        expect(preview.body).toMatchObject({ allowed: true, conflicts: [{ kind: 'open_platform' }] });
+        const merged = await api('POST', `/users/${a.userId}/merge`, { sourceUserId: b.userId, allowConflicts: true });
         expect(merged.status).toBe(201);
-        expect(merged.body).toMatchObject({ targetUserId: a.userId, sourceUserId: b.userId, moved: { identities: 1, unionids: 1 } });
+        expect(merged.body).toMatchObject({
+          kind: 'merge',
+          targetUserId: a.userId,
+          sourceUserId: b.userId,
+          moved: { identities: 1, unionids: 1 },
+        });
         expect((await api('GET', `/users/${a.userId}`)).body.identities).toHaveLength(2);
         expect((await api('GET', `/users/${b.userId}`)).body).toMatchObject({ status: 'merged', mergedInto: a.userId, identities: [] });
         const listed = await api('GET', `/merges?userId=${b.userId}`);

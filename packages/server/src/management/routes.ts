@@ -18,6 +18,7 @@ import {
   updateConnection,
   upsertConnection,
 } from '../connections/store.ts';
+import { webOriginRoutes } from '../embedding/management-routes.ts';
 import type { AppContext } from '../http/context.ts';
 import { listMerges, mergeUsers, previewMerge, unmergeUsers } from '../identity/merge.ts';
 import {
@@ -199,11 +200,26 @@ const merges: ManagementRoute[] = [
     summary: 'Merge another user (source) into this one: identities and identifiers move, the source is disabled. Undoable.',
     response: mergeResultView,
     params: userParams,
-    body: z.object({ sourceUserId: id('The user merged into this one.') }).strict(),
+    body: z
+      .object({
+        sourceUserId: id('The user merged into this one.'),
+        allowConflicts: z
+          .boolean()
+          .optional()
+          .describe(
+            "Confirms a merge that puts two WeChat people of one app or Open Platform account into one account (see the preview's `conflicts`); without it such a merge is refused with `merge_conflict`.",
+          ),
+      })
+      .strict(),
     handler: async ({ params, body, actor, ctx }) => {
-      const merged = await ctx.database.db
-        .transaction()
-        .execute((trx) => mergeUsers(trx, { targetUserId: params.userId, sourceUserId: body.sourceUserId, actor }));
+      const merged = await ctx.database.db.transaction().execute((trx) =>
+        mergeUsers(trx, {
+          targetUserId: params.userId,
+          sourceUserId: body.sourceUserId,
+          actor,
+          allowConflicts: body.allowConflicts === true,
+        }),
+      );
       // The source's sessions end at its applications; it signs in as the target from now on.
       await logOutEverywhere(ctx, body.sourceUserId, 'merged');
       return merged;
@@ -233,7 +249,7 @@ const merges: ManagementRoute[] = [
     method: 'POST',
     path: '/merges/:mergeId/undo',
     tag: 'merges',
-    summary: 'Undo a merge: the source user is restored exactly as it was.',
+    summary: 'Undo a merge: the source user is restored exactly as it was (a move: the identities go back).',
     response: mergeResultView,
     params: z.object({ mergeId: id('The merge id (mrg_…).') }).strict(),
     handler: ({ params, actor, ctx }) =>
@@ -428,6 +444,7 @@ export const managementRoutes: ManagementRoute[] = [
   ...audit,
   ...connections,
   ...applicationRoutes,
+  ...webOriginRoutes,
   ...stats,
   ...adminKeys,
 ];

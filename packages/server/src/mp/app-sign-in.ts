@@ -6,7 +6,7 @@
  *
  * ```jsonc
  * { "outcome": "signed_in", "userId": "u_…", "tokens": { "token_type": "Bearer", "access_token": "…", "id_token": "…", "refresh_token": "…", "expires_in": 3600, "scope": "…" } }
- * { "outcome": "select", "pendingId": "…", "candidates": [{ "userId", "via", "nickname", "picture", "maskedPhone", "maskedEmail", "lastLoginAt" }] }
+ * { "outcome": "select", "pendingId": "…", "candidates": [{ "userId", "via", "nickname", "picture", "maskedPhone", "maskedEmail", "lastLoginAt", "lastLoginApp" }] }
  * { "outcome": "bind", "pendingId": "…", "methods": ["password", "sms"], "mayCreateInstead": true }
  * ```
  */

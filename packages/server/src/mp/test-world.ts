@@ -189,7 +189,8 @@ async function startInstance(
 ): Promise<{ app: FastifyInstance; url: string }> {
   const wechat = createWechatClient({ state, endpoints: sandboxEndpoints(sandboxUrl), retry: { attempts: 1 } });
   const app = await buildApp(
-    { config: loadConfig({ PUBLIC_URL: 'https://id.example.test', ...env }), database, state, secrets, wechat },
+    // Sandbox mode, as it is: binding codes are then revealed in the log (tests read them there).
+    { config: loadConfig({ PUBLIC_URL: 'https://id.example.test', ...env }), database, state, secrets, wechat, sandbox: true },
     { logger: pino({ level: 'silent' }) },
   );
   return { app, url: await app.listen({ port: 0, host: '127.0.0.1' }) };

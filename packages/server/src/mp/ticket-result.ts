@@ -34,12 +34,14 @@ const base = {
 
 const candidateSchema = z.object({
   userId: z.string(),
-  via: z.array(z.enum(['unionid', 'phone', 'email'])),
+  via: z.array(z.enum(['openid', 'unionid', 'phone', 'email'])),
   nickname: z.string().nullable(),
   picture: z.string().nullable(),
   maskedPhone: z.string().nullable(),
   maskedEmail: z.string().nullable(),
   lastLoginAt: z.number().nullable(),
+  // Absent in results confirmed by an older instance during a rolling upgrade.
+  lastLoginApp: z.string().nullable().default(null),
 });
 
 export const ticketLoginResultSchema = z.discriminatedUnion('outcome', [

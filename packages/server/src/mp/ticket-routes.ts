@@ -17,7 +17,8 @@ import { AppError } from '@weunion/errors';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { signInThroughConnection } from '../connections/sign-in.ts';
-import type { Connection } from '../connections/store.ts';
+import { type Connection, findConnection } from '../connections/store.ts';
+import type { AppContext } from '../http/context.ts';
 import { parseInput } from '../http/problem.ts';
 import type { RateLimiter } from '../http/rate-limit.ts';
 import { lookupWechatIdentity } from '../identity/facts.ts';
@@ -49,7 +50,30 @@ const confirmSchema = z
     path: ['iv'],
   });
 
-const contextSchema = z.looseObject({ connectionId: z.string(), appid: z.string(), applicationId: z.string().optional() });
+const contextSchema = z.looseObject({
+  connectionId: z.string(),
+  appid: z.string(),
+  /** S3 from the hosted page: the application the login is for. */
+  applicationId: z.string().optional(),
+  /** S7: the mobile app's connection that opened the mini program (its tokens' client). */
+  clientId: z.string().optional(),
+});
+
+/**
+ * The identity policy a confirmed ticket applies. The app the person is logging in to governs:
+ * for S7 that is the mobile app that opened the mini program (it gets the tokens), so its
+ * registration, binding and matching rules apply, not the mini program's; for an S3 login started
+ * for an application, the application's override over the mini program connection's policy.
+ */
+async function governingPolicy(ctx: AppContext, connection: Connection, record: TicketRecord & { kind: MiniProgramTicketKind }) {
+  const context = contextSchema.parse(record.context);
+  if (record.kind === 's3') return policyForLogin(ctx, connection.policy, context.applicationId, 's3');
+  const mobile = context.clientId === undefined ? null : await findConnection(ctx.database.db, ctx.secrets, context.clientId);
+  if (mobile === null || mobile.appType !== 'mobile_app' || !mobile.scenarios.includes('s7')) {
+    throw new AppError('forbidden', 'The app that started this login no longer offers it');
+  }
+  return mobile.policy;
+}
 
 const scannerKey = (id: string) => `mp:ticket-scanner:${id}`;
 const confirmingKey = (id: string) => `mp:ticket-confirming:${id}`;
@@ -126,9 +150,7 @@ export function registerMiniProgramTicketRoutes(app: FastifyInstance, limiter: R
       const login = await verifyMiniProgramLogin(ctx, connection, body, limiter);
       const scanner = await ctx.state.get(scannerKey(id));
       if (scanner !== login.facts.openid) throw new AppError('forbidden', 'Only the person who scanned this code can confirm it');
-      // A PC login started for an application (S3 from the hosted page) applies its policy.
-      const applicationId = contextSchema.safeParse(record.context).data?.applicationId;
-      const policy = await policyForLogin(ctx, connection.policy, applicationId, record.kind);
+      const policy = await governingPolicy(ctx, connection, record);
       const outcome = await signInThroughConnection(ctx, connection, record.kind, login.facts, policy);
       const result = ticketLoginResult(outcome, {
         scenario: record.kind,

@@ -4,6 +4,7 @@
  */
 import * as client from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_POLICY } from '../identity/policy.ts';
 import { Browser, LoginWorld, storageModes } from '../login/test-harness.ts';
 import { applicationInputSchema, createApplication } from './applications.ts';
 import { oidcDb } from './tables.ts';
@@ -94,6 +95,37 @@ for (const mode of storageModes) {
       const stop = await authorize(browser);
       expect(stop.href.startsWith(REDIRECT)).toBe(true);
       expect(stop.searchParams.get('code')).toEqual(expect.any(String));
+    });
+
+    it('the application governs in the other direction too: registration open for it while the connection closes it', async () => {
+      await createApplication(
+        oidcDb(world.database.db),
+        world.first.app.ctx.secrets,
+        applicationInputSchema.parse({
+          id: 'open-doors',
+          name: 'Open doors',
+          type: 'web',
+          redirectUris: [REDIRECT],
+          scenarios: ['s2'],
+          policy: { registration: 'allow' },
+        }),
+      );
+      await world.configure('demo-website', { policy: { ...DEFAULT_POLICY, registration: 'deny' } });
+      try {
+        const before = await world.userCount();
+        const walkIn = await s2(new Browser(), await world.person('Walk-in'));
+        expect(walkIn.searchParams.get('reason')).toBe('registration_closed');
+        expect(await world.userCount()).toBe(before);
+        const forApp = await s2(new Browser(), await world.person('Invited'), 'open-doors');
+        expect(forApp.pathname).toBe('/api/session');
+        expect(await world.userCount()).toBe(before + 1);
+        // The application's override says nothing about binding: the connection's rule stays.
+        await world.configure('demo-website', { policy: { ...DEFAULT_POLICY, registration: 'deny', queryBinding: 'require' } });
+        const asked = await s2(new Browser(), await world.person('Asked'), 'open-doors');
+        expect(asked.pathname).toBe('/login/bind');
+      } finally {
+        await world.configure('demo-website', { policy: DEFAULT_POLICY });
+      }
     });
 
     it('a login for an app that does not offer the scenario, or for an unknown app, is refused before WeChat', async () => {

@@ -18,7 +18,11 @@ export async function applicationForLogin(ctx: AppContext, clientId: string, sce
   return application;
 }
 
-/** The policy a login applies: the connection's, overridden by the application's where it says so. */
+/**
+ * The policy a login applies: the connection's, overridden by the application's where it says so.
+ * The app the person is logging in to governs (identity/README.md, "Whose policy governs"): each
+ * field the application sets replaces the connection's, whether stricter or looser.
+ */
 export async function policyForLogin(
   ctx: AppContext,
   connectionPolicy: IdentityPolicy,

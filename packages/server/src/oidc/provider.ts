@@ -5,14 +5,17 @@
  *   rotated on every use; userinfo, revocation, introspection, RP-initiated logout;
  * - accounts are weunion users (blocked, merged or deleted ones cannot sign in);
  * - state in weunion's storage (see adapter.ts), so any instance can continue any flow;
- * - first-party applications skip consent; third-party ones get weunion's consent page;
+ * - first-party applications skip consent (and get `offline_access`, first-party.ts); third-party
+ *   ones get weunion's consent page;
+ * - ID tokens say how the person logged in (`amr`: scenario and `wechat`; `auth_time`: when WeChat
+ *   authenticated them; `acr` when asked), see login-decision.ts;
  * - back-channel logout tokens go through weunion's outbox (backchannel-logout.ts).
  */
 import type { SharedState } from '@weunion/state';
 import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Config } from '../config/index.ts';
-import { escapeHtml } from '../hosted/html.ts';
 import { getUserDetail } from '../identity/users.ts';
+import { LoginSessions } from '../login/sessions.ts';
 import type { SecretBox } from '../secrets/master-key.ts';
 import type { SigningKeys } from '../signing/signing-keys.ts';
 import type { Database } from '../storage/index.ts';
@@ -21,6 +24,10 @@ import { findApplication } from './applications.ts';
 import { queueLogout } from './backchannel-logout.ts';
 import { SCOPE_CLAIMS, userClaims } from './claims.ts';
 import { clientBasedCors } from './client-cors.ts';
+import { firstPartyOfflineAccess } from './first-party.ts';
+import { weunionInteractionPolicy } from './interaction-policy.ts';
+import { WECHAT_ACR } from './login-decision.ts';
+import { logoutSource, postLogoutSuccessSource, renderProviderError } from './provider-pages.ts';
 import { resourceIndicators } from './resource-servers.ts';
 import { answerRevocationWithJson } from './revocation-response.ts';
 import { oidcDb } from './tables.ts';
@@ -47,14 +54,23 @@ export async function createOidcProvider(deps: OidcDeps): Promise<Provider> {
       long: { signed: true, sameSite: 'lax' },
       short: { signed: true, sameSite: 'lax' },
     },
-    claims: Object.fromEntries(Object.entries(SCOPE_CLAIMS).map(([scope, claims]) => [scope, [...claims]])),
+    claims: {
+      ...Object.fromEntries(Object.entries(SCOPE_CLAIMS).map(([scope, claims]) => [scope, [...claims]])),
+      // Every ID token says when and how the person authenticated; `acr` when the request asks.
+      openid: [...SCOPE_CLAIMS.openid, 'auth_time', 'amr'],
+      acr: null,
+      auth_time: null,
+      sid: null,
+      iss: null,
+    },
+    acrValues: [WECHAT_ACR],
     scopes: ['openid', 'offline_access', ...Object.keys(SCOPE_CLAIMS).filter((s) => s !== 'openid')],
     features: {
       devInteractions: { enabled: false },
       revocation: { enabled: true },
       // An application learns about its own tokens only: another one's is reported inactive.
       introspection: { enabled: true, allowedPolicy: (_ctx, client, token) => token.clientId === client.clientId },
-      rpInitiatedLogout: { enabled: true },
+      rpInitiatedLogout: { enabled: true, logoutSource, postLogoutSuccessSource },
       userinfo: { enabled: true },
       // Which applications an ending session reaches is oidc-provider's; sending is weunion's (below).
       backchannelLogout: { enabled: true },
@@ -86,6 +102,7 @@ export async function createOidcProvider(deps: OidcDeps): Promise<Provider> {
       Grant: 14 * 24 * 3600,
     },
     interactions: {
+      policy: weunionInteractionPolicy(new LoginSessions(deps.state, { ttlMs: deps.config.sessionTtlSeconds * 1000 })),
       url: (_ctx: KoaContextWithOIDC, interaction) => `/interaction/${interaction.uid}`,
     },
     async findAccount(_ctx, id) {
@@ -114,13 +131,12 @@ export async function createOidcProvider(deps: OidcDeps): Promise<Provider> {
       await grant.save();
       return grant;
     },
-    renderError: async (ctx, out) => {
-      ctx.type = 'html';
-      ctx.body = `<!doctype html><meta charset="utf-8"><title>Login error</title><body style="font-family:system-ui;max-width:32rem;margin:4rem auto"><h1>Something went wrong</h1><p><code>${escapeHtml(String(out.error))}</code></p><p>${escapeHtml(String(out.error_description ?? ''))}</p></body>`;
-    },
+    renderError: renderProviderError,
   };
   const provider = new Provider(deps.config.publicUrl, configuration);
-  provider.proxy = deps.config.trustProxy;
+  // Koa trusts X-Forwarded-Proto/Host all or nothing; weunion's own per-IP limits use Fastify's
+  // address-aware check (http/trust-proxy.ts), never the provider's ctx.ip.
+  provider.proxy = deps.config.trustProxy !== false;
   answerRevocationWithJson(provider);
   // oidc-provider would POST each logout token once, holding up the person's logout until every
   // application answers; weunion queues it instead, to be sent, retried and logged by
@@ -130,5 +146,6 @@ export async function createOidcProvider(deps: OidcDeps): Promise<Provider> {
       await queueLogout({ db, state: deps.state, secrets: deps.secrets }, sub, 'logout', [{ clientId: this.clientId, sid }]);
     },
   });
+  provider.use(firstPartyOfflineAccess(async (clientId) => (await findApplication(db, deps.secrets, clientId))?.firstParty === true));
   return provider;
 }

@@ -3,21 +3,23 @@
  * sends the browser to. The provider reads request bodies itself, so its routes are registered in
  * a scope whose content-type parser leaves the stream untouched.
  *
- * Login: a person with a weunion login session (made by any of the browser scenarios) finishes
- * the interaction at once; anyone else goes to the hosted login page with a `returnTo` that brings
- * them back here. Consent: first-party applications never see it (see `loadExistingGrant`).
+ * Login: a person whose weunion login session (made by any of the browser scenarios) answers what
+ * the request asks (login-decision.ts: `prompt=login`, `max_age`, hints) finishes the interaction
+ * at once; anyone else goes to the hosted login page with a `returnTo` that brings them back here,
+ * and `ui_locales`/`login_hint` passed along. Consent: first-party applications never see it;
+ * third-party ones get the consent page (consent-page.ts). A login that cannot happen — refused,
+ * declined on the phone, abandoned — ends at the application's redirect URI with `access_denied`
+ * (`/interaction/:uid/abort`, where login/finish.ts sends such failures).
  */
 
 import { AppError } from '@weunion/errors';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type Provider from 'oidc-provider';
-import { z } from 'zod';
-import { escapeHtml } from '../hosted/html.ts';
-import { parseInput } from '../http/problem.ts';
 import { LoginSessions, SESSION_COOKIE } from '../login/sessions.ts';
-import { sessionServesApplication } from './application-policy.ts';
-import { findApplication } from './applications.ts';
-import { type OidcDb, oidcDb } from './tables.ts';
+import { sessionCookieOf } from './interaction-policy.ts';
+import { registerInteractionRoutes } from './interaction-routes.ts';
+import type { ProviderSource } from './provider-source.ts';
+import { oidcDb } from './tables.ts';
 
 /** The provider's own endpoints (default oidc-provider routes), relative to the issuer. */
 const PROVIDER_PATHS = [
@@ -42,22 +44,11 @@ const PROVIDER_PATHS = [
  */
 const GET_FOR_POST_PATHS = ['/auth', '/session/end'];
 
-/** Gives the provider to use for a request (it is remade when the signing keys change). */
-export interface ProviderSource {
-  get(): Promise<Provider>;
-}
+export type { ProviderSource } from './provider-source.ts';
 
 export interface OidcRouteOptions {
   /** Also let the provider serve `/jwks` (when no other route serves the same keys there). */
   serveJwks: boolean;
-}
-
-function cookie(request: FastifyRequest, name: string): string | undefined {
-  for (const part of (request.headers.cookie ?? '').split(';')) {
-    const index = part.indexOf('=');
-    if (index > 0 && part.slice(0, index).trim() === name) return decodeURIComponent(part.slice(index + 1).trim());
-  }
-  return undefined;
 }
 
 function handOver(source: ProviderSource) {
@@ -79,9 +70,6 @@ function handOver(source: ProviderSource) {
   };
 }
 
-const uidParams = z.object({ uid: z.string().min(1).max(100) });
-const consentBody = z.object({ decision: z.enum(['allow', 'deny']) });
-
 export async function registerOidcRoutes(app: FastifyInstance, source: ProviderSource, options: OidcRouteOptions): Promise<void> {
   const sessions = new LoginSessions(app.ctx.state, { ttlMs: app.ctx.config.sessionTtlSeconds * 1000 });
   const db = oidcDb(app.ctx.database.db);
@@ -95,9 +83,12 @@ export async function registerOidcRoutes(app: FastifyInstance, source: ProviderS
       if (!listening.has(provider)) {
         listening.add(provider);
         provider.on('end_session.success', (ctx) => {
-          const sessionId = ctx.cookies.get(SESSION_COOKIE);
-          if (sessionId !== undefined) void sessions.destroy(sessionId);
-          ctx.cookies.set(SESSION_COOKIE, null);
+          // "No, stay signed in" signs the person out of that application only (oidc-provider
+          // revokes its grant): the weunion session, which is every application's, stays.
+          if (!ctx.oidc.params?.logout) return;
+          // wu_session is weunion's cookie, not one the provider signed.
+          void sessions.destroy(sessionCookieOf(ctx));
+          ctx.cookies.set(SESSION_COOKIE, null, { signed: false, path: '/' });
         });
       }
       return provider;
@@ -134,95 +125,4 @@ function registerGetForPost(app: FastifyInstance): void {
       return reply.redirect(`${url}?${form}`, 303);
     });
   }
-}
-
-function registerInteractionRoutes(app: FastifyInstance, source: ProviderSource, sessions: LoginSessions, db: OidcDb): void {
-  // The consent page posts an HTML form.
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {
-    done(null, Object.fromEntries(new URLSearchParams(typeof body === 'string' ? body : body.toString('utf8'))));
-  });
-
-  app.get('/interaction/:uid', async (request, reply) => {
-    const { uid } = parseInput(uidParams, request.params);
-    const provider = await source.get();
-    const details = await provider.interactionDetails(request.raw, reply.raw);
-    if (details.uid !== uid) return reply.redirect('/login/error?code=interaction_mismatch');
-    if (details.prompt.name === 'login') {
-      const clientId = typeof details.params.client_id === 'string' ? details.params.client_id : '';
-      const session = await sessions.get(cookie(request, SESSION_COOKIE));
-      const application = await findApplication(db, app.ctx.secrets, clientId);
-      // An application with its own identity policy accepts only logins made under that policy;
-      // a session from elsewhere sends the person through the login page once more.
-      if (session !== null && (application === null || sessionServesApplication(application, session.clientId))) {
-        reply.hijack();
-        await provider.interactionFinished(
-          request.raw,
-          reply.raw,
-          { login: { accountId: session.userId, amr: session.methods } },
-          { mergeWithLastSubmission: false },
-        );
-        return reply;
-      }
-      return reply.redirect(`/login?${new URLSearchParams({ returnTo: `/interaction/${uid}`, client: clientId })}`);
-    }
-    if (details.prompt.name === 'consent') {
-      const clientId = typeof details.params.client_id === 'string' ? details.params.client_id : '';
-      const application = await findApplication(db, app.ctx.secrets, clientId);
-      const scopes = String(details.params.scope ?? 'openid').split(' ');
-      return reply.type('text/html; charset=utf-8').send(consentPage(uid, application?.name ?? clientId, scopes));
-    }
-    reply.hijack();
-    await provider.interactionFinished(request.raw, reply.raw, {
-      error: 'access_denied',
-      error_description: `unsupported prompt ${details.prompt.name}`,
-    });
-    return reply;
-  });
-
-  app.post('/interaction/:uid/consent', async (request, reply) => {
-    parseInput(uidParams, request.params);
-    const { decision } = parseInput(consentBody, request.body);
-    const provider = await source.get();
-    const details = await provider.interactionDetails(request.raw, reply.raw);
-    if (decision === 'deny') {
-      reply.hijack();
-      await provider.interactionFinished(request.raw, reply.raw, { error: 'access_denied', error_description: 'The person declined.' });
-      return reply;
-    }
-    const { accountId } = details.session ?? {};
-    const clientId = typeof details.params.client_id === 'string' ? details.params.client_id : undefined;
-    if (accountId === undefined || clientId === undefined) return reply.redirect('/login/error?code=interaction_expired');
-    const grant = details.grantId === undefined ? new provider.Grant({ accountId, clientId }) : await provider.Grant.find(details.grantId);
-    if (grant === undefined) return reply.redirect('/login/error?code=interaction_expired');
-    const missing = details.prompt.details.missingOIDCScope;
-    if (Array.isArray(missing)) grant.addOIDCScope(missing.join(' '));
-    const missingResources = z.record(z.string(), z.array(z.string())).safeParse(details.prompt.details.missingResourceScopes);
-    if (missingResources.success) {
-      for (const [indicator, scopes] of Object.entries(missingResources.data)) grant.addResourceScope(indicator, scopes.join(' '));
-    }
-    const grantId = await grant.save();
-    reply.hijack();
-    await provider.interactionFinished(request.raw, reply.raw, { consent: { grantId } }, { mergeWithLastSubmission: true });
-    return reply;
-  });
-}
-
-const SCOPE_LABELS: Record<string, string> = {
-  openid: 'Know who you are · 识别你的身份',
-  profile: 'Your name, nickname and picture · 昵称与头像',
-  phone: 'Your verified phone number · 手机号',
-  email: 'Your verified email address · 邮箱',
-  wechat: 'Your WeChat identities (openid, unionid) · 微信身份',
-  offline_access: 'Stay signed in · 保持登录',
-};
-
-function consentPage(uid: string, appName: string, scopes: string[]): string {
-  const items = scopes.map((s) => `<li>${escapeHtml(SCOPE_LABELS[s] ?? s)}</li>`).join('');
-  return `<!doctype html><html lang="en"><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Allow ${escapeHtml(appName)}?</title>
-<body style="font-family:system-ui,sans-serif;max-width:30rem;margin:3rem auto;padding:0 1rem">
-<h1>${escapeHtml(appName)} would like to</h1><ul>${items}</ul>
-<form method="post" action="/interaction/${escapeHtml(uid)}/consent">
-<button name="decision" value="allow" autofocus>Allow · 允许</button>
-<button name="decision" value="deny">Deny · 拒绝</button>
-</form></body></html>`;
 }

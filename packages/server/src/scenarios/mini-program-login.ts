@@ -12,8 +12,13 @@
  * - A `wx.login` inside the phone button's callback rotates the session_key, so legacy
  *   `encryptedData` made just before is under the *previous* key: both are tried.
  * - `getuserphonenumber` is billed per successful call: it is never called when the connection
- *   says `phoneNumber: off`, nor (with `reusePhone`) when this WeChat identity already has a
- *   verified phone on file.
+ *   says `phoneNumber: off`; nor (with `reusePhone`) when the person already has a verified phone
+ *   on file — their account's, reached by openid or by unionid through another app of the same
+ *   Open Platform account, or the number WeChat verified for this identity before (kept on the
+ *   ledger row even when another account holds it); nor when identity resolution will refuse the
+ *   login whatever the phone says (a blocked account, registration closed without phone matching);
+ *   and one person's concurrent logins buy it once (a lock and a short-lived sealed result in
+ *   shared state, so across instances too).
  * - Phone answers come as `+86…` or a local number depending on the region: the number is built
  *   from `countryCode` + `purePhoneNumber` as E.164, whichever shape `phoneNumber` had.
  * - Login codes are single use and limited to 100/min per person by WeChat (45011); weunion
@@ -22,12 +27,14 @@
 import { AppError } from '@weunion/errors';
 import { decryptUserData } from '@weunion/wechat';
 import { z } from 'zod';
-import type { WechatIdentityFacts } from '../connections/sign-in.ts';
+import { assertionFor, type WechatIdentityFacts } from '../connections/sign-in.ts';
 import type { Connection } from '../connections/store.ts';
 import { findConnectionByAppid } from '../connections/store.ts';
 import type { AppContext } from '../http/context.ts';
 import type { RateLimiter, RateRule } from '../http/rate-limit.ts';
-import { type KnownWechatIdentity, lookupWechatIdentity } from '../identity/facts.ts';
+import { findKnownFacts, type KnownWechatIdentity, lookupWechatIdentity } from '../identity/facts.ts';
+import type { IdentityPolicy } from '../identity/policy.ts';
+import { resolveIdentity } from '../identity/resolve.ts';
 import { readSessionKeys, storeSessionKey } from './mini-program-session-keys.ts';
 
 export type ScenarioContext = Pick<AppContext, 'database' | 'state' | 'secrets' | 'wechat'>;
@@ -130,9 +137,13 @@ export async function phoneFromEvidence(
   limiter?: RateLimiter,
 ): Promise<{ phone: string; source: 'wechat_code' | 'encrypted_data' } | undefined> {
   if (evidence.phoneCode !== undefined) {
-    await limiter?.consume(MINI_PROGRAM_LIMITS.phonePerOpenid, `${connection.appid}:${openid}`);
-    const answer = await ctx.wechat.miniProgram.getPhoneNumber(credentials(connection), evidence.phoneCode);
-    return { phone: e164(answer.countryCode, answer.purePhoneNumber), source: 'wechat_code' };
+    const phoneCode = evidence.phoneCode;
+    const phone = await buyPhoneOnce(ctx, connection, openid, async () => {
+      await limiter?.consume(MINI_PROGRAM_LIMITS.phonePerOpenid, `${connection.appid}:${openid}`);
+      const answer = await ctx.wechat.miniProgram.getPhoneNumber(credentials(connection), phoneCode);
+      return e164(answer.countryCode, answer.purePhoneNumber);
+    });
+    return { phone, source: 'wechat_code' };
   }
   if (evidence.encryptedData === undefined || evidence.iv === undefined) return undefined;
   if (sessionKeys.length === 0) throw new AppError('wechat_decrypt_failed', 'No session_key on file for this person; call wx.login first');
@@ -150,20 +161,80 @@ export async function phoneFromEvidence(
   throw lastError instanceof AppError ? lastError : new AppError('wechat_decrypt_failed');
 }
 
+/** How long one person's bought phone number is reused by their concurrent logins. */
+const BOUGHT_PHONE_TTL_MS = 60_000;
+const LOCK_WAIT_STEP_MS = 50;
+const LOCK_WAIT_STEPS = 200;
+
+/**
+ * Buys one person's phone number at most once however many of their logins ask at the same time,
+ * on any instance: the first takes a lock in shared state and buys; the others wait for it and
+ * reuse the result, kept sealed (it is personal data) for a minute.
+ */
+async function buyPhoneOnce(ctx: ScenarioContext, connection: Connection, openid: string, buy: () => Promise<string>): Promise<string> {
+  const key = `mp:phone:${connection.appid}:${openid}`;
+  const aad = `bought-phone:${connection.appid}:${openid}`;
+  const bought = async () => {
+    const sealed = await ctx.state.get(key);
+    return sealed === null ? null : ctx.secrets.open(sealed, aad);
+  };
+  for (let step = 0; step < LOCK_WAIT_STEPS; step++) {
+    const earlier = await bought();
+    if (earlier !== null) return earlier;
+    const lock = await ctx.state.acquireLock(`mp:phone-lock:${connection.appid}:${openid}`, 15_000);
+    if (lock !== null) {
+      try {
+        const meanwhile = await bought();
+        if (meanwhile !== null) return meanwhile;
+        const phone = await buy();
+        await ctx.state.set(key, ctx.secrets.seal(phone, aad), { ttlMs: BOUGHT_PHONE_TTL_MS });
+        return phone;
+      } finally {
+        await lock.release();
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, LOCK_WAIT_STEP_MS));
+  }
+  throw new AppError('unavailable', 'Another login of this person is still fetching the phone number; try again');
+}
+
+/**
+ * Whether resolution will refuse this login whatever phone number it carries: then the paid phone
+ * call is skipped and the login is refused as it would have been. A phone can only help when the
+ * refusal is "registration closed" and the policy matches on phone.
+ */
+async function refusedWhateverThePhone(ctx: ScenarioContext, connection: Connection, facts: WechatIdentityFacts, policy: IdentityPolicy) {
+  const assertion = assertionFor(connection, facts);
+  const decision = resolveIdentity(assertion, await findKnownFacts(ctx.database.db, assertion), policy);
+  if (decision.kind !== 'refuse') return false;
+  const fieldMatching: readonly string[] = policy.fieldMatching;
+  return !(decision.reason === 'registration_closed' && fieldMatching.includes('phone'));
+}
+
 /**
  * The whole mini program login: code → openid/unionid (session_key stored), then the phone number
  * as the connection's settings say. `required` with no phone on file and none given throws
- * `phone_required` before anyone is signed in.
+ * `phone_required` before anyone is signed in. `policy`: the identity policy the sign-in will apply
+ * (the connection's unless an application or the starting app governs).
  */
 export async function verifyMiniProgramLogin(
   ctx: ScenarioContext,
   connection: Connection,
   input: { code: string } & PhoneEvidence,
   limiter?: RateLimiter,
+  policy: IdentityPolicy = connection.policy,
 ): Promise<VerifiedMiniProgramLogin> {
   const login = await verifyLoginCode(ctx, connection, input.code, limiter);
-  const known = await lookupWechatIdentity(ctx.database.db, { appid: connection.appid, openid: login.openid });
+  const known = await lookupWechatIdentity(ctx.database.db, {
+    appid: connection.appid,
+    openid: login.openid,
+    openPlatformId: connection.openPlatformId,
+    unionid: login.unionid,
+  });
   const facts: WechatIdentityFacts = { openid: login.openid, unionid: login.unionid };
+  if (connection.settings.phoneNumber !== 'off' && (await refusedWhateverThePhone(ctx, connection, facts, policy))) {
+    return { facts, phoneSource: 'none', known };
+  }
   const request = phoneRequestFor(connection, known);
   if (request === 'not_needed') {
     const onFile = known?.hasVerifiedPhone === true && connection.settings.phoneNumber !== 'off';

@@ -22,9 +22,10 @@ import { AppError } from '@weunion/errors';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { signInThroughConnection } from '../connections/sign-in.ts';
+import { checkedReturnTo } from '../embedding/return-to.ts';
 import { parseInput } from '../http/problem.ts';
 import { RateLimiter } from '../http/rate-limit.ts';
-import { clientIp, publicUrl, safeReturnTo } from '../login/browser.ts';
+import { clientIp, publicUrl } from '../login/browser.ts';
 import { connectionForScenario, credentialsOf } from '../login/connection-choice.ts';
 import { finishOutcome, redirectAfterLogin, redirectToErrorPage } from '../login/finish.ts';
 import { createLoginState, takeLoginState } from '../login/oauth-state.ts';
@@ -57,7 +58,7 @@ export function registerS2(app: FastifyInstance): void {
   /** A new state handle for this browser, and the qrconnect URL carrying it. */
   const begin = async (request: Parameters<typeof createLoginState>[1], reply: Parameters<typeof createLoginState>[2]) => {
     const query = parseInput(startSchema, request.query);
-    const returnTo = safeReturnTo(ctx, query.returnTo);
+    const returnTo = await checkedReturnTo(ctx, query.returnTo);
     await limiter.consume(REDIRECT_START_PER_IP, clientIp(request));
     const connection = await connectionForScenario(app, 's2', query.connection);
     if (query.client !== undefined) await applicationForLogin(ctx, query.client, 's2');

@@ -26,10 +26,11 @@ import { z } from 'zod';
 import type { WechatIdentityFacts } from '../connections/sign-in.ts';
 import { signInThroughConnection } from '../connections/sign-in.ts';
 import type { Connection } from '../connections/store.ts';
+import { checkedReturnTo } from '../embedding/return-to.ts';
 import { parseInput } from '../http/problem.ts';
 import { RateLimiter } from '../http/rate-limit.ts';
 import { lookupWechatIdentity } from '../identity/index.ts';
-import { clientIp, publicUrl, safeReturnTo } from '../login/browser.ts';
+import { clientIp, publicUrl } from '../login/browser.ts';
 import { connectionForScenario, credentialsOf } from '../login/connection-choice.ts';
 import { finishOutcome, redirectAfterLogin, redirectToErrorPage } from '../login/finish.ts';
 import { createLoginState, takeLoginState } from '../login/oauth-state.ts';
@@ -58,7 +59,7 @@ export function registerS4(app: FastifyInstance): void {
   app.get('/login/s4', async (request, reply) => {
     try {
       const query = parseInput(startSchema, request.query);
-      const returnTo = safeReturnTo(ctx, query.returnTo);
+      const returnTo = await checkedReturnTo(ctx, query.returnTo);
       await limiter.consume(REDIRECT_START_PER_IP, clientIp(request));
       const connection = await connectionForScenario(app, 's4', query.connection);
       if (query.client !== undefined) await applicationForLogin(ctx, query.client, 's4');

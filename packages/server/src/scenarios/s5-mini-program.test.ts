@@ -190,15 +190,32 @@ for (const mode of storageModes) {
       }
     });
 
-    it('binding by phone: a verified phone reaches a pre-provisioned account; binding asks for a password', async () => {
+    it('a recycled phone number never joins a stranger to the old holder; binding asks for a password', async () => {
       const owner = await world.person({ phone: '+8613944445555' });
       const first = await signedIn(owner, { phoneCode: await world.phoneCode(owner, appid) });
-      // Another WeChat person with the same verified phone (e.g. a second WeChat account).
+      // Another WeChat person now holds the same number, in the same mini program: the account
+      // already has its own openid here, so the phone is not theirs to join.
       const twin = await world.person({ phone: '+8613944445555' });
       await setSettings({ reusePhone: true }, { fieldMatching: ['phone'] });
       try {
-        const matched = await signedIn(twin, { phoneCode: await world.phoneCode(twin, appid) });
-        expect(matched.userId).toBe(first.userId);
+        const stranger = await signedIn(twin, { phoneCode: await world.phoneCode(twin, appid) });
+        expect(stranger.userId).not.toBe(first.userId);
+        const rows = await world.database.db.selectFrom('wechat_identities').select('phone').where('user_id', '=', first.userId).execute();
+        expect(rows).toHaveLength(1);
+        // The new holder's ledger row keeps the number WeChat verified; admins see the conflict.
+        const strangerRows = await world.database.db
+          .selectFrom('wechat_identities')
+          .select('phone')
+          .where('user_id', '=', stranger.userId)
+          .execute();
+        expect(strangerRows).toEqual([{ phone: '+8613944445555' }]);
+        const suggestion = await world.database.db
+          .selectFrom('merge_suggestions')
+          .select(['user_id', 'other_user_id'])
+          .where('reason', '=', 'phone_conflict')
+          .where('other_user_id', '=', first.userId)
+          .execute();
+        expect(suggestion).toEqual([{ user_id: stranger.userId, other_user_id: first.userId }]);
       } finally {
         await setSettings({});
       }

@@ -3,6 +3,7 @@
  * and PostgreSQL: ids are text, times are integer milliseconds since the epoch (`bigint`),
  * booleans are integers 0/1, structured values are JSON text.
  */
+import type { Generated } from 'kysely';
 
 export interface SettingsTable {
   key: string;
@@ -42,6 +43,9 @@ export interface WechatIdentitiesTable {
   unionid: string | null;
   first_seen_at: number;
   last_seen_at: number;
+  /** A phone WeChat verified for this identity (E.164), kept even when another account holds it. */
+  phone: string | null;
+  phone_verified_at: number | null;
   /** The last raw WeChat profile, JSON. */
   last_profile: string | null;
 }
@@ -95,11 +99,15 @@ export interface MergeRecordsTable {
   source_user_id: string;
   /** JSON: the source user's row and everything moved from it, for an exact undo. */
   source_snapshot: string;
+  /** `merge`: the whole source account; `move`: one WeChat person's identities (a person's account choice). */
+  kind: Generated<MergeKind>;
   actor_kind: ActorKind;
   actor_id: string | null;
   created_at: number;
   undone_at: number | null;
 }
+
+export type MergeKind = 'merge' | 'move';
 
 export type MergeSuggestionStatus = 'open' | 'merged' | 'dismissed';
 
@@ -134,6 +142,10 @@ export interface ConnectionsTable {
   policy: string;
   /** JSON scenario settings (see connections/schema.ts `connectionSettingsSchema`). */
   settings: string;
+  /** When the first unionid arrived while the connection named no Open Platform account (bound in WeChat only). */
+  unionid_seen_at: number | null;
+  /** The Open Platform account such a unionid is already known under (through another connection). */
+  detected_open_platform_id: string | null;
   /** Who declared it: `api`, `config` (config file) or `sandbox` (demo seed). */
   source: string;
   created_at: number;

@@ -109,6 +109,30 @@ describe('following a ticket over HTTP', () => {
     expect(JSON.stringify(events)).not.toContain('u1');
   });
 
+  it('a reconnecting watcher resumes: the current status first (even one it heard), then only newer ones', async () => {
+    const { ticket, secret } = await app.tickets.create({ kind: 's1' });
+    await app.tickets.markScanned(ticket.id);
+    const headers = { [TICKET_SECRET_HEADER]: secret };
+    // Last-Event-ID as the SDK sends it, and ?since= as an EventSource opened anew sends it.
+    for (const resume of [{ headers: { ...headers, 'last-event-id': '2' } }, { headers, query: '?since=2' }]) {
+      const response = await fetch(`${url}/api/login/tickets/${ticket.id}/events${resume.query ?? ''}`, { headers: resume.headers });
+      expect(response.status).toBe(200);
+      const events = await readEvents(response, 1);
+      expect(events.map((e) => [e.state, e.version])).toEqual([['scanned', 2]]);
+    }
+    // A garbled Last-Event-ID starts from scratch; a garbled since is the caller's mistake.
+    const garbled = await fetch(`${url}/api/login/tickets/${ticket.id}/events`, { headers: { ...headers, 'last-event-id': 'x1' } });
+    expect((await readEvents(garbled, 1)).map((e) => e.state)).toEqual(['scanned']);
+    const badSince = await fetch(`${url}/api/login/tickets/${ticket.id}/events?since=-1`, { headers });
+    expect(badSince.status).toBe(400);
+    // A version from the future (a confused client) is ignored: the watcher still hears the truth.
+    const ahead = await fetch(`${url}/api/login/tickets/${ticket.id}/events`, { headers: { ...headers, 'last-event-id': '9' } });
+    const reading = readEvents(ahead, 2);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await app.tickets.confirm(ticket.id, { userId: 'u1' });
+    expect((await reading).map((e) => e.state)).toEqual(['scanned', 'confirmed']);
+  });
+
   it('the SSE stream and a long poll both tell the watcher when the QR expires', async () => {
     // A bare app with a 300 ms QR life, so expiry happens within the test.
     const logger: FastifyBaseLogger = silent;

@@ -3,12 +3,18 @@
  * through shared-state pub/sub), with long-poll and plain poll fallbacks. Every route demands the
  * ticket's secret — in the `x-ticket-secret` header, or in the httpOnly cookie set when the
  * ticket was created — and answers 404 to anyone else, so a ticket id alone reveals nothing.
+ *
+ * A watcher that lost its connection (its instance died) reconnects to any instance and resumes:
+ * the event stream takes the last version heard (`Last-Event-ID`, or `?since=` for an
+ * `EventSource` opened anew) and sends the current status, then every newer one — never an older
+ * one — so nothing heard twice looks like news and nothing missed in between is lost.
  */
 
 import { AppError } from '@weunion/errors';
 import type { Subscription } from '@weunion/state';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { readCookie } from '../http/cookies.ts';
 import { parseInput } from '../http/problem.ts';
 import type { QrTickets, TicketStatus } from './qr-ticket.ts';
 
@@ -20,6 +26,9 @@ const HEARTBEAT_MS = 15_000;
 const MAX_LONG_POLL_SECONDS = 30;
 
 const paramsSchema = z.object({ id: z.string().min(1).max(64) });
+const eventsQuerySchema = z.object({ since: z.coerce.number().int().min(0).optional() });
+/** `Last-Event-ID`, as an `EventSource` or the SDK sends it when reconnecting: the last version heard. */
+const lastEventIdSchema = z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 const pollQuerySchema = z.object({
   since: z.coerce.number().int().min(0).optional(),
   wait: z.coerce.number().int().min(0).max(MAX_LONG_POLL_SECONDS).optional(),
@@ -28,18 +37,9 @@ const pollQuerySchema = z.object({
 function secretOf(request: FastifyRequest, id: string): string {
   const header = request.headers[TICKET_SECRET_HEADER];
   if (typeof header === 'string' && header !== '') return header;
-  const cookie = parseCookies(request.headers.cookie)[ticketCookieName(id)];
+  const cookie = readCookie(request, ticketCookieName(id));
   if (cookie !== undefined && cookie !== '') return cookie;
   throw new AppError('not_found', 'No such login ticket (it may have expired)');
-}
-
-function parseCookies(header: string | undefined): Record<string, string> {
-  const cookies: Record<string, string> = {};
-  for (const part of (header ?? '').split(';')) {
-    const index = part.indexOf('=');
-    if (index > 0) cookies[part.slice(0, index).trim()] = decodeURIComponent(part.slice(index + 1).trim());
-  }
-  return cookies;
 }
 
 /**
@@ -68,6 +68,13 @@ async function waitForChange(tickets: QrTickets, id: string, secret: string, sin
   }
 }
 
+/** The string headers already set on `reply` (a hijacked reply sends nothing by itself). */
+function headersSetBefore(reply: FastifyReply): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(reply.getHeaders())) if (typeof value === 'string') headers[name] = value;
+  return headers;
+}
+
 export function registerTicketRoutes(app: FastifyInstance, tickets: QrTickets): void {
   const streams = new Set<FastifyReply>();
   // SSE connections never finish by themselves: end them when the instance shuts down, so the
@@ -86,12 +93,19 @@ export function registerTicketRoutes(app: FastifyInstance, tickets: QrTickets): 
 
   app.get('/api/login/tickets/:id/events', async (request, reply) => {
     const { id } = parseInput(paramsSchema, request.params);
+    const { since } = parseInput(eventsQuerySchema, request.query);
+    const header = request.headers['last-event-id'];
+    // A malformed Last-Event-ID is the browser echoing something odd back: start from scratch rather than refuse.
+    const lastEventId = typeof header === 'string' ? lastEventIdSchema.safeParse(header).data : undefined;
+    const resumeFrom = Math.max(since ?? 0, lastEventId ?? 0);
     const secret = secretOf(request, id);
     await tickets.authorize(id, secret);
 
     reply.hijack();
     const raw = reply.raw;
     raw.writeHead(200, {
+      // Headers set before the hijack (CORS for a registered web origin) go out with the stream.
+      ...headersSetBefore(reply),
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache, no-transform',
       connection: 'keep-alive',
@@ -128,6 +142,9 @@ export function registerTicketRoutes(app: FastifyInstance, tickets: QrTickets): 
       finish();
       return;
     }
+    // Resume: nothing older than what the watcher heard. The current status is sent even when it heard
+    // it already (a stream's first event says the stream works); a version from the future is ignored.
+    lastVersion = Math.max(lastVersion, Math.min(resumeFrom, current.version) - 1);
     send(current);
     if (!finished) {
       // Nobody publishes a QR's expiry (it is lazy); tell the watcher when the moment comes.

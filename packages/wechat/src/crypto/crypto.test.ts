@@ -8,9 +8,12 @@ import {
   decryptUserData,
   encryptMessage,
   encryptUserData,
+  jsSdkSignature,
   messageSignature,
+  rawDataSignature,
   verifyCallbackSignature,
   verifyMessageSignature,
+  verifyRawDataSignature,
 } from './index.ts';
 
 // Official vectors from WeChat's samples, quoted in shared/wechat-protocol.md.
@@ -165,5 +168,63 @@ describe('checksession signature', () => {
     const signature = checkSessionSignature('tiihtNczf5v6AKRyjwEUhQ==');
     expect(signature).toBe('7154f9f8b4b76b92f541cbf0e37d48840fa06e5e42da92a6f80168a1516a4735');
     expect(signature).not.toBe(checkSessionSignature('tiihtNczf5v6AKRyjwEUhQ=='.replace('t', 'u')));
+  });
+});
+
+describe('user-session signature of a POST body', () => {
+  it('is the hex HMAC-SHA256 of the body keyed by the session_key (WeChat’s 用户登录态签名 example)', () => {
+    // The example of WeChat's "用户登录态签名" page; also computed independently with Python's hmac.
+    expect(checkSessionSignature('o0q0otL8aEzpcZL/FT9WsQ==', '{"foo":"bar"}')).toBe(
+      '654571f79995b2ce1e149e53c0a33dc39c0a74090db514261454e8dbe432aa0b',
+    );
+    expect(checkSessionSignature('o0q0otL8aEzpcZL/FT9WsQ==', Buffer.from('{"foo":"bar"}'))).toBe(
+      checkSessionSignature('o0q0otL8aEzpcZL/FT9WsQ==', '{"foo":"bar"}'),
+    );
+    expect(checkSessionSignature('o0q0otL8aEzpcZL/FT9WsQ==', '{"foo":"baz"}')).not.toBe(
+      checkSessionSignature('o0q0otL8aEzpcZL/FT9WsQ==', '{"foo":"bar"}'),
+    );
+  });
+});
+
+describe('rawData signature', () => {
+  // The example of WeChat's "开放数据校验与解密" page (signature = sha1(rawData + session_key)).
+  const rawData =
+    '{"nickName":"Band","gender":1,"language":"zh_CN","city":"Guangzhou","province":"Guangdong","country":"CN","avatarUrl":"http://wx.qlogo.cn/mmopen/vi_32/1vZvI39NWFQ9XM4LtQpFrQJ1xlgZxx3w7bQxKARol6503Iuswjjn6nIGBiaycAjAtpujxyzYsrztuuICqIM5ibXQ/0"}';
+  const sessionKey = 'HyVFkGl5F5OQWJZZaNzBBg==';
+
+  it('matches the official example', () => {
+    expect(rawDataSignature(rawData, sessionKey)).toBe('75e81ceda165f4ffa64f4068af58c64b8f54b88c');
+    expect(verifyRawDataSignature({ rawData, sessionKey, signature: '75E81CEDA165F4FFA64F4068AF58C64B8F54B88C' })).toBe(true);
+  });
+
+  it('refuses changed data, another session_key and a malformed signature', () => {
+    const signature = '75e81ceda165f4ffa64f4068af58c64b8f54b88c';
+    expect(verifyRawDataSignature({ rawData: rawData.replace('Band', 'Bond'), sessionKey, signature })).toBe(false);
+    expect(verifyRawDataSignature({ rawData, sessionKey: 'tiihtNczf5v6AKRyjwEUhQ==', signature })).toBe(false);
+    expect(verifyRawDataSignature({ rawData, sessionKey, signature: 'short' })).toBe(false);
+  });
+});
+
+describe('JS-SDK wx.config signature', () => {
+  // The two examples of the JS-SDK docs (附录1) and of WeCom's copy of the same algorithm.
+  const ticket = 'sM4AOVdWfPE4DxkXGEs8VMCPGGVi4C3VM0P37wVUCFvkVAy_90u5h9nbSlYy3-Sl-HhTdfl2fzFy1AOcHKP7qg';
+
+  it('matches the official examples', () => {
+    expect(
+      jsSdkSignature({ ticket, nonceStr: 'Wm3WZYTPz0wzccnW', timestamp: 1414587457, url: 'http://mp.weixin.qq.com?params=value' }),
+    ).toBe('0f9de62fce790f9a083d5c99e95740ceb90c27ed');
+    expect(jsSdkSignature({ ticket, nonceStr: 'Wm3WZYTPz0wzccnW', timestamp: '1414587457', url: 'http://mp.weixin.qq.com' })).toBe(
+      'f4d90daf4b3bca3078ab155816175ba34c443a7b',
+    );
+  });
+
+  it('ignores the #fragment and signs the URL unescaped', () => {
+    const base = { ticket, nonceStr: 'n', timestamp: 1 };
+    expect(jsSdkSignature({ ...base, url: 'https://a.example/p?x=1#/route' })).toBe(
+      jsSdkSignature({ ...base, url: 'https://a.example/p?x=1' }),
+    );
+    expect(jsSdkSignature({ ...base, url: 'https://a.example/p?x=%20' })).not.toBe(
+      jsSdkSignature({ ...base, url: 'https://a.example/p?x= ' }),
+    );
   });
 });

@@ -1,3 +1,4 @@
+export { type JsSdkSignatureInput, jsSdkSignature, jsSdkSignedUrl } from './js-sdk.ts';
 export { type DecryptMessageInput, decryptMessage, type EncryptMessageInput, encryptMessage } from './message.ts';
 export {
   type CallbackSignatureInput,
@@ -14,4 +15,6 @@ export {
   decryptUserData,
   type EncryptUserDataInput,
   encryptUserData,
+  rawDataSignature,
+  verifyRawDataSignature,
 } from './user-data.ts';

@@ -5,7 +5,7 @@
  * iv = base64(iv), standard PKCS#7 (16-byte blocks, so Node's own padding is right here), JSON inside
  * with `watermark.appid` that must equal the mini program's appid.
  */
-import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { AppError } from '@weunion/errors';
 import { z } from 'zod';
 
@@ -71,9 +71,28 @@ export function decryptUserData(input: DecryptUserDataInput): Record<string, unk
 }
 
 /**
- * The `signature` for `wxa/checksession` with `sig_method=hmac_sha256`: HMAC-SHA256 of the empty
- * string, keyed by the session_key string exactly as jscode2session returned it (not base64-decoded).
+ * The `signature` of a request signed with the user's session_key (`sig_method=hmac_sha256`):
+ * HMAC-SHA256 of the POST body (the empty string for `wxa/checksession`, which is a GET), keyed by
+ * the session_key string exactly as jscode2session returned it (not base64-decoded).
  */
-export function checkSessionSignature(sessionKey: string): string {
-  return createHmac('sha256', sessionKey).update('').digest('hex');
+export function checkSessionSignature(sessionKey: string, body: string | Buffer = ''): string {
+  return createHmac('sha256', sessionKey).update(body).digest('hex');
+}
+
+/**
+ * The `signature` a mini program gets with `rawData` from wx.getUserInfo / getUserProfile
+ * ("数据签名校验"): `sha1(rawData + session_key)`, lowercase hex. It proves the data came from WeChat
+ * for this session; a rotated session_key no longer matches.
+ */
+export function rawDataSignature(rawData: string, sessionKey: string): string {
+  return createHash('sha1')
+    .update(rawData + sessionKey, 'utf8')
+    .digest('hex');
+}
+
+/** Whether `signature` is `sha1(rawData + sessionKey)`, compared in constant time. */
+export function verifyRawDataSignature(input: { rawData: string; sessionKey: string; signature: string }): boolean {
+  const expected = Buffer.from(rawDataSignature(input.rawData, input.sessionKey), 'utf8');
+  const given = Buffer.from(input.signature.toLowerCase(), 'utf8');
+  return expected.length === given.length && timingSafeEqual(expected, given);
 }

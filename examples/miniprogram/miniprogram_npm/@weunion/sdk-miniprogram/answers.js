@@ -40,6 +40,13 @@ export function number(fields        , key        , what        )         {
   return value;
 }
 
+export function optionalNumber(fields        , key        , what        )                     {
+  const value = fields[key];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw invalid(`${what} (${key})`);
+  return value;
+}
+
 export function boolean(fields        , key        , what        )          {
   const value = fields[key];
   if (typeof value !== 'boolean') throw invalid(`${what} (${key})`);

@@ -4,7 +4,9 @@
  *
  * - S5: `login()` (wx.login → `POST /api/mp/login`), `loginWithPhone(event)` from the
  *   getPhoneNumber button, `addPhone(event)` later; a pending `select`/`bind` is completed with
- *   `selectAccount` / `bindWithPassword` / `createAccount` (`/api/app/pending/…`).
+ *   `selectAccount` / `bindWithPassword` / `sendBindingCode` + `bindWithCode` / `createAccount`,
+ *   or ended with `cancelPending` (`/api/app/pending/…`): every binding method weunion offers
+ *   works from the mini program.
  * - S3/S7: `ticketFromLaunchOptions(options)`, then `scanQrLogin` (is a phone number wanted?),
  *   `confirmQrLogin` (S7: answers the `resultCode` for the launchApp button) or `cancelQrLogin`.
  * - Tokens live in `wx` storage per appid; `accessToken()` refreshes a minute before expiry
@@ -16,7 +18,7 @@
  * `prepareLogin()` when the page shows; the phone handlers then use that code instead of calling
  * `wx.login` after the fact. The current phone `code` does not depend on the session_key.
  */
-import {              object, objects, optionalString, string, strings } from './answers.js';
+import {              number, object, objects, optionalNumber, optionalString, string, strings } from './answers.js';
 import { WeunionError } from './errors.js';
 import {                  requestJson } from './http.js';
 import {                       parseConfirmed, parseScanned,                    } from './tickets.js';
@@ -47,13 +49,22 @@ import {                                 wxLogin } from './wx.js';
                        
  
 
+/**
+ * One account the person may choose: what lets its owner recognise it, masked (`138****0001`,
+ * `a***@example.com`), never a full phone number or email.
+ */
                                    
                  
-               
+                                                                             
+                
                     
                    
                        
                        
+                                          
+                       
+                                                                  
+                        
  
 
 /** Several accounts are this person's: show `candidates`, then `selectAccount(pendingId, userId)`. */
@@ -63,7 +74,11 @@ import {                                 wxLogin } from './wx.js';
                                  
  
 
-/** The person must prove an existing account: `bindWithPassword(pendingId, …)`, or `createAccount(pendingId)` when allowed. */
+/**
+ * The person must prove an existing account by one of `methods` (`password` → `bindWithPassword`;
+ * `sms` / `email` → `sendBindingCode` then `bindWithCode`), or `createAccount(pendingId)` when
+ * `mayCreateInstead`; `cancelPending(pendingId)` when they give up.
+ */
                               
                  
                     
@@ -97,13 +112,24 @@ function phoneEvidence(event                  )                                 
 }
 
 function parseCandidate(fields        )                   {
-  const candidate                   = { userId: string(fields, 'userId', 'account candidate') };
-  for (const key of ['via', 'nickname', 'picture', 'maskedPhone', 'maskedEmail']         ) {
+  const candidate                   = {
+    userId: string(fields, 'userId', 'account candidate'),
+    via: strings(fields, 'via', 'account candidate'),
+  };
+  for (const key of ['nickname', 'picture', 'maskedPhone', 'maskedEmail', 'lastLoginApp']         ) {
     const value = optionalString(fields, key, 'account candidate');
     if (value !== undefined) candidate[key] = value;
   }
+  const lastLoginAt = optionalNumber(fields, 'lastLoginAt', 'account candidate');
+  if (lastLoginAt !== undefined) candidate.lastLoginAt = lastLoginAt;
   return candidate;
 }
+
+/** Where a binding code goes: the existing account's verified phone (E.164) or email. */
+                                    
+                           
+                      
+ 
 
 function globalWx()     {
   if (typeof wx === 'undefined') throw new WeunionError('invalid_options', 'No wx API: run inside a mini program or pass `wx`');
@@ -249,6 +275,33 @@ export function createWeunion(options                ) {
     /** Completes a `bind` result with the existing account's phone (E.164) or email and password. */
     async bindWithPassword(pendingId        , credentials                                     )                       {
       return loginResult(await requestJson(connection, 'POST', pendingPath(pendingId, 'bind/password'), { body: credentials }));
+    },
+
+    /**
+     * Sends a code to the existing account's phone (`sms`) or email, for `bindWithCode`. It is sent
+     * (and answered) the same whether or not an account has that phone/email; `rate_limited` when
+     * one was sent there moments ago, `binding_locked` after too many failed attempts.
+     */
+    async sendBindingCode(pendingId        , target                   )                                   {
+      const answer = object(
+        await requestJson(connection, 'POST', pendingPath(pendingId, 'bind/code/send'), { body: { ...target } }),
+        'code answer',
+      );
+      return { expiresInMs: number(answer, 'expiresInMs', 'code answer') };
+    },
+
+    /**
+     * Completes a `bind` result with the code sent by `sendBindingCode`. A wrong code is
+     * `verification_failed` (`details.attemptsLeft`); too many failures, here or in earlier
+     * sign-ins, `binding_locked` (`details.retryAfterSeconds`).
+     */
+    async bindWithCode(pendingId        , answer                                      )                       {
+      return loginResult(await requestJson(connection, 'POST', pendingPath(pendingId, 'bind/code'), { body: { ...answer } }));
+    },
+
+    /** The person declined to choose or bind: the pending sign-in ends, nothing is linked or created. */
+    async cancelPending(pendingId        )                {
+      await requestJson(connection, 'POST', pendingPath(pendingId, 'cancel'), { body: {} });
     },
 
     /** Completes a `bind` result by creating a new account instead (when `mayCreateInstead`). */

@@ -7,6 +7,7 @@ export {
                         
                   
                    
+                         
   createWeunion,
                    
                      

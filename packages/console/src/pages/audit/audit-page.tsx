@@ -26,6 +26,7 @@ const KNOWN_ACTIONS = [
   'identity.unlinked',
   'identity.unionid_recorded',
   'identifier.added',
+  'binding.locked',
   'merge_suggestion.created',
   'merge_suggestion.dismissed',
   'connection.created',

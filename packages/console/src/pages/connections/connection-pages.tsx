@@ -5,6 +5,7 @@ import { useT } from '../../i18n/index.ts';
 import type { RouteProps } from '../../route-props.ts';
 import { Link } from '../../router.tsx';
 import { Loaded } from '../../ui/load-state.tsx';
+import { Notice } from '../../ui/notice.tsx';
 import { Page } from '../../ui/page.tsx';
 import { useLoad } from '../../ui/use-load.ts';
 import { ConnectionForm } from './connection-form.tsx';
@@ -30,7 +31,21 @@ export function ConnectionPage({ params }: RouteProps): ReactNode {
       description={<Link to="/connections">← {t('connections.title')}</Link>}
     >
       <Loaded load={load}>
-        {(connection) => <ConnectionForm key={`${connection.id}:${connection.updatedAt}`} existing={connection} onSaved={load.reload} />}
+        {(connection) => (
+          <>
+            {connection.unboundUnionid === null ? null : (
+              <Notice kind="warning">
+                {connection.unboundUnionid.detectedOpenPlatformId === null
+                  ? t('connections.unboundUnionid', { appid: connection.appid })
+                  : t('connections.unboundUnionidDetected', {
+                      appid: connection.appid,
+                      openPlatformId: connection.unboundUnionid.detectedOpenPlatformId,
+                    })}
+              </Notice>
+            )}
+            <ConnectionForm key={`${connection.id}:${connection.updatedAt}`} existing={connection} onSaved={load.reload} />
+          </>
+        )}
       </Loaded>
     </Page>
   );

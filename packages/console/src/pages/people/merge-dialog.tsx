@@ -21,7 +21,7 @@ import { useConfirm } from '../../ui/confirm-dialog.tsx';
 import { Dialog } from '../../ui/dialog.tsx';
 import { EmptyState } from '../../ui/empty-state.tsx';
 import { useErrorMessage } from '../../ui/errors.ts';
-import { Field } from '../../ui/field.tsx';
+import { CheckboxField, Field } from '../../ui/field.tsx';
 import { IconSearch } from '../../ui/icons.tsx';
 import { Loaded } from '../../ui/load-state.tsx';
 import { Notice } from '../../ui/notice.tsx';
@@ -180,6 +180,7 @@ function Preview({
 }): ReactNode {
   const { t, language } = useI18n();
   const confirm = useConfirm();
+  const [conflictsAccepted, setConflictsAccepted] = useState(false);
   const preview = useLoad(
     () => api.get(`/api/v1/users/${encodeURIComponent(targetId)}/merge-preview`, mergePreviewSchema, { sourceUserId: sourceId }),
     [targetId, sourceId],
@@ -201,7 +202,10 @@ function Preview({
             ),
             confirmLabel: t('merge.confirm'),
             action: async () => {
-              await api.post(`/api/v1/users/${encodeURIComponent(targetId)}/merge`, mergeResultSchema, { sourceUserId: sourceId });
+              await api.post(`/api/v1/users/${encodeURIComponent(targetId)}/merge`, mergeResultSchema, {
+                sourceUserId: sourceId,
+                ...(data.conflicts.length > 0 ? { allowConflicts: true } : {}),
+              });
             },
           });
           if (merged) onMerged(t('merge.done', { source: personName(data.source), target: personName(data.target) }));
@@ -268,10 +272,38 @@ function Preview({
                 </table>
               </section>
             ) : null}
+            {data.allowed && data.conflicts.length > 0 ? (
+              <Notice kind="warning">
+                <p>{t('merge.conflicts')}</p>
+                <ul>
+                  {data.conflicts.map((conflict) => (
+                    <li key={conflict.kind === 'appid' ? conflict.appid : conflict.openPlatformId}>
+                      {conflict.kind === 'appid'
+                        ? t('merge.conflict.appid', {
+                            app: connectionLabel(connections, conflict.appid),
+                            target: conflict.targetOpenid,
+                            source: conflict.sourceOpenid,
+                          })
+                        : t('merge.conflict.openPlatform', {
+                            openPlatformId: conflict.openPlatformId,
+                            target: conflict.targetUnionid,
+                            source: conflict.sourceUnionid,
+                          })}
+                    </li>
+                  ))}
+                </ul>
+                <CheckboxField
+                  label={t('merge.conflictsConfirm')}
+                  hint={t('merge.conflictsConfirmHint')}
+                  checked={conflictsAccepted}
+                  onChange={setConflictsAccepted}
+                />
+              </Notice>
+            ) : null}
             <p className="merge-sentence">{sentence}</p>
             <div className="dialog-actions">
               {onBack ? <Button onClick={onBack}>{t('merge.pickAnother')}</Button> : null}
-              <Button variant="danger" onClick={merge} disabled={!data.allowed}>
+              <Button variant="danger" onClick={merge} disabled={!data.allowed || (data.conflicts.length > 0 && !conflictsAccepted)}>
                 {t('merge.confirm')}
               </Button>
             </div>

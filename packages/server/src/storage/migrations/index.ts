@@ -12,7 +12,9 @@ import * as m0006 from './0006_application_policy.ts';
 import * as m0007 from './0007_admin_accounts.ts';
 import * as m0008 from './0008_login_stats.ts';
 import * as m0009 from './0009_search_indexes.ts';
+import * as m0010 from './0010_identity_rules.ts';
 import * as m0014 from './0014_oidc_protocol.ts';
+import * as m0017 from './0017_application_web_origins.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_foundation': m0001,
@@ -24,5 +26,7 @@ export const migrations: Record<string, Migration> = {
   '0007_admin_accounts': m0007,
   '0008_login_stats': m0008,
   '0009_search_indexes': m0009,
+  '0010_identity_rules': m0010,
   '0014_oidc_protocol': m0014,
+  '0017_application_web_origins': m0017,
 };

@@ -1,0 +1,203 @@
+/**
+ * The interaction pages oidc-provider sends the browser to (`/interaction/:uid`):
+ * - `login`: answered from the weunion login session when it is good enough for the request
+ *   (login-decision.ts), else the hosted login page, marked so that only a login made from here on
+ *   counts (a `prompt=login` is never answered by the session that existed before it);
+ * - `consent`: first-party applications are granted what they ask without a page; third-party ones
+ *   get the consent page;
+ * - `/interaction/:uid/abort`: the login cannot happen (refused, declined in WeChat, cancelled,
+ *   abandoned): the application gets `access_denied` at its redirect URI, with `state` and `iss`.
+ */
+import { createHash } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import type Provider from 'oidc-provider';
+import { z } from 'zod';
+import { languageOf } from '../hosted/html.ts';
+import { parseInput } from '../http/problem.ts';
+import { readCookie } from '../login/browser.ts';
+import { ERROR_PAGE } from '../login/finish.ts';
+import { type LoginSessions, SESSION_COOKIE } from '../login/sessions.ts';
+import { sessionServesApplication } from './application-policy.ts';
+import { type Application, findApplication } from './applications.ts';
+import { consentPage } from './consent-page.ts';
+import { decideLogin } from './login-decision.ts';
+import type { ProviderSource } from './provider-source.ts';
+import type { OidcDb } from './tables.ts';
+
+const uidParams = z.object({ uid: z.string().regex(/^[A-Za-z0-9_-]{1,100}$/) });
+const consentBody = z.object({ decision: z.enum(['allow', 'deny']) });
+const abortQuery = z.object({ reason: z.string().max(100).optional().catch(undefined) });
+
+/** Same life as the provider's interactions (ttl.Interaction). */
+const FRESH_LOGIN_TTL_MS = 3600_000;
+const freshLoginKey = (uid: string) => `oidc:fresh-login:${uid}`;
+const sessionHash = (sessionId: string | undefined) =>
+  createHash('sha256')
+    .update(sessionId ?? '')
+    .digest('base64url');
+
+/** What the application is told when the person could not or would not log in. */
+const ABORT_DESCRIPTIONS: Record<string, string> = {
+  cancelled: 'The person cancelled the login.',
+  wechat_code_missing: 'The person declined the authorization in WeChat.',
+  wechat_scope_unauthorized: 'The person declined the authorization in WeChat.',
+  login_expired: 'The login was abandoned or expired.',
+  registration_closed: 'This WeChat has no account here and registration is closed.',
+  account_blocked: 'The account is blocked.',
+  account_unavailable: 'The account is no longer available.',
+  multiple_accounts: 'Several accounts match this WeChat.',
+  login_refused: 'The login was refused.',
+};
+
+type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
+
+const param = (details: Details, name: string): string | undefined => {
+  const value = details.params[name];
+  return typeof value === 'string' ? value : undefined;
+};
+
+export function registerInteractionRoutes(app: FastifyInstance, source: ProviderSource, sessions: LoginSessions, db: OidcDb): void {
+  const { state, secrets } = app.ctx;
+
+  // The consent page posts an HTML form.
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {
+    done(null, Object.fromEntries(new URLSearchParams(typeof body === 'string' ? body : body.toString('utf8'))));
+  });
+
+  /** The interaction of this browser, or `null` when it has none (expired, or another browser's). */
+  async function interactionOf(
+    provider: Provider,
+    request: Parameters<Provider['interactionDetails']>[0],
+    reply: { raw: Parameters<Provider['interactionDetails']>[1] },
+  ) {
+    try {
+      return await provider.interactionDetails(request, reply.raw);
+    } catch {
+      return null;
+    }
+  }
+
+  async function applicationOf(details: Details): Promise<Application | null> {
+    const clientId = param(details, 'client_id');
+    return clientId === undefined ? null : findApplication(db, secrets, clientId);
+  }
+
+  app.get('/interaction/:uid', async (request, reply) => {
+    const { uid } = parseInput(uidParams, request.params);
+    const provider = await source.get();
+    const details = await interactionOf(provider, request.raw, reply);
+    if (details === null) return reply.redirect(`${ERROR_PAGE}?code=interaction_expired`);
+    if (details.uid !== uid) return reply.redirect(`${ERROR_PAGE}?code=interaction_mismatch`);
+    const application = await applicationOf(details);
+
+    if (details.prompt.name === 'login') {
+      const sessionId = readCookie(request, SESSION_COOKIE);
+      const session = await sessions.get(sessionId);
+      const mark = await state.get(freshLoginKey(uid));
+      const decision = decideLogin({ reasons: details.prompt.reasons, details: details.prompt.details }, session, {
+        freshForInteraction: mark !== null && session !== null && mark !== sessionHash(sessionId),
+        // An application with its own identity policy accepts only logins made under that policy.
+        servesApplication: application === null || sessionServesApplication(application, session?.clientId),
+        now: Date.now(),
+      });
+      if (decision.kind === 'login') {
+        // From here on, only a session other than this browser's current one answers this interaction.
+        await state.set(freshLoginKey(uid), sessionHash(sessionId), { ttlMs: FRESH_LOGIN_TTL_MS });
+        const query = new URLSearchParams({ returnTo: `/interaction/${uid}` });
+        if (application !== null) query.set('client', application.id);
+        for (const name of ['ui_locales', 'login_hint']) {
+          const value = param(details, name);
+          if (value !== undefined) query.set(name, value);
+        }
+        return reply.redirect(`/login?${query}`);
+      }
+      await state.delete(freshLoginKey(uid));
+      reply.hijack();
+      if (decision.kind === 'refuse') {
+        await provider.interactionFinished(request.raw, reply.raw, { error: decision.error, error_description: decision.description });
+      } else {
+        await provider.interactionFinished(request.raw, reply.raw, { login: decision.login }, { mergeWithLastSubmission: false });
+      }
+      return reply;
+    }
+
+    if (details.prompt.name === 'consent') {
+      // The operator's own applications are granted what they ask; nobody is asked.
+      if (application?.firstParty === true) {
+        const grantId = await grantMissing(provider, details);
+        if (grantId === null) return reply.redirect(`${ERROR_PAGE}?code=interaction_expired`);
+        reply.hijack();
+        await provider.interactionFinished(request.raw, reply.raw, { consent: { grantId } }, { mergeWithLastSubmission: true });
+        return reply;
+      }
+      return consentPage(reply, {
+        uid,
+        language: languageOf(request, details.params.ui_locales),
+        applicationName: application?.name ?? param(details, 'client_id') ?? '',
+        scopes: (param(details, 'scope') ?? 'openid').split(' '),
+        redirectUri: param(details, 'redirect_uri'),
+      });
+    }
+
+    reply.hijack();
+    await provider.interactionFinished(request.raw, reply.raw, {
+      error: 'access_denied',
+      error_description: `unsupported prompt ${details.prompt.name}`,
+    });
+    return reply;
+  });
+
+  app.post('/interaction/:uid/consent', async (request, reply) => {
+    parseInput(uidParams, request.params);
+    const { decision } = parseInput(consentBody, request.body);
+    const provider = await source.get();
+    const details = await interactionOf(provider, request.raw, reply);
+    if (details === null || details.prompt.name !== 'consent') return reply.redirect(`${ERROR_PAGE}?code=interaction_expired`);
+    reply.hijack();
+    if (decision === 'deny') {
+      await provider.interactionFinished(request.raw, reply.raw, { error: 'access_denied', error_description: 'The person declined.' });
+      return reply;
+    }
+    const grantId = await grantMissing(provider, details);
+    if (grantId === null) {
+      await provider.interactionFinished(request.raw, reply.raw, { error: 'access_denied', error_description: 'The login ended.' });
+      return reply;
+    }
+    await provider.interactionFinished(request.raw, reply.raw, { consent: { grantId } }, { mergeWithLastSubmission: true });
+    return reply;
+  });
+
+  app.get('/interaction/:uid/abort', async (request, reply) => {
+    const { uid } = parseInput(uidParams, request.params);
+    const { reason } = parseInput(abortQuery, request.query);
+    const provider = await source.get();
+    const details = await interactionOf(provider, request.raw, reply);
+    if (details === null || details.uid !== uid) return reply.redirect(`${ERROR_PAGE}?code=interaction_expired`);
+    await state.delete(freshLoginKey(uid));
+    const description =
+      (reason !== undefined && Object.hasOwn(ABORT_DESCRIPTIONS, reason) ? ABORT_DESCRIPTIONS[reason] : undefined) ??
+      'The login did not complete.';
+    reply.hijack();
+    await provider.interactionFinished(request.raw, reply.raw, { error: 'access_denied', error_description: description });
+    return reply;
+  });
+}
+
+/** Adds what the consent prompt says is missing to the person's grant for the application; its id. */
+async function grantMissing(provider: Provider, details: Details): Promise<string | null> {
+  const accountId = details.session?.accountId;
+  const clientId = param(details, 'client_id');
+  if (accountId === undefined || clientId === undefined) return null;
+  const grant = details.grantId === undefined ? new provider.Grant({ accountId, clientId }) : await provider.Grant.find(details.grantId);
+  if (grant === undefined) return null;
+  const missing = details.prompt.details;
+  if (Array.isArray(missing.missingOIDCScope)) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
+  if (Array.isArray(missing.missingOIDCClaims)) grant.addOIDCClaims(missing.missingOIDCClaims.map(String));
+  const resources = missing.missingResourceScopes;
+  if (resources !== null && typeof resources === 'object') {
+    for (const [indicator, scopes] of Object.entries(resources)) {
+      if (Array.isArray(scopes)) grant.addResourceScope(indicator, scopes.join(' '));
+    }
+  }
+  return grant.save();
+}

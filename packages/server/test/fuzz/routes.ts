@@ -1,0 +1,101 @@
+/**
+ * The routes the fuzzer covers besides the management API (which it reads from the OpenAPI
+ * document): each with a plausible request — the shape a real client sends — for the mutations to
+ * start from. Values written `$name` are drawn from the world's pools (real appids, ticket ids,
+ * secrets…), so some requests get past validation into the code behind it.
+ */
+
+export type Sample = Record<string, unknown>;
+
+export interface FuzzRoute {
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  /** Fastify form: `/api/login/tickets/:id`. */
+  path: string;
+  query?: Sample;
+  body?: Sample;
+  /** Sent as this content type with a string body (the WeChat callback posts XML). */
+  rawBody?: { contentType: string; text: string };
+  headers?: Record<string, string>;
+  /** Needs the admin key (management API). */
+  admin?: boolean;
+}
+
+const S1_BODY = { connection: '$connection', returnTo: '/app', client: '$application' };
+const REDIRECT_QUERY = { connection: '$connection', returnTo: '/app', client: '$application' };
+const TICKET_SECRET = { 'x-ticket-secret': '$ticketSecret' };
+const XML_PUSH =
+  '<xml><ToUserName><![CDATA[gh_x]]></ToUserName><FromUserName><![CDATA[$openid]]></FromUserName><CreateTime>1700000000</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[SCAN]]></Event><EventKey><![CDATA[$ticketId]]></EventKey></xml>';
+const SIGNED = { signature: '0123456789abcdef0123456789abcdef01234567', timestamp: '1700000000', nonce: 'n' };
+
+export const ROUTES: FuzzRoute[] = [
+  { method: 'GET', path: '/healthz' },
+  { method: 'GET', path: '/readyz' },
+  { method: 'GET', path: '/jwks' },
+  { method: 'GET', path: '/api/v1/openapi.json' },
+  { method: 'GET', path: '/assets/weunion-login.js' },
+  // Browser logins (S1–S4) and the hosted pages.
+  { method: 'POST', path: '/api/login/s1', body: S1_BODY },
+  { method: 'POST', path: '/api/login/s3', body: S1_BODY },
+  { method: 'GET', path: '/api/login/s2/embedded', query: REDIRECT_QUERY },
+  { method: 'GET', path: '/login/s2', query: REDIRECT_QUERY },
+  { method: 'GET', path: '/login/s4', query: REDIRECT_QUERY },
+  { method: 'GET', path: '/login/s2/callback', query: { code: 'code', state: 'state' } },
+  { method: 'GET', path: '/login/s4/callback', query: { code: 'code', state: 'state' } },
+  { method: 'GET', path: '/login', query: { returnTo: '/app', client: '$application' } },
+  { method: 'GET', path: '/login/error', query: { code: 'login_expired', reason: 'x', requestId: 'r', returnTo: '/app' } },
+  { method: 'GET', path: '/login/select' },
+  { method: 'GET', path: '/login/bind' },
+  // QR tickets.
+  { method: 'GET', path: '/api/login/tickets/:id', query: { since: 0, wait: 0 }, headers: TICKET_SECRET },
+  { method: 'GET', path: '/api/login/tickets/:id/events', headers: TICKET_SECRET },
+  { method: 'GET', path: '/api/login/tickets/:id/qr.png', headers: TICKET_SECRET },
+  { method: 'POST', path: '/api/login/tickets/:id/redeem', headers: TICKET_SECRET },
+  // Pending sign-ins (browser).
+  { method: 'GET', path: '/api/login/pending' },
+  { method: 'POST', path: '/api/login/pending/select', body: { userId: '$userId' } },
+  { method: 'POST', path: '/api/login/pending/bind/password', body: { login: '+8613900000000', password: 'pw' } },
+  { method: 'POST', path: '/api/login/pending/bind/code/send', body: { channel: 'sms', destination: '+8613900000000' } },
+  { method: 'POST', path: '/api/login/pending/bind/code', body: { channel: 'sms', destination: '+8613900000000', code: '123456' } },
+  { method: 'POST', path: '/api/login/pending/create', body: {} },
+  { method: 'GET', path: '/api/session' },
+  { method: 'POST', path: '/api/session/logout' },
+  // Mini program, app and tokens (S3 confirm, S5–S7).
+  { method: 'POST', path: '/api/mp/tickets/:id/scan', body: { appid: '$miniProgram', code: 'code' } },
+  { method: 'POST', path: '/api/mp/tickets/:id/confirm', body: { appid: '$miniProgram', code: 'code', phoneCode: 'p' } },
+  { method: 'POST', path: '/api/mp/tickets/:id/cancel', body: { appid: '$miniProgram', code: 'code' } },
+  { method: 'POST', path: '/api/mp/login', body: { appid: '$miniProgram', code: 'code', encryptedData: 'e', iv: 'i' } },
+  { method: 'POST', path: '/api/mp/phone', body: { code: 'code', phoneCode: 'p' }, headers: { authorization: 'Bearer x' } },
+  { method: 'POST', path: '/api/app/login', body: { appid: '$mobileApp', code: 'code', state: 's' } },
+  { method: 'GET', path: '/api/app/pending/:pendingId' },
+  { method: 'POST', path: '/api/app/pending/:pendingId/select', body: { userId: '$userId' } },
+  { method: 'POST', path: '/api/app/pending/:pendingId/bind/password', body: { login: '+8613900000000', password: 'pw' } },
+  { method: 'POST', path: '/api/app/pending/:pendingId/create', body: {} },
+  { method: 'POST', path: '/api/app/s7/tickets', body: { appid: '$mobileApp', miniProgramAppid: '$miniProgram', miniprogramType: 0 } },
+  { method: 'POST', path: '/api/app/s7/tickets/:id/redeem', headers: TICKET_SECRET },
+  { method: 'POST', path: '/api/app/s7/exchange', body: { resultCode: 'r', ticketSecret: '$ticketSecret' } },
+  { method: 'POST', path: '/api/token/refresh', body: { refresh_token: 'x', client_id: '$connection' } },
+  { method: 'POST', path: '/api/token/revoke', body: { token: 'x', token_type_hint: 'refresh_token' } },
+  // WeChat pushes.
+  { method: 'GET', path: '/wechat/callback/:appid', query: { ...SIGNED, echostr: 'e' } },
+  {
+    method: 'POST',
+    path: '/wechat/callback/:appid',
+    query: { ...SIGNED, openid: '$openid', encrypt_type: 'raw' },
+    rawBody: { contentType: 'text/xml', text: XML_PUSH },
+  },
+  // The console's own API.
+  { method: 'GET', path: '/console/api/setup' },
+  { method: 'GET', path: '/console/api/session' },
+  { method: 'POST', path: '/console/api/login', body: { username: 'admin', password: 'pw', totp: '123456' } },
+  { method: 'POST', path: '/console/api/logout' },
+  { method: 'POST', path: '/console/api/account/password', body: { currentPassword: 'a', newPassword: 'b' } },
+  { method: 'POST', path: '/console/api/account/totp/setup' },
+  { method: 'POST', path: '/console/api/account/totp/enable', body: { code: '123456' } },
+  { method: 'POST', path: '/console/api/account/totp/disable', body: { password: 'a', code: '123456' } },
+  // The OIDC interaction pages weunion serves itself (the provider's own endpoints are oidc-provider's).
+  { method: 'GET', path: '/interaction/:uid' },
+  { method: 'POST', path: '/interaction/:uid/consent', body: { decision: 'allow' } },
+];
+
+/** Paths of routes deliberately left out (served by oidc-provider or static files). */
+export const NOT_FUZZED = [/^\/auth\b/, /^\/token\b/, /^\/me$/, /^\/session\/end/, /^\/\.well-known\//, /^\/console\/?\*?$/];
