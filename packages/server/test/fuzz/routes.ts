@@ -98,4 +98,4 @@ export const ROUTES: FuzzRoute[] = [
 ];
 
 /** Paths of routes deliberately left out (served by oidc-provider or static files). */
-export const NOT_FUZZED = [/^\/auth\b/, /^\/token\b/, /^\/me$/, /^\/session\/end/, /^\/\.well-known\//, /^\/console\/?\*?$/];
+export const NOT_FUZZED = [/^\/auth\b/, /^\/request$/, /^\/token\b/, /^\/me$/, /^\/session\/end/, /^\/\.well-known\//, /^\/console\/?\*?$/];
