@@ -14,7 +14,11 @@ export type TokenErrorCode =
   | 'audience_mismatch'
   | 'claims_invalid'
   | 'insufficient_scope'
-  | 'jwks_unavailable';
+  | 'jwks_unavailable'
+  /** Introspection: the token is unknown, expired, revoked, or not this client's (RFC 7662 `active: false`). */
+  | 'token_inactive'
+  /** Introspection could not be done (network, weunion's answer, or this client's credentials were refused). */
+  | 'introspection_unavailable';
 
 export class WeunionTokenError extends Error {
   override readonly name = 'WeunionTokenError';

@@ -29,6 +29,7 @@ export {
   type AccessTokenClaims,
   createTokenVerifier,
   type IdTokenClaims,
+  type IntrospectedToken,
   type TokenVerifier,
   type TokenVerifierOptions,
   type WechatIdentityClaim,

@@ -13,6 +13,9 @@
  *   and the other way round, so one cannot be replayed as the other.
  * - The claims are parsed, not cast: a token lacking `sub` or carrying a malformed claim is refused.
  *
+ * - Opaque access tokens (an OIDC login without `resource`) are checked by introspection
+ *   (RFC 7662) with the application's own credentials: `introspectAccessToken`.
+ *
  * Every refusal is a `WeunionTokenError` with a literal `code`.
  */
 import { createRemoteJWKSet, type JWTPayload, errors as joseErrors, jwtVerify } from 'jose';
@@ -67,8 +70,22 @@ const accessTokenClaimsSchema = z.looseObject({
   ...baseClaimsSchema.shape,
   ...profileClaimsSchema.shape,
   client_id: z.string().min(1),
-  scope: z.string(),
+  // RFC 9068 makes `scope` optional; a token for an API granted no profile scope carries none.
+  scope: z.string().default(''),
   jti: z.string().min(1),
+});
+
+/** RFC 7662: what the introspection endpoint says about an active token. */
+const introspectionSchema = z.looseObject({
+  active: z.literal(true),
+  sub: z.string().min(1),
+  client_id: z.string().min(1),
+  scope: z.string().default(''),
+  exp: z.number(),
+  iat: z.number(),
+  iss: z.string(),
+  token_type: z.string().optional(),
+  aud: z.union([z.string(), z.array(z.string())]).optional(),
 });
 
 /** A WeChat identity of the person (`wechat` scope). */
@@ -77,6 +94,8 @@ export type WechatIdentityClaim = z.output<typeof wechatIdentitySchema>;
 export type IdTokenClaims = z.output<typeof idTokenClaimsSchema>;
 /** A verified RFC 9068 access token's claims. `scopes` is `scope` split on spaces. */
 export type AccessTokenClaims = z.output<typeof accessTokenClaimsSchema> & { scopes: string[] };
+/** What introspection says about an active opaque access token. `scopes` is `scope` split on spaces. */
+export type IntrospectedToken = z.output<typeof introspectionSchema> & { scopes: string[] };
 
 export interface TokenVerifierOptions {
   /** weunion's `PUBLIC_URL` (the `iss` of every token it issues). */
@@ -95,6 +114,11 @@ export interface TokenVerifierOptions {
   jwksCacheMaxAgeMs?: number;
   /** Minimum time between two refetches triggered by an unknown `kid` (default 30 s). */
   jwksCooldownMs?: number;
+  /**
+   * For `introspectAccessToken`: the OIDC application's credentials (a web application's client id
+   * and secret, sent with HTTP Basic). weunion tells a client only about the tokens issued to it.
+   */
+  client?: { id: string; secret: string };
 }
 
 export interface TokenVerifier {
@@ -102,14 +126,19 @@ export interface TokenVerifier {
   verifyIdToken(token: string, options?: { audience?: string | string[]; nonce?: string }): Promise<IdTokenClaims>;
   /** Verifies an RFC 9068 access token (S5–S7 app logins); resolves to its typed claims. */
   verifyAccessToken(token: string, options?: { audience?: string | string[]; requiredScopes?: string[] }): Promise<AccessTokenClaims>;
+  /**
+   * Asks weunion about an opaque OIDC access token (introspection, needs `client`); resolves when
+   * it is active, issued to this client and carries `requiredScopes`. Every call is a request.
+   */
+  introspectAccessToken(token: string, options?: { requiredScopes?: string[] }): Promise<IntrospectedToken>;
 }
 
-const discoverySchema = z.looseObject({ issuer: z.string(), jwks_uri: z.string() });
+const discoverySchema = z.looseObject({ issuer: z.string(), jwks_uri: z.string(), introspection_endpoint: z.string().optional() });
 
 /** The issuer without a trailing slash: weunion's `iss` is `PUBLIC_URL` as configured. */
 const trimIssuer = (issuer: string) => issuer.replace(/\/+$/, '');
 
-async function discoverJwksUri(issuer: string): Promise<URL> {
+async function discover(issuer: string): Promise<z.output<typeof discoverySchema>> {
   const url = `${issuer}/.well-known/openid-configuration`;
   let response: Response;
   try {
@@ -123,7 +152,7 @@ async function discoverJwksUri(issuer: string): Promise<URL> {
   if (trimIssuer(parsed.data.issuer) !== issuer) {
     throw new WeunionTokenError('jwks_unavailable', `the discovery document names issuer ${parsed.data.issuer}, expected ${issuer}`);
   }
-  return new URL(parsed.data.jwks_uri);
+  return parsed.data;
 }
 
 /** jose's refusals, translated to the few codes a caller acts on. */
@@ -164,7 +193,9 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
   let jwks: Promise<ReturnType<typeof createRemoteJWKSet>> | undefined;
 
   const keys = () => {
-    jwks ??= (options.jwksUri === undefined ? discoverJwksUri(issuer) : Promise.resolve(new URL(options.jwksUri))).then(
+    jwks ??= (
+      options.jwksUri === undefined ? discover(issuer).then((d) => new URL(d.jwks_uri)) : Promise.resolve(new URL(options.jwksUri))
+    ).then(
       (uri) =>
         createRemoteJWKSet(uri, {
           cacheMaxAge: options.jwksCacheMaxAgeMs ?? 600_000,
@@ -214,6 +245,49 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       } catch (error) {
         throw translate(error);
       }
+    },
+
+    async introspectAccessToken(token, call = {}) {
+      const credentials = options.client;
+      if (credentials === undefined) throw new WeunionTokenError('introspection_unavailable', 'introspection needs the `client` option');
+      let endpoint: string | undefined;
+      try {
+        endpoint = (await discover(issuer)).introspection_endpoint;
+      } catch (error) {
+        throw new WeunionTokenError('introspection_unavailable', error instanceof Error ? error.message : String(error), { cause: error });
+      }
+      if (endpoint === undefined) throw new WeunionTokenError('introspection_unavailable', 'the issuer has no introspection endpoint');
+      let response: Response;
+      try {
+        response = await fetch(endpoint, {
+          method: 'POST',
+          headers: {
+            accept: 'application/json',
+            'content-type': 'application/x-www-form-urlencoded',
+            // RFC 6749 2.3.1: the client id and secret are form-encoded before Basic encoding.
+            authorization: `Basic ${Buffer.from(`${encodeURIComponent(credentials.id)}:${encodeURIComponent(credentials.secret)}`).toString('base64')}`,
+          },
+          body: new URLSearchParams({ token, token_type_hint: 'access_token' }).toString(),
+        });
+      } catch (cause) {
+        throw new WeunionTokenError('introspection_unavailable', `could not reach ${endpoint}`, { cause });
+      }
+      const body: unknown = await response.json().catch(() => undefined);
+      if (!response.ok) throw new WeunionTokenError('introspection_unavailable', `${endpoint} answered ${response.status}`);
+      if (typeof body === 'object' && body !== null && 'active' in body && body.active === false) {
+        throw new WeunionTokenError('token_inactive', 'the token is not active');
+      }
+      const parsed = introspectionSchema.safeParse(body);
+      if (!parsed.success)
+        throw new WeunionTokenError('introspection_unavailable', `${endpoint} answered something that is not an introspection`);
+      const claims = parsed.data;
+      if (trimIssuer(claims.iss) !== issuer) throw new WeunionTokenError('issuer_mismatch', `the token was issued by ${claims.iss}`);
+      if (claims.client_id !== credentials.id)
+        throw new WeunionTokenError('audience_mismatch', `the token was issued to ${claims.client_id}`);
+      const scopes = claims.scope.split(' ').filter((s) => s !== '');
+      const missing = (call.requiredScopes ?? []).filter((s) => !scopes.includes(s));
+      if (missing.length > 0) throw new WeunionTokenError('insufficient_scope', `the token lacks scope ${missing.join(' ')}`);
+      return { ...claims, scopes };
     },
   };
 }

@@ -28,6 +28,9 @@ export type LogoutReason = (typeof LOGOUT_REASONS)[number];
 /** Shared-state channel that wakes every instance's worker when a logout is queued. */
 const KICK_CHANNEL = 'oidc:backchannel-logout';
 const MAX_ATTEMPTS = 8;
+/** Delivered and failed deliveries are kept this long as the record of what was sent, then pruned. */
+const KEEP_FINISHED_MS = 30 * 24 * 3600_000;
+const PRUNE_EVERY_MS = 3600_000;
 const LOGOUT_TOKEN_TTL_SECONDS = 120;
 
 export interface LogoutTarget {
@@ -118,6 +121,7 @@ export class LogoutDeliveries {
   #running: Promise<void> | undefined;
   #again = false;
   #stopped = false;
+  #prunedAt = Number.NEGATIVE_INFINITY;
 
   constructor(options: LogoutDeliveryOptions) {
     this.#options = options;
@@ -163,6 +167,7 @@ export class LogoutDeliveries {
   /** Claims and sends every due delivery; returns how many it attempted. */
   async deliverDue(): Promise<number> {
     const { db } = this.#options;
+    await this.#prune();
     let attempted = 0;
     for (;;) {
       const now = this.#now();
@@ -191,6 +196,18 @@ export class LogoutDeliveries {
         await this.#attempt(row);
       }
     }
+  }
+
+  /** Drops finished deliveries older than KEEP_FINISHED_MS (any instance may; at most hourly each). */
+  async #prune(): Promise<void> {
+    const now = this.#now();
+    if (now - this.#prunedAt < PRUNE_EVERY_MS) return;
+    this.#prunedAt = now;
+    await this.#options.db
+      .deleteFrom('oidc_logout_deliveries')
+      .where('status', 'in', ['delivered', 'failed'])
+      .where('updated_at', '<', now - KEEP_FINISHED_MS)
+      .execute();
   }
 
   async #attempt(row: { id: string; client_id: string; account_id: string; sid: string | null; reason: string; attempts: number }) {

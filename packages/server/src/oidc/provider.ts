@@ -28,6 +28,7 @@ import { firstPartyOfflineAccess } from './first-party.ts';
 import { weunionInteractionPolicy } from './interaction-policy.ts';
 import { WECHAT_ACR } from './login-decision.ts';
 import { logoutSource, postLogoutSuccessSource, renderProviderError } from './provider-pages.ts';
+import { resourceIndicators } from './resource-servers.ts';
 import { answerRevocationWithJson } from './revocation-response.ts';
 import { oidcDb } from './tables.ts';
 
@@ -67,11 +68,13 @@ export async function createOidcProvider(deps: OidcDeps): Promise<Provider> {
     features: {
       devInteractions: { enabled: false },
       revocation: { enabled: true },
-      introspection: { enabled: true },
+      // An application learns about its own tokens only: another one's is reported inactive.
+      introspection: { enabled: true, allowedPolicy: (_ctx, client, token) => token.clientId === client.clientId },
       rpInitiatedLogout: { enabled: true, logoutSource, postLogoutSuccessSource },
       userinfo: { enabled: true },
       // Which applications an ending session reaches is oidc-provider's; sending is weunion's (below).
       backchannelLogout: { enabled: true },
+      resourceIndicators: resourceIndicators({ db, secrets: deps.secrets, alg: signingAlg }),
     },
     clientBasedCORS: clientBasedCors,
     pkce: {
@@ -123,6 +126,8 @@ export async function createOidcProvider(deps: OidcDeps): Promise<Provider> {
       if (application === null || !application.firstParty) return undefined;
       const grant = new ctx.oidc.provider.Grant({ clientId, accountId });
       grant.addOIDCScope(String(ctx.oidc.params?.scope ?? 'openid'));
+      // An API the application named with `resource` (resource-servers.ts) is the operator's too.
+      for (const [indicator, server] of Object.entries(ctx.oidc.resourceServers ?? {})) grant.addResourceScope(indicator, server.scope);
       await grant.save();
       return grant;
     },

@@ -286,6 +286,43 @@ for (const mode of storageModes) {
       expect(claims?.aud).toBe('cfg-basic');
     });
 
+    it('response_mode fragment and form_post (advertised) deliver the code and state', async () => {
+      const params = (mode: string) =>
+        new URLSearchParams({
+          client_id: 'cfg-basic',
+          redirect_uri: REDIRECT,
+          response_type: 'code',
+          response_mode: mode,
+          scope: 'openid',
+          state: `state-${mode}`,
+          code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+          code_challenge_method: 'S256',
+        });
+      await codeFlow('cfg-basic'); // the browser has a session from here on
+      const fragment = await authorizeInBrowser(world, browser, `${as.authorization_endpoint}?${params('fragment')}`, REDIRECT, person);
+      const inFragment = new URLSearchParams(fragment.hash.slice(1));
+      expect(inFragment.get('code')).toEqual(expect.any(String));
+      expect(inFragment.get('state')).toBe('state-fragment');
+      expect(fragment.search).toBe('');
+      // form_post: a page that posts code and state to the redirect URI.
+      let url = `${as.authorization_endpoint}?${params('form_post')}`;
+      let page: Response | undefined;
+      for (let hop = 0; hop < 8; hop++) {
+        const response = await browser.fetch(url);
+        const location = response.headers.get('location');
+        if (location === null) {
+          page = response;
+          break;
+        }
+        await response.body?.cancel();
+        url = new URL(location, url).href;
+      }
+      const html = (await page?.text()) ?? '';
+      expect(html).toContain(`action="${REDIRECT}"`);
+      expect(html).toMatch(/name="code" value="[^"]+"/);
+      expect(html).toContain('name="state" value="state-form_post"');
+    });
+
     it('a POST to the authorization endpoint without a form body is refused', async () => {
       for (const [type, body] of [
         ['application/json', '{}'],

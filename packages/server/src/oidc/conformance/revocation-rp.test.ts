@@ -126,18 +126,36 @@ for (const mode of storageModes) {
       await expect(second.token.refresh()).rejects.toThrow();
     });
 
-    // oidc-provider answers a request for another client's token like one for an unknown token,
-    // so revocation cannot be used to learn whether a token exists; the token keeps working.
     it("a client cannot revoke another client's token", async () => {
       const { token } = await webLogin();
       const accessToken = String(token.token.access_token);
-      const response = await fetch(`${issuer}/token/revocation`, {
+      // A public client proves nothing about itself: it gets the answer an unknown token gets, so
+      // revocation tells it nothing about whether the token exists.
+      const asPublic = await fetch(`${issuer}/token/revocation`, {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
         body: new URLSearchParams({ client_id: 'rev-spa', token: accessToken }).toString(),
       });
-      expect(response.status).toBe(200);
-      await response.body?.cancel();
+      expect(asPublic.status).toBe(200);
+      await asPublic.body?.cancel();
+      expect(await userinfoStatus(accessToken)).toBe(200);
+      // An authenticated client is refused (RFC 7009, 2.1).
+      const other = await registerApplication(world, {
+        id: `rev-other-${mode.name}`,
+        name: 'Other',
+        type: 'web',
+        redirectUris: [WEB_REDIRECT],
+      });
+      const asConfidential = await fetch(`${issuer}/token/revocation`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          authorization: `Basic ${Buffer.from(`${other.application.id}:${other.clientSecret}`).toString('base64')}`,
+        },
+        body: new URLSearchParams({ token: accessToken }).toString(),
+      });
+      expect(asConfidential.status).toBe(400);
+      expect((await asConfidential.json()).error).toBe('invalid_request');
       expect(await userinfoStatus(accessToken)).toBe(200);
     });
   });
