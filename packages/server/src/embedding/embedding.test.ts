@@ -252,6 +252,8 @@ for (const backend of databaseBackends) {
         `https://user:pw@shop.example/`,
         'javascript:alert(1)',
         '//shop.example/x',
+        // A place on weunion itself is written as a path.
+        'https://id.example/x',
       ]) {
         const response = await app.inject({
           method: 'POST',
@@ -262,14 +264,6 @@ for (const backend of databaseBackends) {
         expect(response.statusCode, returnTo).toBe(400);
         expect(response.json().detail).toMatch(/returnTo: .*registered web origin/);
       }
-      // weunion's own origin written in full is where a path would go anyway: accepted, as that path.
-      const own = await app.inject({
-        method: 'POST',
-        url: '/api/login/s1',
-        headers: { 'content-type': 'application/json' },
-        payload: JSON.stringify({ returnTo: 'https://id.example/x' }),
-      });
-      expect(own.statusCode).toBe(200);
       // The redirect starts too: the hosted page and S2.
       expect((await app.inject({ method: 'GET', url: `/login?returnTo=${encodeURIComponent(`${EVIL}/`)}` })).statusCode).toBe(400);
       const s2 = await app.inject({ method: 'GET', url: `/login/s2?returnTo=${encodeURIComponent(`${SHOP}/back`)}` });
