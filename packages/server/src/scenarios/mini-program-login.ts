@@ -178,18 +178,21 @@ async function buyPhoneOnce(ctx: ScenarioContext, connection: Connection, openid
     const sealed = await ctx.state.get(key);
     return sealed === null ? null : ctx.secrets.open(sealed, aad);
   };
-  // Only a login that had to wait for another reuses its number: a later login of its own (say,
-  // with `reusePhone: false`, asking for a fresh number) buys as it was asked to.
+  // With `reusePhone` (the default) a number bought a moment ago for this person is theirs for any
+  // of their logins in that minute (a burst of logins may start before the first one records it);
+  // without it only a login that had to wait for another reuses its number — a later login asks
+  // WeChat afresh, as configured.
+  const reuse = connection.settings.reusePhone;
   let waited = false;
   for (let step = 0; step < LOCK_WAIT_STEPS; step++) {
-    if (waited) {
+    if (reuse || waited) {
       const earlier = await bought();
       if (earlier !== null) return earlier;
     }
     const lock = await ctx.state.acquireLock(`mp:phone-lock:${connection.appid}:${openid}`, 15_000);
     if (lock !== null) {
       try {
-        const meanwhile = waited ? await bought() : null;
+        const meanwhile = reuse || waited ? await bought() : null;
         if (meanwhile !== null) return meanwhile;
         const phone = await buy();
         await ctx.state.set(key, ctx.secrets.seal(phone, aad), { ttlMs: BOUGHT_PHONE_TTL_MS });

@@ -5,9 +5,9 @@
  *
  * Storage modes:
  * - scale-out: one PostgreSQL schema and one Redis key prefix shared by every instance;
- * - embedded: one SQLite file and in-process state, so one instance only (a second process could
- *   not see the first one's tickets); `restart()` brings it back on the same port, with its
- *   short-lived state gone, as a real restart would.
+ * - embedded: one SQLite database and its state file in one data folder, one instance (its
+ *   WORKERS group shares them); `restart()` brings it back on the same port, with the state file
+ *   as it was, as a real restart would.
  *
  * The balancer is deliberately plain: it picks upstreams in turn, records every request line it
  * forwards (so a test can tell which instance holds a watcher's stream), and like nginx with
