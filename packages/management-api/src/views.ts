@@ -202,6 +202,21 @@ export const adminKeyView = z.object({
   createdAt: time,
   lastUsedAt: time.nullable(),
   revokedAt: time.nullable(),
+  scope: z
+    .enum(['full', 'tokens:read'])
+    .describe('`full`: every management route. `tokens:read`: only the token broker, for `connections`.'),
+  connections: z.array(z.string()).nullable().describe('For a `tokens:read` key, the connections whose tokens it may read.'),
+});
+
+/** What the token broker hands an app backend: the token weunion itself uses, never the AppSecret. */
+export const brokeredAccessToken = z.object({
+  access_token: z.string(),
+  expires_in: z.number().int().describe('Seconds this token may still be used (a little less than WeChat says, as weunion does).'),
+});
+
+export const brokeredJsapiTicket = z.object({
+  ticket: z.string(),
+  expires_in: z.number().int().describe('Seconds this ticket may still be used.'),
 });
 
 export const noContent = z.void();

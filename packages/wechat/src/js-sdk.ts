@@ -39,6 +39,8 @@ export interface JsSdkConfig {
 export interface JsSdkClient {
   /** The official account's jsapi ticket, fetched once across the cluster and cached. */
   getJsapiTicket(app: WechatAppCredentials, options?: CallOptions): Promise<string>;
+  /** The cached ticket and its expiry (epoch ms), as every instance sees it, or null; never fetches. */
+  peekJsapiTicket(appid: string): Promise<{ ticket: string; expiresAt: number } | null>;
   /** Drops the cached ticket (e.g. when WeChat said `config:invalid signature` for a fresh signature). */
   forgetJsapiTicket(appid: string): Promise<void>;
   /** The `wx.config` values for a page at `url` (its `#` fragment is ignored, as WeChat does). */
@@ -136,6 +138,11 @@ export function createJsSdkClient(context: {
 
   return {
     getJsapiTicket,
+
+    async peekJsapiTicket(appid) {
+      const cached = parseStored(await state.get(ticketKey(appid)));
+      return cached === null ? null : { ticket: cached.ticket, expiresAt: cached.expiresAt };
+    },
 
     async forgetJsapiTicket(appid) {
       await state.delete(ticketKey(appid));

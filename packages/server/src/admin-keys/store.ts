@@ -6,6 +6,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { AppError } from '@weunion/errors';
 import type { Kysely } from 'kysely';
+import { z } from 'zod';
 import { type Actor, recordAudit } from '../identity/audit.ts';
 import { newId } from '../identity/ids.ts';
 import type { Tables } from '../storage/schema.ts';
@@ -21,14 +22,60 @@ export interface AdminKeyView {
   createdAt: number;
   lastUsedAt: number | null;
   revokedAt: number | null;
+  /** `full`: every management route; `tokens:read`: only the token broker, for `connections`. */
+  scope: AdminKeyScope;
+  connections: string[] | null;
+}
+
+export type AdminKeyScope = 'full' | 'tokens:read';
+
+/** Who a valid key is and what it may do; `connections` is null for a full key. */
+export interface AuthenticatedAdminKey {
+  id: string;
+  name: string;
+  connections: string[] | null;
+}
+
+const connectionList = z.array(z.string());
+
+function parseConnections(raw: string | null): string[] | null {
+  if (raw === null) return null;
+  const parsed = connectionList.safeParse(JSON.parse(raw));
+  // A corrupt scope must not widen the key: it reads no connection at all.
+  return parsed.success ? parsed.data : [];
 }
 
 const hashKey = (key: string) => createHash('sha256').update(key).digest('hex');
 
-export async function createAdminKey(db: Kysely<Tables>, name: string, actor: Actor): Promise<{ key: string; adminKey: AdminKeyView }> {
+/**
+ * `tokenReaderFor`: make a `tokens:read` key limited to these connection ids (which must exist);
+ * omitted, a full key.
+ */
+export async function createAdminKey(
+  db: Kysely<Tables>,
+  name: string,
+  actor: Actor,
+  tokenReaderFor?: string[],
+): Promise<{ key: string; adminKey: AdminKeyView }> {
+  const connections = tokenReaderFor === undefined ? null : [...new Set(tokenReaderFor)].sort();
+  if (connections !== null) {
+    if (connections.length === 0) throw new AppError('bad_request', 'A token-reader key needs at least one connection');
+    const known = await db.selectFrom('connections').select('id').where('id', 'in', connections).execute();
+    const missing = connections.filter((c) => !known.some((k) => k.id === c));
+    if (missing.length > 0) throw new AppError('bad_request', `No connection ${missing.join(', ')}`, { details: { missing } });
+  }
   const key = `${ADMIN_KEY_PREFIX}${randomBytes(32).toString('base64url')}`;
   const now = Date.now();
-  const adminKey: AdminKeyView = { id: newId('key'), name, keyPrefix: key.slice(0, 9), createdAt: now, lastUsedAt: null, revokedAt: null };
+  const adminKey: AdminKeyView = {
+    id: newId('key'),
+    name,
+    keyPrefix: key.slice(0, 9),
+    createdAt: now,
+    lastUsedAt: null,
+    revokedAt: null,
+    scope: connections === null ? 'full' : 'tokens:read',
+    connections,
+  };
   await db.transaction().execute(async (trx) => {
     await trx
       .insertInto('admin_keys')
@@ -40,6 +87,7 @@ export async function createAdminKey(db: Kysely<Tables>, name: string, actor: Ac
         created_at: now,
         last_used_at: null,
         revoked_at: null,
+        token_connections: connections === null ? null : JSON.stringify(connections),
       })
       .execute();
     await recordAudit(trx, { actor, action: 'admin_key.created', subjectId: adminKey.id, after: adminKey }, now);
@@ -56,6 +104,8 @@ export async function listAdminKeys(db: Kysely<Tables>): Promise<AdminKeyView[]>
     createdAt: r.created_at,
     lastUsedAt: r.last_used_at,
     revokedAt: r.revoked_at,
+    scope: r.token_connections === null ? 'full' : 'tokens:read',
+    connections: parseConnections(r.token_connections),
   }));
 }
 
@@ -79,11 +129,11 @@ export async function revokeAdminKey(db: Kysely<Tables>, id: string, actor: Acto
 }
 
 /** The live key matching `key`, or null (unknown, malformed or revoked). */
-export async function authenticateAdminKey(db: Kysely<Tables>, key: string): Promise<{ id: string; name: string } | null> {
+export async function authenticateAdminKey(db: Kysely<Tables>, key: string): Promise<AuthenticatedAdminKey | null> {
   if (!KEY_FORMAT.test(key)) return null;
   const row = await db
     .selectFrom('admin_keys')
-    .select(['id', 'name', 'revoked_at', 'last_used_at'])
+    .select(['id', 'name', 'revoked_at', 'last_used_at', 'token_connections'])
     .where('key_hash', '=', hashKey(key))
     .executeTakeFirst();
   if (row === undefined || row.revoked_at !== null) return null;
@@ -92,5 +142,5 @@ export async function authenticateAdminKey(db: Kysely<Tables>, key: string): Pro
   if (row.last_used_at === null || now - row.last_used_at > 60_000) {
     await db.updateTable('admin_keys').set({ last_used_at: now }).where('id', '=', row.id).execute();
   }
-  return { id: row.id, name: row.name };
+  return { id: row.id, name: row.name, connections: parseConnections(row.token_connections) };
 }

@@ -37,21 +37,30 @@ const time = (ms: number | null) => (ms === null ? '-' : new Date(ms).toISOStrin
 
 export const managementCommands = {
   'admin-keys': {
-    summary: 'Admin API keys: `admin-keys create --name X` (prints the key once), `admin-keys list`, `admin-keys revoke <id>`.',
+    summary:
+      "Admin API keys: `admin-keys create --name X [--token-reader conn1,conn2]` (prints the key once; --token-reader: the key may only read those connections' WeChat tokens), `admin-keys list`, `admin-keys revoke <id>`.",
     async run(args: string[]): Promise<void> {
-      const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { name: { type: 'string' } } });
+      const { values, positionals } = parseArgs({
+        args,
+        allowPositionals: true,
+        options: { name: { type: 'string' }, 'token-reader': { type: 'string' } },
+      });
       const action = positionals[0] ?? 'list';
       await withDatabase(async (database) => {
         if (action === 'create') {
           const name = values.name;
           if (name === undefined || name.trim() === '')
             throw new AppError('bad_request', 'admin-keys create needs --name <who or what uses it>');
-          const { key, adminKey } = await createAdminKey(database.db, name.trim(), cliActor('admin-keys create'));
+          const readerFor = values['token-reader']
+            ?.split(',')
+            .map((c) => c.trim())
+            .filter((c) => c !== '');
+          const { key, adminKey } = await createAdminKey(database.db, name.trim(), cliActor('admin-keys create'), readerFor);
           console.log(`created admin key ${adminKey.id} (${adminKey.name}). It is shown only now:\n\n  ${key}\n`);
         } else if (action === 'list') {
           for (const k of await listAdminKeys(database.db)) {
             console.log(
-              `${k.id}  ${k.keyPrefix}…  ${k.revokedAt === null ? 'active ' : 'revoked'}  last used ${time(k.lastUsedAt)}  ${k.name}`,
+              `${k.id}  ${k.keyPrefix}…  ${k.revokedAt === null ? 'active ' : 'revoked'}  last used ${time(k.lastUsedAt)}  ${k.scope === 'full' ? 'full' : `tokens:read ${(k.connections ?? []).join(',')}`}  ${k.name}`,
             );
           }
         } else if (action === 'revoke') {

@@ -11,16 +11,30 @@ import { consoleActor } from '../console/routes.ts';
 import { checkCsrf, readConsoleSession } from '../console/sessions.ts';
 import type { Actor } from '../identity/audit.ts';
 import { API_PREFIX, buildOpenApiDocument } from './openapi.ts';
+import type { ManagementRoute } from './route.ts';
 import { managementRoutes } from './routes.ts';
 
-async function authenticate(app: FastifyInstance, request: FastifyRequest): Promise<Actor> {
+/**
+ * A `tokens:read` key passes only on token-broker routes, and only for a connection in its scope;
+ * checked before anything else so it learns nothing from other routes.
+ */
+function checkScope(route: ManagementRoute, connections: string[] | null, params: unknown): void {
+  if (connections === null) return;
+  if (!route.tokenBroker) throw new AppError('forbidden', 'This admin key may only read WeChat tokens (scope tokens:read)');
+  const connectionId = (params as { connectionId?: unknown } | undefined)?.connectionId;
+  if (typeof connectionId !== 'string' || !connections.includes(connectionId)) {
+    throw new AppError('forbidden', 'This admin key may not read the tokens of this connection', { details: { connections } });
+  }
+}
+
+async function authenticate(app: FastifyInstance, request: FastifyRequest): Promise<{ actor: Actor; connections: string[] | null }> {
   const header = request.headers.authorization;
   if (header === undefined) {
     // No key: the console's session, if the browser sent one.
     const session = await readConsoleSession(app.ctx, request);
     if (session !== null) {
       checkCsrf(app.ctx, request, session);
-      return consoleActor(session);
+      return { actor: consoleActor(session), connections: null };
     }
   }
   const match = typeof header === 'string' ? /^Bearer\s+(\S+)$/i.exec(header) : null;
@@ -29,7 +43,7 @@ async function authenticate(app: FastifyInstance, request: FastifyRequest): Prom
   }
   const key = await authenticateAdminKey(app.ctx.database.db, match[1]);
   if (key === null) throw new AppError('unauthorized', 'This admin API key is not valid or has been revoked');
-  return { kind: 'admin_key', id: key.id, name: key.name };
+  return { actor: { kind: 'admin_key', id: key.id, name: key.name }, connections: key.connections };
 }
 
 export function registerManagementApi(app: FastifyInstance): void {
@@ -42,7 +56,9 @@ export function registerManagementApi(app: FastifyInstance): void {
       handler: async (request, reply) => {
         let actor: Actor;
         try {
-          actor = await authenticate(app, request);
+          const authenticated = await authenticate(app, request);
+          actor = authenticated.actor;
+          checkScope(route, authenticated.connections, request.params);
         } catch (error) {
           reply.header('www-authenticate', 'Bearer');
           throw error;

@@ -26,6 +26,8 @@ interface RouteSpec<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodTyp
   body?: B;
   /** What a success answers with; the handler must return this type. */
   response: R;
+  /** Open to `tokens:read` admin keys too (for the connections in their scope, `:connectionId`). */
+  tokenBroker?: boolean;
   handler(input: { params: z.output<P>; query: z.output<Q>; body: z.output<B>; actor: Actor; ctx: AppContext }): Promise<z.input<R>>;
 }
 
@@ -39,6 +41,7 @@ export interface ManagementRoute {
   query: z.ZodType | undefined;
   body: z.ZodType | undefined;
   response: z.ZodType;
+  tokenBroker: boolean;
   /** Parses the raw request parts (all of them, before anything is done), then runs the handler. */
   run(raw: { params: unknown; query: unknown; body: unknown }, actor: Actor, ctx: AppContext): Promise<unknown>;
 }
@@ -59,6 +62,7 @@ export function defineRoute<
     query: spec.query,
     body: spec.body,
     response: spec.response,
+    tokenBroker: spec.tokenBroker ?? false,
     async run(raw, actor, ctx) {
       const params = parseInput(spec.params ?? EMPTY, raw.params ?? {}) as z.output<P>;
       const query = parseInput(spec.query ?? EMPTY, raw.query ?? {}) as z.output<Q>;

@@ -35,6 +35,7 @@ import {
   updateUserProfile,
 } from '../identity/users.ts';
 import { readLoginStats } from '../stats/login-stats.ts';
+import { tokenBrokerRoutes } from '../token-broker/routes.ts';
 import { applicationRoutes } from './applications-routes.ts';
 import { defineRoute, type ManagementRoute } from './route.ts';
 import { logOutEverywhere } from './session-end.ts';
@@ -423,8 +424,19 @@ const adminKeys: ManagementRoute[] = [
     status: 201,
     summary: 'Create an admin API key; the key is in this response only.',
     response: z.object({ key: z.string().describe('The key itself, shown only in this response.'), adminKey: adminKeyView }),
-    body: z.object({ name: z.string().min(1).max(100) }).strict(),
-    handler: ({ body, actor, ctx }) => createAdminKey(ctx.database.db, body.name, actor),
+    body: z
+      .object({
+        name: z.string().min(1).max(100),
+        scope: z.enum(['full', 'tokens:read']).default('full').describe('`tokens:read`: may only read the tokens of `connections`.'),
+        connections: z.array(id('A connection id.')).min(1).max(100).optional(),
+      })
+      .strict()
+      .refine((b) => (b.scope === 'tokens:read') === (b.connections !== undefined), {
+        error: 'a tokens:read key needs `connections`, and only it',
+        path: ['connections'],
+      }),
+    handler: ({ body, actor, ctx }) =>
+      createAdminKey(ctx.database.db, body.name, actor, body.scope === 'tokens:read' ? body.connections : undefined),
   }),
   defineRoute({
     method: 'DELETE',
@@ -446,5 +458,6 @@ export const managementRoutes: ManagementRoute[] = [
   ...applicationRoutes,
   ...webOriginRoutes,
   ...stats,
+  ...tokenBrokerRoutes,
   ...adminKeys,
 ];

@@ -162,6 +162,8 @@ export interface AdminKeysTable {
   created_at: number;
   last_used_at: number | null;
   revoked_at: number | null;
+  /** Null: a full key. A JSON array of connection ids: a token reader limited to their tokens (0019). */
+  token_connections: string | null;
 }
 
 /** A person who signs in to the admin console (issue #9). */
