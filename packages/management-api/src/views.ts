@@ -206,6 +206,9 @@ export const adminKeyView = z.object({
     .enum(['full', 'tokens:read'])
     .describe('`full`: every management route. `tokens:read`: only the token broker, for `connections`.'),
   connections: z.array(z.string()).nullable().describe('For a `tokens:read` key, the connections whose tokens it may read.'),
+  tokenReads: z
+    .array(z.object({ connectionId: z.string(), count: z.number().int(), lastReadAt: time }))
+    .describe('Token-broker reads by this key, per connection.'),
 });
 
 /** What the token broker hands an app backend: the token weunion itself uses, never the AppSecret. */

@@ -25,6 +25,8 @@ export interface AdminKeyView {
   /** `full`: every management route; `tokens:read`: only the token broker, for `connections`. */
   scope: AdminKeyScope;
   connections: string[] | null;
+  /** Token-broker reads by this key, per connection. */
+  tokenReads: { connectionId: string; count: number; lastReadAt: number }[];
 }
 
 export type AdminKeyScope = 'full' | 'tokens:read';
@@ -75,6 +77,7 @@ export async function createAdminKey(
     revokedAt: null,
     scope: connections === null ? 'full' : 'tokens:read',
     connections,
+    tokenReads: [],
   };
   await db.transaction().execute(async (trx) => {
     await trx
@@ -97,6 +100,8 @@ export async function createAdminKey(
 
 export async function listAdminKeys(db: Kysely<Tables>): Promise<AdminKeyView[]> {
   const rows = await db.selectFrom('admin_keys').selectAll().orderBy('id').execute();
+  // Admin keys are a handful: one read of every counter beats one query per key.
+  const reads = await db.selectFrom('token_reads').selectAll().orderBy('connection_id').execute();
   return rows.map((r) => ({
     id: r.id,
     name: r.name,
@@ -106,6 +111,9 @@ export async function listAdminKeys(db: Kysely<Tables>): Promise<AdminKeyView[]>
     revokedAt: r.revoked_at,
     scope: r.token_connections === null ? 'full' : 'tokens:read',
     connections: parseConnections(r.token_connections),
+    tokenReads: reads
+      .filter((read) => read.key_id === r.id)
+      .map((read) => ({ connectionId: read.connection_id, count: Number(read.count), lastReadAt: Number(read.last_read_at) })),
   }));
 }
 

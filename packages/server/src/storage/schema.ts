@@ -166,6 +166,15 @@ export interface AdminKeysTable {
   token_connections: string | null;
 }
 
+/** Token-broker reads per admin key (or console admin) and connection (0019). */
+export interface TokenReadsTable {
+  /** The admin key's id, or `admin:<id>` for a console session. */
+  key_id: string;
+  connection_id: string;
+  count: number;
+  last_read_at: number;
+}
+
 /** A person who signs in to the admin console (issue #9). */
 export interface AdminAccountsTable {
   /** `adm_…` */
@@ -245,4 +254,5 @@ export interface Tables {
   mini_program_sessions: MiniProgramSessionsTable;
   refresh_tokens: RefreshTokensTable;
   login_stats: LoginStatsTable;
+  token_reads: TokenReadsTable;
 }

@@ -10,7 +10,8 @@
  *   cache's `rejected` path), so a hundred backends reporting the same token cost one fetch, and a
  *   stale report cannot throw away a token someone else just fetched.
  * - Every read counts against the caller's key: `TOKEN_READS_PER_KEY` in shared state (429 past it),
- *   since each miss can cost a WeChat call against the app's daily token quota.
+ *   since each miss can cost a WeChat call against the app's daily token quota; and each answered
+ *   read bumps a counter per key and connection (`token_reads`), shown with the key's listing.
  * - Open to `tokens:read` admin keys limited to named connections (checked in `plugin.ts`).
  */
 import { AppError } from '@weunion/errors';
@@ -51,6 +52,24 @@ async function brokeredApp(ctx: AppContext, actor: Actor, connectionId: string, 
   return { appid: connection.appid, secret: connection.secret };
 }
 
+/** One more read of `connectionId`'s tokens by this key (or console admin): a counter, not an audit row. */
+async function countRead(ctx: AppContext, actor: Actor, connectionId: string): Promise<void> {
+  const now = Date.now();
+  await ctx.database.db
+    .insertInto('token_reads')
+    .values({ key_id: readerId(actor), connection_id: connectionId, count: 1, last_read_at: now })
+    .onConflict((conflict) =>
+      conflict.columns(['key_id', 'connection_id']).doUpdateSet((eb) => ({
+        count: eb('token_reads.count', '+', 1),
+        last_read_at: now,
+      })),
+    )
+    .execute();
+}
+
+/** Admin keys by their id (`key_…`); console admins as `admin:<id>`, so the two never collide. */
+const readerId = (actor: Actor) => (actor.kind === 'admin_key' ? (actor.id ?? '') : `${actor.kind}:${actor.id ?? ''}`);
+
 async function accessToken(ctx: AppContext, app: WechatAppCredentials, rejected?: string) {
   const signal = AbortSignal.timeout(TIMEOUT_MS);
   const token = await ctx.wechat.tokens.get(app, { rejected, signal });
@@ -70,7 +89,11 @@ export const tokenBrokerRoutes: ManagementRoute[] = [
     tokenBroker: true,
     params,
     response: brokeredAccessToken,
-    handler: async ({ params: { connectionId }, actor, ctx }) => accessToken(ctx, await brokeredApp(ctx, actor, connectionId, false)),
+    handler: async ({ params: { connectionId }, actor, ctx }) => {
+      const answer = await accessToken(ctx, await brokeredApp(ctx, actor, connectionId, false));
+      await countRead(ctx, actor, connectionId);
+      return answer;
+    },
   }),
   defineRoute({
     method: 'POST',
@@ -82,8 +105,11 @@ export const tokenBrokerRoutes: ManagementRoute[] = [
     params,
     body: z.object({ invalidToken: z.string().min(1).max(2048).describe('The access_token WeChat refused.') }).strict(),
     response: brokeredAccessToken,
-    handler: async ({ params: { connectionId }, body, actor, ctx }) =>
-      accessToken(ctx, await brokeredApp(ctx, actor, connectionId, false), body.invalidToken),
+    handler: async ({ params: { connectionId }, body, actor, ctx }) => {
+      const answer = await accessToken(ctx, await brokeredApp(ctx, actor, connectionId, false), body.invalidToken);
+      await countRead(ctx, actor, connectionId);
+      return answer;
+    },
   }),
   defineRoute({
     method: 'GET',
@@ -97,6 +123,7 @@ export const tokenBrokerRoutes: ManagementRoute[] = [
       const app = await brokeredApp(ctx, actor, connectionId, true);
       const ticket = await ctx.wechat.jsSdk.getJsapiTicket(app, { signal: AbortSignal.timeout(TIMEOUT_MS) });
       const cached = await ctx.wechat.jsSdk.peekJsapiTicket(app.appid);
+      await countRead(ctx, actor, connectionId);
       return { ticket, expires_in: cached?.ticket === ticket ? secondsUntil(cached.expiresAt) : 0 };
     },
   }),

@@ -101,9 +101,15 @@ for (const mode of storageModes) {
       expect(created.body).toMatchObject({ adminKey: { scope: 'tokens:read', connections: [mpId] } });
       expect((await api(full, 'POST', '/admin-keys', { name: 'x', scope: 'tokens:read' })).status).toBe(400);
       expect((await api(full, 'POST', '/admin-keys', { name: 'x', scope: 'tokens:read', connections: ['nope'] })).status).toBe(400);
-      const listed = z.object({ adminKeys: z.array(z.object({ name: z.string(), scope: z.string(), lastUsedAt: z.number().nullable() })) });
+      const listed = z.object({
+        adminKeys: z.array(
+          z.looseObject({ name: z.string(), scope: z.string(), lastUsedAt: z.number().nullable(), tokenReads: z.array(z.unknown()) }),
+        ),
+      });
       const keys = listed.parse((await api(full, 'GET', '/admin-keys')).body).adminKeys;
       expect(keys.find((k) => k.name === 'sender')).toMatchObject({ scope: 'tokens:read', lastUsedAt: expect.any(Number) });
+      // 2 reads + 1 ticket in the first test, 1 read + 5 refresh reports in the second; refused reads do not count.
+      expect(keys.find((k) => k.name === 'sender')?.tokenReads).toEqual([{ connectionId: oaId, count: 9, lastReadAt: expect.any(Number) }]);
       expect(keys.find((k) => k.name === 'full')?.scope).toBe('full');
     });
 
