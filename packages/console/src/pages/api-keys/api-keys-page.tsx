@@ -8,13 +8,14 @@ import { type FormEvent, type ReactNode, useId, useState } from 'react';
 import { api, noContent } from '../../api.ts';
 import { useI18n } from '../../i18n/index.ts';
 import type { RouteProps } from '../../route-props.ts';
+import { connectionListSchema } from '../../schemas.ts';
 import { Button } from '../../ui/button.tsx';
 import { useConfirm } from '../../ui/confirm-dialog.tsx';
 import { CopyValue } from '../../ui/copy-value.tsx';
 import { Dialog } from '../../ui/dialog.tsx';
 import { EmptyState } from '../../ui/empty-state.tsx';
 import { useErrorMessage } from '../../ui/errors.ts';
-import { Field } from '../../ui/field.tsx';
+import { CheckboxField, Field } from '../../ui/field.tsx';
 import { Loaded } from '../../ui/load-state.tsx';
 import { Notice, useNotify } from '../../ui/notice.tsx';
 import { Page } from '../../ui/page.tsx';
@@ -73,6 +74,25 @@ export function ApiKeysPage(_props: RouteProps): ReactNode {
               columns={[
                 { key: 'name', header: t('apiKeys.col.name'), cell: (key) => key.name },
                 { key: 'prefix', header: t('apiKeys.col.prefix'), cell: (key) => <span className="mono">{key.keyPrefix}…</span> },
+                {
+                  key: 'access',
+                  header: t('apiKeys.col.access'),
+                  cell: (key) =>
+                    key.scope === 'full' ? (
+                      t('apiKeys.access.full')
+                    ) : (
+                      <>
+                        {t('apiKeys.access.tokens', { connections: (key.connections ?? []).join(', ') })}
+                        {key.tokenReads.length > 0 ? (
+                          <div className="muted small">
+                            {key.tokenReads
+                              .map((read) => t('apiKeys.access.reads', { connection: read.connectionId, count: String(read.count) }))
+                              .join(' · ')}
+                          </div>
+                        ) : null}
+                      </>
+                    ),
+                },
                 { key: 'created', header: t('apiKeys.col.created'), cell: (key) => formatDateTime(key.createdAt) },
                 {
                   key: 'lastUsed',
@@ -136,6 +156,11 @@ function CreateKeyDialog({ onCreated, onClose }: { onCreated: (key: AdminKey) =>
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [secret, setSecret] = useState<string | null>(null);
+  // A token-reader key (scope tokens:read) for the ticked connections; unticked, a full key.
+  const [tokenReader, setTokenReader] = useState(false);
+  const [readable, setReadable] = useState<string[]>([]);
+  const [readableError, setReadableError] = useState<string | null>(null);
+  const connections = useLoad(async () => (await api.get('/api/v1/connections', connectionListSchema)).connections, []);
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
@@ -145,10 +170,16 @@ function CreateKeyDialog({ onCreated, onClose }: { onCreated: (key: AdminKey) =>
       return;
     }
     setNameError(null);
+    if (tokenReader && readable.length === 0) {
+      setReadableError(t('apiKeys.field.connections.required'));
+      return;
+    }
+    setReadableError(null);
     setError(null);
     setBusy(true);
     try {
-      const created = await api.post('/api/v1/admin-keys', createdAdminKeySchema, { name: trimmed });
+      const body = tokenReader ? { name: trimmed, scope: 'tokens:read', connections: readable } : { name: trimmed };
+      const created = await api.post('/api/v1/admin-keys', createdAdminKeySchema, body);
       setSecret(created.key);
       onCreated(created.adminKey);
     } catch (caught) {
@@ -203,6 +234,36 @@ function CreateKeyDialog({ onCreated, onClose }: { onCreated: (key: AdminKey) =>
           required
           autoComplete="off"
         />
+        <CheckboxField
+          label={t('apiKeys.field.tokenReader')}
+          hint={t('apiKeys.field.tokenReader.help')}
+          checked={tokenReader}
+          onChange={setTokenReader}
+        />
+        {tokenReader ? (
+          <fieldset className="choices">
+            <legend>{t('apiKeys.field.connections')}</legend>
+            <Loaded load={connections}>
+              {(list) =>
+                list
+                  .filter((c) => c.appType === 'official_account' || c.appType === 'mini_program')
+                  .map((c) => (
+                    <label key={c.id} className="choice">
+                      <input
+                        type="checkbox"
+                        checked={readable.includes(c.id)}
+                        onChange={(event) => setReadable(event.target.checked ? [...readable, c.id] : readable.filter((id) => id !== c.id))}
+                      />
+                      <span>
+                        {c.name} <span className="mono muted small">{c.id}</span>
+                      </span>
+                    </label>
+                  ))
+              }
+            </Loaded>
+            {readableError ? <p className="field-error">{readableError}</p> : null}
+          </fieldset>
+        ) : null}
       </form>
       {error ? <Notice kind="error">{error}</Notice> : null}
     </Dialog>
