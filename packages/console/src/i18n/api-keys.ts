@@ -6,7 +6,8 @@ export const apiKeys = defineDictionary({
     'nav.apiKeys': 'API keys',
     'apiKeys.title': 'API keys',
     'apiKeys.intro.before': 'A key lets your own backend call the management API (users, merges, the audit log…) by sending the header',
-    'apiKeys.intro.after': 'with each request. Each key acts as an administrator, and the audit log records its changes under its name.',
+    'apiKeys.intro.after':
+      'with each request. A key acts as an administrator (unless it may only read WeChat tokens), and the audit log records its changes under its name.',
     'apiKeys.reference': 'API reference (OpenAPI)',
     'apiKeys.create': 'Create key',
     'apiKeys.createTitle': 'Create an API key',
@@ -51,7 +52,8 @@ export const apiKeys = defineDictionary({
     'nav.apiKeys': 'API 密钥',
     'apiKeys.title': 'API 密钥',
     'apiKeys.intro.before': '密钥让你自己的后端在每个请求中带上请求头',
-    'apiKeys.intro.after': '即可调用管理 API（用户、合并、审计日志…）。每个密钥都以管理员身份操作，审计日志以密钥名称记录它做的修改。',
+    'apiKeys.intro.after':
+      '即可调用管理 API（用户、合并、审计日志…）。密钥以管理员身份操作（仅读取微信令牌的密钥除外），审计日志以密钥名称记录它做的修改。',
     'apiKeys.reference': 'API 参考（OpenAPI）',
     'apiKeys.create': '创建密钥',
     'apiKeys.createTitle': '创建 API 密钥',

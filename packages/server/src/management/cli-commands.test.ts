@@ -101,6 +101,18 @@ describe('weunion admin-keys and connections commands', () => {
     expect(listed).not.toContain('cli-secret-value');
   });
 
+  it('admin-keys create --token-reader makes a key limited to those connections (which must exist); list shows the scope', async () => {
+    // `cli-site` comes from the `connections apply` test above.
+    const created = await run('admin-keys', ['create', '--name', 'sender', '--token-reader', 'cli-site']);
+    const key = /(wu_[A-Za-z0-9_-]{43})/.exec(created)?.[1] ?? '';
+    expect(await withDatabase((database) => authenticateAdminKey(database.db, key))).toMatchObject({
+      name: 'sender',
+      connections: ['cli-site'],
+    });
+    expect(await run('admin-keys', ['list'])).toMatch(/tokens:read cli-site {2}sender/);
+    await expect(run('admin-keys', ['create', '--name', 'x', '--token-reader', 'no-such'])).rejects.toMatchObject({ code: 'bad_request' });
+  });
+
   it('connections apply with an invalid file names the field and changes nothing', async () => {
     const file = path.join(dir, 'bad.json');
     writeFileSync(file, JSON.stringify([{ id: 'bad-site', name: 'x', appType: 'website', appid: 'nope', scenarios: ['s2'] }]));
