@@ -94,6 +94,36 @@ for (const mode of storageModes) {
       expect(wrongType.type).toMatch(/^application\/problem\+json/);
       expect((await api(full, 'GET', `/connections/${webId}/access-token`)).status).toBe(400);
       expect((await api(full, 'GET', '/connections/nope/access-token')).status).toBe(404);
+      const bare = await api(full, 'POST', '/connections', {
+        id: 'oa-no-secret',
+        name: 'No secret',
+        appType: 'official_account',
+        appid: 'wx0000000000abcdef',
+        scenarios: ['s1'],
+      });
+      expect(bare.status).toBe(201);
+      const noSecret = await api(full, 'GET', '/connections/oa-no-secret/access-token');
+      expect(noSecret.status).toBe(409);
+      expect(noSecret.body).toMatchObject({ code: 'conflict' });
+      // An app WeChat does not know (40013): the WeChat problem, and the secret goes nowhere.
+      const secret = 'b'.repeat(32);
+      expect(
+        (
+          await api(full, 'POST', '/connections', {
+            id: 'oa-unknown',
+            name: 'Unknown to WeChat',
+            appType: 'official_account',
+            appid: 'wx0000000000fedcba',
+            secret,
+            scenarios: ['s1'],
+          })
+        ).status,
+      ).toBe(201);
+      const refused = await api(full, 'GET', '/connections/oa-unknown/access-token');
+      expect(refused.status).toBe(502);
+      expect(refused.type).toMatch(/^application\/problem\+json/);
+      expect(refused.body).toMatchObject({ code: 'wechat_credentials_invalid' });
+      expect(JSON.stringify(refused.body)).not.toContain(secret);
       expect((await api(full, 'POST', `/connections/${oaId}/access-token/refresh`, {})).status).toBe(400);
 
       const created = await api(full, 'POST', '/admin-keys', { name: 'mp sender', scope: 'tokens:read', connections: [mpId] });
