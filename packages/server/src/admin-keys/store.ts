@@ -42,7 +42,13 @@ const connectionList = z.array(z.string());
 
 function parseConnections(raw: string | null): string[] | null {
   if (raw === null) return null;
-  const parsed = connectionList.safeParse(JSON.parse(raw));
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    value = undefined;
+  }
+  const parsed = connectionList.safeParse(value);
   // A corrupt scope must not widen the key: it reads no connection at all.
   return parsed.success ? parsed.data : [];
 }

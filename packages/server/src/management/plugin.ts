@@ -54,15 +54,15 @@ export function registerManagementApi(app: FastifyInstance): void {
       method: route.method,
       url: `${API_PREFIX}${route.path}`,
       handler: async (request, reply) => {
-        let actor: Actor;
+        let authenticated: Awaited<ReturnType<typeof authenticate>>;
         try {
-          const authenticated = await authenticate(app, request);
-          actor = authenticated.actor;
-          checkScope(route, authenticated.connections, request.params);
+          authenticated = await authenticate(app, request);
         } catch (error) {
           reply.header('www-authenticate', 'Bearer');
           throw error;
         }
+        const actor: Actor = authenticated.actor;
+        checkScope(route, authenticated.connections, request.params);
         const result = await route.run({ params: request.params, query: request.query, body: request.body }, actor, app.ctx);
         reply.status(route.status);
         return route.status === 204 ? reply.send() : result;
