@@ -52,9 +52,13 @@ export async function findKnownFacts(db: Kysely<Tables>, assertion: IdentityAsse
   ]);
   const owner = unionidOwner ?? null;
   const unionidHolders = holders.filter((h) => h.id !== owner?.id);
+  // Whether an account already holds another WeChat person matters for every account the login
+  // could join — and for the ledger row's own account only when it would claim a unionid nobody
+  // owns. A returning login with its unionid on record thus costs no extra reads.
   const users = new Set<string>();
-  for (const user of [identity === undefined ? undefined : { id: identity.user_id }, owner, ...unionidHolders, phoneOwner, emailOwner]) {
-    if (user != null) users.add(user.id);
+  const ownRowClaims = identity !== undefined && unionid !== undefined && owner === null;
+  for (const user of [ownRowClaims ? { id: identity.user_id } : undefined, owner, ...unionidHolders, phoneOwner, emailOwner]) {
+    if (user != null && user.id !== (ownRowClaims ? undefined : identity?.user_id)) users.add(user.id);
   }
   const clashing = new Set<string>();
   await Promise.all(
