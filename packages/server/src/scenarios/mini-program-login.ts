@@ -241,10 +241,13 @@ export async function verifyMiniProgramLogin(
     unionid: login.unionid,
   });
   const facts: WechatIdentityFacts = { openid: login.openid, unionid: login.unionid };
-  if (connection.settings.phoneNumber !== 'off' && (await refusedWhateverThePhone(ctx, connection, facts, policy))) {
+  const request = phoneRequestFor(connection, known);
+  // The dry run costs the sign-in's look-ups once more, so it runs only where it can save a
+  // purchase (a phone offered) or a pointless `phone_required` (a refused person must hear that).
+  const offered = input.phoneCode !== undefined || input.encryptedData !== undefined;
+  if (request !== 'not_needed' && (offered || request === 'required') && (await refusedWhateverThePhone(ctx, connection, facts, policy))) {
     return { facts, phoneSource: 'none', known };
   }
-  const request = phoneRequestFor(connection, known);
   if (request === 'not_needed') {
     const onFile = known?.hasVerifiedPhone === true && connection.settings.phoneNumber !== 'off';
     return { facts, phoneSource: onFile ? 'on_file' : 'none', known };
