@@ -70,13 +70,16 @@ function replaceInFiles(dir: string, test: (file: string) => boolean, replace: (
 
 const RELATIVE_TS = /(\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)(['"])(\.{1,2}\/[^'"]+)\.ts\2/g;
 
-/** tsc emits into dist/; returns what it wrote. */
-export function buildPackage(dir: string): string[] {
+/**
+ * tsc emits into `outDir` (the package's dist/ unless another folder is given, as for the sample
+ * mini program's copy); returns the files written, relative to `outDir`.
+ */
+export function buildPackage(dir: string, outDir = path.join(dir, 'dist')): string[] {
   const manifest = readManifest(dir);
-  const dist = path.join(dir, 'dist');
   if (manifest.weunionPack?.build === false) return [];
+  const dist = path.resolve(outDir);
   rmSync(dist, { recursive: true, force: true });
-  execFileSync(process.execPath, [TSC, '-p', path.join(dir, 'tsconfig.build.json')], { stdio: 'inherit' });
+  execFileSync(process.execPath, [TSC, '-p', path.join(dir, 'tsconfig.build.json'), '--outDir', dist], { stdio: 'inherit' });
   // tsc rewrites `./x.ts` to `./x.js` in the JavaScript (rewriteRelativeImportExtensions) but not in
   // the declarations, where a consumer's TypeScript would look for x.ts next to them.
   replaceInFiles(
@@ -84,19 +87,31 @@ export function buildPackage(dir: string): string[] {
     (file) => file.endsWith('.d.ts'),
     (code) => code.replace(RELATIVE_TS, '$1$2$3.js$2'),
   );
-  for (const [specifier, source] of Object.entries(manifest.weunionPack?.vendor ?? {})) vendor(dir, specifier, source);
-  return filesUnder(dist).map((file) => path.relative(dir, file));
+  for (const [specifier, source] of Object.entries(manifest.weunionPack?.vendor ?? {})) vendor(dir, dist, specifier, source);
+  return filesUnder(dist).map((file) => path.relative(dist, file));
 }
 
 /** Compiles one monorepo module into dist/vendor/ and points the imports of it there. */
-function vendor(dir: string, specifier: string, source: string): void {
-  const out = path.join(dir, 'dist', 'vendor');
-  const args = ['--ignoreConfig', '--declaration', '--target', 'es2022', '--module', 'nodenext', '--skipLibCheck', '--types', '', '--outDir', out];
+function vendor(dir: string, dist: string, specifier: string, source: string): void {
+  const out = path.join(dist, 'vendor');
+  const args = [
+    '--ignoreConfig',
+    '--declaration',
+    '--target',
+    'es2022',
+    '--module',
+    'nodenext',
+    '--skipLibCheck',
+    '--types',
+    '',
+    '--outDir',
+    out,
+  ];
   execFileSync(process.execPath, [TSC, ...args, path.resolve(dir, source)], { stdio: 'inherit' });
   const target = path.join(out, path.basename(source).replace(/\.ts$/, '.js'));
   const quoted = new RegExp(`(['"])${specifier.replace(/[/.*+?^${}()|[\]\\]/g, '\\$&')}\\1`, 'g');
   replaceInFiles(
-    path.join(dir, 'dist'),
+    dist,
     (file) => /\.(?:js|d\.ts)$/.test(file) && !file.startsWith(out),
     (code, file) => {
       const relative = path.relative(path.dirname(file), target).split(path.sep).join('/');
@@ -125,12 +140,13 @@ export function publishedManifest(manifest: Manifest): Record<string, unknown> {
 
 /** Builds, stages the published form in a temporary folder and runs `npm <command>` on it. */
 function withStagedPackage<T>(dir: string, run: (staged: string) => T): T {
-  buildPackage(dir);
   const manifest = readManifest(dir);
   const staged = mkdtempSync(path.join(tmpdir(), 'weunion-pack-'));
   try {
+    // Built straight into the staged folder: packing never rewrites the package's own dist/.
+    buildPackage(dir, path.join(staged, 'dist'));
     writeFileSync(path.join(staged, 'package.json'), `${JSON.stringify(publishedManifest(manifest), null, 2)}\n`);
-    for (const name of ['README.md', 'LICENSE', 'dist', ...(manifest.weunionPack?.build === false ? ['src'] : [])]) {
+    for (const name of ['README.md', 'LICENSE', ...(manifest.weunionPack?.build === false ? ['src'] : [])]) {
       if (existsSync(path.join(dir, name))) cpSync(path.join(dir, name), path.join(staged, name), { recursive: true });
     }
     return run(staged);

@@ -86,7 +86,8 @@ describe.skipIf(chromiumPath === undefined || embedded === undefined || embedded
     const outDir = path.join(project, 'dist');
     await build({ root: project, configFile: false, logLevel: 'silent', build: { outDir, emptyOutDir: true } });
     const bundle = new Map<string, string>();
-    for (const name of readdirSync(path.join(outDir, 'assets'))) bundle.set(`/app/assets/${name}`, readFileSync(path.join(outDir, 'assets', name), 'utf8'));
+    for (const name of readdirSync(path.join(outDir, 'assets')))
+      bundle.set(`/app/assets/${name}`, readFileSync(path.join(outDir, 'assets', name), 'utf8'));
     const html = readFileSync(path.join(outDir, 'index.html'), 'utf8').replaceAll('"/assets/', '"/app/assets/');
     expect([...bundle.values()].join('\n')).toContain('startQrLogin');
 

@@ -90,23 +90,26 @@ describe.skipIf(embedded === undefined || embedded.skip)('@weunion/sdk-node from
       .parse(await response.json());
   }
 
-  it.each([20, 22])('on Node %i: verifies a weunion token against the JWKS, refuses a forged one, calls the management API', async (major) => {
-    const node = await nodeRuntime(major);
-    const { userId, tokens } = await s6Tokens(`Node ${major}`);
-    const { stdout } = await run(node, ['consumer.js'], {
-      cwd: project,
-      env: {
-        PATH: process.env.PATH,
-        ISSUER: world.first.url,
-        AUDIENCE: MOBILE_APP.connection,
-        ID_TOKEN: tokens.id_token,
-        ACCESS_TOKEN: tokens.access_token,
-        API_KEY: apiKey,
-      },
-    });
-    const output = outputSchema.parse(JSON.parse(stdout));
-    expect(output.node).toMatch(new RegExp(`^v${major}\\.`));
-    expect(output).toMatchObject({ idSub: userId, accessSub: userId, refusal: 'signature_invalid', user: { id: userId } });
-    expect(output.user.nickname).toBe(`Node ${major}`);
-  });
+  it.each([20, 22])(
+    'on Node %i: verifies a weunion token against the JWKS, refuses a forged one, calls the management API',
+    async (major) => {
+      const node = await nodeRuntime(major);
+      const { userId, tokens } = await s6Tokens(`Node ${major}`);
+      const { stdout } = await run(node, ['consumer.js'], {
+        cwd: project,
+        env: {
+          PATH: process.env.PATH,
+          ISSUER: world.first.url,
+          AUDIENCE: MOBILE_APP.connection,
+          ID_TOKEN: tokens.id_token,
+          ACCESS_TOKEN: tokens.access_token,
+          API_KEY: apiKey,
+        },
+      });
+      const output = outputSchema.parse(JSON.parse(stdout));
+      expect(output.node).toMatch(new RegExp(`^v${major}\\.`));
+      expect(output).toMatchObject({ idSub: userId, accessSub: userId, refusal: 'signature_invalid', user: { id: userId } });
+      expect(output.user.nickname).toBe(`Node ${major}`);
+    },
+  );
 });
