@@ -3,7 +3,7 @@
  * `@weunion/login-element`). Run from a package folder, as its npm scripts do:
  *
  *   npm run build -w @weunion/sdk-node     → packages/sdk-node/dist: ES2022 JavaScript + .d.ts
- *   npm run pack -w @weunion/sdk-node      → the npm tarball, in the current folder (or --destination)
+ *   npm run package -w @weunion/sdk-node   → the npm tarball, in the folder npm runs in (or -- --destination DIR)
  *   npm run release -w @weunion/sdk-node   → `npm publish` of that same staged package
  *
  * Why a staged package: inside the monorepo every package exports its TypeScript sources
@@ -155,12 +155,21 @@ function withStagedPackage<T>(dir: string, run: (staged: string) => T): T {
   }
 }
 
+/** The environment for npm on the staged folder: not the workspace selection of the `npm run` that started us. */
+function npmEnvironment(): NodeJS.ProcessEnv {
+  return Object.fromEntries(
+    Object.entries(process.env).filter(([key]) => !/^npm_config_(?:workspaces?|include_workspace_root)$/i.test(key)),
+  );
+}
+
 /** Packs the published form into `destination`; returns the tarball's path. */
 export function packPackage(dir: string, destination: string): string {
   return withStagedPackage(dir, (staged) => {
     const output = execFileSync('npm', ['pack', staged, '--pack-destination', destination, '--json', '--ignore-scripts'], {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'inherit'],
+      env: npmEnvironment(),
+      cwd: staged,
     });
     const [packed] = z.array(z.object({ filename: z.string() })).parse(JSON.parse(output));
     if (packed === undefined) throw new Error(`npm pack wrote no tarball for ${dir}`);
@@ -174,13 +183,17 @@ function main(argv: string[]): void {
   if (command === 'build') {
     console.log(`built ${buildPackage(dir).length} files into ${path.relative(process.cwd(), path.join(dir, 'dist')) || 'dist'}`);
   } else if (command === 'pack') {
+    // npm run starts scripts in the package folder; the tarball goes where npm was run (INIT_CWD).
     const flag = rest.indexOf('--destination');
-    const destination = path.resolve(flag === -1 ? dir : (rest[flag + 1] ?? dir));
+    const here = process.env.INIT_CWD ?? dir;
+    const destination = path.resolve(here, flag === -1 ? '.' : (rest[flag + 1] ?? '.'));
     console.log(packPackage(dir, destination));
   } else if (command === 'release') {
-    withStagedPackage(dir, (staged) => execFileSync('npm', ['publish', staged, ...rest], { stdio: 'inherit' }));
+    withStagedPackage(dir, (staged) => execFileSync('npm', ['publish', staged, ...rest], { stdio: 'inherit', env: npmEnvironment(), cwd: staged }));
   } else if (command === 'refuse') {
-    console.error('This folder holds the TypeScript form of the package: run `npm run pack` or `npm run release` in it instead.');
+    console.error(
+      'This folder holds the TypeScript form of the package: run `npm run package` (a tarball) or `npm run release` (npm publish) in it instead.',
+    );
     process.exitCode = 1;
   } else {
     console.error('usage: node scripts/sdk-package.ts build | pack [--destination DIR] | release [npm publish flags]');
