@@ -189,7 +189,9 @@ function main(argv: string[]): void {
     const destination = path.resolve(here, flag === -1 ? '.' : (rest[flag + 1] ?? '.'));
     console.log(packPackage(dir, destination));
   } else if (command === 'release') {
-    withStagedPackage(dir, (staged) => execFileSync('npm', ['publish', staged, ...rest], { stdio: 'inherit', env: npmEnvironment(), cwd: staged }));
+    withStagedPackage(dir, (staged) =>
+      execFileSync('npm', ['publish', staged, ...rest], { stdio: 'inherit', env: npmEnvironment(), cwd: staged }),
+    );
   } else if (command === 'refuse') {
     console.error(
       'This folder holds the TypeScript form of the package: run `npm run package` (a tarball) or `npm run release` (npm publish) in it instead.',
