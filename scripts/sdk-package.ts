@@ -81,7 +81,7 @@ export function buildPackage(dir: string, outDir = path.join(dir, 'dist')): stri
   rmSync(dist, { recursive: true, force: true });
   execFileSync(process.execPath, [TSC, '-p', path.join(dir, 'tsconfig.build.json'), '--outDir', dist], { stdio: 'inherit' });
   // tsc rewrites `./x.ts` to `./x.js` in the JavaScript (rewriteRelativeImportExtensions) but not in
-  // the declarations, where a consumer's TypeScript would look for x.ts next to them.
+  // the declarations; TypeScript before 5.0 refuses a `.ts` extension there, `./x.js` suits all.
   replaceInFiles(
     dist,
     (file) => file.endsWith('.d.ts'),

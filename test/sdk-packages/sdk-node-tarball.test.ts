@@ -5,7 +5,7 @@
  * login is verified against the server's JWKS, a forged one is refused, and a management route
  * answers through the typed client.
  */
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -14,7 +14,7 @@ import { z } from 'zod';
 import { createAdminKey } from '../../packages/server/src/admin-keys/store.ts';
 import { SYSTEM_ACTOR } from '../../packages/server/src/identity/audit.ts';
 import { demo, LoginWorld, storageModes } from '../../packages/server/src/login/test-harness.ts';
-import { freshProject, nodeRuntime, packedTarballs } from './tarballs.ts';
+import { freshProject, nodeRuntime, packedTarballs, ROOT } from './tarballs.ts';
 
 const MOBILE_APP = { connection: 'demo-mobile-app', appid: demo('mobileApp').appid };
 const embedded = storageModes.find((m) => m.name === 'embedded');
@@ -35,6 +35,35 @@ const user = await admin.users.get(id.sub);
 console.log(JSON.stringify({ node: process.version, idSub: id.sub, accessSub: access.sub, refusal, user: { id: user.id, nickname: user.nickname } }));
 `;
 
+/** The same in TypeScript, checked against the published declarations (Node 16+ module resolution). */
+const TYPED_CONSUMER = `import { createManagementClient, createTokenVerifier, type IdTokenClaims, type User, WeunionTokenError } from '@weunion/sdk-node';
+
+export async function whoIs(token: string, apiKey: string): Promise<{ claims: IdTokenClaims; user: User } | string> {
+  const verifier = createTokenVerifier({ issuer: 'https://id.example.com', audience: 'shop' });
+  try {
+    const claims = await verifier.verifyIdToken(token);
+    const user = await createManagementClient({ baseUrl: 'https://id.example.com', apiKey }).users.get(claims.sub);
+    return { claims, user };
+  } catch (error) {
+    if (error instanceof WeunionTokenError) return error.code;
+    throw error;
+  }
+}
+`;
+
+const TSCONFIG = JSON.stringify({
+  compilerOptions: {
+    target: 'es2022',
+    module: 'nodenext',
+    moduleResolution: 'nodenext',
+    lib: ['es2022', 'dom'],
+    types: [],
+    strict: true,
+    noEmit: true,
+  },
+  include: ['typed.ts'],
+});
+
 const outputSchema = z.object({
   node: z.string(),
   idSub: z.string(),
@@ -51,7 +80,11 @@ describe.skipIf(embedded === undefined || embedded.skip)('@weunion/sdk-node from
   beforeAll(async () => {
     if (embedded === undefined) throw new Error('no embedded storage');
     const tarballs = await packedTarballs();
-    project = freshProject([tarballs['sdk-node'], tarballs['management-api']], { 'consumer.js': CONSUMER });
+    project = freshProject([tarballs['sdk-node'], tarballs['management-api']], {
+      'consumer.js': CONSUMER,
+      'typed.ts': TYPED_CONSUMER,
+      'tsconfig.json': TSCONFIG,
+    });
     world = await LoginWorld.start(embedded);
     apiKey = (await createAdminKey(world.database.db, 'tarball test', SYSTEM_ACTOR)).key;
   });
@@ -73,6 +106,10 @@ describe.skipIf(embedded === undefined || embedded.skip)('@weunion/sdk-node from
     expect(Object.keys(api.dependencies)).toEqual(['zod']);
     expect(readFileSync(path.join(installed, 'sdk-node/dist/index.d.ts'), 'utf8')).toContain("from './token-verifier.js'");
     expect(readFileSync(path.join(installed, 'management-api/dist/vocabulary.js'), 'utf8')).toContain("from './vendor/app-type.js'");
+  });
+
+  it('TypeScript code using it type-checks against the published declarations', () => {
+    execFileSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', project], { stdio: 'pipe' });
   });
 
   async function s6Tokens(nickname: string) {
