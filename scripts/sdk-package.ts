@@ -3,7 +3,7 @@
  * `@weunion/login-element`). Run from a package folder, as its npm scripts do:
  *
  *   npm run build -w @weunion/sdk-node     → packages/sdk-node/dist: ES2022 JavaScript + .d.ts
- *   npm run package -w @weunion/sdk-node   → the npm tarball, in the folder npm runs in (or -- --destination DIR)
+ *   npm run package -w @weunion/sdk-node   → the npm tarball, in the folder npm runs in (`-- --destination DIR`)
  *   npm run release -w @weunion/sdk-node   → `npm publish` of that same staged package
  *
  * Why a staged package: inside the monorepo every package exports its TypeScript sources
@@ -138,7 +138,7 @@ export function publishedManifest(manifest: Manifest): Record<string, unknown> {
   return published;
 }
 
-/** Builds, stages the published form in a temporary folder and runs `npm <command>` on it. */
+/** Builds and stages the published form in a temporary folder, then hands that folder to `run` (npm pack or publish). */
 function withStagedPackage<T>(dir: string, run: (staged: string) => T): T {
   const manifest = readManifest(dir);
   const staged = mkdtempSync(path.join(tmpdir(), 'weunion-pack-'));

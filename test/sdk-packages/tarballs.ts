@@ -68,11 +68,14 @@ async function locked<T>(name: string, work: () => T): Promise<T> {
 /** The tarball of each published package, packed now or taken from the cache. */
 export async function packedTarballs(): Promise<Record<PublishedPackage, string>> {
   const dir = path.join(CACHE, `tarballs-${inputsHash()}`);
-  const tarballOf = () =>
-    Object.fromEntries(PACKED.map((name) => [name, path.join(dir, `weunion-${name}-${packageVersion(name)}.tgz`)])) as Record<
-      PublishedPackage,
-      string
-    >;
+  const file = (name: PublishedPackage) => path.join(dir, `weunion-${name}-${packageVersion(name)}.tgz`);
+  const tarballOf = (): Record<PublishedPackage, string> => ({
+    'management-api': file('management-api'),
+    'sdk-node': file('sdk-node'),
+    'sdk-browser': file('sdk-browser'),
+    'sdk-miniprogram': file('sdk-miniprogram'),
+    'login-element': file('login-element'),
+  });
   if (existsSync(dir)) return tarballOf();
   return locked('pack', () => {
     if (existsSync(dir)) return tarballOf();
