@@ -1,4 +1,11 @@
-export { type ApiErrorCode, type TokenErrorCode, WeunionApiError, WeunionTokenError } from './errors.ts';
+export {
+  type ApiErrorCode,
+  type TokenErrorCode,
+  type WebhookErrorCode,
+  WeunionApiError,
+  WeunionTokenError,
+  WeunionWebhookError,
+} from './errors.ts';
 export {
   type Application,
   type ApplicationInput,
@@ -34,3 +41,4 @@ export {
   type TokenVerifierOptions,
   type WechatIdentityClaim,
 } from './token-verifier.ts';
+export { type VerifyWebhookOptions, verifyWebhook, type WebhookEvent } from './webhook.ts';
