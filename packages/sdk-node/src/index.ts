@@ -11,6 +11,8 @@ export {
   type ApplicationInput,
   type ApplicationPatch,
   type AuditEntry,
+  type BrokeredAccessToken,
+  type BrokeredJsapiTicket,
   type Connection,
   type ConnectionInput,
   type ConnectionPatch,
@@ -30,6 +32,11 @@ export {
   type UserDetail,
   type UserInput,
   type UserSearch,
+  type WebhookAttempt,
+  type WebhookDelivery,
+  type WebhookEndpoint,
+  type WebhookEndpointInput,
+  type WebhookEventRecord,
   type WechatIdentity,
 } from './management-client.ts';
 export {
