@@ -17,6 +17,7 @@ import { overview } from './overview.ts';
 import { people } from './people.ts';
 import { sandbox } from './sandbox.ts';
 import { signIn } from './sign-in.ts';
+import { webhooks } from './webhooks.ts';
 
 export { defineDictionary } from './dictionary.ts';
 
@@ -31,6 +32,7 @@ const dictionaries = [
   connections,
   applications,
   apiKeys,
+  webhooks,
   sandbox,
   account,
 ] as const;
