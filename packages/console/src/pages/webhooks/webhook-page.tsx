@@ -4,7 +4,7 @@
  * last answer, every attempt on demand, and replay of one event or of a time range.
  */
 import { type FormEvent, type ReactNode, useState } from 'react';
-import { api, noContent, withQuery } from '../../api.ts';
+import { api, noContent } from '../../api.ts';
 import { useI18n } from '../../i18n/index.ts';
 import type { RouteProps } from '../../route-props.ts';
 import { navigate } from '../../router.tsx';
