@@ -247,7 +247,9 @@ for (const backend of databaseBackends) {
       const hooks = await receiver();
       hooks.holdFirst = true;
       const { id: endpointId, secret } = await endpoint(hooks.url);
-      const first = await deliverer(database);
+      // Killed well within its 3 s timeout, so it never records the attempt; the lease (4 s) then expires.
+      const slow = { webhookTimeoutMs: 3_000, webhookLeaseMs: 4_000 };
+      const first = await deliverer(database, slow);
       const userId = await newUser({ nickname: 'Dee' });
       await waitFor('the first attempt to arrive', () => hooks.received.length === 1);
       await first.kill();
@@ -257,7 +259,7 @@ for (const backend of databaseBackends) {
         .where('endpoint_id', '=', endpointId)
         .executeTakeFirstOrThrow();
       expect(row).toMatchObject({ status: 'pending', lease_owner: first.owner });
-      const second = await deliverer(sibling);
+      const second = await deliverer(sibling, slow);
       await waitFor('the delivery by the second instance', allDelivered(endpointId, 1));
       expect(hooks.received.map((r) => r.id)).toEqual([row.event_id, row.event_id]);
       expect(hooks.received.map((r) => r.status)).toEqual([0, 200]);
