@@ -87,6 +87,7 @@ export class WebhookDeliverer {
   readonly #deps: DelivererDeps;
   readonly #inflight = new Map<string, AbortController>();
   #timer: NodeJS.Timeout | undefined;
+  #dueAt = 0;
   #running: Promise<void> | undefined;
   #again = false;
   #stopped = true;
@@ -140,10 +141,17 @@ export class WebhookDeliverer {
     await this.stop();
   }
 
+  /** Runs a cycle in `delayMs`, unless one is already due sooner (a stream of wake-ups must not postpone it forever). */
   #schedule(delayMs: number): void {
     if (this.#stopped) return;
+    const due = Date.now() + delayMs;
+    if (this.#timer !== undefined && this.#dueAt <= due) return;
     clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => this.#cycle(), delayMs);
+    this.#dueAt = due;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#cycle();
+    }, delayMs);
     this.#timer.unref();
   }
 
