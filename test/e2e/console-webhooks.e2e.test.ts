@@ -81,7 +81,11 @@ describe.skipIf(chromiumPath === undefined)('console: webhooks', () => {
         .execute();
       await createUser(world().service.database.db, { nickname: 'Jun' }, SYSTEM_ACTOR);
       await expect.poll(() => receiver.received.filter((r) => r.status === 503).length, { timeout: 15_000 }).toBeGreaterThan(0);
-      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Webhooks' }).click();
+      // Every page says so, until it is dealt with.
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'People' }).click();
+      const everywhere = page.getByRole('alert').filter({ hasText: 'kept failing and weunion turned it off' });
+      await expect.poll(() => everywhere.isVisible(), { timeout: 15_000 }).toBe(true);
+      await everywhere.getByRole('link', { name: 'Open Webhooks' }).click();
       const alert = page.getByRole('alert').filter({ hasText: 'was turned off' });
       await expect.poll(() => alert.textContent()).toContain('Every delivery failed since');
       await consoleSnapshot(page, 'webhooks-03-alert');
@@ -91,6 +95,9 @@ describe.skipIf(chromiumPath === undefined)('console: webhooks', () => {
       await page.getByRole('button', { name: 'Turn on' }).click();
       await expect.poll(() => page.getByRole('button', { name: 'Turn off' }).isVisible()).toBe(true);
       expect(await page.getByText('weunion turned this endpoint off.').count()).toBe(0);
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'People' }).click();
+      await expect.poll(() => page.getByRole('heading', { name: 'People', level: 1 }).isVisible()).toBe(true);
+      expect(await page.getByRole('alert').filter({ hasText: 'kept failing' }).count()).toBe(0);
 
       // In Chinese too.
       await page.goto(`${world().url}/console/webhooks?lang=zh-CN`);

@@ -32,6 +32,11 @@ export const webhooks = defineDictionary({
     'webhooks.failingSince': ({ date }) => `Every delivery has failed since ${date}.`,
     'webhooks.alert.title': ({ url }) => `Webhook endpoint ${url} was turned off:`,
     'webhooks.alert.open': 'Open it',
+    'webhooks.shellAlert': ({ count }) =>
+      count === '1'
+        ? 'A webhook endpoint kept failing and weunion turned it off: its backend gets no identity events.'
+        : `${count} webhook endpoints kept failing and weunion turned them off: their backends get no identity events.`,
+    'webhooks.shellAlert.open': 'Open Webhooks',
     'webhooks.alert.disabled': 'weunion turned this endpoint off.',
     'webhooks.alert.fix': 'Fix the receiver, then turn the endpoint on: what was waiting is sent, and missed events can be replayed below.',
     'webhooks.alert.off': 'This endpoint is off: it gets no new events until it is turned on.',
@@ -136,6 +141,8 @@ export const webhooks = defineDictionary({
     'webhooks.failingSince': ({ date }) => `自 ${date} 起每次投递都失败了。`,
     'webhooks.alert.title': ({ url }) => `Webhook 端点 ${url} 已被关闭：`,
     'webhooks.alert.open': '查看',
+    'webhooks.shellAlert': ({ count }) => `有 ${count} 个 Webhook 端点持续失败，weunion 已将其关闭：对应的后端收不到身份事件。`,
+    'webhooks.shellAlert.open': '打开 Webhook',
     'webhooks.alert.disabled': 'weunion 已关闭此端点。',
     'webhooks.alert.fix': '请先修复接收方，再开启端点：等待中的事件会被发送，错过的事件可在下方重放。',
     'webhooks.alert.off': '此端点已关闭：开启之前不会收到新事件。',
