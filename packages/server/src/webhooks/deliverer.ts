@@ -290,6 +290,9 @@ export class WebhookDeliverer {
     const attempts = row.attempts + 1;
     let disabled: string | null = null;
     await db.transaction().execute(async (trx) => {
+      // The endpoint was deleted meanwhile (with its deliveries and log): nothing left to record.
+      const exists = await trx.selectFrom('webhook_deliveries').select('id').where('id', '=', row.id).executeTakeFirst();
+      if (exists === undefined) return;
       await trx
         .insertInto('webhook_attempts')
         .values({
