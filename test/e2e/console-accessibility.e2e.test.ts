@@ -164,6 +164,7 @@ describe.skipIf(chromiumPath === undefined)('console: accessibility (axe-core, W
       ['/applications', 'Applications'],
       ['/applications/new', 'Add an application'],
       ['/api-keys', 'API keys'],
+      ['/webhooks', 'Webhooks'],
       ['/sandbox', 'WeChat sandbox'],
       ['/account', 'My account'],
     ] as const) {
@@ -203,6 +204,7 @@ describe.skipIf(chromiumPath === undefined)('console: accessibility (axe-core, W
     for (const [path, heading] of [
       ['/audit', '审计日志'],
       ['/connections/new', '添加微信应用'],
+      ['/webhooks', 'Webhook'],
       ['/account', '我的账号'],
     ] as const) {
       await chinese.goto(`${world().url}/console${path}`);

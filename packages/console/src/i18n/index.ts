@@ -18,6 +18,7 @@ import { people } from './people.ts';
 import { sandbox } from './sandbox.ts';
 import { signIn } from './sign-in.ts';
 import { webOrigins } from './web-origins.ts';
+import { webhooks } from './webhooks.ts';
 
 export { defineDictionary } from './dictionary.ts';
 
@@ -32,6 +33,7 @@ const dictionaries = [
   connections,
   applications,
   apiKeys,
+  webhooks,
   sandbox,
   account,
   webOrigins,

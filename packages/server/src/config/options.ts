@@ -37,6 +37,14 @@ const url = (protocols: string[]) =>
     { error: `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}` },
   );
 
+/** `true`/`false` (also yes/no, on/off, 1/0), from the environment's text or a config file's boolean. */
+const flag = z.union([
+  z.boolean(),
+  z
+    .enum(['true', 'false', 'yes', 'no', 'on', 'off', '1', '0'], { error: 'must be true or false' })
+    .transform((v) => ['true', 'yes', 'on', '1'].includes(v)),
+]);
+
 const PROXY_RANGE_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
 
 function isProxyAddress(entry: string): boolean {
@@ -212,6 +220,43 @@ export const options = {
     env: 'SHUTDOWN_TIMEOUT_MS',
     description: 'On SIGTERM/SIGINT, how long in-flight requests may take to finish before the process exits.',
     schema: integer(0, 600_000).default(10_000),
+  }),
+  webhookAllowHttp: option({
+    env: 'WEBHOOK_ALLOW_HTTP',
+    description:
+      'Accept `http://` webhook endpoint URLs on other hosts than loopback (`true`/`false`). Off: endpoints must be https, except on 127.0.0.1/localhost.',
+    schema: flag.default(false),
+  }),
+  webhookTimeoutMs: option({
+    env: 'WEBHOOK_TIMEOUT_MS',
+    description: 'How long one webhook delivery attempt may take before it counts as failed.',
+    schema: integer(100, 120_000).default(10_000),
+  }),
+  webhookLeaseMs: option({
+    env: 'WEBHOOK_LEASE_MS',
+    description:
+      'How long an instance holds a webhook delivery it is sending; if it dies, another instance sends it after this (at least the timeout plus a second).',
+    schema: integer(500, 3_600_000).default(60_000),
+  }),
+  webhookPollIntervalMs: option({
+    env: 'WEBHOOK_POLL_INTERVAL_MS',
+    description: 'How often each instance looks for webhook deliveries that are due (new events also wake it at once).',
+    schema: integer(50, 600_000).default(5_000),
+  }),
+  webhookRetryBaseMs: option({
+    env: 'WEBHOOK_RETRY_BASE_MS',
+    description: 'Wait before the first retry of a failed webhook delivery; it doubles with each attempt, up to an hour.',
+    schema: integer(10, 3_600_000).default(10_000),
+  }),
+  webhookRetryWindowSeconds: option({
+    env: 'WEBHOOK_RETRY_WINDOW_SECONDS',
+    description: 'How long a webhook delivery is retried before it is given up (the delivery log keeps every attempt).',
+    schema: integer(1, 30 * 86_400).default(86_400),
+  }),
+  webhookDisableAfterSeconds: option({
+    env: 'WEBHOOK_DISABLE_AFTER_SECONDS',
+    description: 'An endpoint whose deliveries all fail for this long is disabled, with an alert in the console.',
+    schema: integer(1, 30 * 86_400).default(86_400),
   }),
 } as const;
 

@@ -36,6 +36,7 @@ import {
 } from '../identity/users.ts';
 import { readLoginStats } from '../stats/login-stats.ts';
 import { tokenBrokerRoutes } from '../token-broker/routes.ts';
+import { webhookRoutes } from '../webhooks/routes.ts';
 import { applicationRoutes } from './applications-routes.ts';
 import { defineRoute, type ManagementRoute } from './route.ts';
 import { logOutEverywhere } from './session-end.ts';
@@ -460,4 +461,5 @@ export const managementRoutes: ManagementRoute[] = [
   ...stats,
   ...tokenBrokerRoutes,
   ...adminKeys,
+  ...webhookRoutes,
 ];
