@@ -24,16 +24,24 @@ import { parseControl, readQuery } from './input.ts';
 
 export const PERSON_COOKIE = 'sandbox_person';
 
-/** WeChat's `WxLogin` constructor: an iframe showing qrconnect with the same parameters. */
+/**
+ * WeChat's `WxLogin` constructor: an iframe showing qrconnect with the same parameters. As WeChat's
+ * own wxLogin.js, it concatenates the options into the URL as given (so `redirect_uri` must be
+ * URL-encoded by the caller, as WeChat's docs say) and sandboxes the frame with
+ * `allow-top-navigation`: without it, browsers refuse the frame's redirect of the top window after
+ * the scan (it happens without a click in the frame).
+ */
 function wxLoginScript(qrconnectUrl: string): string {
   return `(function () {
   window.WxLogin = function (o) {
-    var q = new URLSearchParams({ appid: o.appid || '', scope: o.scope || '', redirect_uri: o.redirect_uri || '', state: o.state || '',
-      login_type: 'jssdk', self_redirect: o.self_redirect === true ? 'true' : 'default', style: o.style || '', href: o.href || '' });
-    q.set('response_type', 'code');
+    var selfRedirect = o.self_redirect === true ? 'true' : o.self_redirect === false ? 'false' : 'default';
+    var src = ${scriptValue(qrconnectUrl)} + '?appid=' + o.appid + '&scope=' + o.scope + '&redirect_uri=' + o.redirect_uri +
+      '&state=' + o.state + '&login_type=jssdk&self_redirect=' + selfRedirect + '&response_type=code' +
+      (o.style ? '&style=' + o.style : '') + (o.href ? '&href=' + o.href : '') + (o.lang === 'en' ? '&lang=en' : '');
     var frame = document.createElement('iframe');
-    frame.src = ${scriptValue(qrconnectUrl)} + '?' + q.toString();
+    frame.src = src;
     frame.frameBorder = '0'; frame.setAttribute('allowTransparency', 'true'); frame.scrolling = 'no';
+    frame.setAttribute('sandbox', 'allow-scripts allow-top-navigation allow-same-origin');
     frame.width = '300px'; frame.height = '400px';
     var box = document.getElementById(o.id);
     if (box) { box.innerHTML = ''; box.appendChild(frame); }

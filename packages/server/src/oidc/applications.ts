@@ -75,8 +75,23 @@ const brandingSchema = z
       .string()
       .regex(/^#[0-9a-fA-F]{6}$/)
       .optional(),
+    termsUrl: z
+      .url({ protocol: /^https?$/ })
+      .max(2000)
+      .optional()
+      .describe('The user agreement (《用户协议》) the login page links to.'),
+    privacyUrl: z
+      .url({ protocol: /^https?$/ })
+      .max(2000)
+      .optional()
+      .describe('The privacy policy (《隐私政策》) the login page links to.'),
+    requireAgreement: z
+      .boolean()
+      .optional()
+      .describe('The person must tick "I agree" before any QR is issued; the login APIs refuse without `agreed`.'),
   })
   .strict();
+export type Branding = z.output<typeof brandingSchema>;
 
 /** Every field of an application, without defaults: the input and patch schemas are made from these. */
 const applicationFields = {
