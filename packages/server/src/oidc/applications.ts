@@ -68,7 +68,7 @@ const publicJwksSchema = z
   })
   .strict();
 
-const brandingSchema = z
+export const brandingSchema = z
   .object({
     logoUrl: z.string().url().max(2000).optional(),
     primaryColor: z
@@ -94,7 +94,7 @@ const brandingSchema = z
 export type Branding = z.output<typeof brandingSchema>;
 
 /** Every field of an application, without defaults: the input and patch schemas are made from these. */
-const applicationFields = {
+export const applicationFields = {
   id: z
     .string()
     .regex(/^[a-z0-9][a-z0-9-]{2,62}$/, { error: 'must be 3–63 lower-case letters, digits and dashes' })
