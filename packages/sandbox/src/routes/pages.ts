@@ -114,7 +114,17 @@ export function registerPages(app: FastifyInstance, ctx: SandboxContext): void {
     const content = `${ctx.publicUrl()}/connect/confirm?uuid=${session.uuid}`;
     const svg = await renderQrSvg(content);
     const phoneLink = `${ctx.publicUrl()}/phone?scan=${encodeURIComponent(content)}`;
-    const body = `<div class="card" style="text-align:center">
+    // In WxLogin's frame (login_type=jssdk) the page is what WeChat draws there: the QR and a line, in 300×400.
+    const embedded = readQuery(request.query).login_type === 'jssdk';
+    const card = embedded
+      ? `<div class="card" style="text-align:center">
+<h1>微信登录</h1>
+<div class="qr" id="qr" data-content="${escapeHtml(content)}">${svg}</div>
+<p id="status">使用微信扫一扫登录<br><span class="muted">“${escapeHtml(valid.app.name)}”</span></p>
+<p class="muted"><a href="${escapeHtml(phoneLink)}" target="_blank" rel="opener">模拟手机 · virtual phone</a></p>
+</div>
+`
+      : `<div class="card" style="text-align:center">
 <h1>微信登录 · Log in with WeChat</h1>
 <p>${escapeHtml(valid.app.name)}</p>
 <div class="qr" id="qr" data-content="${escapeHtml(content)}">${svg}</div>
@@ -122,7 +132,8 @@ export function registerPages(app: FastifyInstance, ctx: SandboxContext): void {
 <p><a class="button" href="${escapeHtml(phoneLink)}" target="_blank" rel="opener">打开模拟手机 · Open the virtual phone</a></p>
 <p class="muted">QR content: <code>${escapeHtml(content)}</code></p>
 </div>
-<script>
+`;
+    const body = `${card}<script>
 (function () {
   var poll = ${scriptValue(`${ctx.publicUrl()}/connect/l/qrconnect?uuid=${session.uuid}`)};
   var selfRedirect = ${scriptValue(selfRedirect)};
@@ -143,7 +154,7 @@ export function registerPages(app: FastifyInstance, ctx: SandboxContext): void {
   tick();
 })();
 </script>`;
-    return html(reply, layout('微信登录', body));
+    return html(reply, layout('微信登录', body, { compact: embedded }));
   });
 
   // The long poll of the qrconnect page (WeChat: lp.open.weixin.qq.com/connect/l/qrconnect).

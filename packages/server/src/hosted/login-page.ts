@@ -81,16 +81,20 @@ export function loginStylesheetUrl(primaryColor: string | undefined): string {
 /**
  * The page's policy: its own script and the widget ('self' + nonce), WeChat's wxLogin.js and the
  * frame it draws the QR in (open.weixin.qq.com and res.wx.qq.com, or the sandbox), nothing else.
+ * The S4 form's target redirects on to WeChat's authorize page, and browsers hold redirects after
+ * a form to `form-action` too, so WeChat's origin is named there.
  */
 function loginPageHeaders(ctx: AppContext, nonce: string): Record<string, string> {
-  const qrconnect = new URL(ctx.wechat.oauth.qrConnectUrl({ appid: 'wx', redirectUri: 'https://example.invalid/', state: 'x' }));
+  const sample = { appid: 'wx', redirectUri: 'https://example.invalid/', state: 'x' };
+  const qrconnect = new URL(ctx.wechat.oauth.qrConnectUrl(sample));
+  const authorize = new URL(ctx.wechat.oauth.authorizeUrl({ ...sample, scope: 'snsapi_base' }));
   const wxLogin = new URL(wxLoginScriptUrl(qrconnect.href));
   return {
     'content-type': 'text/html; charset=utf-8',
     'cache-control': 'no-store',
     'referrer-policy': 'no-referrer',
     'x-content-type-options': 'nosniff',
-    'content-security-policy': `default-src 'none'; script-src 'self' 'nonce-${nonce}' ${wxLogin.origin}; style-src 'self'; img-src 'self' data: https: http:; connect-src 'self'; frame-src ${qrconnect.origin}; form-action 'self'; base-uri 'none'; frame-ancestors 'none'`,
+    'content-security-policy': `default-src 'none'; script-src 'self' 'nonce-${nonce}' ${wxLogin.origin}; style-src 'self'; img-src 'self' data: https: http:; connect-src 'self'; frame-src ${qrconnect.origin}; form-action 'self' ${authorize.origin}; base-uri 'none'; frame-ancestors 'none'`,
   };
 }
 

@@ -67,6 +67,6 @@ a.choice{display:flex;justify-content:center;padding:.7rem 1rem;border:1px solid
 .agreement a{color:#0969da}
 .notice{font-size:.875rem;color:var(--muted);margin:.75rem 0 0;text-align:center}
 .status:empty{display:none}.status{color:#cf222e;text-align:center;font-size:.875rem}
-weunion-login{--weunion-accent:var(--accent);margin:0 auto}
-.copy{margin-top:.75rem}`;
+weunion-login{--weunion-accent:${background};margin:0 auto}
+.copy{margin-top:.75rem}.stand-in{display:inline-flex;width:auto;padding:.6rem 1.2rem}`;
 }

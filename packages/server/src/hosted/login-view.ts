@@ -66,7 +66,7 @@ const COPY = {
     s4: 'Log in with WeChat',
     s4Hint: 'You are in WeChat: log in with your WeChat account in one tap.',
     phoneTitle: 'Open in WeChat',
-    phoneHint: 'WeChat opens our mini program; confirm there and come back to this page.',
+    phoneHint: 'WeChat opens the mini program: confirm there (share your phone number if you like), then come back to this page.',
     noWechatHere: 'WeChat login works inside WeChat. Copy this page’s link and open it in WeChat, or scan it from a computer.',
     copy: 'Copy this page’s link',
     copied: 'Link copied',
@@ -84,7 +84,7 @@ const COPY = {
   },
   'zh-CN': {
     title: '登录',
-    titleFor: (name: string) => `登录${name}`,
+    titleFor: (name: string) => `登录 ${name}`,
     subtitle: '使用微信账号登录',
     hint: '账号：',
     qrTitle: '微信扫码登录',
@@ -100,7 +100,7 @@ const COPY = {
     s4: '微信一键登录',
     s4Hint: '您正在使用微信，可直接使用微信账号登录',
     phoneTitle: '在微信中打开',
-    phoneHint: '将打开我们的微信小程序，在小程序中确认后回到本页面即可',
+    phoneHint: '将打开微信小程序：在小程序中确认登录（可授权手机号），然后回到本页面。',
     noWechatHere: '微信登录需在微信内完成。请复制本页链接在微信中打开，或在电脑上扫码。',
     copy: '复制本页链接',
     copied: '链接已复制',
@@ -197,8 +197,14 @@ export function renderLoginView(input: LoginViewInput): string {
   }
 
   if (input.device === 'phone') {
+    // The widget (method s3link) draws the button and its hint; the preview shows a stand-in of them.
+    const waiting = requireAgreement
+      ? `<p class="notice" id="wu-qr-notice">${escapeHtml(copy.agreeFirst)}</p>`
+      : input.preview === true
+        ? `<div><span class="button primary stand-in">${escapeHtml(copy.phoneTitle)}</span><p class="notice">${escapeHtml(copy.phoneHint)}</p></div>`
+        : '';
     const primary = input.ways.s3
-      ? `<section class="primary-way" aria-labelledby="wu-primary-title"><h2 id="wu-primary-title">${wechatMark('')}${escapeHtml(copy.phoneTitle)}</h2><p class="notice">${escapeHtml(copy.phoneHint)}</p><div class="other-panel" id="wu-primary" data-way="s3link">${requireAgreement || input.preview === true ? `<p class="notice" id="wu-qr-notice">${escapeHtml(requireAgreement ? copy.agreeFirst : copy.phoneTitle)}</p>` : ''}</div></section>`
+      ? `<section class="primary-way" aria-label="${escapeHtml(copy.phoneTitle)}"><div class="other-panel" id="wu-primary" data-way="s3link">${waiting}</div></section>`
       : `<section class="primary-way"><p>${escapeHtml(copy.noWechatHere)}</p><button type="button" class="choice copy" id="wu-copy" data-copied="${escapeHtml(copy.copied)}">${escapeHtml(copy.copy)}</button></section>`;
     return `${head}${primary}${agreement}${status}${others(sms)}${cancel}`;
   }

@@ -191,7 +191,7 @@ for (const backend of databaseBackends) {
       expect(preview.status).toBe(200);
       const html: string = preview.body.html;
       expect(html).toContain('<link rel="stylesheet" href="/assets/login-page.css?accent=ff6600">');
-      expect(html).toContain('登录Agree &#60;b&#62;商城&#60;/b&#62;');
+      expect(html).toContain('登录 Agree &#60;b&#62;商城&#60;/b&#62;');
       expect(html).toContain('<a href="https://agree.example/terms" target="_blank" rel="noopener noreferrer">《用户协议》</a>');
       expect(html).toContain('id="wu-agree"');
       // A picture of the page: no script, no live code.

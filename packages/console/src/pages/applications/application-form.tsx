@@ -270,7 +270,10 @@ export function ApplicationForm({
               onChange={(requireAgreement) => set('requireAgreement', requireAgreement)}
             />
           </div>
-          <LoginPreview draft={draft} valid={errors.logoUrl === undefined && errors.termsUrl === undefined && errors.privacyUrl === undefined} />
+          <LoginPreview
+            draft={draft}
+            valid={errors.logoUrl === undefined && errors.termsUrl === undefined && errors.privacyUrl === undefined}
+          />
         </div>
       </section>
 
