@@ -57,7 +57,7 @@ export const applications = defineDictionary({
     'applications.field.requireAgreement': 'Require “I agree” before logging in',
     'applications.field.requireAgreement.help':
       'People must tick a box agreeing to the user agreement and privacy policy before any QR code is shown; the login APIs refuse without it.',
-    'applications.preview.language': 'Language',
+    'applications.preview.language': 'Preview language',
     'applications.preview.device': 'Seen on',
     'applications.preview.desktop': 'A computer',
     'applications.preview.phone': 'A phone browser',
@@ -152,7 +152,7 @@ export const applications = defineDictionary({
     'applications.field.privacyUrl.help': '在登录方式下方以《隐私政策》链接显示。留空则不显示。',
     'applications.field.requireAgreement': '登录前须勾选“我已阅读并同意”',
     'applications.field.requireAgreement.help': '用户须先勾选同意用户协议和隐私政策，才会显示任何二维码；未勾选时登录接口也会拒绝。',
-    'applications.preview.language': '语言',
+    'applications.preview.language': '预览语言',
     'applications.preview.device': '查看环境',
     'applications.preview.desktop': '电脑',
     'applications.preview.phone': '手机浏览器',

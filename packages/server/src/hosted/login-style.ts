@@ -47,7 +47,7 @@ h1{font-size:1.35rem;margin:0}.muted{color:var(--muted)}.small{font-size:.875rem
 h2{font-size:1.05rem;margin:0;display:flex;gap:.5rem;align-items:center;justify-content:center}h2 svg{width:24px;height:24px;flex:none}
 a{color:#0969da}.cancel{margin:1.25rem 0 0;text-align:center}
 .primary-way{text-align:center;border:1px solid var(--line);border-radius:12px;padding:1rem}
-.qr-box{width:300px;max-width:100%;min-height:300px;margin:.5rem auto 0;display:flex;align-items:center;justify-content:center;overflow:hidden}
+.qr-box{width:300px;max-width:100%;min-height:300px;margin:.5rem auto 0;display:flex;flex-direction:column;align-items:center;justify-content:center;overflow:hidden}
 .qr-box iframe{border:0;display:block}
 .qr-box .placeholder{width:200px;height:200px;border:1px dashed var(--line);border-radius:8px;display:flex;align-items:center;justify-content:center;padding:1rem;box-sizing:border-box;color:var(--muted);font-size:.875rem}
 .qr-box .placeholder svg{width:168px;height:168px;opacity:.35}

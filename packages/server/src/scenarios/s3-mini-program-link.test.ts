@@ -98,6 +98,17 @@ for (const mode of storageModes) {
       expect((await browser.json('POST', `${url}/api/login/s3/link`, {})).status).toBe(200);
     });
 
+    it('WeChat’s daily link quota (45009) is a clear 503 that says so, not a crash', async () => {
+      await world.sandbox('PUT', '/faults', { appid: MP.appid, quota: 'daily' });
+      try {
+        const answer = await new Browser().json('POST', `${world.first.url}/api/login/s3/link`, {});
+        expect(answer.status).toBe(503);
+        expect(answer.body.code).toBe('wechat_quota_exceeded');
+      } finally {
+        await world.sandbox('DELETE', '/faults');
+      }
+    });
+
     it('bad input is a clear 400, not a ticket', async () => {
       const answer = await new Browser().json('POST', `${world.first.url}/api/login/s3/link`, { link: 'sms' });
       expect(answer.status).toBe(400);
