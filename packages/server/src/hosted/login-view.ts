@@ -77,9 +77,6 @@ const COPY = {
     and: 'and the',
     terms: 'User Agreement',
     privacy: 'Privacy Policy',
-    termsPlain: 'User Agreement',
-    privacyPlain: 'Privacy Policy',
-    mark: 'WeChat login',
     failed: 'The QR code could not be loaded:',
   },
   'zh-CN': {
@@ -111,9 +108,6 @@ const COPY = {
     and: '和',
     terms: '《用户协议》',
     privacy: '《隐私政策》',
-    termsPlain: '《用户协议》',
-    privacyPlain: '《隐私政策》',
-    mark: '微信登录',
     failed: '二维码加载失败：',
   },
 } as const;
@@ -140,11 +134,10 @@ function qrPlaceholder(text: string): string {
 
 function agreementLine(input: LoginViewInput, copy: (typeof COPY)[Language]): string {
   const branding = input.application?.branding ?? {};
-  const link = (url: string | undefined, text: string, plain: string) =>
-    url === undefined
-      ? escapeHtml(plain)
-      : `<a href="${escapeHtml(url)}" target="_blank" rel="noopener noreferrer">${escapeHtml(text)}</a>`;
-  const documents = `${link(branding.termsUrl, copy.terms, copy.termsPlain)}${input.language === 'en' ? ` ${copy.and} ` : copy.and}${link(branding.privacyUrl, copy.privacy, copy.privacyPlain)}`;
+  // A document without a URL is still named (the person agrees to it), just not linked.
+  const link = (url: string | undefined, text: string) =>
+    url === undefined ? escapeHtml(text) : `<a href="${escapeHtml(url)}" target="_blank" rel="noopener noreferrer">${escapeHtml(text)}</a>`;
+  const documents = `${link(branding.termsUrl, copy.terms)}${input.language === 'en' ? ` ${copy.and} ` : copy.and}${link(branding.privacyUrl, copy.privacy)}`;
   if (branding.requireAgreement === true) {
     // `form` ties the box to the S4 form (WeChat browser): the browser itself refuses to submit it unticked.
     return `<p class="agreement"><input type="checkbox" id="wu-agree" name="agreed" value="1" required form="wu-s4"><label for="wu-agree">${escapeHtml(copy.agreeLead)} ${documents}</label></p>`;
