@@ -14,6 +14,8 @@ describe.skipIf(chromiumPath === undefined)('console: the hosted login page prev
   const world = setUpConsoleWorld();
 
   const frame = (page: Page) => page.frameLocator('iframe.preview-frame');
+  /** The preview follows the form a moment after typing stops, through the server: allow for a loaded machine. */
+  const POLL = { timeout: 15_000 };
 
   it('renders the real page’s markup and stylesheet for the unsaved form, in both languages and on each device', async () => {
     const page = await world().newPage();
@@ -26,7 +28,7 @@ describe.skipIf(chromiumPath === undefined)('console: the hosted login page prev
     await page.getByRole('checkbox', { name: 'Require “I agree” before logging in' }).check();
 
     // The default is Chinese on a computer: WeChat's QR first, held back until “I agree”.
-    await expect.poll(() => frame(page).locator('h1').textContent()).toBe('登录 Lin’s Shop');
+    await expect.poll(() => frame(page).locator('h1').textContent(), POLL).toBe('登录 Lin’s Shop');
     expect(await frame(page).locator('#wu-primary-title').textContent()).toBe('微信扫码登录');
     expect(await frame(page).getByRole('link', { name: '《用户协议》' }).getAttribute('href')).toBe('https://shop.example/terms');
     expect(await frame(page).locator('#wu-qr-notice').textContent()).toBe('请先勾选下方的同意协议，再显示二维码');
@@ -41,21 +43,23 @@ describe.skipIf(chromiumPath === undefined)('console: the hosted login page prev
 
     await page.getByLabel('Preview language').selectOption('en');
     await page.getByLabel('Seen on').selectOption('phone');
-    await expect.poll(() => frame(page).locator('h1').textContent()).toBe('Log in to Lin’s Shop');
+    await expect.poll(() => frame(page).locator('h1').textContent(), POLL).toBe('Log in to Lin’s Shop');
     expect(await frame(page).getByRole('link', { name: 'Privacy Policy' }).getAttribute('href')).toBe('https://shop.example/privacy');
     await consoleSnapshot(page, 'preview-2-phone-en');
 
     // Without the switch, the phone page shows its button: the accent is the colour typed.
     await page.getByRole('checkbox', { name: 'Require “I agree” before logging in' }).uncheck();
     await expect
-      .poll(() =>
-        frame(page)
-          .locator('.stand-in')
-          .evaluate((button) => getComputedStyle(button).backgroundColor),
+      .poll(
+        () =>
+          frame(page)
+            .locator('.stand-in')
+            .evaluate((button) => getComputedStyle(button).backgroundColor),
+        POLL,
       )
       .toBe('rgb(214, 51, 108)');
     await page.getByLabel('Seen on').selectOption('wechat');
-    await expect.poll(() => frame(page).getByRole('button', { name: 'Log in with WeChat' }).count()).toBe(1);
+    await expect.poll(() => frame(page).getByRole('button', { name: 'Log in with WeChat' }).count(), POLL).toBe(1);
     await consoleSnapshot(page, 'preview-3-wechat-en');
   }, 60_000);
 });
