@@ -41,6 +41,7 @@ export const errorRegistry = {
 
   // Identity core
   login_refused: spec(403, 'This WeChat login cannot sign in'),
+  agreement_required: spec(400, 'Agree to the user agreement and privacy policy before logging in'),
   login_expired: spec(410, 'This sign-in has expired or was already completed; please sign in again'),
   binding_failed: spec(400, 'The existing account could not be verified'),
   verification_failed: spec(400, 'The verification code is wrong or has expired'),

@@ -15,7 +15,11 @@
  * widget long-polls from then on. A 4xx from weunion is the ticket's fate (404: gone, offered as
  * expired).
  *
- * Attributes: methods="s1 s2 s3" · return-to="/…" (a path on weunion, or a URL on a registered web
+ * On a phone outside WeChat, method `s3link` offers "Open in WeChat": a URL Scheme into the mini
+ * program's login page with the ticket, followed the same way.
+ *
+ * Attributes: methods="s1 s2 s3 s3link" · agreed (the person ticked the application's "I agree";
+ * sent as `agreed` when a ticket is opened) · return-to="/…" (a path on weunion, or a URL on a registered web
  * origin of an application, e.g. the embedding page's own) · client="<client_id>" (the application
  * the login is for: its scenarios and identity policy apply) · base="https://id.example" (default:
  * where this script was loaded from — weunion's /assets) · lang="zh-CN|en" (default: the
@@ -40,6 +44,11 @@ const TEXT = {
     s2Hint: 'Log in with your WeChat account on the next page.',
     s2Button: 'Continue with WeChat',
     s3Hint: 'Scan the mini program code with WeChat to log in.',
+    s3link: 'Open in WeChat',
+    s3linkButton: 'Open in WeChat',
+    s3linkHint: 'WeChat opens the mini program: confirm there (share your phone number if you like), then come back to this page.',
+    linkLoading: 'Preparing the link…',
+    opened: 'Opened in WeChat — confirm in the mini program.',
     loading: 'Preparing the QR code…',
     scanned: 'Scanned — confirm on your phone.',
     confirmed: 'Confirmed — logging you in…',
@@ -59,6 +68,11 @@ const TEXT = {
     s2Hint: '在下一页使用微信账号登录。',
     s2Button: '使用微信登录',
     s3Hint: '请使用微信扫描小程序码登录。',
+    s3link: '在微信中打开',
+    s3linkButton: '在微信中打开',
+    s3linkHint: '将打开微信小程序：在小程序中确认登录（可授权手机号），然后回到本页面。',
+    linkLoading: '正在生成链接…',
+    opened: '已在微信中打开，请在小程序中确认。',
     loading: '正在生成二维码…',
     scanned: '已扫码，请在手机上确认。',
     confirmed: '已确认，正在登录…',
@@ -82,7 +96,7 @@ const STYLE = `
 .tab:focus-visible, button:focus-visible, a:focus-visible { outline: 2px solid var(--accent); outline-offset: 2px; }
 .panel { text-align: center; background: var(--weunion-surface, transparent); border-radius: var(--weunion-radius, 8px); padding: .5rem; }
 .qr { width: 200px; height: 200px; border: 1px solid #d0d7de; border-radius: var(--weunion-radius, 8px); }
-.qr.dim { opacity: .25; }
+.qr.dim, .primary.dim { opacity: .25; }
 .hint { color: var(--weunion-muted, #57606a); font-size: .9rem; }
 .status { min-height: 1.5rem; font-weight: 500; }
 .status.error { color: #cf222e; }
@@ -242,6 +256,7 @@ export class WeunionLogin extends HTMLElement {
     }
     this._panel.innerHTML = '';
     if (QR_METHODS.has(method)) this._startQr(method);
+    else if (method === 's3link') this._startLink();
     else this._showRedirect(method);
   }
 
@@ -253,6 +268,7 @@ export class WeunionLogin extends HTMLElement {
     link.className = 'primary';
     const query = new URLSearchParams({ returnTo: this.returnTo });
     if (this.client) query.set('client', this.client);
+    if (this.hasAttribute('agreed')) query.set('agreed', '1');
     link.href = `${this.base}/login/${method}?${query}`;
     link.textContent = this._t('s2Button');
     this._panel.append(hint, link);
@@ -279,7 +295,7 @@ export class WeunionLogin extends HTMLElement {
         method: 'POST',
         credentials: 'include',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(this.client ? { returnTo: this.returnTo, client: this.client } : { returnTo: this.returnTo }),
+        body: JSON.stringify(this._ticketBody()),
       });
       const ticket = await response.json();
       if (!response.ok) throw Object.assign(new Error(ticket.detail || ticket.title), { code: ticket.code });
@@ -291,6 +307,56 @@ export class WeunionLogin extends HTMLElement {
     } catch (error) {
       if (generation !== this._generation) return;
       image.hidden = true; // no code to show: no empty frame either
+      this._fail(error);
+    }
+  }
+
+  /** What opening a ticket sends: where to return, the application, and the person's agreement when the page asked for it. */
+  _ticketBody() {
+    return {
+      returnTo: this.returnTo,
+      ...(this.client ? { client: this.client } : {}),
+      ...(this.hasAttribute('agreed') ? { agreed: true } : {}),
+    };
+  }
+
+  /**
+   * S3 on the same phone: a phone browser cannot scan its own screen, so weunion gets a link that
+   * opens the mini program's login page with the ticket; the ticket is followed like a QR's.
+   */
+  async _startLink() {
+    const generation = this._generation;
+    const link = document.createElement('a');
+    link.className = 'primary';
+    link.hidden = true;
+    link.textContent = this._t('s3linkButton');
+    const status = document.createElement('p');
+    status.className = 'status';
+    status.setAttribute('role', 'status');
+    status.setAttribute('aria-live', 'polite');
+    status.textContent = this._t('linkLoading');
+    const hint = document.createElement('p');
+    hint.className = 'hint';
+    hint.textContent = this._t('s3linkHint');
+    this._panel.append(link, status, hint);
+    this._status = status;
+    this._image = link;
+    try {
+      const response = await fetch(`${this.base}/api/login/s3/link`, {
+        method: 'POST',
+        credentials: 'include',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(this._ticketBody()),
+      });
+      const ticket = await response.json();
+      if (!response.ok) throw Object.assign(new Error(ticket.detail || ticket.title), { code: ticket.code });
+      if (generation !== this._generation) return;
+      link.href = ticket.openLink;
+      link.hidden = false;
+      status.textContent = '';
+      this._follow = this._followTicket(ticket, 's3link');
+    } catch (error) {
+      if (generation !== this._generation) return;
       this._fail(error);
     }
   }
@@ -416,7 +482,7 @@ export class WeunionLogin extends HTMLElement {
     switch (update.state) {
       case 'scanned': {
         const who = update.scanner?.nickname ? ` (${this._t('by')} ${update.scanner.nickname})` : '';
-        status.textContent = this._t('scanned') + who;
+        status.textContent = this._t(method === 's3link' ? 'opened' : 'scanned') + who;
         this._image.classList.add('dim');
         this._emit('weunion-scanned', update);
         return;
@@ -467,7 +533,7 @@ export class WeunionLogin extends HTMLElement {
 
   _offerRefresh(method, message) {
     this._status.textContent = message;
-    this._image.classList.add('dim');
+    this._image?.classList.add('dim');
     const again = document.createElement('button');
     again.type = 'button';
     again.className = 'secondary';

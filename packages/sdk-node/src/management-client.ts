@@ -110,7 +110,13 @@ const applicationSchema = z.looseObject({
   postLogoutRedirectUris: z.array(z.string()),
   scenarios: z.array(z.string()),
   firstParty: z.boolean(),
-  branding: z.looseObject({ logoUrl: z.string().optional(), primaryColor: z.string().optional() }),
+  branding: z.looseObject({
+    logoUrl: z.string().optional(),
+    primaryColor: z.string().optional(),
+    termsUrl: z.string().optional(),
+    privacyUrl: z.string().optional(),
+    requireAgreement: z.boolean().optional(),
+  }),
   secretSet: z.boolean(),
   createdAt: time,
   updatedAt: time,
@@ -242,7 +248,7 @@ export interface ApplicationInput {
   postLogoutRedirectUris?: string[];
   scenarios?: Array<'s1' | 's2' | 's3' | 's4'>;
   firstParty?: boolean;
-  branding?: { logoUrl?: string; primaryColor?: string };
+  branding?: { logoUrl?: string; primaryColor?: string; termsUrl?: string; privacyUrl?: string; requireAgreement?: boolean };
   /** Identity-policy override for logins made for this application (see the OpenAPI document). */
   policy?: Record<string, unknown>;
   tokenEndpointAuthMethod?: 'client_secret_basic' | 'client_secret_post' | 'client_secret_jwt' | 'private_key_jwt';
@@ -254,7 +260,13 @@ export interface ApplicationInput {
 }
 /** Only the fields named change; `branding` and `policy` change field by field and `null` removes one of theirs. */
 export type ApplicationPatch = Partial<Omit<ApplicationInput, 'id' | 'type' | 'branding' | 'policy'>> & {
-  branding?: { logoUrl?: string | null; primaryColor?: string | null };
+  branding?: {
+    logoUrl?: string | null;
+    primaryColor?: string | null;
+    termsUrl?: string | null;
+    privacyUrl?: string | null;
+    requireAgreement?: boolean | null;
+  };
   policy?: Record<string, unknown>;
 };
 

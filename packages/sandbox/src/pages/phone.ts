@@ -11,8 +11,9 @@ export interface PhonePageOptions {
   cookieName: string;
   /**
    * The weunion server behind the demo apps (the sandbox's `callbackBaseUrl`). When set, a scanned
-   * mini program code opens an emulation of weunion's sample mini program login page, which calls
-   * weunion's `/api/mp/tickets/…` exactly as the real one does (S3, S7).
+   * mini program code, or an opened URL Scheme / URL Link carrying `ticket=`, opens an emulation of
+   * weunion's sample mini program login page, which calls weunion's `/api/mp/tickets/…` exactly as
+   * the real one does (S3, S7, and S3 from a phone browser).
    */
   backendUrl?: string | undefined;
 }
@@ -184,10 +185,9 @@ const SCRIPT = `
 
   // The sample mini program's login page, as weunion ships it: every call carries a fresh wx.login
   // code (the mini program proves it is itself), the phone button shows only when weunion asks.
-  function sampleLogin(result, target) {
+  function sampleLogin(result, ticket, target) {
     var out = el('div');
     var box = el('div', { class: 'card' });
-    var ticket = result.scene;
     var mp = function (action, extra) {
       return call('POST', 'actions/js-login', { personId: person(), appid: result.appid }).then(function (login) {
         var body = Object.assign({ appid: result.appid, code: login.code }, extra || {});
@@ -224,7 +224,10 @@ const SCRIPT = `
 
   function miniProgram(result, target) {
     var app = apps.find(function (a) { return a.appid === result.appid; });
-    if (cfg.backendUrl && result.scene) sampleLogin(result, target);
+    // The login ticket: a mini program code's scene (S3), or the ticket query of a URL Scheme / URL
+    // Link weunion made for a phone browser ("Open in WeChat"), as the sample page reads options.query.ticket.
+    var ticket = result.kind === 'mini_program_link' ? new URLSearchParams(result.query).get('ticket') : result.scene;
+    if (cfg.backendUrl && ticket) sampleLogin(result, ticket, target);
     var out = el('div');
     var ext = el('input', { placeholder: 'extMsg (app-parameter)' });
     var message = el('input', { placeholder: '客服消息 · message to customer service' });

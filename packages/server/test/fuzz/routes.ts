@@ -35,9 +35,11 @@ export const ROUTES: FuzzRoute[] = [
   { method: 'GET', path: '/jwks' },
   { method: 'GET', path: '/api/v1/openapi.json' },
   { method: 'GET', path: '/assets/weunion-login.js' },
+  { method: 'GET', path: '/assets/login-page.css', query: { accent: '07c160' } },
   // Browser logins (S1–S4) and the hosted pages.
   { method: 'POST', path: '/api/login/s1', body: S1_BODY },
   { method: 'POST', path: '/api/login/s3', body: S1_BODY },
+  { method: 'POST', path: '/api/login/s3/link', body: { ...S1_BODY, agreed: true, link: 'scheme' } },
   { method: 'GET', path: '/api/login/s2/embedded', query: REDIRECT_QUERY },
   { method: 'GET', path: '/login/s2', query: REDIRECT_QUERY },
   { method: 'GET', path: '/login/s4', query: REDIRECT_QUERY },
