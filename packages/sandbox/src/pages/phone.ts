@@ -32,6 +32,12 @@ const BODY = `
 </div>
 
 <div class="card">
+  <h2>短信与邮件 · Messages</h2>
+  <a class="button" id="smsInbox" href="phone/sms">短信收件箱 · SMS inbox</a>
+  <a class="button" href="mail">邮件 · Email outbox</a>
+</div>
+
+<div class="card">
   <h2>扫一扫 · Scan</h2>
   <div id="drop" style="border:2px dashed #ccc;border-radius:8px;padding:16px;text-align:center" class="muted">
     粘贴或拖入二维码图片 · Paste or drop a QR image here

@@ -17,7 +17,6 @@ import {
   completeBindingWithPassword,
   completeSelection,
   createInsteadOfBinding,
-  createLogCodeSender,
   describePendingSignIn,
   type SignInOutcome,
   type SignInResult,
@@ -52,8 +51,7 @@ function asOutcome(result: SignInResult | SignInOutcome): SignInOutcome {
 export function registerPendingRoutes(app: FastifyInstance): void {
   const ctx = app.ctx;
   const limiter = new RateLimiter(ctx.state);
-  // Codes are only revealed in the log in sandbox mode; a real deployment plugs in its sender.
-  const codes = new VerificationCodes(ctx.state, createLogCodeSender(app.log, { revealCodes: ctx.sandbox }));
+  const codes = new VerificationCodes(ctx.state, app.messages);
 
   /** Ends the pending sign-in in this browser with the identity core's answer. */
   const finish = async (

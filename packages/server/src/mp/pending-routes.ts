@@ -29,7 +29,7 @@ import {
   describePendingSignIn,
   sendBindingCode,
 } from '../identity/pending-sign-in.ts';
-import { createLogCodeSender, VerificationCodes } from '../identity/verification-codes.ts';
+import { VerificationCodes } from '../identity/verification-codes.ts';
 import { CODE_SEND_PER_IP } from '../login/rate-rules.ts';
 import type { AppTokens } from '../tokens/app-tokens.ts';
 import { answerApp, forgetPendingApp, pendingApp } from './app-sign-in.ts';
@@ -47,8 +47,7 @@ export function registerPendingRoutes(app: FastifyInstance, tokens: AppTokens, l
   const ctx = app.ctx;
   const deps = { state: ctx.state, tokens };
   // The same code store as the hosted pages' (shared state): a code is good on any instance.
-  // Codes are only revealed in the log in sandbox mode; a real deployment plugs in its sender.
-  const codes = new VerificationCodes(ctx.state, createLogCodeSender(app.log, { revealCodes: ctx.sandbox }));
+  const codes = new VerificationCodes(ctx.state, app.messages);
 
   app.get('/api/app/pending/:pendingId', async (request) => {
     const { pendingId } = parseInput(paramsSchema, request.params);
