@@ -24,6 +24,7 @@ import { findApplication } from '../oidc/applications.ts';
 import { oidcDb } from '../oidc/tables.ts';
 import { escapeHtml, type Language, languageOf, withPageHeaders } from './html.ts';
 import { registerHostedPages } from './pages.ts';
+import { smsLoginLink } from './sms-login-page.ts';
 
 const WIDGET_SOURCE = readFileSync(fileURLToPath(import.meta.resolve('@weunion/login-element')), 'utf8');
 const PC_METHODS = ['s1', 's2', 's3'] as const;
@@ -117,11 +118,12 @@ export function registerHostedLoginPage(app: FastifyInstance): void {
     // The widget's script is a file of ours ('self'); inline code runs only with this response's nonce.
     const nonce = randomBytes(16).toString('base64');
     withPageHeaders(reply, `'self' 'nonce-${nonce}'`, nonce);
+    const sms = smsLoginLink(app, language, { ...query, returnTo });
     if (/Android|iPhone|iPad|Mobile/i.test(agent)) {
       return page(
         language,
         copy.mobileTitle,
-        `${heading}<h2>${escapeHtml(copy.mobileTitle)}</h2><p>${escapeHtml(copy.mobileBody)}</p><button type="button" id="wu-copy">${escapeHtml(copy.copy)}</button>${cancel}`,
+        `${heading}<h2>${escapeHtml(copy.mobileTitle)}</h2><p>${escapeHtml(copy.mobileBody)}</p><button type="button" id="wu-copy">${escapeHtml(copy.copy)}</button>${sms}${cancel}`,
         nonce,
         { script: `document.getElementById('wu-copy').addEventListener('click',()=>navigator.clipboard.writeText(location.href))` },
       );
@@ -139,7 +141,7 @@ export function registerHostedLoginPage(app: FastifyInstance): void {
       methods.length === 0
         ? `<p>${escapeHtml(copy.none)}</p>`
         : `<weunion-login methods="${methods.join(' ')}" return-to="${escapeHtml(returnTo)}"${application === null ? '' : ` client="${escapeHtml(application.id)}"`} lang="${language}"></weunion-login><script type="module" src="/assets/weunion-login.js"></script>`;
-    return page(language, copy.title, `${heading}${widget}${cancel}`, nonce, {
+    return page(language, copy.title, `${heading}${widget}${sms}${cancel}`, nonce, {
       style: accent,
       ...(refusalScript === '' ? {} : { script: refusalScript }),
     });
