@@ -42,6 +42,28 @@ export interface EmulatorAnswer {
 
 // ── Tencent Cloud ────────────────────────────────────────────────────────────────────────────
 
+/** TC3-HMAC-SHA256 of a received POST: what Tencent computes to check the Authorization header. */
+export function tc3Expected(input: {
+  secretKey: string;
+  date: string;
+  service: string;
+  timestamp: number;
+  /** Lowercase header name → value as received. */
+  headers: Record<string, string | undefined>;
+  signedHeaders: string[];
+  body: string;
+}): string {
+  const canonicalHeaders = [...input.signedHeaders]
+    .sort()
+    .map((name) => `${name}:${(input.headers[name] ?? '').trim().toLowerCase()}\n`)
+    .join('');
+  const canonicalRequest = ['POST', '/', '', canonicalHeaders, input.signedHeaders.join(';'), hex(input.body)].join('\n');
+  const scope = `${input.date}/${input.service}/tc3_request`;
+  const stringToSign = ['TC3-HMAC-SHA256', String(input.timestamp), scope, hex(canonicalRequest)].join('\n');
+  const key = mac(mac(mac(`TC3${input.secretKey}`, input.date), input.service), 'tc3_request');
+  return createHmac('sha256', key).update(stringToSign, 'utf8').digest('hex');
+}
+
 function tencentError(code: string, message: string): EmulatorAnswer {
   return { status: 200, body: { Response: { Error: { Code: code, Message: message }, RequestId: randomUUID() } } };
 }
@@ -64,15 +86,7 @@ export function tencentSendSms(world: World, request: { headers: Record<string, 
   const names = signedHeaders.split(';');
   if (!names.includes('content-type') || !names.includes('host'))
     return tencentError('AuthFailure.SignatureFailure', 'SignedHeaders must include content-type and host.');
-  const canonicalHeaders = [...names]
-    .sort()
-    .map((name) => `${name}:${(headers[name] ?? '').trim().toLowerCase()}\n`)
-    .join('');
-  const canonicalRequest = ['POST', '/', '', canonicalHeaders, names.join(';'), hex(body)].join('\n');
-  const scope = `${date}/${service}/tc3_request`;
-  const stringToSign = ['TC3-HMAC-SHA256', String(timestamp), scope, hex(canonicalRequest)].join('\n');
-  const key = mac(mac(mac(`TC3${config.secretKey}`, date), service), 'tc3_request');
-  const expected = createHmac('sha256', key).update(stringToSign, 'utf8').digest('hex');
+  const expected = tc3Expected({ secretKey: config.secretKey, date, service, timestamp, headers, signedHeaders: names, body });
   if (new Date(timestamp * 1000).toISOString().slice(0, 10) !== date || service !== 'sms' || !sameText(expected, signature))
     return tencentError(
       'AuthFailure.SignatureFailure',
@@ -124,6 +138,17 @@ function encode(value: string): string {
   return encodeURIComponent(value).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
+/** The RPC signature v1 Alibaba computes for received parameters. */
+export function rpcExpected(method: 'GET' | 'POST', params: Record<string, string>, accessKeySecret: string): string {
+  const query = Object.keys(params)
+    .filter((name) => name !== 'Signature')
+    .sort()
+    .map((name) => `${encode(name)}=${encode(params[name] ?? '')}`)
+    .join('&');
+  const stringToSign = `${method}&${encode('/')}&${encode(query)}`;
+  return createHmac('sha1', `${accessKeySecret}&`).update(stringToSign, 'utf8').digest('base64');
+}
+
 function aliyunAnswer(status: number, code: string, message: string): EmulatorAnswer {
   return { status, body: { RequestId: randomUUID(), Code: code, Message: message, ...(status >= 400 ? { HostId: 'dysmsapi.aliyuncs.com' } : {}) } };
 }
@@ -139,15 +164,9 @@ export function aliyunSendSms(world: World, request: { method: 'GET' | 'POST'; p
   const timestamp = Date.parse(params.Timestamp ?? '');
   if (!/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/.test(params.Timestamp ?? '') || Math.abs(world.clock.now() - timestamp) > 15 * 60_000)
     return aliyunAnswer(400, 'InvalidTimeStamp.Expired', 'Specified time stamp or date value is expired.');
-  const query = Object.keys(params)
-    .filter((name) => name !== 'Signature')
-    .sort()
-    .map((name) => `${encode(name)}=${encode(params[name] ?? '')}`)
-    .join('&');
-  const stringToSign = `${request.method}&${encode('/')}&${encode(query)}`;
-  const expected = createHmac('sha1', `${config.accessKeySecret}&`).update(stringToSign, 'utf8').digest('base64');
+  const expected = rpcExpected(request.method, params, config.accessKeySecret);
   if (!sameText(expected, params.Signature ?? ''))
-    return aliyunAnswer(400, 'SignatureDoesNotMatch', `Specified signature is not matched with our calculation. server string to sign is:${stringToSign}`);
+    return aliyunAnswer(400, 'SignatureDoesNotMatch', 'Specified signature is not matched with our calculation.');
   const fault = world.messages.takeFault('aliyun');
   if (fault?.code !== undefined) return aliyunAnswer(200, fault.code, 'sandbox injected error');
   if (params.SignName !== config.signName) return aliyunAnswer(200, 'isv.SMS_SIGNATURE_ILLEGAL', 'The signature is not approved.');
