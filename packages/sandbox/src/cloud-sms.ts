@@ -30,7 +30,10 @@ const hex = (text: string) => createHash('sha256').update(text, 'utf8').digest('
 const mac = (key: Buffer | string, text: string) => createHmac('sha256', key).update(text, 'utf8').digest();
 
 function fill(template: string, values: (name: string) => string | undefined): string {
-  return template.replace(/\{(\d+)\}|\$\{(\w+)\}/g, (whole, index: string | undefined, name: string | undefined) => values(index ?? name ?? '') ?? whole);
+  return template.replace(
+    /\{(\d+)\}|\$\{(\w+)\}/g,
+    (whole, index: string | undefined, name: string | undefined) => values(index ?? name ?? '') ?? whole,
+  );
 }
 
 export interface EmulatorAnswer {
@@ -72,17 +75,23 @@ export function tencentSendSms(world: World, request: { headers: Record<string, 
   world.messages.calls.tencent += 1;
   const { headers, body } = request;
   const config = SANDBOX_CLOUD_SMS.tencent;
-  if (headers['x-tc-action'] !== 'SendSms') return tencentError('InvalidAction', `The action ${headers['x-tc-action'] ?? ''} does not exist.`);
+  if (headers['x-tc-action'] !== 'SendSms')
+    return tencentError('InvalidAction', `The action ${headers['x-tc-action'] ?? ''} does not exist.`);
   if (headers['x-tc-version'] !== '2021-01-11') return tencentError('NoSuchVersion', 'The requested version does not exist.');
-  const match = /^TC3-HMAC-SHA256 Credential=([^/]+)\/(\d{4}-\d{2}-\d{2})\/([a-z]+)\/tc3_request, SignedHeaders=([a-z;-]+), Signature=([0-9a-f]{64})$/.exec(
-    headers.authorization ?? '',
-  );
+  const match =
+    /^TC3-HMAC-SHA256 Credential=([^/]+)\/(\d{4}-\d{2}-\d{2})\/([a-z]+)\/tc3_request, SignedHeaders=([a-z;-]+), Signature=([0-9a-f]{64})$/.exec(
+      headers.authorization ?? '',
+    );
   if (match === null) return tencentError('AuthFailure.SignatureFailure', 'The Authorization header is not a TC3-HMAC-SHA256 signature.');
   const [, secretId = '', date = '', service = '', signedHeaders = '', signature = ''] = match;
-  if (secretId !== config.secretId) return tencentError('AuthFailure.SecretIdNotFound', 'The SecretId is not found, please ensure that your SecretId is correct.');
+  if (secretId !== config.secretId)
+    return tencentError('AuthFailure.SecretIdNotFound', 'The SecretId is not found, please ensure that your SecretId is correct.');
   const timestamp = Number(headers['x-tc-timestamp']);
   if (!Number.isInteger(timestamp) || Math.abs(world.clock.nowSeconds() - timestamp) > 300)
-    return tencentError('AuthFailure.SignatureExpire', 'Signature expired. Timestamp and server time cannot differ by more than five minutes.');
+    return tencentError(
+      'AuthFailure.SignatureExpire',
+      'Signature expired. Timestamp and server time cannot differ by more than five minutes.',
+    );
   const names = signedHeaders.split(';');
   if (!names.includes('content-type') || !names.includes('host'))
     return tencentError('AuthFailure.SignatureFailure', 'SignedHeaders must include content-type and host.');
@@ -101,13 +110,16 @@ export function tencentSendSms(world: World, request: { headers: Record<string, 
   }
   const fault = world.messages.takeFault('tencent');
   if (fault?.code !== undefined) return tencentError(fault.code, 'sandbox injected error');
-  if (payload.SmsSdkAppId !== config.sdkAppId) return tencentError('FailedOperation.SmsSdkAppIdVerifyFail', 'SmsSdkAppId verification failed.');
-  if (payload.SignName !== config.signName) return tencentError('FailedOperation.SignatureIncorrectOrUnapproved', 'The signature is not approved.');
+  if (payload.SmsSdkAppId !== config.sdkAppId)
+    return tencentError('FailedOperation.SmsSdkAppIdVerifyFail', 'SmsSdkAppId verification failed.');
+  if (payload.SignName !== config.signName)
+    return tencentError('FailedOperation.SignatureIncorrectOrUnapproved', 'The signature is not approved.');
   const template = typeof payload.TemplateId === 'string' ? config.templates[payload.TemplateId] : undefined;
   if (template === undefined) return tencentError('FailedOperation.TemplateIncorrectOrUnapproved', 'The template is not approved.');
   const params = Array.isArray(payload.TemplateParamSet) ? payload.TemplateParamSet.map(String) : [];
   const numbers = Array.isArray(payload.PhoneNumberSet) ? payload.PhoneNumberSet.map(String) : [];
-  if (numbers.length === 0 || numbers.length > 200) return tencentError('InvalidParameterValue.IncorrectPhoneNumber', 'PhoneNumberSet is empty.');
+  if (numbers.length === 0 || numbers.length > 200)
+    return tencentError('InvalidParameterValue.IncorrectPhoneNumber', 'PhoneNumberSet is empty.');
   const now = world.clock.now();
   const statuses = numbers.map((phone) => {
     const status = (code: string, message: string) => ({
@@ -122,9 +134,15 @@ export function tencentSendSms(world: World, request: { headers: Record<string, 
     if (!E164.test(phone) || (phone.startsWith('+86') && !MAINLAND.test(phone)))
       return status('InvalidParameterValue.IncorrectPhoneNumber', 'invalid mobile number');
     if (world.messages.sentTo(phone, now - 30_000) > 0)
-      return status('LimitExceeded.PhoneNumberThirtySecondLimit', 'the number of sms messages sent from a single mobile number within 30 seconds exceeds the upper limit');
+      return status(
+        'LimitExceeded.PhoneNumberThirtySecondLimit',
+        'the number of sms messages sent from a single mobile number within 30 seconds exceeds the upper limit',
+      );
     if (world.messages.sentToday(phone, now) >= DAILY_LIMIT)
-      return status('LimitExceeded.PhoneNumberDailyLimit', 'the number of sms messages sent from a single mobile number every day exceeds the upper limit');
+      return status(
+        'LimitExceeded.PhoneNumberDailyLimit',
+        'the number of sms messages sent from a single mobile number every day exceeds the upper limit',
+      );
     const text = `【${config.signName}】${fill(template, (n) => params[Number(n) - 1])}`;
     const stored = world.messages.deliverSms({ to: phone, text, provider: 'tencent', signName: config.signName, at: now });
     return { ...status('Ok', 'send success'), SerialNo: `2028:${stored.id}`, Fee: 1 };
@@ -150,15 +168,20 @@ export function rpcExpected(method: 'GET' | 'POST', params: Record<string, strin
 }
 
 function aliyunAnswer(status: number, code: string, message: string): EmulatorAnswer {
-  return { status, body: { RequestId: randomUUID(), Code: code, Message: message, ...(status >= 400 ? { HostId: 'dysmsapi.aliyuncs.com' } : {}) } };
+  return {
+    status,
+    body: { RequestId: randomUUID(), Code: code, Message: message, ...(status >= 400 ? { HostId: 'dysmsapi.aliyuncs.com' } : {}) },
+  };
 }
 
 export function aliyunSendSms(world: World, request: { method: 'GET' | 'POST'; params: Record<string, string> }): EmulatorAnswer {
   world.messages.calls.aliyun += 1;
   const { params } = request;
   const config = SANDBOX_CLOUD_SMS.aliyun;
-  if (params.Action !== 'SendSms') return aliyunAnswer(404, 'InvalidAction.NotFound', 'Specified api is not found, please check your url and method.');
-  if (params.AccessKeyId !== config.accessKeyId) return aliyunAnswer(404, 'InvalidAccessKeyId.NotFound', 'Specified access key is not found.');
+  if (params.Action !== 'SendSms')
+    return aliyunAnswer(404, 'InvalidAction.NotFound', 'Specified api is not found, please check your url and method.');
+  if (params.AccessKeyId !== config.accessKeyId)
+    return aliyunAnswer(404, 'InvalidAccessKeyId.NotFound', 'Specified access key is not found.');
   if (params.SignatureMethod !== 'HMAC-SHA1' || params.SignatureVersion !== '1.0')
     return aliyunAnswer(400, 'InvalidParameter', 'SignatureMethod must be HMAC-SHA1 and SignatureVersion 1.0.');
   const timestamp = Date.parse(params.Timestamp ?? '');
@@ -187,5 +210,9 @@ export function aliyunSendSms(world: World, request: { method: 'GET' | 'POST'; p
     return aliyunAnswer(200, 'isv.BUSINESS_LIMIT_CONTROL', 'Business limit control: too many messages to this number.');
   const text = `【${config.signName}】${fill(template, (n) => (named[n] === undefined ? undefined : String(named[n])))}`;
   const stored = world.messages.deliverSms({ to: phone, text, provider: 'aliyun', signName: config.signName, at: now });
-  return { status: 200, body: { RequestId: randomUUID(), Code: 'OK', Message: 'OK', BizId: `${Date.now()}^${stored.id}` }, delayMs: fault?.delayMs };
+  return {
+    status: 200,
+    body: { RequestId: randomUUID(), Code: 'OK', Message: 'OK', BizId: `${Date.now()}^${stored.id}` },
+    delayMs: fault?.delayMs,
+  };
 }

@@ -52,7 +52,9 @@ export const SANDBOX_CLOUD_SMS = {
     accessKeySecret: 'sandboxAliyunSecretWEUNION0000',
     signName: 'weunion沙箱',
     templates: {
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: Alibaba's template placeholder syntax
       SMS_100000001: '您的验证码为${code}，该验证码10分钟内有效，请勿泄露。',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: Alibaba's template placeholder syntax
       SMS_100000002: 'Your verification code is ${code}. It expires in 10 minutes.',
     } as Record<string, string>,
   },

@@ -8,7 +8,6 @@ import type { WechatAppType } from '@weunion/wechat';
 import { SandboxClock } from './clock.ts';
 import { DEMO_APPS, DEMO_OPEN_PLATFORM, DEMO_PEOPLE } from './demo-world.ts';
 import { FaultBook } from './faults.ts';
-import { MessageBox } from './messages.ts';
 import {
   deriveOpenid,
   deriveSnapshotOpenid,
@@ -19,6 +18,7 @@ import {
   randomAlphanumeric,
   randomHex,
 } from './ids.ts';
+import { MessageBox } from './messages.ts';
 import type { PushLogEntry } from './push-log.ts';
 import { CallStats } from './stats.ts';
 

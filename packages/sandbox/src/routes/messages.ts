@@ -49,7 +49,10 @@ export function registerMessages(app: FastifyInstance, ctx: SandboxContext): voi
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body));
     scope.post('/tencentcloud/sms/', async (request, reply) =>
-      answer(reply, tencentSendSms(world, { headers: headerMap(request.headers), body: typeof request.body === 'string' ? request.body : '' })),
+      answer(
+        reply,
+        tencentSendSms(world, { headers: headerMap(request.headers), body: typeof request.body === 'string' ? request.body : '' }),
+      ),
     );
     scope.post('/aliyun/dysmsapi/', async (request, reply) => {
       const body = typeof request.body === 'string' ? request.body : '';

@@ -216,7 +216,7 @@ export const options = {
   smsProvider: option({
     env: 'SMS_PROVIDER',
     description:
-      'Who sends SMS codes: `tencent` (Tencent Cloud SMS), `aliyun` (Alibaba Cloud SMS), `sandbox` (the built-in sandbox\'s emulator, read on the virtual phone) or `log` (the server log; development only). Unset: `sandbox` while the sandbox is on, otherwise none (SMS codes and SMS login are off).',
+      "Who sends SMS codes: `tencent` (Tencent Cloud SMS), `aliyun` (Alibaba Cloud SMS), `sandbox` (the built-in sandbox's emulator, read on the virtual phone) or `log` (the server log; development only). Unset: `sandbox` while the sandbox is on, otherwise none (SMS codes and SMS login are off).",
     schema: z.enum(['tencent', 'aliyun', 'sandbox', 'log'], { error: 'must be tencent, aliyun, sandbox or log' }).optional(),
   }),
   smsAccessKeyId: option({
@@ -243,8 +243,8 @@ export const options = {
   }),
   smsTemplateZh: option({
     env: 'SMS_TEMPLATE_ZH',
-    description:
-      'Approved template id of the zh-CN code message. Tencent: parameters `{1}` code, `{2}` minutes; Alibaba: `${code}`.',
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: Alibaba's template placeholder syntax
+    description: 'Approved template id of the zh-CN code message. Tencent: parameters `{1}` code, `{2}` minutes; Alibaba: `${code}`.',
     schema: z.string().min(1).max(64).optional(),
   }),
   smsTemplateEn: option({
@@ -260,13 +260,13 @@ export const options = {
   smsApiUrl: option({
     env: 'SMS_API_URL',
     description:
-      'The SMS API endpoint, when not the provider\'s public one (an egress proxy, or a standalone sandbox: `http://…/tencentcloud/sms/`, `http://…/aliyun/dysmsapi/`).',
+      "The SMS API endpoint, when not the provider's public one (an egress proxy, or a standalone sandbox: `http://…/tencentcloud/sms/`, `http://…/aliyun/dysmsapi/`).",
     schema: url(['http:', 'https:']).optional(),
   }),
   emailProvider: option({
     env: 'EMAIL_PROVIDER',
     description:
-      'Who sends email codes: `smtp`, `sandbox` (the sandbox\'s outbox page) or `log` (development only). Unset: `smtp` when SMTP_URL is set, else `sandbox` while the sandbox is on, else none.',
+      "Who sends email codes: `smtp`, `sandbox` (the sandbox's outbox page) or `log` (development only). Unset: `smtp` when SMTP_URL is set, else `sandbox` while the sandbox is on, else none.",
     schema: z.enum(['smtp', 'sandbox', 'log'], { error: 'must be smtp, sandbox or log' }).optional(),
   }),
   smtpUrl: option({

@@ -125,7 +125,9 @@ export function registerSmsLoginPage(app: FastifyInstance): void {
     const language = languageOf(request, query.ui_locales);
     const copy = COPY[language];
     const application =
-      query.client === undefined ? null : await findApplication(oidcDb(app.ctx.database.db), app.ctx.secrets, query.client).catch(() => null);
+      query.client === undefined
+        ? null
+        : await findApplication(oidcDb(app.ctx.database.db), app.ctx.secrets, query.client).catch(() => null);
     const interaction = interactionOf(returnTo);
     const abort = interaction === undefined ? undefined : `/interaction/${interaction}/abort?reason=`;
     const back = new URLSearchParams({ returnTo });

@@ -25,7 +25,10 @@ import type { KnownUser } from './resolve.ts';
 
 export type PhoneRefusal = 'account_blocked' | 'account_unavailable' | 'registration_closed' | 'phone_not_matched' | 'binding_required';
 
-export type PhoneDecision = { kind: 'existing'; userId: string } | { kind: 'create' } | { kind: 'refuse'; reason: PhoneRefusal; message: string };
+export type PhoneDecision =
+  | { kind: 'existing'; userId: string }
+  | { kind: 'create' }
+  | { kind: 'refuse'; reason: PhoneRefusal; message: string };
 
 export type PhoneSignInResult =
   | { kind: 'signed_in'; userId: string; created: boolean }
@@ -80,8 +83,15 @@ async function createPhoneUser(trx: Kysely<Tables>, phone: string, actor: Actor,
   await trx.insertInto('users').values(user).execute();
   await recordAudit(trx, { actor, action: 'user.created', subjectId: userId, after: { ...user, source: { login: 'sms' } } }, now);
   // One owner per verified phone is a unique constraint: a concurrent first login fails here and runs again.
-  await trx.insertInto('user_identifiers').values({ id: newId('idf'), user_id: userId, kind: 'phone', value: phone, verified_at: now }).execute();
-  await recordAudit(trx, { actor, action: 'identifier.added', subjectId: userId, after: { kind: 'phone', value: phone, source: 'sms' } }, now);
+  await trx
+    .insertInto('user_identifiers')
+    .values({ id: newId('idf'), user_id: userId, kind: 'phone', value: phone, verified_at: now })
+    .execute();
+  await recordAudit(
+    trx,
+    { actor, action: 'identifier.added', subjectId: userId, after: { kind: 'phone', value: phone, source: 'sms' } },
+    now,
+  );
   return userId;
 }
 
@@ -92,12 +102,16 @@ export async function signInWithVerifiedPhone(database: Database, phone: string,
     const owner = (await findIdentifierOwner(trx, 'phone', phone)) ?? null;
     const decision = resolvePhoneLogin(owner, policy);
     if (decision.kind === 'refuse') return { kind: 'refused', reason: decision.reason, message: decision.message };
-    if (decision.kind === 'create') return { kind: 'signed_in', userId: await createPhoneUser(trx, phone, SYSTEM_ACTOR, now), created: true };
+    if (decision.kind === 'create')
+      return { kind: 'signed_in', userId: await createPhoneUser(trx, phone, SYSTEM_ACTOR, now), created: true };
     // The profile's phone is the verified one when it has none (after a merge moved it, or an admin cleared it).
     const current = await trx.selectFrom('users').select('phone_number').where('id', '=', decision.userId).executeTakeFirst();
     await trx
       .updateTable('users')
-      .set({ last_login_at: now, ...(current?.phone_number == null ? { phone_number: phone, phone_number_verified: 1, updated_at: now } : {}) })
+      .set({
+        last_login_at: now,
+        ...(current?.phone_number == null ? { phone_number: phone, phone_number_verified: 1, updated_at: now } : {}),
+      })
       .where('id', '=', decision.userId)
       .execute();
     return { kind: 'signed_in', userId: decision.userId, created: false };

@@ -69,7 +69,11 @@ for (const mode of storageModes) {
       expect(await world.userCount()).toBe(before + 1);
       const session = await sessionOf(browser, world.first);
       expect(session).toMatchObject({ sub: answer.body.userId, phone_number: phone, session: { methods: ['sms'] } });
-      const user = await world.database.db.selectFrom('users').selectAll().where('id', '=', String(answer.body.userId)).executeTakeFirstOrThrow();
+      const user = await world.database.db
+        .selectFrom('users')
+        .selectAll()
+        .where('id', '=', String(answer.body.userId))
+        .executeTakeFirstOrThrow();
       expect(user).toMatchObject({ phone_number: phone, phone_number_verified: 1 });
       expect((await inbox(phone))[0]?.text).toMatch(/^【weunion沙箱】您的验证码为\d{6}，10分钟内有效/);
     });
@@ -81,7 +85,12 @@ for (const mode of storageModes) {
       expect(sent.status).toBe(200);
       expect((await inbox(phone)).at(-1)?.text).toMatch(/Your verification code is \d{6}\. It expires in 10 minutes\./);
       const browser = new Browser();
-      const answer = await browser.json('POST', `${world.first.url}/api/login/sms/verify`, { phone, code: await codeFrom(phone) }, address());
+      const answer = await browser.json(
+        'POST',
+        `${world.first.url}/api/login/sms/verify`,
+        { phone, code: await codeFrom(phone) },
+        address(),
+      );
       expect(answer.body).toMatchObject({ status: 'signed_in', userId: existing, created: false });
     });
 
@@ -95,8 +104,18 @@ for (const mode of storageModes) {
       expect({ ...a.body, phone: 'x' }).toEqual({ ...b.body, phone: 'x' });
       expect(a.body.phone).toBe(known);
       // A wrong code is refused alike too.
-      const wrongA = await new Browser().json('POST', `${world.first.url}/api/login/sms/verify`, { phone: known, code: '000000' }, address());
-      const wrongB = await new Browser().json('POST', `${world.first.url}/api/login/sms/verify`, { phone: unknown, code: '000000' }, address());
+      const wrongA = await new Browser().json(
+        'POST',
+        `${world.first.url}/api/login/sms/verify`,
+        { phone: known, code: '000000' },
+        address(),
+      );
+      const wrongB = await new Browser().json(
+        'POST',
+        `${world.first.url}/api/login/sms/verify`,
+        { phone: unknown, code: '000000' },
+        address(),
+      );
       expect([wrongA.status, wrongA.body.code]).toEqual([400, 'verification_failed']);
       expect([wrongB.status, wrongB.body.code]).toEqual([400, 'verification_failed']);
     });
@@ -190,7 +209,10 @@ for (const mode of storageModes) {
         current = new URL(next, current).href;
       }
       expect(current.startsWith(REDIRECT)).toBe(true);
-      const tokens = await client.authorizationCodeGrant(config, new URL(current), { pkceCodeVerifier: verifier, expectedState: client.skipStateCheck });
+      const tokens = await client.authorizationCodeGrant(config, new URL(current), {
+        pkceCodeVerifier: verifier,
+        expectedState: client.skipStateCheck,
+      });
       expect(tokens.claims()?.sub).toBe(answer.body.userId);
     });
   });

@@ -19,7 +19,7 @@ import { checkedReturnTo } from '../embedding/return-to.ts';
 import type { Language } from '../hosted/html.ts';
 import { parseInput } from '../http/problem.ts';
 import { RateLimiter, type RateRule } from '../http/rate-limit.ts';
-import { smsLoginPolicy, signInWithVerifiedPhone } from '../identity/phone-sign-in.ts';
+import { signInWithVerifiedPhone, smsLoginPolicy } from '../identity/phone-sign-in.ts';
 import { VerificationCodes } from '../identity/verification-codes.ts';
 import { findApplication } from '../oidc/applications.ts';
 import { oidcDb } from '../oidc/tables.ts';
@@ -44,7 +44,9 @@ const commonFields = {
 const sendSchema = z
   .object({ ...commonFields, language: z.enum(['zh-CN', 'en']).optional(), captcha: z.string().max(2000).optional() })
   .strict();
-const verifySchema = z.object({ ...commonFields, code: z.string().regex(/^\d{4,8}$/, { error: 'must be the digits of the code' }) }).strict();
+const verifySchema = z
+  .object({ ...commonFields, code: z.string().regex(/^\d{4,8}$/, { error: 'must be the digits of the code' }) })
+  .strict();
 
 /**
  * The number as E.164. Eleven digits starting with 1 are a mainland China mobile number (what
@@ -53,8 +55,10 @@ const verifySchema = z.object({ ...commonFields, code: z.string().regex(/^\d{4,8
 export function normalizePhone(input: string): string {
   const compact = input.replace(/[\s()-]/g, '');
   const e164 = /^1\d{10}$/.test(compact) ? `+86${compact}` : compact.startsWith('00') ? `+${compact.slice(2)}` : compact;
-  if (!/^\+[1-9]\d{6,14}$/.test(e164)) throw new AppError('validation_failed', 'phone: must be a mobile number, with its +country code outside mainland China');
-  if (e164.startsWith('+86') && !/^\+861[3-9]\d{9}$/.test(e164)) throw new AppError('validation_failed', 'phone: is not a mainland China mobile number');
+  if (!/^\+[1-9]\d{6,14}$/.test(e164))
+    throw new AppError('validation_failed', 'phone: must be a mobile number, with its +country code outside mainland China');
+  if (e164.startsWith('+86') && !/^\+861[3-9]\d{9}$/.test(e164))
+    throw new AppError('validation_failed', 'phone: is not a mainland China mobile number');
   return e164;
 }
 
@@ -63,7 +67,10 @@ export function allowedCountryCode(phone: string, allowed: string): string {
   const codes = allowed.split(',').map((code) => code.trim());
   const match = codes.find((code) => phone.startsWith(`+${code}`));
   if (match === undefined)
-    throw new AppError('phone_country_not_allowed', `SMS codes are only sent to numbers starting with ${codes.map((c) => `+${c}`).join(', ')}`);
+    throw new AppError(
+      'phone_country_not_allowed',
+      `SMS codes are only sent to numbers starting with ${codes.map((c) => `+${c}`).join(', ')}`,
+    );
   return match;
 }
 

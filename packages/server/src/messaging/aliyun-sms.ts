@@ -26,12 +26,26 @@ export interface AliyunSmsOptions {
   now?: () => Date;
 }
 
-const responseSchema = z.object({ Code: z.string(), Message: z.string().optional(), BizId: z.string().optional(), RequestId: z.string().optional() });
+const responseSchema = z.object({
+  Code: z.string(),
+  Message: z.string().optional(),
+  BizId: z.string().optional(),
+  RequestId: z.string().optional(),
+});
 
 export function aliyunError(code: string, message: string): AppError {
   const details = { provider: 'aliyun', providerCode: code };
-  if (code === 'SignatureDoesNotMatch' || code.startsWith('InvalidAccessKeyId') || code === 'isv.ACCOUNT_NOT_EXISTS' || code === 'Forbidden.RAM')
-    return new AppError('message_credentials_invalid', `Alibaba Cloud SMS refused the request (${code}): check SMS_ACCESS_KEY_ID / SMS_ACCESS_KEY_SECRET`, { details });
+  if (
+    code === 'SignatureDoesNotMatch' ||
+    code.startsWith('InvalidAccessKeyId') ||
+    code === 'isv.ACCOUNT_NOT_EXISTS' ||
+    code === 'Forbidden.RAM'
+  )
+    return new AppError(
+      'message_credentials_invalid',
+      `Alibaba Cloud SMS refused the request (${code}): check SMS_ACCESS_KEY_ID / SMS_ACCESS_KEY_SECRET`,
+      { details },
+    );
   if (code === 'isv.MOBILE_NUMBER_ILLEGAL' || code === 'isv.MOBILE_COUNT_OVER_LIMIT' || code === 'isv.BLACK_KEY_CONTROL_LIMIT')
     return new AppError('message_destination_invalid', `Alibaba Cloud SMS cannot send to this number (${code})`, { details });
   if (code === 'isv.BUSINESS_LIMIT_CONTROL' || code === 'isv.DAY_LIMIT_CONTROL' || code === 'Throttling.User')
@@ -62,7 +76,9 @@ export function createAliyunSms(options: AliyunSmsOptions): SmsProvider {
         SignatureVersion: '1.0',
         TemplateCode: request.templateId,
         TemplateParam: JSON.stringify(request.namedParams),
-        Timestamp: now().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+        Timestamp: now()
+          .toISOString()
+          .replace(/\.\d{3}Z$/, 'Z'),
         Version: '2017-05-25',
       };
       params.Signature = aliyunSign('POST', params, options.accessKeySecret);
@@ -74,7 +90,9 @@ export function createAliyunSms(options: AliyunSmsOptions): SmsProvider {
       );
       const parsed = responseSchema.safeParse(answer.body);
       if (!parsed.success)
-        throw new AppError('message_rejected', `Alibaba Cloud SMS answered HTTP ${answer.status} in an unknown shape`, { details: { provider: 'aliyun' } });
+        throw new AppError('message_rejected', `Alibaba Cloud SMS answered HTTP ${answer.status} in an unknown shape`, {
+          details: { provider: 'aliyun' },
+        });
       if (parsed.data.Code !== 'OK') throw aliyunError(parsed.data.Code, parsed.data.Message ?? '');
       return { providerId: parsed.data.BizId ?? null };
     },

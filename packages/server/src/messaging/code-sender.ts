@@ -72,7 +72,8 @@ function smsProviderOf(config: Config, setup: MessageSetup): SmsProvider | 'log'
   if (kind === 'log') return 'log';
   const timeoutMs = config.messageTimeoutMs;
   if (kind === 'sandbox') {
-    if (setup.sandboxUrl === undefined) throw new AppError('config_invalid', 'SMS_PROVIDER=sandbox needs the sandbox on (SANDBOX)', { details: { option: 'SMS_PROVIDER' } });
+    if (setup.sandboxUrl === undefined)
+      throw new AppError('config_invalid', 'SMS_PROVIDER=sandbox needs the sandbox on (SANDBOX)', { details: { option: 'SMS_PROVIDER' } });
     const sandbox = SANDBOX_CLOUD_SMS.tencent;
     return createTencentSms({
       endpoint: `${setup.sandboxUrl}/tencentcloud/sms/`,
@@ -112,10 +113,14 @@ function emailProviderOf(config: Config, setup: MessageSetup): EmailProvider | '
   if (kind === undefined) return null;
   if (kind === 'log') return 'log';
   if (kind === 'sandbox') {
-    if (setup.sandboxUrl === undefined) throw new AppError('config_invalid', 'EMAIL_PROVIDER=sandbox needs the sandbox on (SANDBOX)', { details: { option: 'EMAIL_PROVIDER' } });
+    if (setup.sandboxUrl === undefined)
+      throw new AppError('config_invalid', 'EMAIL_PROVIDER=sandbox needs the sandbox on (SANDBOX)', {
+        details: { option: 'EMAIL_PROVIDER' },
+      });
     return sandboxMail(setup.sandboxUrl, config.emailFrom, config.messageTimeoutMs);
   }
-  if (config.smtpUrl === undefined) throw new AppError('config_invalid', 'SMTP_URL is required with EMAIL_PROVIDER=smtp', { details: { option: 'SMTP_URL' } });
+  if (config.smtpUrl === undefined)
+    throw new AppError('config_invalid', 'SMTP_URL is required with EMAIL_PROVIDER=smtp', { details: { option: 'SMTP_URL' } });
   return createSmtpEmail({
     url: config.smtpUrl,
     password: openConfigSecret(setup.secrets, config.smtpPassword),
@@ -135,7 +140,10 @@ export function createMessageSenders(config: Config, setup: MessageSetup): Messa
   const email = emailProviderOf(config, setup);
   const logCode = (message: CodeMessage, reveal: boolean) => {
     const { code, ...rest } = message;
-    setup.log.info(reveal ? { ...rest, code } : rest, `verification code sent (${message.channel === 'sms' ? (sms === 'log' ? 'log' : (sms?.name ?? 'none')) : email === 'log' ? 'log' : (email?.name ?? 'none')})`);
+    setup.log.info(
+      reveal ? { ...rest, code } : rest,
+      `verification code sent (${message.channel === 'sms' ? (sms === 'log' ? 'log' : (sms?.name ?? 'none')) : email === 'log' ? 'log' : (email?.name ?? 'none')})`,
+    );
   };
   return {
     channels: {
@@ -148,10 +156,20 @@ export function createMessageSenders(config: Config, setup: MessageSetup): Messa
       const content = { code: message.code, minutes, purpose: message.purpose };
       if (message.channel === 'sms') {
         if (sms === null)
-          throw new AppError('message_provider_missing', 'No SMS provider is configured: set SMS_PROVIDER (tencent or aliyun) and its SMS_* options');
-        if (sms !== 'log') await sms.send({ phone: message.destination, templateId: templateFor(config, language), ...smsTemplateParams(content), sendId: message.sendId ?? '' });
+          throw new AppError(
+            'message_provider_missing',
+            'No SMS provider is configured: set SMS_PROVIDER (tencent or aliyun) and its SMS_* options',
+          );
+        if (sms !== 'log')
+          await sms.send({
+            phone: message.destination,
+            templateId: templateFor(config, language),
+            ...smsTemplateParams(content),
+            sendId: message.sendId ?? '',
+          });
       } else {
-        if (email === null) throw new AppError('message_provider_missing', 'No email provider is configured: set SMTP_URL (and EMAIL_FROM)');
+        if (email === null)
+          throw new AppError('message_provider_missing', 'No email provider is configured: set SMTP_URL (and EMAIL_FROM)');
         if (email !== 'log') await email.send({ to: message.destination, language, ...codeEmail(language, content) });
       }
       // The code itself is only logged where nobody could use the log to read codes: the sandbox, or a deliberate log sender.

@@ -151,7 +151,11 @@ for (const provider of providers) {
 
     it('a refusal (nothing sent) gives the resend wait back: the person may retry at once', async () => {
       const phone = newPhone();
-      await control('POST', '/sms-faults', { provider: key, code: key === 'tencent' ? 'FailedOperation.InsufficientBalanceInSmsPackage' : 'isv.AMOUNT_NOT_ENOUGH', times: 1 });
+      await control('POST', '/sms-faults', {
+        provider: key,
+        code: key === 'tencent' ? 'FailedOperation.InsufficientBalanceInSmsPackage' : 'isv.AMOUNT_NOT_ENOUGH',
+        times: 1,
+      });
       const codes = new VerificationCodes(new MemorySharedState(), {
         send: async (message) => {
           await provider.make().send(request(message.destination, provider.zh, message.code));
@@ -166,7 +170,15 @@ for (const provider of providers) {
     it('an unreachable provider is message_unreachable', async () => {
       const unreachable =
         key === 'tencent'
-          ? createTencentSms({ endpoint: 'http://127.0.0.1:9/', secretId: 'a', secretKey: 'b', region: 'r', sdkAppId: '1', signName: 's', timeoutMs: 2000 })
+          ? createTencentSms({
+              endpoint: 'http://127.0.0.1:9/',
+              secretId: 'a',
+              secretKey: 'b',
+              region: 'r',
+              sdkAppId: '1',
+              signName: 's',
+              timeoutMs: 2000,
+            })
           : createAliyunSms({ endpoint: 'http://127.0.0.1:9/', accessKeyId: 'a', accessKeySecret: 'b', signName: 's', timeoutMs: 2000 });
       expect((await failure(unreachable.send(request(newPhone(), 'x')))).code).toBe('message_unreachable');
     });

@@ -72,8 +72,22 @@ describe('email codes over SMTP', () => {
     const logged: Record<string, unknown>[] = [];
     const senders = createMessageSenders(config, { secrets: () => secrets, log: { info: (d) => logged.push(d) }, sandbox: false });
     expect(senders.channels).toEqual({ sms: null, email: 'smtp' });
-    await senders.send({ channel: 'email', destination: 'li@example.com', code: '482913', purpose: 'binding', language: 'zh-CN', ttlMs: 600_000 });
-    await senders.send({ channel: 'email', destination: 'ann@example.com', code: '105728', purpose: 'login', language: 'en', ttlMs: 600_000 });
+    await senders.send({
+      channel: 'email',
+      destination: 'li@example.com',
+      code: '482913',
+      purpose: 'binding',
+      language: 'zh-CN',
+      ttlMs: 600_000,
+    });
+    await senders.send({
+      channel: 'email',
+      destination: 'ann@example.com',
+      code: '105728',
+      purpose: 'login',
+      language: 'en',
+      ttlMs: 600_000,
+    });
     const zh = received.find((m) => m.text?.includes('482913'));
     const en = received.find((m) => m.text?.includes('105728'));
     expect(zh?.subject).toBe('验证码 482913');
@@ -94,7 +108,12 @@ describe('email codes over SMTP', () => {
     const error = await failure(wrong.send(message));
     expect(error.code).toBe('message_credentials_invalid');
     expect(error.message).not.toContain('nope');
-    const right = createSmtpEmail({ url: `smtp://weunion@127.0.0.1:${port}`, password: 'relay-password', from: 'a@b.example', timeoutMs: 5000 });
+    const right = createSmtpEmail({
+      url: `smtp://weunion@127.0.0.1:${port}`,
+      password: 'relay-password',
+      from: 'a@b.example',
+      timeoutMs: 5000,
+    });
     expect((await failure(right.send({ ...message, to: 'ghost@nowhere.invalid' }))).code).toBe('message_destination_invalid');
   });
 
@@ -120,11 +139,14 @@ describe('email codes over SMTP', () => {
 
   it('a provider configured by halves stops the start naming the missing option', () => {
     const make = () =>
-      createMessageSenders(loadConfig({ SANDBOX: 'off', SMS_PROVIDER: 'tencent', SMS_ACCESS_KEY_ID: 'AKID', SMS_SIGN_NAME: 'Shop', SMS_TEMPLATE_ZH: '1' }), {
-        secrets: () => new SecretBox(Buffer.alloc(32)),
-        log: { info: () => undefined },
-        sandbox: false,
-      });
+      createMessageSenders(
+        loadConfig({ SANDBOX: 'off', SMS_PROVIDER: 'tencent', SMS_ACCESS_KEY_ID: 'AKID', SMS_SIGN_NAME: 'Shop', SMS_TEMPLATE_ZH: '1' }),
+        {
+          secrets: () => new SecretBox(Buffer.alloc(32)),
+          log: { info: () => undefined },
+          sandbox: false,
+        },
+      );
     expect(make).toThrow(/SMS_ACCESS_KEY_SECRET is required with SMS_PROVIDER=tencent/);
   });
 });

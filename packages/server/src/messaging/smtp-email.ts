@@ -43,9 +43,16 @@ function errorOf(error: unknown): { code?: string; responseCode?: number; messag
 export function smtpError(error: unknown): AppError {
   const { code, responseCode, message } = errorOf(error);
   const details = { provider: 'smtp', providerCode: code ?? String(responseCode ?? '') };
-  if (code === 'EAUTH') return new AppError('message_credentials_invalid', 'The SMTP relay refused our login: check SMTP_URL and SMTP_PASSWORD', { details, cause: error });
+  if (code === 'EAUTH')
+    return new AppError('message_credentials_invalid', 'The SMTP relay refused our login: check SMTP_URL and SMTP_PASSWORD', {
+      details,
+      cause: error,
+    });
   if (code === 'ETIMEDOUT')
-    return new AppError('message_timeout', 'The SMTP relay did not answer in time; the email may still arrive, so it is not sent again', { details, cause: error });
+    return new AppError('message_timeout', 'The SMTP relay did not answer in time; the email may still arrive, so it is not sent again', {
+      details,
+      cause: error,
+    });
   if (code === 'ECONNECTION' || code === 'ESOCKET' || code === 'EDNS' || code === 'ETLS')
     return new AppError('message_unreachable', `The SMTP relay could not be reached (${code})`, { details, cause: error });
   if (code === 'EENVELOPE' || (responseCode !== undefined && responseCode >= 550 && responseCode <= 553))

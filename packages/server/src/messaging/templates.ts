@@ -26,7 +26,7 @@ const EMAIL = {
   },
 } as const;
 
-const escape = (text: string) => text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
+const escapeText = (text: string) => text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
 
 export function codeEmail(language: MessageLanguage, content: CodeContent): { subject: string; text: string; html: string } {
   const copy = EMAIL[language];
@@ -34,7 +34,7 @@ export function codeEmail(language: MessageLanguage, content: CodeContent): { su
   return {
     subject: copy.subject(content),
     text: `${line}\n`,
-    html: `<!doctype html><html lang="${language}"><body><p>${escape(line)}</p><p style="font-size:24px;letter-spacing:4px"><b>${escape(content.code)}</b></p></body></html>`,
+    html: `<!doctype html><html lang="${language}"><body><p>${escapeText(line)}</p><p style="font-size:24px;letter-spacing:4px"><b>${escapeText(content.code)}</b></p></body></html>`,
   };
 }
 

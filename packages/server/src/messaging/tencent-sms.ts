@@ -44,8 +44,16 @@ const responseSchema = z.object({
 export function tencentError(code: string, message: string): AppError {
   const details = { provider: 'tencent', providerCode: code };
   if (code.startsWith('AuthFailure.'))
-    return new AppError('message_credentials_invalid', `Tencent Cloud SMS refused the request (${code}): check SMS_ACCESS_KEY_ID / SMS_ACCESS_KEY_SECRET`, { details });
-  if (code === 'InvalidParameterValue.IncorrectPhoneNumber' || code === 'FailedOperation.PhoneNumberInBlacklist' || code === 'UnsupportedOperation.UnsupportedRegion')
+    return new AppError(
+      'message_credentials_invalid',
+      `Tencent Cloud SMS refused the request (${code}): check SMS_ACCESS_KEY_ID / SMS_ACCESS_KEY_SECRET`,
+      { details },
+    );
+  if (
+    code === 'InvalidParameterValue.IncorrectPhoneNumber' ||
+    code === 'FailedOperation.PhoneNumberInBlacklist' ||
+    code === 'UnsupportedOperation.UnsupportedRegion'
+  )
     return new AppError('message_destination_invalid', `Tencent Cloud SMS cannot send to this number (${code})`, { details });
   if (code.startsWith('LimitExceeded.'))
     return new AppError('message_rate_limited', `Tencent Cloud SMS limits messages to this number for now (${code})`, { details });
@@ -96,11 +104,14 @@ export function createTencentSms(options: TencentSmsOptions): SmsProvider {
       );
       const parsed = responseSchema.safeParse(answer.body);
       if (!parsed.success)
-        throw new AppError('message_rejected', `Tencent Cloud SMS answered HTTP ${answer.status} in an unknown shape`, { details: { provider: 'tencent' } });
+        throw new AppError('message_rejected', `Tencent Cloud SMS answered HTTP ${answer.status} in an unknown shape`, {
+          details: { provider: 'tencent' },
+        });
       const { Error: error, SendStatusSet: statuses } = parsed.data.Response;
       if (error !== undefined) throw tencentError(error.Code, error.Message);
       const status = statuses?.[0];
-      if (status === undefined) throw new AppError('message_rejected', 'Tencent Cloud SMS answered without a send status', { details: { provider: 'tencent' } });
+      if (status === undefined)
+        throw new AppError('message_rejected', 'Tencent Cloud SMS answered without a send status', { details: { provider: 'tencent' } });
       if (status.Code !== 'Ok') throw tencentError(status.Code, status.Message);
       return { providerId: status.SerialNo ?? null };
     },

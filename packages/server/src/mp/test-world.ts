@@ -199,10 +199,7 @@ async function startInstance(
     sandbox: true,
     sandboxUrl,
   });
-  const app = await buildApp(
-    { config, database, state, secrets, wechat, sandbox: true },
-    { logger: pino({ level: 'silent' }), messages },
-  );
+  const app = await buildApp({ config, database, state, secrets, wechat, sandbox: true }, { logger: pino({ level: 'silent' }), messages });
   built = app;
   return { app, url: await app.listen({ port: 0, host: '127.0.0.1' }) };
 }
