@@ -295,7 +295,7 @@ export const options = {
   smsLoginCountryCodes: option({
     env: 'SMS_LOGIN_COUNTRY_CODES',
     description:
-      'Country calling codes SMS codes may be sent to, comma-separated (`86,852`): numbers elsewhere are refused before anything is paid for.',
+      'Country calling codes SMS codes (login and binding) may be sent to, comma-separated (`86,852`): numbers elsewhere are refused before anything is paid for.',
     schema: z
       .string()
       .regex(/^\s*[1-9]\d{0,3}(\s*,\s*[1-9]\d{0,3})*\s*$/, { error: 'must be country calling codes separated by commas, e.g. 86,852' })

@@ -31,6 +31,7 @@ import {
 } from '../identity/pending-sign-in.ts';
 import { VerificationCodes } from '../identity/verification-codes.ts';
 import { CODE_SEND_PER_IP } from '../login/rate-rules.ts';
+import { allowedCountryCode } from '../login/sms-login.ts';
 import type { AppTokens } from '../tokens/app-tokens.ts';
 import { answerApp, forgetPendingApp, pendingApp } from './app-sign-in.ts';
 import { APP_LOGIN_LIMITS } from './limits.ts';
@@ -78,6 +79,7 @@ export function registerPendingRoutes(app: FastifyInstance, tokens: AppTokens, l
     const { pendingId } = parseInput(paramsSchema, request.params);
     const body = parseInput(codeTargetSchema, request.body);
     await pendingApp(ctx.state, pendingId);
+    if (body.channel === 'sms') allowedCountryCode(body.destination, ctx.config.smsLoginCountryCodes);
     // Each code costs an SMS/email: limited per client besides the per-destination resend wait.
     await limiter.consume(CODE_SEND_PER_IP, request.ip);
     return sendBindingCode(ctx, codes, pendingId, body);

@@ -55,7 +55,11 @@ export const ROUTES: FuzzRoute[] = [
     path: '/api/login/sms/send',
     body: { phone: '+8613900000000', client: '$application', returnTo: '/app', language: 'zh-CN' },
   },
-  { method: 'POST', path: '/api/login/sms/verify', body: { phone: '13900000000', code: '123456', client: '$application', returnTo: '/app' } },
+  {
+    method: 'POST',
+    path: '/api/login/sms/verify',
+    body: { phone: '13900000000', code: '123456', client: '$application', returnTo: '/app' },
+  },
   // QR tickets.
   { method: 'GET', path: '/api/login/tickets/:id', query: { since: 0, wait: 0 }, headers: TICKET_SECRET },
   { method: 'GET', path: '/api/login/tickets/:id/events', headers: TICKET_SECRET },
