@@ -116,6 +116,39 @@ describe.skipIf(chromiumPath === undefined || embedded === undefined || embedded
       }
     });
 
+    it('the <weunion-login> widget with methods="sms" logs in on its own page and goes on to return-to', async () => {
+      const phone = randomPhone();
+      const context = await chromium.newContext({ viewport: { width: 1024, height: 760 }, locale: 'en-US' });
+      const page = await context.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (error) => errors.push(error.message));
+      try {
+        // A page on weunion's origin that embeds the widget, as an application's page would.
+        await page.route(`${url}/widget-host`, (route) =>
+          route.fulfill({
+            contentType: 'text/html; charset=utf-8',
+            body: '<!doctype html><html lang="en"><body><weunion-login methods="s2 sms" return-to="/widget-done"></weunion-login><script type="module" src="/assets/weunion-login.js"></script></body></html>',
+          }),
+        );
+        await page.goto(`${url}/widget-host`);
+        const widget = page.locator('weunion-login');
+        await widget.getByRole('tab', { name: 'SMS code' }).click();
+        await widget.getByRole('textbox', { name: 'Mobile number' }).fill(phone);
+        await widget.getByRole('button', { name: 'Send code' }).click();
+        await expect.poll(() => widget.getByRole('status').textContent(), { timeout: 15_000 }).toBe(`Code sent to ${phone}`);
+        const inbox = await world.sandboxAny('GET', `/sms?to=${encodeURIComponent(phone)}`);
+        const text = Array.isArray(inbox) ? String((inbox.at(-1) as { text?: unknown } | undefined)?.text ?? '') : '';
+        expect(text).toMatch(/Your verification code is \d{6}/);
+        await widget.getByRole('textbox', { name: 'Code' }).fill(/(\d{6})/.exec(text)?.[1] ?? '');
+        await widget.getByRole('button', { name: 'Log in' }).click();
+        await page.waitForURL((target) => target.pathname === '/widget-done');
+        expect(await signedInAs(page)).toEqual(expect.stringMatching(/^usr_/));
+        expect(errors).toEqual([]);
+      } finally {
+        await context.close();
+      }
+    });
+
     it('binding by email: the code is read on the sandbox’s outbox page and proves the account', async () => {
       const email = `rose.${Math.floor(Math.random() * 1e9)}@example.com`;
       const existing = (await createUser(world.database.db, { email, emailVerified: true }, SYSTEM_ACTOR)).id;
