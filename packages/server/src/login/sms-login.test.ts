@@ -173,6 +173,35 @@ for (const mode of storageModes) {
       expect(z.object({ tencent: z.number() }).parse(await world.sandbox('GET', '/sms-calls')).tencent).toBe(before);
     });
 
+    it('CORS: a registered web origin may call the SMS login APIs with credentials; any other origin is refused before a code is sent', async () => {
+      const before = z.object({ tencent: z.number() }).parse(await world.sandbox('GET', '/sms-calls')).tencent;
+      const phone = newPhone();
+      const call = (origin: string) =>
+        fetch(`${world.first.url}/api/login/sms/send`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', origin, ...address() },
+          body: JSON.stringify({ phone }),
+        });
+      const foreign = await call('https://evil.example');
+      expect(foreign.status).toBe(403);
+      expect(z.object({ tencent: z.number() }).parse(await world.sandbox('GET', '/sms-calls')).tencent).toBe(before);
+      // The applications' redirect URIs are on http://127.0.0.1:9: that origin is registered.
+      const registered = await call('http://127.0.0.1:9');
+      expect(registered.status).toBe(200);
+      expect(registered.headers.get('access-control-allow-origin')).toBe('http://127.0.0.1:9');
+      expect(registered.headers.get('access-control-allow-credentials')).toBe('true');
+      const preflight = await fetch(`${world.first.url}/api/login/sms/verify`, {
+        method: 'OPTIONS',
+        headers: {
+          origin: 'http://127.0.0.1:9',
+          'access-control-request-method': 'POST',
+          'access-control-request-headers': 'content-type',
+        },
+      });
+      expect(preflight.status).toBe(204);
+      expect(preflight.headers.get('access-control-allow-methods')).toContain('POST');
+    });
+
     it('an OIDC login completes through SMS: the interaction ends at the application with a code', async () => {
       const id = `sms-oidc-${sequence}`;
       const { clientSecret } = await createApplication(
