@@ -4,7 +4,7 @@
  * (the store's consume-once primitive picks exactly one winner among concurrent checks), dies after
  * a few wrong attempts, and cannot be re-sent to the same destination more than once a minute.
  */
-import { createHash, randomInt, timingSafeEqual } from 'node:crypto';
+import { createHash, randomInt, randomUUID, timingSafeEqual } from 'node:crypto';
 import { AppError } from '@weunion/errors';
 import type { SharedState } from '@weunion/state';
 
@@ -101,7 +101,7 @@ export class VerificationCodes {
     const codeKey = this.#key('code', purpose, channel, destination);
     await this.#state.set(codeKey, this.#hash(code, codeKey), { ttlMs: this.#ttlMs });
     await this.#state.delete(this.#key('attempts', purpose, channel, destination));
-    const sendId = createHash('sha256').update(codeKey).update(String(Date.now())).digest('base64url').slice(0, 16);
+    const sendId = randomUUID();
     try {
       await this.#sender.send({ channel, destination, code, purpose, language: options.language, ttlMs: this.#ttlMs, sendId });
     } catch (error) {

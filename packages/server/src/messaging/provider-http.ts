@@ -6,6 +6,24 @@
  */
 import { AppError } from '@weunion/errors';
 
+/** Failures before any byte of the request left: nothing can have been sent. */
+const NEVER_CONNECTED = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'ERR_INVALID_URL',
+]);
+
+function causeCode(error: unknown): string {
+  const cause = error instanceof Error ? error.cause : undefined;
+  if (typeof cause === 'object' && cause !== null && 'code' in cause && typeof cause.code === 'string') return cause.code;
+  // fetch refuses some ports (the "bad ports" of the Fetch standard) before connecting.
+  return cause instanceof Error && cause.message === 'bad port' ? 'ERR_BAD_PORT' : '';
+}
+
 export interface ProviderResponse {
   status: number;
   body: unknown;
@@ -28,7 +46,18 @@ export async function callProvider(
         { details: { provider } },
       );
     }
-    throw new AppError('message_unreachable', `${provider} could not be reached`, { details: { provider }, cause: error });
+    // Only a connection that never opened proves nothing was sent; a connection that broke off
+    // after the request went out may have sent the message, like a timeout.
+    if (NEVER_CONNECTED.has(causeCode(error)))
+      throw new AppError('message_unreachable', `${provider} could not be reached`, { details: { provider }, cause: error });
+    throw new AppError(
+      'message_timeout',
+      `The connection to ${provider} broke off; the message may still arrive, so it is not sent again`,
+      {
+        details: { provider },
+        cause: error,
+      },
+    );
   }
   let text: string;
   try {

@@ -10,6 +10,7 @@ import { MemorySharedState } from '@weunion/state';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { VerificationCodes } from '../identity/verification-codes.ts';
+import { freePort } from '../testing/free-port.ts';
 import { createAliyunSms } from './aliyun-sms.ts';
 import type { SmsProvider } from './sms-provider.ts';
 import { createTencentSms } from './tencent-sms.ts';
@@ -167,11 +168,12 @@ for (const provider of providers) {
       expect(await inbox(phone)).toHaveLength(1);
     });
 
-    it('an unreachable provider is message_unreachable', async () => {
+    it('a provider that refuses the connection is message_unreachable (nothing was sent)', async () => {
+      const closed = `http://127.0.0.1:${await freePort()}/`;
       const unreachable =
         key === 'tencent'
           ? createTencentSms({
-              endpoint: 'http://127.0.0.1:9/',
+              endpoint: closed,
               secretId: 'a',
               secretKey: 'b',
               region: 'r',
@@ -179,11 +181,37 @@ for (const provider of providers) {
               signName: 's',
               timeoutMs: 2000,
             })
-          : createAliyunSms({ endpoint: 'http://127.0.0.1:9/', accessKeyId: 'a', accessKeySecret: 'b', signName: 's', timeoutMs: 2000 });
+          : createAliyunSms({ endpoint: closed, accessKeyId: 'a', accessKeySecret: 'b', signName: 's', timeoutMs: 2000 });
       expect((await failure(unreachable.send(request(newPhone(), 'x')))).code).toBe('message_unreachable');
     });
   });
 }
+
+describe('a connection that breaks off after the request went out', () => {
+  it('is reported as “may have been sent” (message_timeout), never as unreachable', async () => {
+    const { createServer } = await import('node:net');
+    const server = createServer((socket) => socket.once('data', () => socket.destroy()));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const address = server.address();
+    const port = typeof address === 'object' && address !== null ? address.port : 0;
+    try {
+      const client = createTencentSms({
+        endpoint: `http://127.0.0.1:${port}/`,
+        secretId: 'a',
+        secretKey: 'b',
+        region: 'r',
+        sdkAppId: '1',
+        signName: 's',
+        timeoutMs: 2000,
+      });
+      const error = await failure(client.send(request(newPhone(), '1000001')));
+      expect(error.code).toBe('message_timeout');
+      expect(error.message).toMatch(/may still arrive/);
+    } finally {
+      server.close();
+    }
+  });
+});
 
 describe('the emulators check what the providers check', () => {
   it('Tencent: a request signed for another moment than its X-TC-Timestamp, or over other bytes, fails', async () => {

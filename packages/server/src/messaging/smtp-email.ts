@@ -30,18 +30,19 @@ export interface SmtpOptions {
   allowSelfSigned?: boolean;
 }
 
-function errorOf(error: unknown): { code?: string; responseCode?: number; message: string } {
+function errorOf(error: unknown): { code?: string; responseCode?: number; command?: string; message: string } {
   if (typeof error !== 'object' || error === null) return { message: String(error) };
-  const record = error as { code?: unknown; responseCode?: unknown; message?: unknown };
+  const record = error as { code?: unknown; responseCode?: unknown; command?: unknown; message?: unknown };
   return {
     ...(typeof record.code === 'string' ? { code: record.code } : {}),
     ...(typeof record.responseCode === 'number' ? { responseCode: record.responseCode } : {}),
+    ...(typeof record.command === 'string' ? { command: record.command } : {}),
     message: typeof record.message === 'string' ? record.message : String(error),
   };
 }
 
 export function smtpError(error: unknown): AppError {
-  const { code, responseCode, message } = errorOf(error);
+  const { code, responseCode, command, message } = errorOf(error);
   const details = { provider: 'smtp', providerCode: code ?? String(responseCode ?? '') };
   if (code === 'EAUTH')
     return new AppError('message_credentials_invalid', 'The SMTP relay refused our login: check SMTP_URL and SMTP_PASSWORD', {
@@ -53,8 +54,18 @@ export function smtpError(error: unknown): AppError {
       details,
       cause: error,
     });
-  if (code === 'ECONNECTION' || code === 'ESOCKET' || code === 'EDNS' || code === 'ETLS')
+  // Failing to connect sent nothing; a socket lost later in the session may have delivered the mail.
+  if (code === 'ECONNECTION' || code === 'EDNS' || code === 'ETLS' || (code === 'ESOCKET' && command === 'CONN'))
     return new AppError('message_unreachable', `The SMTP relay could not be reached (${code})`, { details, cause: error });
+  if (code === 'ESOCKET')
+    return new AppError(
+      'message_timeout',
+      'The connection to the SMTP relay broke off; the email may still arrive, so it is not sent again',
+      {
+        details,
+        cause: error,
+      },
+    );
   if (code === 'EENVELOPE' || (responseCode !== undefined && responseCode >= 550 && responseCode <= 553))
     return new AppError('message_destination_invalid', 'The SMTP relay does not accept this address', { details, cause: error });
   if (responseCode === 421 || responseCode === 450 || responseCode === 451 || responseCode === 452)
