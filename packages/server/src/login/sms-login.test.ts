@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { applicationInputSchema, createApplication } from '../oidc/applications.ts';
 import { oidcDb } from '../oidc/tables.ts';
+import { SMS_SEND_PER_BLOCK_DAILY } from './sms-login.ts';
 import { Browser, LoginWorld, sessionOf, storageModes } from './test-harness.ts';
 
 const REDIRECT = 'http://127.0.0.1:9/callback';
@@ -162,6 +163,21 @@ for (const mode of storageModes) {
       expect(response.status).toBe(429);
       expect(Number(response.headers.get('retry-after'))).toBeGreaterThan(0);
       expect(await calls()).toBe(before);
+    });
+
+    it('sends are capped per block of numbers and per country code a day, whatever the client address', async () => {
+      const day = 24 * 3600_000;
+      // As if 200 sends had gone to one block today (a pumping run over consecutive numbers)…
+      await world.state.increment(`rate:${SMS_SEND_PER_BLOCK_DAILY.name}:+8613977`, { by: SMS_SEND_PER_BLOCK_DAILY.limit, ttlMs: day });
+      const pumped = await new Browser().json('POST', `${world.first.url}/api/login/sms/send`, { phone: '+8613977000123' }, address());
+      expect([pumped.status, pumped.body.code]).toEqual([429, 'rate_limited']);
+      // Another block of the same country still works.
+      const other = await new Browser().json('POST', `${world.first.url}/api/login/sms/send`, { phone: newPhone() }, address());
+      expect(other.status).toBe(200);
+      // …and as if the day's budget of +852 (SMS_DAILY_LIMIT_PER_COUNTRY, default 5000) were spent.
+      await world.state.increment('rate:sms-login-send-country-day:852', { by: 5000, ttlMs: day });
+      const hongKong = await new Browser().json('POST', `${world.first.url}/api/login/sms/send`, { phone: '+85251234567' }, address());
+      expect([hongKong.status, hongKong.body.code]).toEqual([429, 'rate_limited']);
     });
 
     it('numbers outside the allowed country codes are refused before anything is sent', async () => {

@@ -9,8 +9,8 @@
  * the same for a number with an account and one without; only the person who has the code learns
  * which it was. Against toll fraud (each SMS costs money, and premium-rate numbers pay the
  * attacker): only the configured country calling codes are accepted, and sends are capped per
- * client address (per 10 minutes and per day), per number (the resend wait and a daily cap) and
- * per country code per day, all in shared state.
+ * client address (per 10 minutes and per day), per number (the resend wait and a daily cap), per
+ * block of numbers and per country code per day, all in shared state.
  */
 import { AppError } from '@weunion/errors';
 import type { FastifyInstance } from 'fastify';
@@ -33,6 +33,12 @@ export const SMS_LOGIN_PURPOSE = 'login';
 export const SMS_SEND_PER_IP: RateRule = { name: 'sms-login-send-ip', limit: 5, windowMs: 10 * MINUTE };
 export const SMS_SEND_PER_IP_DAILY: RateRule = { name: 'sms-login-send-ip-day', limit: 20, windowMs: DAY };
 export const SMS_SEND_PER_NUMBER_DAILY: RateRule = { name: 'sms-login-send-number-day', limit: 10, windowMs: DAY };
+/**
+ * Per number block: SMS pumping walks through consecutive numbers of one range (often premium or
+ * virtual-operator blocks). A block is the country code and the next five digits (a million
+ * mainland numbers); real logins spread over thousands of blocks.
+ */
+export const SMS_SEND_PER_BLOCK_DAILY: RateRule = { name: 'sms-login-send-block-day', limit: 200, windowMs: DAY };
 export const SMS_VERIFY_PER_IP: RateRule = { name: 'sms-login-verify-ip', limit: 30, windowMs: 10 * MINUTE };
 
 const phoneField = z.string().trim().min(5).max(20);
@@ -104,6 +110,7 @@ export function registerSmsLogin(app: FastifyInstance): void {
       [SMS_SEND_PER_IP, clientIp(request)],
       [SMS_SEND_PER_IP_DAILY, clientIp(request)],
       [SMS_SEND_PER_NUMBER_DAILY, phone],
+      [SMS_SEND_PER_BLOCK_DAILY, phone.slice(0, 1 + country.length + 5)],
       [perCountry, country],
     ]);
     const language: Language = body.language ?? 'zh-CN';
