@@ -133,11 +133,20 @@ const SCRIPT = `
       $('person').innerHTML = '';
       people.forEach(function (p) {
         var option = el('option', { value: p.id, text: p.nickname + ' (' + p.id + (p.phone ? ', ' + p.phone : '') + (p.snapshot ? ', snapshot' : '') + ')' });
+        option.dataset.phone = p.phone || '';
         if (p.id === current) option.selected = true;
         $('person').appendChild(option);
       });
       if (person()) setCookie(person());
+      smsLink();
     });
+  }
+
+  // The SMS inbox opens on the current person's number.
+  function smsLink() {
+    var selected = $('person').selectedOptions[0];
+    var number = selected ? selected.dataset.phone : '';
+    $('smsInbox').href = 'phone/sms' + (number ? '?number=' + encodeURIComponent(number) : '');
   }
 
   function loadApps() {
@@ -297,7 +306,7 @@ const SCRIPT = `
     reader.readAsDataURL(file);
   }
 
-  $('person').onchange = function () { setCookie(person()); };
+  $('person').onchange = function () { setCookie(person()); smsLink(); };
   $('createPerson').onclick = function () {
     var body = { nickname: $('newNickname').value || undefined, phone: $('newPhone').value || undefined, snapshot: $('newSnapshot').checked };
     call('POST', 'people', body).then(function (p) { return loadPeople(p.id); }, function (e) { alert(e.message); });
