@@ -3,7 +3,7 @@
  * /assets/weunion-login.js and used by its hosted login page.
  *
  * Shows the enabled methods as tabs: S1 (follow the official account by QR), S2 (WeChat website
- * QR, by redirect) and S3 (mini program code). QR tickets are followed by Server-Sent Events with
+ * QR, by redirect), S3 (mini program code) and `sms` (a code texted to a phone number). QR tickets are followed by Server-Sent Events with
  * a long-poll fallback; when the person confirms on the phone the ticket is redeemed (cookie-bound
  * to this browser) and the page moves on to `return-to` (or to account selection / binding).
  *
@@ -18,7 +18,7 @@
  * On a phone outside WeChat, method `s3link` offers "Open in WeChat": a URL Scheme into the mini
  * program's login page with the ticket, followed the same way.
  *
- * Attributes: methods="s1 s2 s3 s3link" · agreed (the person ticked the application's "I agree";
+ * Attributes: methods="s1 s2 s3 s3link sms" · agreed (the person ticked the application's "I agree";
  * sent as `agreed` when a ticket is opened) · return-to="/…" (a path on weunion, or a URL on a registered web
  * origin of an application, e.g. the embedding page's own) · client="<client_id>" (the application
  * the login is for: its scenarios and identity policy apply) · base="https://id.example" (default:
@@ -59,6 +59,14 @@ const TEXT = {
     reconnecting: 'Connection lost — reconnecting…',
     unreachable: 'The login service cannot be reached from this page (is this site registered as a web origin of the application?).',
     by: 'scanned by',
+    sms: 'SMS code',
+    smsHint: 'Log in with a code texted to your phone.',
+    phone: 'Mobile number',
+    code: 'Code',
+    send: 'Send code',
+    resend: 'Send again',
+    sent: 'Code sent to',
+    logIn: 'Log in',
   },
   'zh-CN': {
     s1: '公众号',
@@ -83,6 +91,14 @@ const TEXT = {
     reconnecting: '连接中断，正在重新连接…',
     unreachable: '此页面无法连接登录服务（该网站是否已登记为应用的网页来源？）。',
     by: '扫码用户',
+    sms: '短信登录',
+    smsHint: '使用手机短信验证码登录。',
+    phone: '手机号',
+    code: '验证码',
+    send: '获取验证码',
+    resend: '重新发送',
+    sent: '验证码已发送至',
+    logIn: '登录',
   },
 };
 
@@ -102,6 +118,9 @@ const STYLE = `
 .status.error { color: #cf222e; }
 .primary { display: inline-block; background: var(--accent); color: #fff; border: 0; border-radius: var(--weunion-radius, 8px);
   padding: .6rem 1.2rem; font: inherit; cursor: pointer; text-decoration: none; }
+.sms { display: grid; gap: .5rem; text-align: left; }
+.sms input { font: inherit; padding: .5rem; border: 1px solid #d0d7de; border-radius: var(--weunion-radius, 8px); }
+.sms .row { display: flex; gap: .5rem; } .sms .row input { flex: 1; min-width: 0; }
 .secondary { background: none; border: 1px solid #d0d7de; border-radius: var(--weunion-radius, 8px); padding: .4rem .9rem; font: inherit; cursor: pointer; }
 `;
 
@@ -257,6 +276,7 @@ export class WeunionLogin extends HTMLElement {
     this._panel.innerHTML = '';
     if (QR_METHODS.has(method)) this._startQr(method);
     else if (method === 's3link') this._startLink();
+    else if (method === 'sms') this._showSms();
     else this._showRedirect(method);
   }
 
@@ -272,6 +292,89 @@ export class WeunionLogin extends HTMLElement {
     link.href = `${this.base}/login/${method}?${query}`;
     link.textContent = this._t('s2Button');
     this._panel.append(hint, link);
+  }
+
+  /** SMS code login: number, code, session — through /api/login/sms/send and /verify. */
+  _showSms() {
+    const form = document.createElement('form');
+    form.className = 'sms';
+    const field = (name, type, autocomplete) => {
+      const input = document.createElement('input');
+      input.name = name;
+      input.type = type;
+      input.autocomplete = autocomplete;
+      input.setAttribute('aria-label', this._t(name));
+      input.placeholder = this._t(name);
+      return input;
+    };
+    const phone = field('phone', 'tel', 'tel');
+    const code = field('code', 'text', 'one-time-code');
+    code.inputMode = 'numeric';
+    const send = document.createElement('button');
+    send.type = 'button';
+    send.className = 'secondary';
+    send.dataset.send = '';
+    send.textContent = this._t('send');
+    const row = document.createElement('div');
+    row.className = 'row';
+    row.append(phone, send);
+    const submit = document.createElement('button');
+    submit.type = 'submit';
+    submit.className = 'primary';
+    submit.textContent = this._t('logIn');
+    const status = document.createElement('p');
+    status.className = 'status';
+    status.setAttribute('role', 'status');
+    const hint = document.createElement('p');
+    hint.className = 'hint';
+    hint.textContent = this._t('smsHint');
+    form.append(row, code, submit, status);
+    this._panel.append(hint, form);
+    this._status = status;
+    const post = async (path, body) => {
+      const payload = { ...body, phone: phone.value, returnTo: this.returnTo, ...(this.client ? { client: this.client } : {}) };
+      const response = await fetch(`${this.base}${path}`, {
+        method: 'POST',
+        credentials: 'include',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(payload),
+      });
+      const answer = await response.json().catch(() => ({}));
+      if (!response.ok) throw Object.assign(new Error(answer.detail || answer.title || ''), { code: answer.code });
+      return answer;
+    };
+    send.addEventListener('click', async () => {
+      status.classList.remove('error');
+      send.disabled = true;
+      try {
+        const answer = await post('/api/login/sms/send', { language: pickLanguage(this) });
+        status.textContent = `${this._t('sent')} ${answer.phone}`;
+        send.textContent = this._t('resend');
+        setTimeout(
+          () => {
+            send.disabled = false;
+          },
+          (answer.resendAfterSeconds || 60) * 1000,
+        );
+        code.focus();
+      } catch (error) {
+        send.disabled = false;
+        this._fail(error);
+      }
+    });
+    form.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      status.classList.remove('error');
+      submit.disabled = true;
+      try {
+        const answer = await post('/api/login/sms/verify', { code: code.value.trim() });
+        const proceed = this._emit('weunion-login', answer);
+        if (proceed) location.assign(new URL(answer.returnTo || this.returnTo, `${this.base}/`).href);
+      } catch (error) {
+        submit.disabled = false;
+        this._fail(error);
+      }
+    });
   }
 
   async _startQr(method) {

@@ -33,6 +33,12 @@ const BODY = `
 </div>
 
 <div class="card">
+  <h2>短信与邮件 · Messages</h2>
+  <a class="button" id="smsInbox" href="phone/sms">短信收件箱 · SMS inbox</a>
+  <a class="button" href="mail">邮件 · Email outbox</a>
+</div>
+
+<div class="card">
   <h2>扫一扫 · Scan</h2>
   <div id="drop" style="border:2px dashed #ccc;border-radius:8px;padding:16px;text-align:center" class="muted">
     粘贴或拖入二维码图片 · Paste or drop a QR image here
@@ -128,11 +134,20 @@ const SCRIPT = `
       $('person').innerHTML = '';
       people.forEach(function (p) {
         var option = el('option', { value: p.id, text: p.nickname + ' (' + p.id + (p.phone ? ', ' + p.phone : '') + (p.snapshot ? ', snapshot' : '') + ')' });
+        option.dataset.phone = p.phone || '';
         if (p.id === current) option.selected = true;
         $('person').appendChild(option);
       });
       if (person()) setCookie(person());
+      smsLink();
     });
+  }
+
+  // The SMS inbox opens on the current person's number.
+  function smsLink() {
+    var selected = $('person').selectedOptions[0];
+    var number = selected ? selected.dataset.phone : '';
+    $('smsInbox').href = 'phone/sms' + (number ? '?number=' + encodeURIComponent(number) : '');
   }
 
   function loadApps() {
@@ -294,7 +309,7 @@ const SCRIPT = `
     reader.readAsDataURL(file);
   }
 
-  $('person').onchange = function () { setCookie(person()); };
+  $('person').onchange = function () { setCookie(person()); smsLink(); };
   $('createPerson').onclick = function () {
     var body = { nickname: $('newNickname').value || undefined, phone: $('newPhone').value || undefined, snapshot: $('newSnapshot').checked };
     call('POST', 'people', body).then(function (p) { return loadPeople(p.id); }, function (e) { alert(e.message); });

@@ -258,6 +258,99 @@ export const options = {
     description: 'An endpoint whose deliveries all fail for this long is disabled, with an alert in the console.',
     schema: integer(1, 30 * 86_400).default(86_400),
   }),
+  smsProvider: option({
+    env: 'SMS_PROVIDER',
+    description:
+      "Who sends SMS codes: `tencent` (Tencent Cloud SMS), `aliyun` (Alibaba Cloud SMS), `sandbox` (the built-in sandbox's emulator, read on the virtual phone) or `log` (the server log; development only). Unset: `sandbox` while the sandbox is on, otherwise none (SMS codes and SMS login are off).",
+    schema: z.enum(['tencent', 'aliyun', 'sandbox', 'log'], { error: 'must be tencent, aliyun, sandbox or log' }).optional(),
+  }),
+  smsAccessKeyId: option({
+    env: 'SMS_ACCESS_KEY_ID',
+    description: 'Tencent Cloud SecretId or Alibaba Cloud AccessKey ID of the SMS account.',
+    schema: z.string().min(1).max(128).optional(),
+  }),
+  smsAccessKeySecret: option({
+    env: 'SMS_ACCESS_KEY_SECRET',
+    description:
+      'Tencent Cloud SecretKey or Alibaba Cloud AccessKey secret. Give it sealed (`weunion secrets seal`, a `sealed:v1.…` value opened with the master key) to keep it encrypted in the config file.',
+    schema: z.string().min(1).max(4096).optional(),
+    secret: true,
+  }),
+  smsSdkAppId: option({
+    env: 'SMS_SDK_APP_ID',
+    description: 'Tencent Cloud only: the SmsSdkAppId of the SMS application.',
+    schema: z.string().min(1).max(64).optional(),
+  }),
+  smsSignName: option({
+    env: 'SMS_SIGN_NAME',
+    description: 'The approved SMS signature (签名) messages are sent under.',
+    schema: z.string().min(1).max(64).optional(),
+  }),
+  smsTemplateZh: option({
+    env: 'SMS_TEMPLATE_ZH',
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: Alibaba's template placeholder syntax
+    description: 'Approved template id of the zh-CN code message. Tencent: parameters `{1}` code, `{2}` minutes; Alibaba: `${code}`.',
+    schema: z.string().min(1).max(64).optional(),
+  }),
+  smsTemplateEn: option({
+    env: 'SMS_TEMPLATE_EN',
+    description: 'Approved template id of the English code message (default: the zh-CN one).',
+    schema: z.string().min(1).max(64).optional(),
+  }),
+  smsRegion: option({
+    env: 'SMS_REGION',
+    description: 'Tencent Cloud only: the region of the SMS API (X-TC-Region).',
+    schema: z.string().min(1).max(64).default('ap-guangzhou'),
+  }),
+  smsApiUrl: option({
+    env: 'SMS_API_URL',
+    description:
+      "The SMS API endpoint, when not the provider's public one (an egress proxy, or a standalone sandbox: `http://…/tencentcloud/sms/`, `http://…/aliyun/dysmsapi/`).",
+    schema: url(['http:', 'https:']).optional(),
+  }),
+  emailProvider: option({
+    env: 'EMAIL_PROVIDER',
+    description:
+      "Who sends email codes: `smtp`, `sandbox` (the sandbox's outbox page) or `log` (development only). Unset: `smtp` when SMTP_URL is set, else `sandbox` while the sandbox is on, else none.",
+    schema: z.enum(['smtp', 'sandbox', 'log'], { error: 'must be smtp, sandbox or log' }).optional(),
+  }),
+  smtpUrl: option({
+    env: 'SMTP_URL',
+    description:
+      'The SMTP relay: `smtps://user@host:465` (TLS) or `smtp://user@host:587` (STARTTLS when offered); the password goes in SMTP_PASSWORD.',
+    schema: url(['smtp:', 'smtps:']).optional(),
+  }),
+  smtpPassword: option({
+    env: 'SMTP_PASSWORD',
+    description: 'Password of the SMTP user; may be given sealed (`sealed:v1.…`, see `weunion secrets seal`).',
+    schema: z.string().min(1).max(4096).optional(),
+    secret: true,
+  }),
+  emailFrom: option({
+    env: 'EMAIL_FROM',
+    description: 'The From of code emails, e.g. `Shop <noreply@shop.example>`.',
+    schema: z.string().min(3).max(320).default('weunion <noreply@localhost>'),
+  }),
+  messageTimeoutMs: option({
+    env: 'MESSAGE_TIMEOUT_MS',
+    description:
+      'How long an SMS or email provider may take to answer. A send that times out is never repeated (it may have gone out): the person waits for the resend delay.',
+    schema: integer(500, 60_000).default(10_000),
+  }),
+  smsLoginCountryCodes: option({
+    env: 'SMS_LOGIN_COUNTRY_CODES',
+    description:
+      'Country calling codes SMS codes (login and binding) may be sent to, comma-separated (`86,852`): numbers elsewhere are refused before anything is paid for.',
+    schema: z
+      .string()
+      .regex(/^\s*[1-9]\d{0,3}(\s*,\s*[1-9]\d{0,3})*\s*$/, { error: 'must be country calling codes separated by commas, e.g. 86,852' })
+      .default('86'),
+  }),
+  smsDailyLimitPerCountry: option({
+    env: 'SMS_DAILY_LIMIT_PER_COUNTRY',
+    description: 'At most this many SMS codes a day to all numbers of one country calling code (a toll-fraud stop).',
+    schema: integer(1, 10_000_000).default(5_000),
+  }),
 } as const;
 
 export type OptionKey = keyof typeof options;

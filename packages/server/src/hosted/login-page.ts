@@ -23,6 +23,7 @@ import { checkedReturnTo } from '../embedding/return-to.ts';
 import type { AppContext } from '../http/context.ts';
 import { parseInput } from '../http/problem.ts';
 import { interactionOf } from '../http/return-to.ts';
+import { smsLoginAvailable } from '../login/sms-login.ts';
 import { findApplication } from '../oidc/applications.ts';
 import { oidcDb } from '../oidc/tables.ts';
 import { wxLoginScriptUrl } from '../scenarios/s2-website-qr.ts';
@@ -51,7 +52,7 @@ const stylesheetQuery = z.object({
 export interface HostedLoginOptions {
   /**
    * Offer "短信验证码登录 / Log in with SMS code" (a link to `/login/sms` with the same query).
-   * Off by default: the SMS code login page turns it on where it registers `/login/sms`.
+   * Default: offered while an SMS provider is configured (`smsLoginAvailable`).
    */
   smsLogin?: boolean;
 }
@@ -144,7 +145,8 @@ export function registerHostedLoginPage(app: FastifyInstance, options: HostedLog
       ways: await availableWays(app.ctx, application?.scenarios),
       returnTo,
       loginHint: query.login_hint,
-      smsLogin: options.smsLogin === true,
+      // Offered while an SMS provider is configured (the sandbox's emulator counts); a test may force it.
+      smsLogin: options.smsLogin ?? smsLoginAvailable(app),
       query: request.url.includes('?') ? request.url.slice(request.url.indexOf('?') + 1) : '',
       cancelUrl: abortUrl === undefined ? undefined : `${abortUrl}?reason=cancelled`,
     };

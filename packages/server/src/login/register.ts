@@ -14,12 +14,14 @@ import { loginSessionsFor } from './finish.ts';
 import { registerPendingRoutes } from './pending-routes.ts';
 import { registerRedeemRoute } from './redeem-route.ts';
 import { registerSessionRoutes } from './session-routes.ts';
+import { registerSmsLogin } from './sms-login.ts';
 
 export async function registerBrowserLogin(app: FastifyInstance): Promise<void> {
   app.decorate('loginSessions', loginSessionsFor(app));
   registerSessionRoutes(app);
   registerPendingRoutes(app);
   registerRedeemRoute(app);
+  registerSmsLogin(app);
   registerS1(app);
   registerS2(app);
   registerS3(app);
