@@ -10,6 +10,7 @@ import { pino } from 'pino';
 import { registerConsole } from '../console/plugin.ts';
 import { registerLoginCors } from '../embedding/cors.ts';
 import { registerJsSdkConfig } from '../js-sdk/config-route.ts';
+import { registerLoginHistory } from '../login/history.ts';
 import { registerBrowserLogin } from '../login/register.ts';
 import { registerManagementApi } from '../management/plugin.ts';
 import { registerAppLogin } from '../mp/register.ts';
@@ -84,6 +85,7 @@ export async function buildApp(input: AppContextInput, options: BuildAppOptions 
   await installCookieParser(app);
   installInputGuard(app);
   registerLoginFailureStats(app);
+  registerLoginHistory(app);
   registerLoginCors(app);
   registerHealthRoutes(app);
   registerJsSdkConfig(app);

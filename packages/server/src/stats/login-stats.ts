@@ -15,6 +15,7 @@
 import { AppError } from '@weunion/errors';
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
+import { failedLogin, recordLoginEvent } from '../login/history.ts';
 import type { LoginStatMetric, Tables } from '../storage/schema.ts';
 
 const HOUR_MS = 3_600_000;
@@ -74,11 +75,12 @@ export async function recordLoginStat(db: Kysely<Tables>, event: LoginStatEvent,
  * An app login (S5–S7) that got tokens. The app signs in as its connection (the grant's client id
  * is the connection id), so the WeChat app is that connection's; there is no application to count.
  */
-export async function recordAppLogin(app: FastifyInstance, grant: { clientId: string; method: string }): Promise<void> {
+export async function recordAppLogin(app: FastifyInstance, grant: { clientId: string; method: string; userId: string }): Promise<void> {
   const db = app.ctx.database.db;
   try {
     const connection = await db.selectFrom('connections').select('appid').where('id', '=', grant.clientId).executeTakeFirst();
     await incrementLoginStat(db, { metric: 'login', scenario: grant.method, appid: connection?.appid });
+    await recordLoginEvent(db, { outcome: 'succeeded', userId: grant.userId, scenario: grant.method, appid: connection?.appid }, app.log);
   } catch (error) {
     app.log.warn({ err: error, metric: 'login' }, 'login statistics not recorded');
   }
@@ -99,6 +101,7 @@ export function registerLoginFailureStats(app: FastifyInstance): void {
     if (request.method !== 'POST' || !LOGIN_ROUTE.test(url)) return;
     const reason = error instanceof AppError ? error.code : 'internal';
     await recordLoginStat(app.ctx.database.db, { metric: 'failure', reason, scenario: SCENARIO_IN_ROUTE.exec(url)?.[1] }, request.log);
+    await recordLoginEvent(app.ctx.database.db, failedLogin(request, reason, error instanceof AppError ? error.details?.reason : undefined), request.log);
   });
 }
 
