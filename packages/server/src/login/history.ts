@@ -87,12 +87,15 @@ export function loginEventIdAt(at: number): string {
 export function failedLogin(request: FastifyRequest, code: string, reason: unknown): LoginEvent {
   return {
     outcome: 'failed' as const,
-    scenario: SCENARIO_IN_URL.exec(request.routeOptions.url ?? request.url)?.[1],
+    scenario: scenarioOfRoute(request.routeOptions.url ?? request.url),
     reason: typeof reason === 'string' ? `${code}:${reason}` : code,
     request,
   };
 }
 const SCENARIO_IN_URL = /\/(s[1-7])(?:\/|$|\?)/;
+/** The login routes whose path does not name their scenario. */
+const ROUTE_SCENARIOS: Record<string, string> = { '/api/mp/login': 's5', '/api/mp/phone': 's5', '/api/app/login': 's6' };
+const scenarioOfRoute = (url: string): string | undefined => ROUTE_SCENARIOS[url] ?? SCENARIO_IN_URL.exec(url)?.[1];
 
 const LOGIN_ROUTE = /^\/(api\/(login|app|mp)\/|login\/|interaction\/)/;
 
