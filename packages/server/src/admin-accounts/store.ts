@@ -5,6 +5,7 @@
  * transaction; the CLI and the console call these same functions.
  */
 import { AppError } from '@weunion/errors';
+import { deleteRecoveryCodes } from './recovery-codes.ts';
 import type { Kysely } from 'kysely';
 import { type Actor, recordAudit } from '../identity/audit.ts';
 import { newId } from '../identity/ids.ts';
@@ -171,8 +172,10 @@ export async function enableAdminTotp(db: Kysely<Tables>, secrets: SecretBox, id
   );
 }
 
+/** TOTP off (console or CLI): its recovery codes go with it. */
 export async function disableAdminTotp(db: Kysely<Tables>, id: string, actor: Actor): Promise<void> {
   await updateAccount(db, id, 'admin_account.totp_disabled', { totp_secret_sealed: null }, actor);
+  await deleteRecoveryCodes(db, id);
 }
 
 /** A disabled account cannot sign in, and its open console sessions stop working at once. */
