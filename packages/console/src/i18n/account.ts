@@ -65,7 +65,8 @@ export const account = defineDictionary({
     'account.totp.disableHelp': '关闭前请输入密码和当前验证码确认。',
     'account.totp.disabled': '两步登录已关闭。',
     'account.recovery': '恢复码',
-    'account.recovery.new': '请把这些恢复码保存在安全的地方（密码管理器或打印出来）。手机丢失时，每个恢复码可代替验证码登录一次。它们只显示这一次。',
+    'account.recovery.new':
+      '请把这些恢复码保存在安全的地方（密码管理器或打印出来）。手机丢失时，每个恢复码可代替验证码登录一次。它们只显示这一次。',
     'account.recovery.list': '你的恢复码',
     'account.recovery.saved': '我已保存',
     'account.recovery.left': ({ count }) => `剩余 ${count} 个恢复码。`,

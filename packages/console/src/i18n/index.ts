@@ -17,6 +17,7 @@ import { overview } from './overview.ts';
 import { people } from './people.ts';
 import { sandbox } from './sandbox.ts';
 import { signIn } from './sign-in.ts';
+import { words } from './words.ts';
 
 export { defineDictionary } from './dictionary.ts';
 
@@ -33,6 +34,7 @@ const dictionaries = [
   apiKeys,
   sandbox,
   account,
+  words,
 ] as const;
 
 type AnyDictionary = (typeof dictionaries)[number];

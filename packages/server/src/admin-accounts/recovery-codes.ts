@@ -24,11 +24,7 @@ function newCode(): string {
 
 /** What a person may type: any case, spaces or dashes, and the letters Crockford reads as digits. */
 export function normalizeRecoveryCode(input: string): string {
-  return input
-    .toLowerCase()
-    .replace(/[\s-]/g, '')
-    .replace(/o/g, '0')
-    .replace(/[il]/g, '1');
+  return input.toLowerCase().replace(/[\s-]/g, '').replace(/o/g, '0').replace(/[il]/g, '1');
 }
 
 /** Whether a sign-in's second factor looks like a recovery code rather than a 6-digit TOTP code. */
@@ -49,7 +45,11 @@ export async function generateRecoveryCodes(db: Kysely<Tables>, adminId: string,
       .insertInto('admin_recovery_codes')
       .values(codes.map((code) => ({ admin_id: adminId, code_hash: hashOf(code), created_at: now, used_at: null })))
       .execute();
-    await recordAudit(trx, { actor, action: 'admin_account.recovery_codes_generated', subjectId: adminId, after: { count: codes.length } }, now);
+    await recordAudit(
+      trx,
+      { actor, action: 'admin_account.recovery_codes_generated', subjectId: adminId, after: { count: codes.length } },
+      now,
+    );
   });
   return codes;
 }

@@ -5,13 +5,13 @@
  * transaction; the CLI and the console call these same functions.
  */
 import { AppError } from '@weunion/errors';
-import { deleteRecoveryCodes } from './recovery-codes.ts';
 import type { Kysely } from 'kysely';
 import { type Actor, recordAudit } from '../identity/audit.ts';
 import { newId } from '../identity/ids.ts';
 import { hashPassword, verifyPasswordHash } from '../identity/password.ts';
 import type { SecretBox } from '../secrets/master-key.ts';
 import type { AdminAccountsTable, Tables } from '../storage/schema.ts';
+import { deleteRecoveryCodes } from './recovery-codes.ts';
 
 export const MIN_PASSWORD_LENGTH = 10;
 /** scrypt reads at most this much; a longer "password" is a way to burn CPU, not a password. */

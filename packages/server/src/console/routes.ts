@@ -7,6 +7,12 @@ import { AppError } from '@weunion/errors';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import {
+  consumeRecoveryCode,
+  generateRecoveryCodes,
+  isRecoveryCodeShaped,
+  remainingRecoveryCodes,
+} from '../admin-accounts/recovery-codes.ts';
+import {
   checkNewPassword,
   countAdminAccounts,
   disableAdminTotp,
@@ -16,12 +22,6 @@ import {
   setAdminPassword,
   verifyAdminPassword,
 } from '../admin-accounts/store.ts';
-import {
-  consumeRecoveryCode,
-  generateRecoveryCodes,
-  isRecoveryCodeShaped,
-  remainingRecoveryCodes,
-} from '../admin-accounts/recovery-codes.ts';
 import { consumeTotpCode, newTotpSecret, totpQrSvg, totpUri } from '../admin-accounts/totp.ts';
 import { parseInput } from '../http/problem.ts';
 import { RateLimiter, type RateRule } from '../http/rate-limit.ts';

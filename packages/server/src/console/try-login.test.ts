@@ -25,7 +25,11 @@ for (const mode of storageModes.filter((m) => m.name === 'embedded')) {
       const input = { name: 'Try', redirectUris: ['https://app.example/callback'], scenarios: ['s2'] };
       clientSecret =
         (await createApplication(db, secrets, applicationInputSchema.parse({ ...input, id: 'try-web', type: 'web' }))).clientSecret ?? '';
-      await createApplication(db, secrets, applicationInputSchema.parse({ ...input, id: 'try-native', type: 'native', redirectUris: ['com.example.app:/cb'] }));
+      await createApplication(
+        db,
+        secrets,
+        applicationInputSchema.parse({ ...input, id: 'try-native', type: 'native', redirectUris: ['com.example.app:/cb'] }),
+      );
       await createAdminAccount(world.database.db, secrets, { username: 'tryer', password: 'a long enough password' }, SYSTEM_ACTOR);
       const login = await fetch(`${world.first.url}/console/api/login`, {
         method: 'POST',

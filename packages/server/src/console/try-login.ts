@@ -30,7 +30,6 @@ const attemptSchema = z.object({ applicationId: z.string(), verifier: z.string()
 /** Token endpoint authentication weunion can perform for the application (it holds the secret). */
 const EXCHANGEABLE = new Set(['client_secret_basic', 'client_secret_post']);
 
-
 const token = () => randomBytes(32).toString('base64url');
 const discoverySchema = z.looseObject({ authorization_endpoint: z.string(), token_endpoint: z.string() });
 const tokenResponseSchema = z.looseObject({ id_token: z.string() });
@@ -105,7 +104,8 @@ export function registerTryLogin(app: FastifyInstance): void {
       );
     if (raw === null) return fail(words.unknownAttempt);
     const attempt = attemptSchema.parse(JSON.parse(raw));
-    if (query.error !== undefined) return fail(words.refused, `${query.error}${query.error_description ? `: ${query.error_description}` : ''}`);
+    if (query.error !== undefined)
+      return fail(words.refused, `${query.error}${query.error_description ? `: ${query.error_description}` : ''}`);
     if (query.code === undefined) return fail(words.noCode);
     const application = await findApplication(oidcDb(ctx.database.db), ctx.secrets, attempt.applicationId);
     if (application === null) return fail(words.noApplication);
@@ -134,14 +134,20 @@ export function registerTryLogin(app: FastifyInstance): void {
     const tokens = tokenResponseSchema.safeParse(exchanged.json());
     if (exchanged.statusCode !== 200 || !tokens.success) {
       const problem = z.looseObject({ error: z.string().optional(), error_description: z.string().optional() }).safeParse(exchanged.json());
-      return fail(words.exchangeFailed, problem.success ? [problem.data.error, problem.data.error_description].filter(Boolean).join(': ') : undefined);
+      return fail(
+        words.exchangeFailed,
+        problem.success ? [problem.data.error, problem.data.error_description].filter(Boolean).join(': ') : undefined,
+      );
     }
     const claims = decodeJwt(tokens.data.id_token);
     if (claims.nonce !== attempt.nonce) return fail(words.exchangeFailed, 'nonce mismatch');
     const rows = Object.entries(claims)
       .map(([name, value]) => {
         const shown = typeof value === 'string' ? value : JSON.stringify(value);
-        const when = TIME_CLAIMS.has(name) && typeof value === 'number' ? ` <span class="muted small">(${escapeHtml(new Date(value * 1000).toISOString())})</span>` : '';
+        const when =
+          TIME_CLAIMS.has(name) && typeof value === 'number'
+            ? ` <span class="muted small">(${escapeHtml(new Date(value * 1000).toISOString())})</span>`
+            : '';
         return `<tr><th scope="row">${escapeHtml(name)}</th><td>${escapeHtml(shown)}${when}</td></tr>`;
       })
       .join('');

@@ -407,7 +407,13 @@ export async function removeUserPassword(db: Kysely<Tables>, id: string, actor: 
     await requireUser(trx, id);
     const removed = await trx.deleteFrom('password_credentials').where('user_id', '=', id).executeTakeFirst();
     if (removed.numDeletedRows !== 1n) throw new AppError('not_found', `User ${id} has no password`);
-    await recordAudit(trx, { actor, action: 'user.password_removed', subjectId: id, before: { password: 'set' }, after: { password: null } });
+    await recordAudit(trx, {
+      actor,
+      action: 'user.password_removed',
+      subjectId: id,
+      before: { password: 'set' },
+      after: { password: null },
+    });
   });
   return getUserDetail(db, id);
 }

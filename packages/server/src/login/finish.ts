@@ -12,8 +12,8 @@ import { checkedReturnTo } from '../embedding/return-to.ts';
 import { interactionOf } from '../http/return-to.ts';
 import type { SignInOutcome } from '../identity/index.ts';
 import { recordLoginStat } from '../stats/login-stats.ts';
-import { failedLogin, recordLoginEvent } from './history.ts';
 import { clearCookie, PENDING_COOKIE, readCookie, setCookie } from './browser.ts';
+import { failedLogin, recordLoginEvent } from './history.ts';
 import { LoginSessions, SESSION_COOKIE } from './sessions.ts';
 import { type TicketResult, ticketResultFromOutcome } from './ticket-result.ts';
 

@@ -124,7 +124,13 @@ for (const backend of databaseBackends) {
       const rows = SWEEP_BATCH + 5;
       await database.db
         .insertInto('login_events')
-        .values(Array.from({ length: rows }, (_, i) => ({ id: `lge_0${i.toString().padStart(22, '0')}`, at: old + i, outcome: 'failed' as const })))
+        .values(
+          Array.from({ length: rows }, (_, i) => ({
+            id: `lge_0${i.toString().padStart(22, '0')}`,
+            at: old + i,
+            outcome: 'failed' as const,
+          })),
+        )
         .execute();
       await recordLoginEvent(database.db, { outcome: 'succeeded', userId: 'usr_kept', at: recent });
       expect(await sweepLoginHistory(database.db, recent - 1, 1)).toBe(SWEEP_BATCH);

@@ -32,8 +32,8 @@ import {
   readAuditLog,
   removeUserPassword,
   searchUsers,
-  setUserPassword,
   setUserBlocked,
+  setUserPassword,
   unlinkIdentity,
   updateUserProfile,
 } from '../identity/users.ts';

@@ -101,7 +101,11 @@ export function registerLoginFailureStats(app: FastifyInstance): void {
     if (request.method !== 'POST' || !LOGIN_ROUTE.test(url)) return;
     const reason = error instanceof AppError ? error.code : 'internal';
     await recordLoginStat(app.ctx.database.db, { metric: 'failure', reason, scenario: SCENARIO_IN_ROUTE.exec(url)?.[1] }, request.log);
-    await recordLoginEvent(app.ctx.database.db, failedLogin(request, reason, error instanceof AppError ? error.details?.reason : undefined), request.log);
+    await recordLoginEvent(
+      app.ctx.database.db,
+      failedLogin(request, reason, error instanceof AppError ? error.details?.reason : undefined),
+      request.log,
+    );
   });
 }
 
