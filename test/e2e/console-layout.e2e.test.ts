@@ -91,6 +91,13 @@ describe.skipIf(chromiumPath === undefined)('console: no page scrolls sideways',
         for (const path of pages) {
           const { scroll, inner, culprits } = await widthOf(page, path, language);
           if (scroll > inner) tooWide.push(`${path} (${language}): ${scroll} > ${inner}: ${culprits.join(', ')}`);
+          if (path === '/') {
+            // The overview over 90 days: the widest charts (and their tables for screen readers).
+            await page.getByRole('radio', { name: /90/ }).check();
+            await expect.poll(() => page.evaluate(() => document.querySelectorAll('.loading, [aria-busy="true"]').length)).toBe(0);
+            const wide = await page.evaluate(() => document.scrollingElement?.scrollWidth ?? 0);
+            if (wide > inner) tooWide.push(`/ over 90 days (${language}): ${wide} > ${inner}`);
+          }
         }
       }
       expect(tooWide).toEqual([]);
