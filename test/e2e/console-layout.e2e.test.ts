@@ -20,20 +20,29 @@ describe.skipIf(chromiumPath === undefined)('console: no page scrolls sideways',
 
   /** Data in every list, and the pages to visit (done in the first test: `signIn` polls with `expect`). */
   async function prepare(): Promise<void> {
-    const person = z.object({ id: z.string() }).parse(await world().sandbox('POST', '/people', { nickname: 'A person with a rather long nickname' }));
+    const person = z
+      .object({ id: z.string() })
+      .parse(await world().sandbox('POST', '/people', { nickname: 'A person with a rather long nickname' }));
     await signInThroughApp(world(), person.id, { scenario: 's5', appid: demoApp('miniProgram').appid });
     const page = await world().newPage();
     await signIn(page, world());
     const get = async (route: string) => (await page.request.get(`${world().url}/api/v1${route}`)).json();
     const userId = z.object({ users: z.array(z.object({ id: z.string() })) }).parse(await get('/users?limit=1')).users[0]?.id ?? '';
-    const connectionId = z.object({ connections: z.array(z.object({ id: z.string() })) }).parse(await get('/connections')).connections[0]?.id ?? '';
+    const connectionId =
+      z.object({ connections: z.array(z.object({ id: z.string() })) }).parse(await get('/connections')).connections[0]?.id ?? '';
     const csrf = await page.evaluate(async () => {
       const session = await fetch('/console/api/session').then((r) => r.json());
       return String(session.csrfToken);
     });
     const created = await page.request.post(`${world().url}/api/v1/applications`, {
       headers: { 'x-csrf-token': csrf },
-      data: { id: 'layout-web', name: 'Layout check', type: 'web', redirectUris: ['https://shop.example.com/a/rather/long/callback/path'], scenarios: ['s2'] },
+      data: {
+        id: 'layout-web',
+        name: 'Layout check',
+        type: 'web',
+        redirectUris: ['https://shop.example.com/a/rather/long/callback/path'],
+        scenarios: ['s2'],
+      },
     });
     expect(created.status()).toBe(201);
     await page.context().close();
@@ -75,7 +84,10 @@ describe.skipIf(chromiumPath === undefined)('console: no page scrolls sideways',
       const culprits = [...document.querySelectorAll('body *')]
         .filter((element) => element.getBoundingClientRect().right > inner + 1 && !clipped(element))
         .slice(0, 3)
-        .map((element) => `${element.tagName.toLowerCase()}.${[...element.classList].join('.')} (${Math.round(element.getBoundingClientRect().right)})`);
+        .map(
+          (element) =>
+            `${element.tagName.toLowerCase()}.${[...element.classList].join('.')} (${Math.round(element.getBoundingClientRect().right)})`,
+        );
       return { scroll: document.scrollingElement?.scrollWidth ?? 0, inner, culprits };
     });
   }
