@@ -82,17 +82,17 @@ for (const backend of databaseBackends) {
 
     it('sets, resets and removes a password; the audit says which, never the password', async () => {
       const id = (await api('POST', '/users', { name: 'Pass' })).body.id;
-      expect((await api('PUT', `/users/${id}/password`, { password: 'first-password' })).body.hasPassword).toBe(true);
-      expect((await api('PUT', `/users/${id}/password`, { password: 'second-password' })).status).toBe(200);
+      expect((await api('POST', `/users/${id}/password`, { password: 'first-password' })).body.hasPassword).toBe(true);
+      expect((await api('POST', `/users/${id}/password`, { password: 'second-password' })).status).toBe(200);
       expect(await checkPassword(database.db, id, 'second-password')).toBe(true);
       expect(await checkPassword(database.db, id, 'first-password')).toBe(false);
-      expect((await api('PUT', `/users/${id}/password`, { password: 'short' })).status).toBe(400);
+      expect((await api('POST', `/users/${id}/password`, { password: 'short' })).status).toBe(400);
       expect((await api('DELETE', `/users/${id}/password`)).body.hasPassword).toBe(false);
       expect((await api('DELETE', `/users/${id}/password`)).status).toBe(404);
       expect(await actions(id)).toEqual(['user.password_removed', 'user.password_reset', 'user.password_set', 'user.created']);
       const log = JSON.stringify((await api('GET', `/audit-log?subjectId=${id}`)).body);
       expect(log).not.toContain('second-password');
-      expect((await api('PUT', '/users/usr_nobody/password', { password: 'long-enough' })).status).toBe(404);
+      expect((await api('POST', '/users/usr_nobody/password', { password: 'long-enough' })).status).toBe(404);
     });
 
     it('filters the People list by app, scenario, creation, last login, phone and status, paged by cursor', async () => {

@@ -199,7 +199,7 @@ const users: ManagementRoute[] = [
     handler: ({ params, actor, ctx }) => setUserBlocked(ctx.database.db, params.userId, false, actor),
   }),
   defineRoute({
-    method: 'PUT',
+    method: 'POST',
     path: '/users/:userId/password',
     tag: 'users',
     summary: "Set or reset a user's password (used to prove an account when binding WeChat). Write-only; audited.",

@@ -199,7 +199,7 @@ export function PasswordDialog({
       return;
     }
     return run(
-      () => api.put(path, userDetailSchema, { password }),
+      () => api.post(path, userDetailSchema, { password }),
       t(user.hasPassword ? 'person.password.resetDone' : 'person.password.setDone'),
     );
   };
