@@ -92,7 +92,7 @@ for (const mode of storageModes.filter((m) => m.name === 'embedded')) {
 
       const failures = await read('/login-events?outcome=failed&limit=20');
       const quota = failures.events.find((e) => e.userAgent === 'refused-agent');
-      expect(quota).toMatchObject({ outcome: 'failed', scenario: 's5', reason: 'wechat_quota_exceeded', userId: null });
+      expect(quota).toMatchObject({ outcome: 'failed', scenario: 's5', appid, reason: 'wechat_quota_exceeded', userId: null });
       expect(failures.events.some((e) => e.scenario === 's2' && e.reason !== null)).toBe(true);
     });
 

@@ -88,11 +88,19 @@ export function failedLogin(request: FastifyRequest, code: string, reason: unkno
   return {
     outcome: 'failed' as const,
     scenario: scenarioOfRoute(request.routeOptions.url ?? request.url),
+    // App logins name their WeChat app in the body; kept only when it looks like one.
+    appid: appidIn(request.body),
     reason: typeof reason === 'string' ? `${code}:${reason}` : code,
     request,
   };
 }
 const SCENARIO_IN_URL = /\/(s[1-7])(?:\/|$|\?)/;
+const APPID = /^wx[0-9a-zA-Z]{6,30}$/;
+function appidIn(body: unknown): string | undefined {
+  if (typeof body !== 'object' || body === null || !('appid' in body)) return undefined;
+  return typeof body.appid === 'string' && APPID.test(body.appid) ? body.appid : undefined;
+}
+
 /** The login routes whose path does not name their scenario. */
 const ROUTE_SCENARIOS: Record<string, string> = { '/api/mp/login': 's5', '/api/mp/phone': 's5', '/api/app/login': 's6' };
 const scenarioOfRoute = (url: string): string | undefined => ROUTE_SCENARIOS[url] ?? SCENARIO_IN_URL.exec(url)?.[1];

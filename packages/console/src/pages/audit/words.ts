@@ -13,7 +13,7 @@ export function describeReason(t: Translate, reason: string): string {
   const base = hasMessage(codeKey) ? t(codeKey) : code;
   if (detail === undefined) return base;
   const detailKey = `refusal.${detail}`;
-  return `${base}: ${hasMessage(detailKey) ? t(detailKey) : detail}`;
+  return t('reason.because', { base, why: hasMessage(detailKey) ? t(detailKey) : detail });
 }
 
 export function describeScenario(t: Translate, scenario: string): string {
