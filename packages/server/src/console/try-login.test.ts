@@ -80,6 +80,9 @@ for (const mode of storageModes.filter((m) => m.name === 'embedded')) {
       expect(html).not.toContain(clientSecret);
       expect(html).not.toContain('eyJ');
       expect(page.headers.get('cache-control')).toBe('no-store');
+      // The URL held the code: it is never sent on as a referrer, and the page's own style runs.
+      expect(page.headers.get('referrer-policy')).toBe('no-referrer');
+      expect(page.headers.get('content-security-policy')).toMatch(/style-src 'nonce-/);
 
       const again = await browser.fetch(next, { headers: { 'accept-language': 'zh-CN' } });
       expect(again.status).toBe(400);
