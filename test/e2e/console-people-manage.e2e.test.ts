@@ -56,17 +56,22 @@ describe.skipIf(chromiumPath === undefined)('console: managing people', () => {
     expect(serious, `${name}: ${JSON.stringify(serious)}`).toEqual([]);
   }
 
-  it('adds a person, sets a password, refuses a held phone naming its holder, filters, and shows the histories (English)', async () => {
-    const sandboxPerson = z.object({ id: z.string() }).parse(await world().sandbox('POST', '/people', { nickname: 'Wang Wu' }));
-    // wx.login gives no profile: the person is found by their openid, then named here.
+  /** A sandbox person signs in through the demo mini program (S5), and a login with a code WeChat never issued fails; their openid. */
+  async function loginsHappen(nickname: string): Promise<string> {
+    const sandboxPerson = z.object({ id: z.string() }).parse(await world().sandbox('POST', '/people', { nickname }));
     const openid = await signInThroughApp(world(), sandboxPerson.id, { scenario: 's5', appid: demoApp('miniProgram').appid });
-    // A login WeChat refuses: the code was never issued.
     const refused = await fetch(`${world().url}/api/mp/login`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'user-agent': 'refused-device/1.0' },
       body: JSON.stringify({ appid: demoApp('miniProgram').appid, code: 'never-issued-code' }),
     });
     expect(refused.status).toBeGreaterThanOrEqual(400);
+    return openid;
+  }
+
+  it('adds a person, sets a password, refuses a held phone naming its holder, filters, and shows the histories (English)', async () => {
+    // wx.login gives no profile: the person is found by their openid.
+    const openid = await loginsHappen('Wang Wu');
 
     const page = await newPage('en-US');
     await signIn(page, world());
@@ -140,6 +145,7 @@ describe.skipIf(chromiumPath === undefined)('console: managing people', () => {
   });
 
   it('the same in Chinese: filters, the add dialog, history and failure reasons in words', async () => {
+    await loginsHappen('Zhao Liu');
     const page = await newPage('zh-CN', 390);
     await page.goto(`${world().url}/console/?lang=zh-CN`);
     await page.getByLabel('用户名').fill(world().admin.username);
@@ -149,6 +155,7 @@ describe.skipIf(chromiumPath === undefined)('console: managing people', () => {
     await page.goto(`${world().url}/console/people?lang=zh-CN`);
     await settled(page, '用户');
     expect(await page.getByLabel('登录方式').isVisible()).toBe(true);
+    await consoleSnapshot(page, 'people-manage-zh-phone');
     await page.getByRole('button', { name: '添加用户' }).click();
     expect(await page.getByRole('dialog', { name: '添加用户' }).getByLabel('手机号已验证').isVisible()).toBe(true);
     await expectAccessible(page, 'zh-CN add dialog');
@@ -161,9 +168,10 @@ describe.skipIf(chromiumPath === undefined)('console: managing people', () => {
     expect(await table.textContent()).toContain('失败');
     expect(await table.textContent()).toContain('S5 · 小程序登录');
     await expectAccessible(page, 'zh-CN login history');
+    await consoleSnapshot(page, 'people-manage-zh-logins');
     await page.goto(`${world().url}/console/audit?lang=zh-CN`);
     await settled(page, '审计日志');
-    await expect.poll(() => page.getByRole('table').textContent()).toContain('设置密码');
+    await expect.poll(() => page.getByRole('table').textContent()).toContain('管理员登录');
   });
 
   it('turning on two-step sign-in shows ten recovery codes once; one signs in instead of a code, once', async () => {
