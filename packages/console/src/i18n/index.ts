@@ -17,6 +17,8 @@ import { overview } from './overview.ts';
 import { people } from './people.ts';
 import { sandbox } from './sandbox.ts';
 import { signIn } from './sign-in.ts';
+import { webOrigins } from './web-origins.ts';
+import { webhooks } from './webhooks.ts';
 import { words } from './words.ts';
 
 export { defineDictionary } from './dictionary.ts';
@@ -32,8 +34,10 @@ const dictionaries = [
   connections,
   applications,
   apiKeys,
+  webhooks,
   sandbox,
   account,
+  webOrigins,
   words,
 ] as const;
 
