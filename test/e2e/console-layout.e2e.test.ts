@@ -45,6 +45,12 @@ describe.skipIf(chromiumPath === undefined)('console: no page scrolls sideways',
       },
     });
     expect(created.status()).toBe(201);
+    const hook = await page.request.post(`${world().url}/api/v1/webhooks/endpoints`, {
+      headers: { 'x-csrf-token': csrf },
+      data: { url: 'https://hooks.example.com/a/rather/long/path/for/weunion/events', description: 'Layout check' },
+    });
+    expect(hook.status()).toBe(201);
+    const hookId = z.object({ endpoint: z.object({ id: z.string() }) }).parse(await hook.json()).endpoint.id;
     await page.context().close();
     pages = [
       '/',
@@ -60,6 +66,8 @@ describe.skipIf(chromiumPath === undefined)('console: no page scrolls sideways',
       '/applications/new',
       '/applications/layout-web',
       '/api-keys',
+      '/webhooks',
+      `/webhooks/${hookId}`,
       '/sandbox',
       '/account',
     ];
