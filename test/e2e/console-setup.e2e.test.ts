@@ -121,6 +121,8 @@ describe.skipIf(chromiumPath === undefined)('console: set up a WeChat app and an
     await page.waitForURL(`${world.url}/console/applications/shop-web`);
     expect(await page.textContent('body')).not.toContain(clientSecret);
 
+    // First through the application's own callback (weunion's result page is the default for a web application).
+    await page.getByLabel('Redirect URI for the try').selectOption(redirectUri);
     const [tab] = await Promise.all([page.context().waitForEvent('page'), page.getByRole('button', { name: 'Try login' }).click()]);
     const verifier = await page.getByLabel('code_verifier').inputValue();
     const state = await page.getByLabel('state', { exact: true }).inputValue();
@@ -163,6 +165,17 @@ describe.skipIf(chromiumPath === undefined)('console: set up a WeChat app and an
     });
     expect(tokens.id_token).toEqual(expect.any(String));
     expect(tokens.claims()).toMatchObject({ aud: 'shop-web', sub: expect.stringMatching(/^usr/), nonce });
+
+    // Then ending on weunion's own result page: the application need not run; the claims are shown, no token.
+    await page.getByLabel('Redirect URI for the try').selectOption('weunion:result');
+    const [resultTab] = await Promise.all([page.context().waitForEvent('page'), page.getByRole('button', { name: 'Try login' }).click()]);
+    await resultTab.waitForURL(/\/console\/try-login\/callback/, { timeout: 20_000 });
+    await expect.poll(() => resultTab.getByRole('heading', { level: 1 }).textContent()).toBe('Login works');
+    const claims = (await resultTab.getByRole('table', { name: 'ID token claims' }).textContent()) ?? '';
+    expect(claims).toContain('shop-web');
+    expect(claims).toMatch(/sub\s*usr_/);
+    expect(await resultTab.textContent('body')).not.toContain(clientSecret);
+    await consoleSnapshot(resultTab, 'setup-7b-try-login-result');
 
     // The overview counts that login for the application, by its name.
     await page.getByRole('link', { name: 'Overview' }).click();

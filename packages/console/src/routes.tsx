@@ -34,6 +34,7 @@ const OverviewPage = lazyPage(() => import('./pages/overview/overview-page.tsx')
 const PeoplePage = lazyPage(() => import('./pages/people/people-page.tsx'), 'PeoplePage');
 const PersonPage = lazyPage(() => import('./pages/people/person-page.tsx'), 'PersonPage');
 const MergeSuggestionsPage = lazyPage(() => import('./pages/merges/merge-suggestions-page.tsx'), 'MergeSuggestionsPage');
+const LoginsPage = lazyPage(() => import('./pages/logins/logins-page.tsx'), 'LoginsPage');
 const AuditPage = lazyPage(() => import('./pages/audit/audit-page.tsx'), 'AuditPage');
 const ConnectionsPage = lazyPage(() => import('./pages/connections/connections-page.tsx'), 'ConnectionsPage');
 const NewConnectionPage = lazyPage(() => import('./pages/connections/connection-pages.tsx'), 'NewConnectionPage');
@@ -52,6 +53,7 @@ export const routes: ConsoleRoute[] = [
   { path: '/people', component: PeoplePage, nav: { label: 'nav.people', icon: <IconPeople /> } },
   { path: '/people/:id', component: PersonPage },
   { path: '/merges', component: MergeSuggestionsPage, nav: { label: 'nav.merges', icon: <IconMerge /> } },
+  { path: '/logins', component: LoginsPage, nav: { label: 'nav.logins', icon: <IconList /> } },
   { path: '/audit', component: AuditPage, nav: { label: 'nav.audit', icon: <IconList /> } },
   { path: '/connections', component: ConnectionsPage, nav: { label: 'nav.connections', icon: <IconApp /> } },
   { path: '/connections/new', component: NewConnectionPage },

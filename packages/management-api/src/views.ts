@@ -138,6 +138,20 @@ export const auditEntryView = z.object({
 });
 export const auditPage = z.object({ entries: z.array(auditEntryView), nextCursor: z.string().nullable() });
 
+export const loginEventView = z.object({
+  id: z.string(),
+  at: time,
+  outcome: z.enum(['succeeded', 'failed']),
+  userId: z.string().nullable().describe('The person, when known (failures before identity decided have none).'),
+  scenario: z.string().nullable().describe('The login scenario (`s1`–`s7`).'),
+  appid: z.string().nullable().describe('The WeChat app (appid) the person came through.'),
+  clientId: z.string().nullable().describe('The application (OIDC client id) the login was for.'),
+  reason: z.string().nullable().describe('For failures: the problem code, or `code:reason` (e.g. `login_refused:blocked`).'),
+  ip: z.string().nullable(),
+  userAgent: z.string().nullable(),
+});
+export const loginEventPage = z.object({ events: z.array(loginEventView), nextCursor: z.string().nullable() });
+
 export const connectionView = z.object({
   id: z.string(),
   name: z.string(),

@@ -17,6 +17,7 @@ import {
   connectionView,
   credentialCheckView,
   identifierView,
+  loginEventView,
   loginStatsView,
   mergePreviewView,
   mergeResultView,
@@ -185,7 +186,32 @@ export interface UserSearch extends PageQuery {
   status?: UserStatus;
   /** One search box: an exact id, phone, email, openid or unionid, or part of the name or nickname. */
   q?: string;
+  /** People with a WeChat identity of this app. */
+  appid?: string;
+  /** People who signed in through this scenario (within the login history). */
+  scenario?: ScenarioId;
+  /** Times in ms since the epoch: created / last signed in within [from, to). */
+  createdFrom?: number;
+  createdTo?: number;
+  lastLoginFrom?: number;
+  lastLoginTo?: number;
+  /** With (`true`) or without (`false`) a verified phone number. */
+  hasPhone?: boolean;
 }
+
+/** Filters of the login history; times in ms since the epoch, [from, to). */
+export interface LoginEventQuery extends PageQuery {
+  outcome?: 'succeeded' | 'failed';
+  scenario?: ScenarioId;
+  appid?: string;
+  clientId?: string;
+  from?: number;
+  to?: number;
+}
+
+const loginEventSchema = loginEventView.loose();
+/** One end-user login or failed login (`reason`: the problem code, or `code:reason`). */
+export type LoginEvent = z.output<typeof loginEventSchema>;
 
 /** A stored connection (optionally with a new secret to try), or an app not stored. */
 /** A stored connection (optionally with a new secret) or an app not stored; `language` picks the explanation's language. */
@@ -352,7 +378,10 @@ export function createManagementClient(options: ManagementClientOptions) {
     users: {
       /** Lists or searches users (every filter given must match), in creation order. */
       async list(query: UserSearch = {}): Promise<Page<User>> {
-        const answer = await call('GET', '/users', z.object({ users: z.array(userSchema), nextCursor }), { query: { ...query } });
+        const { hasPhone, ...rest } = query;
+        const answer = await call('GET', '/users', z.object({ users: z.array(userSchema), nextCursor }), {
+          query: { ...rest, ...(hasPhone === undefined ? {} : { hasPhone: String(hasPhone) }) },
+        });
         return pageOf(answer.users, answer.nextCursor);
       },
       get: (userId: string): Promise<UserDetail> => call('GET', `/users/${segment(userId)}`, userDetailSchema),
@@ -361,6 +390,22 @@ export function createManagementClient(options: ManagementClientOptions) {
         call('PATCH', `/users/${segment(userId)}`, userDetailSchema, { body: patch }),
       block: (userId: string): Promise<UserDetail> => call('POST', `/users/${segment(userId)}/block`, userDetailSchema),
       unblock: (userId: string): Promise<UserDetail> => call('POST', `/users/${segment(userId)}/unblock`, userDetailSchema),
+      /** Sets or resets the user's password (used to prove an account when binding WeChat); audited, never returned. */
+      setPassword: (userId: string, password: string): Promise<UserDetail> =>
+        call('POST', `/users/${segment(userId)}/password`, userDetailSchema, { body: { password } }),
+      removePassword: (userId: string): Promise<UserDetail> => call('DELETE', `/users/${segment(userId)}/password`, userDetailSchema),
+      /** The user's logins and failed logins, newest first. */
+      async loginEvents(userId: string, query: LoginEventQuery = {}): Promise<Page<LoginEvent>> {
+        const answer = await call(
+          'GET',
+          `/users/${segment(userId)}/login-events`,
+          z.object({ events: z.array(loginEventSchema), nextCursor }),
+          {
+            query: { ...query },
+          },
+        );
+        return pageOf(answer.events, answer.nextCursor);
+      },
       /** Deletes the user: profile cleared, sign-in methods removed (the audit log keeps the record). */
       delete: async (userId: string): Promise<void> => {
         await call('DELETE', `/users/${segment(userId)}`, none);
@@ -397,6 +442,15 @@ export function createManagementClient(options: ManagementClientOptions) {
       },
       dismiss: (suggestionId: string): Promise<MergeSuggestion> =>
         call('POST', `/merge-suggestions/${segment(suggestionId)}/dismiss`, mergeSuggestionSchema),
+    },
+    loginEvents: {
+      /** Every end-user login and failed login, newest first (kept LOGIN_HISTORY_RETENTION_DAYS). */
+      async list(query: LoginEventQuery & { userId?: string } = {}): Promise<Page<LoginEvent>> {
+        const answer = await call('GET', '/login-events', z.object({ events: z.array(loginEventSchema), nextCursor }), {
+          query: { ...query },
+        });
+        return pageOf(answer.events, answer.nextCursor);
+      },
     },
     auditLog: {
       /** Newest first. */

@@ -92,6 +92,9 @@ export const applications = defineDictionary({
     'applications.tryLogin.help':
       'Opens the hosted login page in a new tab, through the real OpenID Connect authorization endpoint, as this application would. After logging in, the browser goes to the chosen redirect URI with ?code=…&state=…: the code arrives at your application, which exchanges it for tokens.',
     'applications.tryLogin.redirect': 'Redirect URI for the try',
+    'applications.tryLogin.weunion': 'weunion’s result page (shows the ID token; your application need not run)',
+    'applications.tryLogin.openedWeunion':
+      'Opened in a new tab. After logging in, weunion exchanges the code itself and shows the ID token’s claims there.',
     'applications.tryLogin.opened': 'Opened in a new tab. To exchange the code by hand, use these values:',
     'applications.tryLogin.verifier': 'code_verifier',
     'applications.tryLogin.state': 'state',
@@ -184,6 +187,8 @@ export const applications = defineDictionary({
     'applications.tryLogin.help':
       '在新标签页中像此应用一样，通过真实的 OpenID Connect 授权端点打开托管登录页。登录后浏览器会带着 ?code=…&state=… 跳转到所选回调地址：授权码到达你的应用，由应用换取令牌。',
     'applications.tryLogin.redirect': '试登录使用的回调地址',
+    'applications.tryLogin.weunion': 'weunion 的结果页（显示 ID 令牌，无需运行你的应用）',
+    'applications.tryLogin.openedWeunion': '已在新标签页打开。登录后，weunion 会自行用授权码换取令牌，并在那里显示 ID 令牌中的声明。',
     'applications.tryLogin.opened': '已在新标签页打开。如需手动换取令牌，请使用以下值：',
     'applications.tryLogin.verifier': 'code_verifier',
     'applications.tryLogin.state': 'state',

@@ -19,6 +19,7 @@ import { sandbox } from './sandbox.ts';
 import { signIn } from './sign-in.ts';
 import { webOrigins } from './web-origins.ts';
 import { webhooks } from './webhooks.ts';
+import { words } from './words.ts';
 
 export { defineDictionary } from './dictionary.ts';
 
@@ -37,6 +38,7 @@ const dictionaries = [
   sandbox,
   account,
   webOrigins,
+  words,
 ] as const;
 
 type AnyDictionary = (typeof dictionaries)[number];

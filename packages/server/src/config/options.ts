@@ -170,6 +170,11 @@ export const options = {
     description: 'Base URL of WeChat QR-code images (showqrcode). Ignored while the built-in sandbox is on.',
     schema: url(['http:', 'https:']).default('https://mp.weixin.qq.com'),
   }),
+  loginHistoryRetentionDays: option({
+    env: 'LOGIN_HISTORY_RETENTION_DAYS',
+    description: 'How long each end-user login and failure is kept in the login history (older rows are deleted in the background).',
+    schema: integer(1, 3650).default(90),
+  }),
   sessionTtlSeconds: option({
     env: 'SESSION_TTL_SECONDS',
     description: 'How long a browser login session lasts.',

@@ -10,6 +10,7 @@ import { pino } from 'pino';
 import { registerConsole } from '../console/plugin.ts';
 import { registerLoginCors } from '../embedding/cors.ts';
 import { registerJsSdkConfig } from '../js-sdk/config-route.ts';
+import { registerLoginHistory } from '../login/history.ts';
 import { registerBrowserLogin } from '../login/register.ts';
 import { registerManagementApi } from '../management/plugin.ts';
 import { createMessageSenders, type MessageSenders } from '../messaging/code-sender.ts';
@@ -101,6 +102,7 @@ export async function buildApp(input: AppContextInput, options: BuildAppOptions 
   await installCookieParser(app);
   installInputGuard(app);
   registerLoginFailureStats(app);
+  registerLoginHistory(app);
   registerLoginCors(app);
   registerHealthRoutes(app);
   registerJsSdkConfig(app);

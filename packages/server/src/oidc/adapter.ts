@@ -21,6 +21,8 @@ export interface AdapterDeps {
   state: SharedState;
   secrets: SecretBox;
   now?: () => number;
+  /** weunion's own "Try login" result page, a redirect URI of every web and SPA application. */
+  tryLoginRedirectUri?: string;
 }
 
 function parsePayload(text: string): AdapterPayload | undefined {
@@ -189,7 +191,7 @@ class ClientAdapter implements Adapter {
 
   async find(id: string): Promise<AdapterPayload | undefined> {
     const application = await findApplication(this.#deps.db, this.#deps.secrets, id);
-    return application === null ? undefined : applicationClientMetadata(application);
+    return application === null ? undefined : applicationClientMetadata(application, this.#deps.tryLoginRedirectUri);
   }
 
   async upsert(): Promise<void> {

@@ -291,8 +291,12 @@ export async function listApplications(db: OidcDb, secrets: SecretBox): Promise<
   return rows.map((row) => toApplication(row, secrets));
 }
 
+/** weunion's own "Try login" result page (console/try-login.ts). */
+export const TRY_LOGIN_CALLBACK = '/console/try-login/callback';
+export const tryLoginRedirectUri = (publicUrl: string) => `${publicUrl}${TRY_LOGIN_CALLBACK}`;
+
 /** The client metadata oidc-provider sees for an application. */
-export function applicationClientMetadata(application: Application): AdapterPayload {
+export function applicationClientMetadata(application: Application, tryLoginRedirectUri?: string): AdapterPayload {
   const confidential = application.type === 'web' && application.secret !== null;
   return {
     client_id: application.id,
@@ -307,7 +311,11 @@ export function applicationClientMetadata(application: Application): AdapterPayl
       ? {}
       : { backchannel_logout_uri: application.backchannelLogoutUri, backchannel_logout_session_required: true }),
     application_type: application.type === 'native' ? 'native' : 'web',
-    redirect_uris: application.redirectUris,
+    // The console's "Try login" result page (console/try-login.ts); native apps take only their own schemes.
+    redirect_uris:
+      tryLoginRedirectUri === undefined || application.type === 'native' || application.type === 'mini_program'
+        ? application.redirectUris
+        : [...application.redirectUris, tryLoginRedirectUri],
     post_logout_redirect_uris: application.postLogoutRedirectUris,
     grant_types: ['authorization_code', 'refresh_token'],
     response_types: ['code'],

@@ -20,7 +20,7 @@ import type { SecretBox } from '../secrets/master-key.ts';
 import type { SigningKeys } from '../signing/signing-keys.ts';
 import type { Database } from '../storage/index.ts';
 import { createAdapterFactory } from './adapter.ts';
-import { findApplication } from './applications.ts';
+import { findApplication, tryLoginRedirectUri } from './applications.ts';
 import { queueLogout } from './backchannel-logout.ts';
 import { SCOPE_CLAIMS, userClaims } from './claims.ts';
 import { clientBasedCors } from './client-cors.ts';
@@ -46,7 +46,12 @@ export async function createOidcProvider(deps: OidcDeps): Promise<Provider> {
   const jwks = await deps.signingKeys.privateJwks();
   const { alg: signingAlg } = await deps.signingKeys.current();
   const configuration: Configuration = {
-    adapter: createAdapterFactory({ db, state: deps.state, secrets: deps.secrets }),
+    adapter: createAdapterFactory({
+      db,
+      state: deps.state,
+      secrets: deps.secrets,
+      tryLoginRedirectUri: tryLoginRedirectUri(deps.config.publicUrl),
+    }),
     jwks: { keys: jwks.keys as NonNullable<Configuration['jwks']>['keys'] },
     cookies: {
       // Derived from the master key: identical on every instance, never stored.

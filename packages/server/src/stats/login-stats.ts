@@ -16,6 +16,7 @@
 import { AppError } from '@weunion/errors';
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
+import { failedLogin, recordLoginEvent } from '../login/history.ts';
 import type { LoginStatMetric, Tables } from '../storage/schema.ts';
 import { writeLoginEvent } from '../webhooks/login-events.ts';
 
@@ -88,6 +89,7 @@ export async function recordAppLogin(app: FastifyInstance, grant: { userId: stri
     const connection = await db.selectFrom('connections').select('appid').where('id', '=', grant.clientId).executeTakeFirst();
     await incrementLoginStat(db, { metric: 'login', scenario: grant.method, appid: connection?.appid });
     await writeLoginEvent(db, { outcome: 'succeeded', userId: grant.userId, scenario: grant.method, appid: connection?.appid });
+    await recordLoginEvent(db, { outcome: 'succeeded', userId: grant.userId, scenario: grant.method, appid: connection?.appid }, app.log);
   } catch (error) {
     app.log.warn({ err: error, metric: 'login' }, 'login statistics not recorded');
   }
@@ -108,6 +110,11 @@ export function registerLoginFailureStats(app: FastifyInstance): void {
     if (request.method !== 'POST' || !LOGIN_ROUTE.test(url)) return;
     const reason = error instanceof AppError ? error.code : 'internal';
     await recordLoginStat(app.ctx.database.db, { metric: 'failure', reason, scenario: SCENARIO_IN_ROUTE.exec(url)?.[1] }, request.log);
+    await recordLoginEvent(
+      app.ctx.database.db,
+      failedLogin(request, reason, error instanceof AppError ? error.details?.reason : undefined),
+      request.log,
+    );
   });
 }
 

@@ -306,6 +306,34 @@ export interface WebhookAttemptsTable {
   duration_ms: number;
 }
 
+export type LoginOutcome = 'succeeded' | 'failed';
+
+/** One end-user login or failure (login/history.ts, 0024); absent facts are null. */
+export interface LoginEventsTable {
+  /** `lge_…`, time-ordered. */
+  id: string;
+  at: number;
+  outcome: LoginOutcome;
+  user_id: string | null;
+  scenario: string | null;
+  appid: string | null;
+  /** The application (OIDC client id) the login was for. */
+  client_id: string | null;
+  /** For failures: the problem `code` (and its `reason` detail, `code:reason`). */
+  reason: string | null;
+  ip: string | null;
+  user_agent: string | null;
+}
+
+/** A console admin's TOTP recovery codes, hashed; each used once (0024). */
+export interface AdminRecoveryCodesTable {
+  admin_id: string;
+  /** SHA-256 of the normalized code, hex. */
+  code_hash: string;
+  created_at: number;
+  used_at: number | null;
+}
+
 export interface Tables {
   settings: SettingsTable;
   users: UsersTable;
@@ -327,4 +355,6 @@ export interface Tables {
   webhook_events: WebhookEventsTable;
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_attempts: WebhookAttemptsTable;
+  login_events: LoginEventsTable;
+  admin_recovery_codes: AdminRecoveryCodesTable;
 }

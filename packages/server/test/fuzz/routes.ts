@@ -118,6 +118,10 @@ export const ROUTES: FuzzRoute[] = [
   { method: 'POST', path: '/console/api/account/totp/setup' },
   { method: 'POST', path: '/console/api/account/totp/enable', body: { code: '123456' } },
   { method: 'POST', path: '/console/api/account/totp/disable', body: { password: 'a', code: '123456' } },
+  { method: 'GET', path: '/console/api/account/totp/recovery-codes' },
+  { method: 'POST', path: '/console/api/account/totp/recovery-codes', body: { password: 'a' } },
+  { method: 'POST', path: '/console/api/try-login', body: { applicationId: '$application' } },
+  { method: 'GET', path: '/console/try-login/callback', query: { code: 'code', state: 'state', iss: 'http://x' } },
   // oidc-provider's token endpoints: it reads these bodies itself, past the input guard.
   {
     method: 'POST',
