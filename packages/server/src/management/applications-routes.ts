@@ -21,6 +21,7 @@ import {
   rotateApplicationSecret,
   updateApplication,
 } from '../oidc/applications.ts';
+import { SUBJECT_TYPES } from '../identity/subject.ts';
 import { oidcDb } from '../oidc/tables.ts';
 import { SIGNING_ALGORITHMS } from '../signing/signing-keys.ts';
 import { defineRoute, type ManagementRoute } from './route.ts';
@@ -41,6 +42,7 @@ const applicationResponse = z.object({
   idTokenSignedResponseAlg: z.enum(SIGNING_ALGORITHMS).nullable(),
   backchannelLogoutUri: z.string().nullable(),
   resources: z.array(z.string()),
+  subjectType: z.enum(SUBJECT_TYPES),
   secretSet: z.boolean(),
   createdAt: z.number().describe('Milliseconds since the epoch.'),
   updatedAt: z.number().describe('Milliseconds since the epoch.'),

@@ -14,6 +14,7 @@
 import type { SharedState } from '@weunion/state';
 import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Config } from '../config/index.ts';
+import { subjectFor } from '../identity/subject.ts';
 import { getUserDetail } from '../identity/users.ts';
 import { LoginSessions } from '../login/sessions.ts';
 import type { SecretBox } from '../secrets/master-key.ts';
@@ -102,16 +103,24 @@ export async function createOidcProvider(deps: OidcDeps): Promise<Provider> {
       Grant: 14 * 24 * 3600,
     },
     interactions: {
-      policy: weunionInteractionPolicy(new LoginSessions(deps.state, { ttlMs: deps.config.sessionTtlSeconds * 1000 })),
+      policy: weunionInteractionPolicy(
+        new LoginSessions(deps.state, { ttlMs: deps.config.sessionTtlSeconds * 1000 }),
+        async (clientId, accountId) =>
+          subjectFor(deps.database.db, accountId, (await findApplication(db, deps.secrets, clientId))?.subjectType ?? 'public'),
+      ),
       url: (_ctx: KoaContextWithOIDC, interaction) => `/interaction/${interaction.uid}`,
     },
-    async findAccount(_ctx, id) {
+    async findAccount(ctx, id) {
       const user = await getUserDetail(deps.database.db, id).catch(() => undefined);
       if (user === undefined || user.status !== 'active') return undefined;
+      const clientId = ctx.oidc.client?.clientId;
       return {
         accountId: user.id,
         async claims() {
-          return { sub: user.id, ...userClaims(user) };
+          // `sub` per application: an imported person's old id for `subjectType: 'external'` (identity/subject.ts).
+          const application = clientId === undefined ? null : await findApplication(db, deps.secrets, clientId);
+          const sub = await subjectFor(deps.database.db, user.id, application?.subjectType ?? 'public');
+          return { ...userClaims(user), sub };
         },
       };
     },
