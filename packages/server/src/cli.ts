@@ -13,6 +13,7 @@ import { pino } from 'pino';
 import { adminAccountCommands } from './admin-accounts/cli.ts';
 import { configDocs, loadConfig, redactConfig } from './config/index.ts';
 import { loggerOptions } from './http/logger.ts';
+import { importCommands } from './import/cli.ts';
 import { managementCommands } from './management/cli-commands.ts';
 import { generateMasterKey, loadSecretBox } from './secrets/master-key.ts';
 import { joinWorkerGroup, reportListening, startWorkerGroup } from './serve-group.ts';
@@ -125,6 +126,7 @@ const commands: Record<string, Command> = {
     },
   },
   ...managementCommands,
+  ...importCommands,
   ...adminAccountCommands,
   sandbox: {
     summary: 'Run the WeChat sandbox alone (--port, default 3100; --host; --callback-base-url: the weunion URL events are pushed to).',
