@@ -56,6 +56,8 @@ export interface ImportReport {
   identitiesLeftOut: Record<string, number>;
   /** The first skipped and conflicting records, with why. */
   details: ImportDetail[];
+  /** Why a run stopped before its end (resume it with the same input). */
+  failure?: string;
 }
 
 export interface ImportDetail {
@@ -268,23 +270,35 @@ export async function runImport(database: Database, people: ImportedPerson[], op
 
   const known = new Known();
   let batches = 0;
-  for (let index = start; index < people.length; index += batchSize) {
-    if (options.stopAfterBatches !== undefined && batches >= options.stopAfterBatches) {
-      report.status = 'stopped';
-      break;
+  try {
+    for (let index = start; index < people.length; index += batchSize) {
+      if (options.stopAfterBatches !== undefined && batches >= options.stopAfterBatches) {
+        report.status = 'stopped';
+        break;
+      }
+      const batch = people.slice(index, index + batchSize);
+      const next = index + batch.length;
+      if (options.dryRun) {
+        await loadFacts(db, known, batch, connections);
+        planBatch(batch, known, connections, emptyWrites(), report);
+      } else {
+        report = await applyBatch(database, batch, connections, report, next, options, known);
+      }
+      batches++;
+      options.onProgress?.(report);
     }
-    const batch = people.slice(index, index + batchSize);
-    const next = index + batch.length;
-    if (options.dryRun) {
-      await loadFacts(db, known, batch, connections);
-      const writes = emptyWrites();
-      const batchReport = planBatch(batch, known, connections, writes, report);
-      report = batchReport;
-    } else {
-      report = await applyBatch(database, batch, connections, report, next, options, known);
+  } catch (error) {
+    // The batches committed so far stay; the run says where it stopped and why, for a resume.
+    if (runId !== null) {
+      const failed = { ...report, status: 'stopped' as const, failure: error instanceof Error ? error.message : String(error) };
+      await db
+        .updateTable('import_runs')
+        .set({ status: 'stopped', report: JSON.stringify(failed), updated_at: Date.now() })
+        .where('id', '=', runId)
+        .execute()
+        .catch(() => {});
     }
-    batches++;
-    options.onProgress?.(report);
+    throw error;
   }
   if (report.status === 'running') report.status = 'done';
   if (runId !== null) {

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { createAdminKey } from '../admin-keys/store.ts';
 import { seedSandboxConnections } from '../connections/declared.ts';
 import { SYSTEM_ACTOR } from '../identity/audit.ts';
 import { DEMO_MINI_PROGRAM, storageModes, TestWorld } from '../mp/test-world.ts';
@@ -256,6 +257,49 @@ for (const mode of storageModes) {
       const report = await importPeople(world.database, file, 'json', { actor: SYSTEM_ACTOR, dryRun: true });
       // c1: a new account (the email stays with Erin); c2: Alice already holds a website openid, so no join.
       expect(report).toMatchObject({ created: 2, joined: 0, conflicts: 2, conflictReasons: { email_held: 1, phone_held: 1 } });
+    });
+
+    it('the management API: dry run, then an import that runs in the background with its progress, export streamed; a bad file is a 400', async () => {
+      const { key } = await createAdminKey(world.database.db, 'importer', SYSTEM_ACTOR);
+      const auth = { authorization: `Bearer ${key}` };
+      const csv = [
+        'id,external_source,external_id,status,name,nickname,picture,gender,locale,phone,phone_verified,email,email_verified,appid,openid,unionid',
+        ',api,a1,active,,API One,,,,,,,,wxd00000000000b002,oApiMp0000000001,oApiUnion000000001',
+        ',api,a1,active,,API One,,,,,,,,wxd00000000000c003,oApiWeb000000001,oApiUnion000000001',
+        ',api,a2,active,,API Two,,,,+8613700000002,true,,,,,',
+      ].join('\n');
+      const upload = { kind: 'people', filename: 'people.csv', content: csv };
+      const dry = await world.call('POST', '/api/v1/imports/dry-run', upload, auth);
+      expect(dry.status).toBe(200);
+      expect(dry.body).toMatchObject({ dryRun: true, total: 2, created: 2, identitiesAdded: 2, unionidsClaimed: 1 });
+      const started = await world.call('POST', '/api/v1/imports', upload, auth);
+      expect(started.status).toBe(201);
+      const runId = z.string().parse(started.body.runId);
+      let report = started.body;
+      for (let i = 0; i < 100 && report.status === 'running'; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        report = await world.ok('GET', `/api/v1/imports/${runId}`, undefined, auth);
+      }
+      expect(report).toMatchObject({ status: 'done', created: 2, identitiesAdded: 2 });
+
+      const exported = await fetch(`${world.url}/api/v1/people/export?format=csv`, { headers: auth });
+      expect(exported.status).toBe(200);
+      expect(exported.headers.get('content-type')).toContain('text/csv');
+      expect(exported.headers.get('content-disposition')).toMatch(/attachment; filename="weunion-people-.*\.csv"/);
+      const text = await exported.text();
+      expect(text).toContain(',api,a1,active,,API One,');
+      expect(text).toContain('oApiWeb000000001');
+
+      const bad = await world.call(
+        'POST',
+        '/api/v1/imports/dry-run',
+        { kind: 'people', filename: 'x.csv', content: 'who,what\n1,2' },
+        auth,
+      );
+      expect(bad.status).toBe(400);
+      expect(String(bad.body.detail)).toContain('unknown CSV columns: who, what');
+      const noKey = await world.call('POST', '/api/v1/imports/dry-run', upload);
+      expect(noKey.status).toBe(401);
     });
 
     for (const format of ['csv', 'json'] as const) {

@@ -7,6 +7,7 @@ import { AppError } from '@weunion/errors';
 import { z } from 'zod';
 import { SCENARIO_IDS } from '../connections/schema.ts';
 import { recordAudit } from '../identity/audit.ts';
+import { SUBJECT_TYPES } from '../identity/subject.ts';
 import {
   APPLICATION_TYPES,
   applicationInputSchema,
@@ -21,7 +22,6 @@ import {
   rotateApplicationSecret,
   updateApplication,
 } from '../oidc/applications.ts';
-import { SUBJECT_TYPES } from '../identity/subject.ts';
 import { oidcDb } from '../oidc/tables.ts';
 import { SIGNING_ALGORITHMS } from '../signing/signing-keys.ts';
 import { defineRoute, type ManagementRoute } from './route.ts';

@@ -34,6 +34,7 @@ import {
   unlinkIdentity,
   updateUserProfile,
 } from '../identity/users.ts';
+import { importRoutes } from '../import/routes.ts';
 import { readLoginStats } from '../stats/login-stats.ts';
 import { tokenBrokerRoutes } from '../token-broker/routes.ts';
 import { applicationRoutes } from './applications-routes.ts';
@@ -456,6 +457,7 @@ export const managementRoutes: ManagementRoute[] = [
   ...audit,
   ...connections,
   ...applicationRoutes,
+  ...importRoutes,
   ...webOriginRoutes,
   ...stats,
   ...tokenBrokerRoutes,
