@@ -887,22 +887,17 @@ function mayJoinByPhone(facts: AccountFacts, identities: PlannedIdentity[]): boo
 
 /** Multi-row inserts, in the order logins write (users, unionid claims, identifiers, ledger, suggestions, audit). */
 async function writeBatch(trx: Kysely<Tables>, writes: BatchWrites, actor: Actor, report: ImportReport): Promise<void> {
-  const insert = async <T extends keyof Tables>(table: T, rows: Insertable<Tables[T]>[], columns: number) => {
+  // Chunks of at most ~15,000 bound values: under SQLite's and PostgreSQL's limits on parameters.
+  const inChunks = async <R>(rows: R[], columns: number, write: (chunk: R[]) => Promise<unknown>) => {
     const size = Math.max(1, Math.floor(15_000 / columns));
-    for (let i = 0; i < rows.length; i += size) {
-      // biome-ignore lint/suspicious/noExplicitAny: Kysely's insert values are typed per table; rows are Insertable of T.
-      await trx
-        .insertInto(table)
-        .values(rows.slice(i, i + size) as any)
-        .execute();
-    }
+    for (let i = 0; i < rows.length; i += size) await write(rows.slice(i, i + size));
   };
-  await insert('users', writes.users, 16);
+  await inChunks(writes.users, 16, (rows) => trx.insertInto('users').values(rows).execute());
   for (const [id, set] of writes.userUpdates) await trx.updateTable('users').set(set).where('id', '=', id).execute();
-  await insert('user_external_ids', writes.externalIds, 5);
-  await insert('unionid_owners', writes.unionidOwners, 4);
-  await insert('user_identifiers', writes.identifiers, 5);
-  await insert('wechat_identities', writes.identities, 12);
+  await inChunks(writes.externalIds, 5, (rows) => trx.insertInto('user_external_ids').values(rows).execute());
+  await inChunks(writes.unionidOwners, 4, (rows) => trx.insertInto('unionid_owners').values(rows).execute());
+  await inChunks(writes.identifiers, 5, (rows) => trx.insertInto('user_identifiers').values(rows).execute());
+  await inChunks(writes.identities, 12, (rows) => trx.insertInto('wechat_identities').values(rows).execute());
   const now = Date.now();
   for (const s of writes.suggestions) {
     const existing = await trx
@@ -950,8 +945,7 @@ async function writeBatch(trx: Kysely<Tables>, writes: BatchWrites, actor: Actor
       reason: s.reason,
     });
   }
-  await insert(
-    'audit_log',
+  await inChunks(
     writes.audits.map((a) => ({
       id: newId('aud'),
       at: now,
@@ -964,5 +958,6 @@ async function writeBatch(trx: Kysely<Tables>, writes: BatchWrites, actor: Actor
       after: JSON.stringify(a.after),
     })),
     9,
+    (rows) => trx.insertInto('audit_log').values(rows).execute(),
   );
 }

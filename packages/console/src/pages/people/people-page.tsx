@@ -3,7 +3,7 @@ import { type FormEvent, type ReactNode, useEffect, useState } from 'react';
 import { api } from '../../api.ts';
 import { useI18n } from '../../i18n/index.ts';
 import type { RouteProps } from '../../route-props.ts';
-import { navigate, useSearchParams } from '../../router.tsx';
+import { Link, navigate, useSearchParams } from '../../router.tsx';
 import { type User, userPageSchema } from '../../schemas.ts';
 import { Button } from '../../ui/button.tsx';
 import { LoadMore, useCursorPages } from '../../ui/cursor-pages.tsx';
@@ -34,7 +34,14 @@ export function PeoplePage(_props: RouteProps): ReactNode {
   };
 
   return (
-    <Page title={t('nav.people')}>
+    <Page
+      title={t('nav.people')}
+      actions={
+        <Link className="button button-secondary" to="/people/import">
+          {t('imports.open')}
+        </Link>
+      }
+    >
       <form className="search-bar card" onSubmit={submit}>
         <Field
           label={t('people.searchLabel')}
