@@ -12,6 +12,7 @@
 import { AppError } from '@weunion/errors';
 import { z } from 'zod';
 import type { AppContext } from '../http/context.ts';
+import { parseInput } from '../http/problem.ts';
 import type { Actor } from '../identity/audit.ts';
 import { type Download, defineRoute, type ManagementRoute } from '../management/route.ts';
 import type { ImportReport } from './engine.ts';
@@ -88,6 +89,8 @@ function runOptions(body: ImportInput, actor: Actor, dryRun: boolean): RunOption
   };
 }
 
+const exportQuery = z.object({ format: z.enum(['csv', 'json']).default('json').describe('csv or json (default).') }).strict();
+
 const exportRoute: ManagementRoute = {
   method: 'GET',
   path: '/people/export',
@@ -95,18 +98,13 @@ const exportRoute: ManagementRoute = {
   tag: 'imports',
   status: 200,
   params: undefined,
-  query: z.object({ format: z.enum(['csv', 'json']).default('json') }).strict(),
+  query: exportQuery,
   body: undefined,
   response: z.string(),
   tokenBroker: false,
   download: true,
   async run(raw, _actor, ctx): Promise<Download> {
-    const parsed = z
-      .object({ format: z.enum(['csv', 'json']).default('json') })
-      .strict()
-      .safeParse(raw.query ?? {});
-    if (!parsed.success) throw new AppError('bad_request', 'format must be csv or json');
-    const { format } = parsed.data;
+    const { format } = parseInput(exportQuery, raw.query ?? {});
     const date = new Date().toISOString().slice(0, 10);
     return {
       contentType: format === 'csv' ? 'text/csv; charset=utf-8' : 'application/json; charset=utf-8',
