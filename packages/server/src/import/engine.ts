@@ -21,7 +21,7 @@
  * Running the same import again finds every record's account and adds nothing.
  */
 import { createHash } from 'node:crypto';
-import type { Insertable, Kysely } from 'kysely';
+import { type Insertable, type Kysely, sql } from 'kysely';
 import { type Actor, recordAudit } from '../identity/audit.ts';
 import { newId } from '../identity/ids.ts';
 import type { Database } from '../storage/database.ts';
@@ -285,6 +285,9 @@ export async function runImport(database: Database, people: ImportedPerson[], op
         report = await applyBatch(database, batch, connections, report, next, options, known);
       }
       batches++;
+      // PostgreSQL plans the batch look-ups from table statistics; tables that grew from nearly empty
+      // during this import would be read with sequential scans until autovacuum catches up.
+      if (!options.dryRun && database.dialect === 'postgres' && (batches & (batches - 1)) === 0) await refreshStatistics(db);
       options.onProgress?.(report);
     }
   } catch (error) {
@@ -350,6 +353,10 @@ async function applyBatch(
       await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * attempt));
     }
   }
+}
+
+async function refreshStatistics(db: Kysely<Tables>): Promise<void> {
+  await sql`analyze users, wechat_identities, unionid_owners, user_identifiers, user_external_ids`.execute(db);
 }
 
 function clearKnown(known: Known): void {
