@@ -251,7 +251,7 @@ function ImportReport({
         {stats.map(([key, value]) => (
           <div key={key}>
             <dt className="stat-label">{t(`imports.stat.${key}`)}</dt>
-            <dd className="stat-value">{formatNumber(value)}</dd>
+            <dd className="stat-value import-stat-value">{formatNumber(value)}</dd>
           </div>
         ))}
       </dl>
