@@ -526,6 +526,18 @@ async function loadAccounts(db: Kysely<Tables>, known: Known, ids: Set<string>):
         }
       }
       for (const [id, f] of facts) known.accounts.set(id, f);
+      // Suggestions already open for these accounts: a dry run then counts what the run will add.
+      if (present.length > 0) {
+        for (const column of ['user_id', 'other_user_id'] as const) {
+          for (const row of await db
+            .selectFrom('merge_suggestions')
+            .select(['user_id', 'other_user_id', 'reason'])
+            .where(column, 'in', present)
+            .execute()) {
+            known.suggested.add([row.user_id, row.other_user_id].sort().join('\0') + row.reason);
+          }
+        }
+      }
     }
     pending = [...followed];
   }

@@ -158,7 +158,11 @@ for (const mode of storageModes) {
     it('running the same import again creates nothing new', async () => {
       const before = await world.userCount();
       const identities = await world.database.db.selectFrom('wechat_identities').select('id').execute();
+      const dry = await importAuthing(world.database, users, mapping, { ...options, dryRun: true });
       const report = await importAuthing(world.database, users, mapping, { ...options, dryRun: false });
+      const { runId: _a, dryRun: _b, ...dryNumbers } = dry;
+      const { runId: _c, dryRun: _d, ...numbers } = report;
+      expect(dryNumbers).toEqual(numbers);
       expect(report).toMatchObject({
         created: 0,
         joined: 0,
