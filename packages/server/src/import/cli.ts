@@ -107,6 +107,14 @@ export const importCommands = {
       };
       if (values.events === true && importEventSink === undefined)
         process.stderr.write('note: webhooks are not available in this build; --events sends nothing\n');
+      // Ctrl-C stops after the batch being written; `--resume` continues from there.
+      let stopRequested = false;
+      const stop = () => {
+        stopRequested = true;
+        process.stderr.write('\nstopping after the current batch (run again with --resume to continue)…\n');
+      };
+      process.once('SIGINT', stop);
+      options.shouldStop = () => stopRequested;
       const content = readText(file);
       const report = await withDatabase(async (database) => {
         if (what === 'authing') {
@@ -116,6 +124,7 @@ export const importCommands = {
         }
         return importPeople(database, content, formatOption(values.format) ?? detectFormat(file, content), options);
       });
+      process.off('SIGINT', stop);
       if (report.total >= 5000) process.stderr.write('\n');
       console.log(values.json === true ? JSON.stringify(report, null, 2) : describeReport(report));
     },

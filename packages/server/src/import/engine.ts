@@ -21,6 +21,7 @@
  * Running the same import again finds every record's account and adds nothing.
  */
 import { createHash } from 'node:crypto';
+import { AppError } from '@weunion/errors';
 import { type Insertable, type Kysely, sql } from 'kysely';
 import { type Actor, recordAudit } from '../identity/audit.ts';
 import { newId } from '../identity/ids.ts';
@@ -88,6 +89,8 @@ export interface ImportOptions {
   resume?: boolean;
   /** Stop (status `stopped`) after this many batches of this call: resumable with `resume`. */
   stopAfterBatches?: number;
+  /** Asked before each batch: true stops the run there (status `stopped`), e.g. on Ctrl-C. */
+  shouldStop?: () => boolean;
   actor: Actor;
   /** Identity events for webhooks: off unless asked; `onEvents` is then called in each batch's transaction. */
   emitEvents?: boolean;
@@ -101,6 +104,8 @@ export interface ImportOptions {
 const MAX_DETAILS = 200;
 const LOOKUP_CHUNK = 900;
 const MAX_ATTEMPTS = 8;
+/** A `running` run whose last batch is older than this has died: `resume` takes it over. */
+const RUNNING_LEASE_MS = 5 * 60_000;
 
 export function hashInput(...parts: string[]): string {
   const hash = createHash('sha256');
@@ -229,6 +234,12 @@ export async function runImport(database: Database, people: ImportedPerson[], op
       .orderBy('created_at', 'desc')
       .executeTakeFirst();
     if (previous !== undefined) {
+      // A run that wrote a batch a moment ago is still going (another process, another request).
+      if (previous.status === 'running' && Date.now() - Number(previous.updated_at) < RUNNING_LEASE_MS) {
+        throw new AppError('conflict', `an import of this file is running (${previous.id}); follow it, or resume it once it has stopped`, {
+          details: { runId: previous.id },
+        });
+      }
       runId = previous.id;
       start = Number(previous.next_index);
       report = { ...emptyReport(options.kind, false, total), ...(JSON.parse(previous.report) as Partial<ImportReport>) };
@@ -272,7 +283,7 @@ export async function runImport(database: Database, people: ImportedPerson[], op
   let batches = 0;
   try {
     for (let index = start; index < people.length; index += batchSize) {
-      if (options.stopAfterBatches !== undefined && batches >= options.stopAfterBatches) {
+      if ((options.stopAfterBatches !== undefined && batches >= options.stopAfterBatches) || options.shouldStop?.() === true) {
         report.status = 'stopped';
         break;
       }

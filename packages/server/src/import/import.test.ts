@@ -243,6 +243,28 @@ for (const mode of storageModes) {
       });
       expect(await world.userCount()).toBe(before + 25);
 
+      // A run that is still writing (its last batch a moment ago) is not taken over by a second resume.
+      const busy = await importPeople(world.database, file, 'json', {
+        actor: SYSTEM_ACTOR,
+        dryRun: false,
+        batchSize: 10,
+        stopAfterBatches: 1,
+      });
+      await world.database.db
+        .updateTable('import_runs')
+        .set({ status: 'running', updated_at: Date.now() })
+        .where('id', '=', busy.runId ?? '')
+        .execute();
+      await expect(importPeople(world.database, file, 'json', { actor: SYSTEM_ACTOR, dryRun: false, resume: true })).rejects.toMatchObject({
+        code: 'conflict',
+      });
+      await world.database.db
+        .updateTable('import_runs')
+        .set({ status: 'stopped' })
+        .where('id', '=', busy.runId ?? '')
+        .execute();
+      await importPeople(world.database, file, 'json', { actor: SYSTEM_ACTOR, dryRun: false, resume: true });
+
       const again = await importPeople(world.database, file, 'json', { actor: SYSTEM_ACTOR, dryRun: false, batchSize: 10, resume: true });
       expect(again.runId).not.toBe(stopped.runId);
       expect(again).toMatchObject({ status: 'done', created: 0, unchanged: 25 });
