@@ -8,7 +8,7 @@
 import { type ComponentType, lazy, type ReactNode } from 'react';
 import type { MessageKey } from './i18n/index.ts';
 import type { RouteProps } from './route-props.ts';
-import { IconApp, IconChart, IconFlask, IconKey, IconList, IconMerge, IconPeople, IconUser } from './ui/icons.tsx';
+import { IconApp, IconChart, IconFlask, IconKey, IconList, IconMerge, IconPeople, IconSend, IconUser } from './ui/icons.tsx';
 
 export type { RouteProps } from './route-props.ts';
 
@@ -43,6 +43,8 @@ const ApplicationsPage = lazyPage(() => import('./pages/applications/application
 const NewApplicationPage = lazyPage(() => import('./pages/applications/application-pages.tsx'), 'NewApplicationPage');
 const ApplicationPage = lazyPage(() => import('./pages/applications/application-pages.tsx'), 'ApplicationPage');
 const ApiKeysPage = lazyPage(() => import('./pages/api-keys/api-keys-page.tsx'), 'ApiKeysPage');
+const WebhooksPage = lazyPage(() => import('./pages/webhooks/webhooks-page.tsx'), 'WebhooksPage');
+const WebhookPage = lazyPage(() => import('./pages/webhooks/webhook-page.tsx'), 'WebhookPage');
 const SandboxPage = lazyPage(() => import('./pages/sandbox/sandbox-page.tsx'), 'SandboxPage');
 const AccountPage = lazyPage(() => import('./pages/account/account-page.tsx'), 'AccountPage');
 
@@ -60,6 +62,8 @@ export const routes: ConsoleRoute[] = [
   { path: '/applications/new', component: NewApplicationPage },
   { path: '/applications/:id', component: ApplicationPage },
   { path: '/api-keys', component: ApiKeysPage, nav: { label: 'nav.apiKeys', icon: <IconKey /> } },
+  { path: '/webhooks', component: WebhooksPage, nav: { label: 'nav.webhooks', icon: <IconSend /> } },
+  { path: '/webhooks/:id', component: WebhookPage },
   { path: '/sandbox', component: SandboxPage, nav: { label: 'nav.sandbox', icon: <IconFlask /> }, sandboxOnly: true },
   { path: '/account', component: AccountPage, nav: { label: 'nav.account', icon: <IconUser /> } },
 ];

@@ -18,6 +18,7 @@ import {
   randomAlphanumeric,
   randomHex,
 } from './ids.ts';
+import { MessageBox } from './messages.ts';
 import type { PushLogEntry } from './push-log.ts';
 import { CallStats } from './stats.ts';
 
@@ -212,6 +213,8 @@ export class World {
   readonly clock = new SandboxClock();
   readonly faults = new FaultBook();
   readonly stats = new CallStats();
+  /** SMS inboxes and the email outbox (messages.ts). */
+  readonly messages = new MessageBox();
   readonly options: WorldOptions;
 
   readonly openPlatforms = new Map<string, OpenPlatform>();
@@ -261,6 +264,7 @@ export class World {
     this.clock.reset();
     this.faults.clear();
     this.stats.clear();
+    this.messages.clear();
     if (this.options.seedDemoWorld) this.seedDemo();
   }
 

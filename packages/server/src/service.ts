@@ -21,6 +21,7 @@ import { mountSandbox } from './sandbox-mount.ts';
 import { loadSecretBox } from './secrets/master-key.ts';
 import { type Database, migrateToLatest, openDatabase } from './storage/index.ts';
 import { openServiceState } from './storage/shared-state.ts';
+import { registerWebhookDeliverer } from './webhooks/plugin.ts';
 import { decideWechatSetup, type WechatSetup } from './wechat-setup.ts';
 
 export interface RunningService {
@@ -99,6 +100,8 @@ export async function startService(config: Config, options: StartOptions = {}): 
     };
     const plugins = [
       closeStorage,
+      // Every instance sends identity events from the outbox (webhooks/deliverer.ts).
+      registerWebhookDeliverer,
       ...(workerId === undefined ? [] : [workerHeader]),
       ...(setup.sandbox ? [sandbox] : []),
       ...(options.plugins ?? []),

@@ -18,6 +18,8 @@ import { overview } from './overview.ts';
 import { people } from './people.ts';
 import { sandbox } from './sandbox.ts';
 import { signIn } from './sign-in.ts';
+import { webOrigins } from './web-origins.ts';
+import { webhooks } from './webhooks.ts';
 
 export { defineDictionary } from './dictionary.ts';
 
@@ -33,8 +35,10 @@ const dictionaries = [
   connections,
   applications,
   apiKeys,
+  webhooks,
   sandbox,
   account,
+  webOrigins,
 ] as const;
 
 type AnyDictionary = (typeof dictionaries)[number];

@@ -10,7 +10,6 @@ import { loadConfig } from '../config/index.ts';
 import type { Actor } from '../identity/audit.ts';
 import { type Database, migrateToLatest, openDatabase } from '../storage/index.ts';
 import type { ImportReport } from './engine.ts';
-import { importEventSink } from './events.ts';
 import { exportPeopleText } from './export.ts';
 import { detectFormat, type PeopleFormat } from './people-format.ts';
 import { importAuthing, importPeople, type RunOptions } from './run.ts';
@@ -96,7 +95,6 @@ export const importCommands = {
         actor: cliActor(`import ${what}`),
         resume: values.resume === true,
         emitEvents: values.events === true,
-        ...(importEventSink === undefined ? {} : { onEvents: importEventSink }),
         ...(positiveInt(values.batch, '--batch') === undefined ? {} : { batchSize: positiveInt(values.batch, '--batch') }),
         ...(positiveInt(values['stop-after'], '--stop-after') === undefined
           ? {}
@@ -105,8 +103,6 @@ export const importCommands = {
           if (r.total >= 5000) process.stderr.write(`\r  ${r.processed}/${r.total}`);
         },
       };
-      if (values.events === true && importEventSink === undefined)
-        process.stderr.write('note: webhooks are not available in this build; --events sends nothing\n');
       // Ctrl-C stops after the batch being written; `--resume` continues from there.
       let stopRequested = false;
       const stop = () => {

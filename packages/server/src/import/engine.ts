@@ -28,6 +28,8 @@ import { newId } from '../identity/ids.ts';
 import type { Database } from '../storage/database.ts';
 import { isUniqueViolation } from '../storage/database.ts';
 import type { ImportRunsTable, Tables, UserStatus } from '../storage/schema.ts';
+import { withoutWebhooks } from '../webhooks/outbox.ts';
+import { type ImportEvent, writeImportEvents } from './events.ts';
 import { type ImportedPerson, recordKey, type UnreadableRecord } from './records.ts';
 
 export type ImportKind = 'authing' | 'people';
@@ -72,13 +74,6 @@ export interface ImportDetail {
   otherUserId?: string;
 }
 
-/** An identity event of an applied import, for the webhook outbox (issue #19 item 1). */
-export type ImportEvent =
-  | { type: 'user.created'; userId: string }
-  | { type: 'user.updated'; userId: string }
-  | { type: 'identity.linked'; userId: string; appid: string; openid: string; unionid: string | null }
-  | { type: 'merge_suggestion.created'; suggestionId: string; userId: string; otherUserId: string; reason: string };
-
 export interface ImportOptions {
   kind: ImportKind;
   /** Identifies the input (and mapping): `resume` continues the unfinished run of the same input. */
@@ -92,9 +87,8 @@ export interface ImportOptions {
   /** Asked before each batch: true stops the run there (status `stopped`), e.g. on Ctrl-C. */
   shouldStop?: () => boolean;
   actor: Actor;
-  /** Identity events for webhooks: off unless asked; `onEvents` is then called in each batch's transaction. */
+  /** Identity webhooks for what the import changes, written to the outbox in each batch's transaction; off unless asked. */
   emitEvents?: boolean;
-  onEvents?: (trx: Kysely<Tables>, events: ImportEvent[]) => Promise<void>;
   /** Told after every batch (progress). */
   onProgress?: (report: ImportReport) => void;
   unreadable?: UnreadableRecord[];
@@ -216,6 +210,13 @@ function addDetail(report: ImportReport, detail: ImportDetail): void {
 
 /** Imports `people` (already read from a file); returns the report. */
 export async function runImport(database: Database, people: ImportedPerson[], options: ImportOptions): Promise<ImportReport> {
+  // No webhook for anything an import changes unless asked; asked, they are the import's own (events.ts).
+  return options.emitEvents === true
+    ? importRecords(database, people, options)
+    : withoutWebhooks(() => importRecords(database, people, options));
+}
+
+async function importRecords(database: Database, people: ImportedPerson[], options: ImportOptions): Promise<ImportReport> {
   const db = database.db;
   const batchSize = Math.max(1, Math.min(options.batchSize ?? 500, 5000));
   const unreadable = options.unreadable ?? [];
@@ -343,9 +344,7 @@ async function applyBatch(
         await loadFacts(trx, known, batch, connections);
         planBatch(batch, known, connections, writes, report);
         await writeBatch(trx, writes, options.actor, report);
-        if (options.emitEvents === true && options.onEvents !== undefined && writes.events.length > 0) {
-          await options.onEvents(trx, writes.events);
-        }
+        if (options.emitEvents === true) await writeImportEvents(trx, writes.events, options.actor);
         if (report.runId !== null) {
           await trx
             .updateTable('import_runs')
@@ -799,7 +798,16 @@ function planBatch(
         phone_verified_at: null,
         last_profile: null,
       });
-      writes.events.push({ type: 'identity.linked', userId, appid: i.appid, openid: i.openid, unionid: rowUnionid });
+      writes.events.push({
+        type: 'identity.linked',
+        userId,
+        identityId: id,
+        appid: i.appid,
+        appType: i.appType,
+        openPlatformId: i.openPlatformId,
+        openid: i.openid,
+        unionid: rowUnionid,
+      });
       added.identities++;
     }
 
@@ -966,6 +974,8 @@ async function writeBatch(trx: Kysely<Tables>, writes: BatchWrites, actor: Actor
       trx,
       { actor, action: 'merge_suggestion.created', subjectId: s.userId, after: { id, otherUserId: s.otherUserId, reason: s.reason } },
       now,
+      // Raised with the import's other events (events.ts), only when asked for.
+      { webhooks: false },
     );
     writes.events.push({
       type: 'merge_suggestion.created',

@@ -18,6 +18,7 @@ import { applicationInputSchema, createApplication } from '../oidc/applications.
 import { oidcDb } from '../oidc/tables.ts';
 import { generateMasterKey, SecretBox } from '../secrets/master-key.ts';
 import { databaseBackends } from '../storage/test-backends.ts';
+import { createEndpoint } from '../webhooks/endpoints.ts';
 import { exportPeopleText } from './export.ts';
 import { importAuthing, importPeople } from './run.ts';
 
@@ -326,6 +327,35 @@ for (const mode of storageModes) {
       expect(String(bad.body.detail)).toContain('unknown CSV columns: who, what');
       const noKey = await world.call('POST', '/api/v1/imports/dry-run', upload);
       expect(noKey.status).toBe(401);
+    });
+
+    it('no webhook for what an import changes unless asked; asked, the events a login would raise', async () => {
+      await createEndpoint(
+        world.database.db,
+        world.app.ctx.secrets,
+        { url: 'http://127.0.0.1:9/hooks', description: 'crm', events: ['user.created', 'identity.linked', 'merge_suggestion.created'] },
+        { allowHttp: true, actor: SYSTEM_ACTOR },
+      );
+      const events = async () =>
+        (await world.database.db.selectFrom('webhook_events').select(['type', 'subject_id', 'payload']).orderBy('seq').execute()).filter(
+          (e) => e.type !== 'webhook.ping',
+        );
+      const before = (await events()).length;
+      const quiet = JSON.stringify([
+        { externalId: { source: 'hooks', id: 'q1' }, wechat: [{ appid: MINI_PROGRAM, openid: 'oHooksQuiet00001' }] },
+      ]);
+      expect(await importPeople(world.database, quiet, 'json', { actor: SYSTEM_ACTOR, dryRun: false })).toMatchObject({ created: 1 });
+      expect(await events()).toHaveLength(before);
+
+      const loud = JSON.stringify([
+        { externalId: { source: 'hooks', id: 'l1' }, wechat: [{ appid: MINI_PROGRAM, openid: 'oHooksLoud000001' }] },
+      ]);
+      const report = await importPeople(world.database, loud, 'json', { actor: SYSTEM_ACTOR, dryRun: false, emitEvents: true });
+      const raised = (await events()).slice(before);
+      expect(raised.map((e) => e.type)).toEqual(['user.created', 'identity.linked']);
+      expect(report.created).toBe(1);
+      const linked = JSON.parse(raised[1]?.payload ?? '{}') as { data?: { identity?: { openid?: string }; via?: string } };
+      expect(linked.data).toMatchObject({ identity: { openid: 'oHooksLoud000001' }, via: 'import' });
     });
 
     for (const format of ['csv', 'json'] as const) {

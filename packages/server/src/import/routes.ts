@@ -16,7 +16,6 @@ import { parseInput } from '../http/problem.ts';
 import type { Actor } from '../identity/audit.ts';
 import { type Download, defineRoute, type ManagementRoute } from '../management/route.ts';
 import type { ImportReport } from './engine.ts';
-import { importEventSink } from './events.ts';
 import { exportPeopleText } from './export.ts';
 import { detectFormat } from './people-format.ts';
 import { importAuthing, importPeople, type RunOptions } from './run.ts';
@@ -84,7 +83,6 @@ function runOptions(body: ImportInput, actor: Actor, dryRun: boolean): RunOption
     actor,
     resume: body.resume,
     emitEvents: body.emitEvents,
-    ...(importEventSink === undefined ? {} : { onEvents: importEventSink }),
     ...(body.batchSize === undefined ? {} : { batchSize: body.batchSize }),
   };
 }

@@ -66,7 +66,11 @@ export async function startSession(
   const { sessionId } = await app.loginSessions.create(clientId === undefined ? rest : { ...rest, clientId });
   setCookie(app.ctx, reply, SESSION_COOKIE, sessionId, { maxAgeSeconds: app.loginSessions.ttlMs / 1000 });
   // Every browser login ends here, whichever way it came (see stats/login-stats.ts).
-  await recordLoginStat(app.ctx.database.db, { metric: 'login', scenario: input.method, appid: input.appid, clientId }, request.log);
+  await recordLoginStat(
+    app.ctx.database.db,
+    { metric: 'login', scenario: input.method, appid: input.appid, clientId, userId: input.userId },
+    request.log,
+  );
 }
 
 /**

@@ -37,6 +37,7 @@ import {
 import { importRoutes } from '../import/routes.ts';
 import { readLoginStats } from '../stats/login-stats.ts';
 import { tokenBrokerRoutes } from '../token-broker/routes.ts';
+import { webhookRoutes } from '../webhooks/routes.ts';
 import { applicationRoutes } from './applications-routes.ts';
 import { defineRoute, type ManagementRoute } from './route.ts';
 import { logOutEverywhere } from './session-end.ts';
@@ -462,4 +463,5 @@ export const managementRoutes: ManagementRoute[] = [
   ...stats,
   ...tokenBrokerRoutes,
   ...adminKeys,
+  ...webhookRoutes,
 ];

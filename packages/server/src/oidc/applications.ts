@@ -69,18 +69,33 @@ const publicJwksSchema = z
   })
   .strict();
 
-const brandingSchema = z
+export const brandingSchema = z
   .object({
     logoUrl: z.string().url().max(2000).optional(),
     primaryColor: z
       .string()
       .regex(/^#[0-9a-fA-F]{6}$/)
       .optional(),
+    termsUrl: z
+      .url({ protocol: /^https?$/ })
+      .max(2000)
+      .optional()
+      .describe('The user agreement (《用户协议》) the login page links to.'),
+    privacyUrl: z
+      .url({ protocol: /^https?$/ })
+      .max(2000)
+      .optional()
+      .describe('The privacy policy (《隐私政策》) the login page links to.'),
+    requireAgreement: z
+      .boolean()
+      .optional()
+      .describe('The person must tick "I agree" before any QR is issued; the login APIs refuse without `agreed`.'),
   })
   .strict();
+export type Branding = z.output<typeof brandingSchema>;
 
 /** Every field of an application, without defaults: the input and patch schemas are made from these. */
-const applicationFields = {
+export const applicationFields = {
   id: z
     .string()
     .regex(/^[a-z0-9][a-z0-9-]{2,62}$/, { error: 'must be 3–63 lower-case letters, digits and dashes' })

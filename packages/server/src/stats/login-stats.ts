@@ -10,12 +10,14 @@
  *   only place users come from in a sign-in, so each counts exactly once;
  * - a failure is the problem a login route answered with (the `onError` hook below), or the code a
  *   redirect flow sent the browser to `/login/error` with (`redirectToErrorPage`).
- * Recording never fails a login: errors are caught and logged.
+ * Recording never fails a login: errors are caught and logged. The same two places raise the
+ * opt-in `login.succeeded` / `login.failed` webhook events (webhooks/login-events.ts).
  */
 import { AppError } from '@weunion/errors';
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { LoginStatMetric, Tables } from '../storage/schema.ts';
+import { writeLoginEvent } from '../webhooks/login-events.ts';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
@@ -27,6 +29,8 @@ export interface LoginStatEvent {
   appid?: string | undefined;
   clientId?: string | undefined;
   reason?: string | undefined;
+  /** Who logged in (a completed login), for the `login.succeeded` event. */
+  userId?: string | undefined;
   /** When it happened, ms (default now). */
   at?: number;
 }
@@ -64,6 +68,10 @@ export async function incrementLoginStat(db: Kysely<Tables>, event: LoginStatEve
 export async function recordLoginStat(db: Kysely<Tables>, event: LoginStatEvent, log?: WarnLogger): Promise<void> {
   try {
     await incrementLoginStat(db, event);
+    if (event.metric !== 'new_user') {
+      const { metric, ...rest } = event;
+      await writeLoginEvent(db, { outcome: metric === 'login' ? 'succeeded' : 'failed', ...rest });
+    }
   } catch (error) {
     if (log !== undefined) log.warn({ err: error, metric: event.metric }, 'login statistics not recorded');
     else process.emitWarning(`login statistics not recorded: ${error instanceof Error ? error.message : String(error)}`);
@@ -74,11 +82,12 @@ export async function recordLoginStat(db: Kysely<Tables>, event: LoginStatEvent,
  * An app login (S5–S7) that got tokens. The app signs in as its connection (the grant's client id
  * is the connection id), so the WeChat app is that connection's; there is no application to count.
  */
-export async function recordAppLogin(app: FastifyInstance, grant: { clientId: string; method: string }): Promise<void> {
+export async function recordAppLogin(app: FastifyInstance, grant: { userId: string; clientId: string; method: string }): Promise<void> {
   const db = app.ctx.database.db;
   try {
     const connection = await db.selectFrom('connections').select('appid').where('id', '=', grant.clientId).executeTakeFirst();
     await incrementLoginStat(db, { metric: 'login', scenario: grant.method, appid: connection?.appid });
+    await writeLoginEvent(db, { outcome: 'succeeded', userId: grant.userId, scenario: grant.method, appid: connection?.appid });
   } catch (error) {
     app.log.warn({ err: error, metric: 'login' }, 'login statistics not recorded');
   }

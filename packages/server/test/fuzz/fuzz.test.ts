@@ -394,6 +394,7 @@ for (const mode of storageModes) {
   describe.skipIf(mode.skip)(`fuzzer: ${mode.name}`, () => {
     let world: LoginWorld;
     let adminKey: string;
+    let webhookSecret = '';
     const pools: Pools = {};
 
     beforeAll(async () => {
@@ -421,7 +422,23 @@ for (const mode of storageModes) {
         }),
       });
       expect(application.status, await application.text()).toBe(201);
+      // A webhook endpoint with one event and its delivery (nothing sends it: no deliverer runs here).
+      const admin = (method: string, path: string, body: unknown) =>
+        fetch(`${world.first.url}/api/v1${path}`, {
+          method,
+          headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        });
+      const hook = z
+        .object({ endpoint: z.object({ id: z.string() }), secret: z.string() })
+        .parse(await (await admin('POST', '/webhooks/endpoints', { url: 'https://hooks.example/weunion' })).json());
+      expect((await admin('POST', '/users', { nickname: 'Fuzz' })).status).toBe(201);
+      const delivery = await world.database.db.selectFrom('webhook_deliveries').select(['id', 'event_id']).executeTakeFirstOrThrow();
+      webhookSecret = hook.secret;
       Object.assign(pools, {
+        endpointId: [hook.endpoint.id],
+        eventId: [delivery.event_id],
+        deliveryId: [delivery.id],
         application: ['fuzz-web'],
         applicationId: ['fuzz-web'],
         userId: users,
@@ -458,7 +475,7 @@ for (const mode of storageModes) {
       expect(uncovered, 'routes the fuzzer does not know (add them to test/fuzz/routes.ts)').toEqual([]);
 
       const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
-      const secrets = [adminKey, ...DEMO_SECRETS];
+      const secrets = [adminKey, webhookSecret, ...DEMO_SECRETS];
       const failures: string[] = [];
       const statuses = new Map<number | string, number>();
       let next = 0;

@@ -20,6 +20,7 @@ import { Page } from '../../ui/page.tsx';
 import { useLoad } from '../../ui/use-load.ts';
 import { ApplicationForm } from './application-form.tsx';
 import { type Application, applicationSchema, discoverySchema, pkceChallenge, randomToken, rotatedSecretSchema } from './model.ts';
+import { WebOriginsSection } from './web-origins.tsx';
 import '../../ui/setup-pages.css';
 
 function SecretOnce({ secret, onDone }: { secret: string; onDone?: () => void }): ReactNode {
@@ -123,6 +124,7 @@ function ApplicationDetail({ application, reload }: { application: Application; 
       </section>
       <TryLogin application={application} />
       <ApplicationForm existing={application} onSaved={reload} />
+      <WebOriginsSection applicationId={application.id} />
       <div className="form-actions">
         <Button variant="danger" onClick={remove}>
           {t('applications.delete')}
