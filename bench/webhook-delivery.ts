@@ -67,6 +67,7 @@ await onBenchDatabases(async (name, database) => {
       webhookRetryBaseMs: 1_000,
       webhookRetryWindowSeconds: 86_400,
       webhookDisableAfterSeconds: 86_400,
+      webhookRetentionDays: 30,
     },
   });
   const started = performance.now();

@@ -205,6 +205,8 @@ export interface WorldOptions {
   callbackBaseUrl?: string | undefined;
   /** The authorized redirect (and JS-SDK) domains the demo apps are seeded with. */
   demoRedirectDomains: string[];
+  /** URL Schemes + URL Links one mini program may generate a day (WeChat: 500,000); tests set fewer. */
+  miniProgramLinksPerDay?: number | undefined;
 }
 
 const DEFAULT_PAGES = ['pages/index/index', 'pages/login/login'];
@@ -239,6 +241,8 @@ export class World {
   readonly qrTicketsByCode = new Map<string, QrTicket>();
   /** code → URL Scheme / URL Link. */
   readonly miniProgramLinks = new Map<string, MiniProgramLink>();
+  /** Links generated per mini program today (`appid` → day number and count), for the daily cap. */
+  readonly miniProgramLinkCounts = new Map<string, { day: number; count: number }>();
   /** `${appid}\0${type}` → the current JS-SDK ticket. */
   readonly jsTickets = new Map<string, JsTicket>();
   /** appid → personId → follow. */

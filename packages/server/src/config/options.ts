@@ -253,6 +253,12 @@ export const options = {
     description: 'How long a webhook delivery is retried before it is given up (the delivery log keeps every attempt).',
     schema: integer(1, 30 * 86_400).default(86_400),
   }),
+  webhookRetentionDays: option({
+    env: 'WEBHOOK_RETENTION_DAYS',
+    description:
+      'How long finished webhook deliveries (delivered or given up), their attempts and their events are kept for the delivery log and replay; pending ones are never deleted.',
+    schema: integer(1, 3_650).default(30),
+  }),
   webhookDisableAfterSeconds: option({
     env: 'WEBHOOK_DISABLE_AFTER_SECONDS',
     description: 'An endpoint whose deliveries all fail for this long is disabled, with an alert in the console.',

@@ -27,12 +27,15 @@ import type { SecretBox } from '../secrets/master-key.ts';
 import type { Tables } from '../storage/schema.ts';
 import { signingSecrets } from './endpoints.ts';
 import { onOutboxWritten } from './outbox.ts';
+import { sweepWebhookHistory } from './retention.ts';
 import { webhookHeaders } from './signing.ts';
 
 export const WAKE_CHANNEL = 'webhooks:wake';
 const BATCH = 10;
 const EXCERPT_CHARS = 500;
 const MAX_BACKOFF_MS = 3_600_000;
+/** How often each instance deletes the history older than WEBHOOK_RETENTION_DAYS. */
+const SWEEP_INTERVAL_MS = 3_600_000;
 
 export type DelivererConfig = Pick<
   Config,
@@ -42,6 +45,7 @@ export type DelivererConfig = Pick<
   | 'webhookRetryBaseMs'
   | 'webhookRetryWindowSeconds'
   | 'webhookDisableAfterSeconds'
+  | 'webhookRetentionDays'
 >;
 
 interface Log {
@@ -95,6 +99,8 @@ export class WebhookDeliverer {
   #wokeAt = 0;
   #subscription: Subscription | undefined;
   #unlisten: (() => void) | undefined;
+  #sweeper: NodeJS.Timeout | undefined;
+  #sweeping: Promise<unknown> | undefined;
 
   constructor(deps: DelivererDeps) {
     this.#deps = deps;
@@ -113,6 +119,19 @@ export class WebhookDeliverer {
       this.#deps.state.publish(WAKE_CHANNEL, '1').catch(() => {});
     });
     this.#schedule(0);
+    this.#sweeper = setInterval(() => {
+      this.#sweeping ??= this.sweep()
+        .catch((error: unknown) => this.#deps.log?.warn({ err: error }, 'webhook history sweep failed'))
+        .finally(() => {
+          this.#sweeping = undefined;
+        });
+    }, SWEEP_INTERVAL_MS);
+    this.#sweeper.unref();
+  }
+
+  /** Deletes the finished history older than the retention (see retention.ts). */
+  sweep(now = Date.now()): Promise<{ deliveries: number; events: number }> {
+    return sweepWebhookHistory(this.#deps.db, now - this.#deps.config.webhookRetentionDays * 86_400_000);
   }
 
   /** Look for due deliveries soon (an event was written somewhere). */
@@ -126,9 +145,11 @@ export class WebhookDeliverer {
   async stop(): Promise<void> {
     this.#stopped = true;
     clearTimeout(this.#timer);
+    clearInterval(this.#sweeper);
     this.#unlisten?.();
     await this.#subscription?.unsubscribe().catch(() => {});
     await this.#running;
+    await this.#sweeping;
   }
 
   /**

@@ -32,6 +32,7 @@ const FAST: DelivererConfig = {
   webhookRetryBaseMs: 50,
   webhookRetryWindowSeconds: 3_600,
   webhookDisableAfterSeconds: 3_600,
+  webhookRetentionDays: 30,
 };
 
 async function waitFor(what: string, condition: () => Promise<boolean> | boolean, timeoutMs = 20_000): Promise<void> {
@@ -359,6 +360,39 @@ for (const backend of databaseBackends) {
       const enabled = await api('PATCH', `/webhooks/endpoints/${endpointId}`, { enabled: true });
       expect(enabled.body).toMatchObject({ enabled: true, disabledReason: null, disabledAt: null, failingSince: null });
       await waitFor('the waiting block', () => hooks.delivered().some((r) => r.type === 'user.blocked'));
+    });
+
+    it('the retention sweep deletes finished history older than the retention, never a pending delivery', async () => {
+      const hooks = await receiver();
+      const { id: endpointId } = await endpoint(hooks.url);
+      const sender = await deliverer();
+      await newUser({ nickname: 'Old Olga' });
+      await waitFor('the delivery', allDelivered(endpointId, 1));
+      await sender.stop();
+      // A second event, not sent yet (no deliverer runs): pending.
+      await newUser({ nickname: 'Pending Pia' });
+      const before = await deliveries(endpointId);
+      expect(before.map((d: { status: string }) => d.status).sort()).toEqual(['delivered', 'pending']);
+      const pendingEvent = before.find((d: { status: string }) => d.status === 'pending').eventId;
+
+      // Within the retention nothing goes; a day past it (as seen from 31 days on) the finished one goes
+      // with its attempts and its event, and the pending one stays.
+      // (Earlier tests' history is in the same database: counts are at least this test's own.)
+      const inRetention = await database.db.selectFrom('webhook_deliveries').select('id').execute();
+      await sender.sweep();
+      expect(await database.db.selectFrom('webhook_deliveries').select('id').execute()).toHaveLength(inRetention.length);
+      const swept = await sender.sweep(Date.now() + 31 * 86_400_000);
+      expect(swept.deliveries).toBeGreaterThanOrEqual(1);
+      expect(swept.events).toBeGreaterThanOrEqual(1);
+      const after = await deliveries(endpointId);
+      expect(after.map((d: { status: string; eventId: string }) => [d.status, d.eventId])).toEqual([['pending', pendingEvent]]);
+      const attempts = await database.db.selectFrom('webhook_attempts').select('id').where('endpoint_id', '=', endpointId).execute();
+      expect(attempts).toEqual([]);
+      const events = await database.db.selectFrom('webhook_events').select('id').execute();
+      expect(events.map((e) => e.id)).toContain(pendingEvent);
+      // And it is still sent.
+      await deliverer();
+      await waitFor('the pending one delivered', allDelivered(endpointId, 1));
     });
 
     it('a rotated secret signs alongside the old one during the overlap, then alone', async () => {

@@ -63,6 +63,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .columns(['endpoint_id', 'ordering_key', 'status', 'event_seq'])
     .execute();
   await db.schema.createIndex('webhook_deliveries_event').on('webhook_deliveries').columns(['event_id']).execute();
+  // The retention sweep: finished deliveries by age.
+  await db.schema.createIndex('webhook_deliveries_finished').on('webhook_deliveries').columns(['status', 'created_at']).execute();
   await db.schema
     .createTable('webhook_attempts')
     .addColumn('id', 'text', (c) => c.primaryKey())
