@@ -156,6 +156,7 @@ describe.skipIf(chromiumPath === undefined)('console: accessibility (axe-core, W
 
     for (const [path, heading] of [
       ['/merges', 'Merge suggestions'],
+      ['/people/import', 'Import and export people'],
       ['/audit', 'Audit log'],
       ['/connections', 'WeChat apps'],
       ['/connections/new', 'Add a WeChat app'],
@@ -201,6 +202,7 @@ describe.skipIf(chromiumPath === undefined)('console: accessibility (axe-core, W
     await check(chinese, 'overview, zh-CN');
     for (const [path, heading] of [
       ['/audit', '审计日志'],
+      ['/people/import', '导入和导出用户'],
       ['/connections/new', '添加微信应用'],
       ['/webhooks', 'Webhook'],
       ['/account', '我的账号'],

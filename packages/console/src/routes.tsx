@@ -33,6 +33,7 @@ function lazyPage<Name extends string>(
 const OverviewPage = lazyPage(() => import('./pages/overview/overview-page.tsx'), 'OverviewPage');
 const PeoplePage = lazyPage(() => import('./pages/people/people-page.tsx'), 'PeoplePage');
 const PersonPage = lazyPage(() => import('./pages/people/person-page.tsx'), 'PersonPage');
+const ImportPage = lazyPage(() => import('./pages/people/import-page.tsx'), 'ImportPage');
 const MergeSuggestionsPage = lazyPage(() => import('./pages/merges/merge-suggestions-page.tsx'), 'MergeSuggestionsPage');
 const LoginsPage = lazyPage(() => import('./pages/logins/logins-page.tsx'), 'LoginsPage');
 const AuditPage = lazyPage(() => import('./pages/audit/audit-page.tsx'), 'AuditPage');
@@ -51,6 +52,7 @@ const AccountPage = lazyPage(() => import('./pages/account/account-page.tsx'), '
 export const routes: ConsoleRoute[] = [
   { path: '/', component: OverviewPage, nav: { label: 'nav.overview', icon: <IconChart /> } },
   { path: '/people', component: PeoplePage, nav: { label: 'nav.people', icon: <IconPeople /> } },
+  { path: '/people/import', component: ImportPage },
   { path: '/people/:id', component: PersonPage },
   { path: '/merges', component: MergeSuggestionsPage, nav: { label: 'nav.merges', icon: <IconMerge /> } },
   { path: '/logins', component: LoginsPage, nav: { label: 'nav.logins', icon: <IconList /> } },

@@ -283,6 +283,8 @@ export interface ApplicationInput {
   idTokenSignedResponseAlg?: 'ES256' | 'RS256' | null;
   backchannelLogoutUri?: string | null;
   resources?: string[];
+  /** `external`: ID tokens and userinfo carry the person's imported id (e.g. their Authing user id) as `sub`. */
+  subjectType?: 'public' | 'external';
 }
 /** Only the fields named change; `branding` and `policy` change field by field and `null` removes one of theirs. */
 export type ApplicationPatch = Partial<Omit<ApplicationInput, 'id' | 'type' | 'branding' | 'policy'>> & {

@@ -13,6 +13,7 @@ import { pino } from 'pino';
 import { adminAccountCommands } from './admin-accounts/cli.ts';
 import { configDocs, loadConfig, redactConfig } from './config/index.ts';
 import { loggerOptions } from './http/logger.ts';
+import { importCommands } from './import/cli.ts';
 import { managementCommands } from './management/cli-commands.ts';
 import { sealConfigSecret } from './messaging/config-secrets.ts';
 import { generateMasterKey, loadSecretBox } from './secrets/master-key.ts';
@@ -138,6 +139,7 @@ const commands: Record<string, Command> = {
     },
   },
   ...managementCommands,
+  ...importCommands,
   ...adminAccountCommands,
   sandbox: {
     summary: 'Run the WeChat sandbox alone (--port, default 3100; --host; --callback-base-url: the weunion URL events are pushed to).',

@@ -12,6 +12,7 @@ import { common } from './common.ts';
 import { connections } from './connections.ts';
 import type { Message, Vars } from './dictionary.ts';
 import { errors } from './errors.ts';
+import { imports } from './imports.ts';
 import { merges } from './merges.ts';
 import { overview } from './overview.ts';
 import { people } from './people.ts';
@@ -28,6 +29,7 @@ const dictionaries = [
   errors,
   signIn,
   people,
+  imports,
   audit,
   overview,
   merges,

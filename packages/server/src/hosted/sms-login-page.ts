@@ -124,7 +124,8 @@ export function registerSmsLoginPage(app: FastifyInstance): void {
     const abort = interaction === undefined ? undefined : `/interaction/${interaction}/abort?reason=`;
     const back = new URLSearchParams({ returnTo });
     if (query.client !== undefined) back.set('client', query.client);
-    if (query.ui_locales !== undefined) back.set('ui_locales', query.ui_locales);
+    // The language the page settled on, not the raw parameter: a request's text is never echoed into the page.
+    if (query.ui_locales !== undefined) back.set('ui_locales', language);
     const heading = `<h1>${escapeHtml(copy.title)}</h1>${application === null ? '' : `<p class="muted">${escapeHtml(copy.to)} ${escapeHtml(application.name)}</p>`}`;
     const footer = `<hr><p><a href="${escapeHtml(`/login?${back}`)}">${escapeHtml(copy.wechat)}</a></p>${
       abort === undefined ? '' : `<p><a href="${escapeHtml(`${abort}cancelled`)}">${escapeHtml(copy.cancel)}</a></p>`

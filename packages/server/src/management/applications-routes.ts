@@ -9,6 +9,7 @@ import { SCENARIO_IDS } from '../connections/schema.ts';
 import { loginStylesheetUrl } from '../hosted/login-page.ts';
 import { renderLoginPreview } from '../hosted/login-view.ts';
 import { recordAudit } from '../identity/audit.ts';
+import { SUBJECT_TYPES } from '../identity/subject.ts';
 import {
   APPLICATION_TYPES,
   applicationFields,
@@ -50,6 +51,7 @@ const applicationResponse = z.object({
   idTokenSignedResponseAlg: z.enum(SIGNING_ALGORITHMS).nullable(),
   backchannelLogoutUri: z.string().nullable(),
   resources: z.array(z.string()),
+  subjectType: z.enum(SUBJECT_TYPES),
   secretSet: z.boolean(),
   createdAt: z.number().describe('Milliseconds since the epoch.'),
   updatedAt: z.number().describe('Milliseconds since the epoch.'),

@@ -37,6 +37,7 @@ import {
   unlinkIdentity,
   updateUserProfile,
 } from '../identity/users.ts';
+import { importRoutes } from '../import/routes.ts';
 import { listLoginEvents } from '../login/history.ts';
 import { readLoginStats } from '../stats/login-stats.ts';
 import { tokenBrokerRoutes } from '../token-broker/routes.ts';
@@ -524,6 +525,7 @@ export const managementRoutes: ManagementRoute[] = [
   ...audit,
   ...connections,
   ...applicationRoutes,
+  ...importRoutes,
   ...webOriginRoutes,
   ...stats,
   ...tokenBrokerRoutes,

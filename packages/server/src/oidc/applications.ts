@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { SCENARIO_IDS } from '../connections/schema.ts';
 import { parseInput } from '../http/problem.ts';
 import { BINDING_METHODS } from '../identity/policy.ts';
+import { SUBJECT_TYPES } from '../identity/subject.ts';
 import type { SecretBox } from '../secrets/master-key.ts';
 import { SIGNING_ALGORITHMS } from '../signing/signing-keys.ts';
 import type { ApplicationsTable, OidcDb } from './tables.ts';
@@ -129,6 +130,11 @@ export const applicationFields = {
     .array(z.url({ protocol: /^https?$/ }).max(2000))
     .max(20)
     .describe('APIs (RFC 8707 resource indicators) this application may get JWT access tokens (RFC 9068) for.'),
+  subjectType: z
+    .enum(SUBJECT_TYPES)
+    .describe(
+      'The `sub` of ID tokens and userinfo: `public`, the weunion account id; `external`, the id the person had in the system they were imported from (e.g. Authing), else the weunion id.',
+    ),
 };
 
 export const applicationInputSchema = z
@@ -145,6 +151,7 @@ export const applicationInputSchema = z
     idTokenSignedResponseAlg: applicationFields.idTokenSignedResponseAlg.default(null),
     backchannelLogoutUri: applicationFields.backchannelLogoutUri.default(null),
     resources: applicationFields.resources.default([]),
+    subjectType: applicationFields.subjectType.default('public'),
   })
   .strict()
   .superRefine(checkClientAuthentication);
@@ -169,6 +176,7 @@ export const applicationPatchSchema = z
     idTokenSignedResponseAlg: applicationFields.idTokenSignedResponseAlg.optional(),
     backchannelLogoutUri: applicationFields.backchannelLogoutUri.optional(),
     resources: applicationFields.resources.optional(),
+    subjectType: applicationFields.subjectType.optional(),
   })
   .strict();
 export type ApplicationPatch = z.output<typeof applicationPatchSchema>;
@@ -205,12 +213,14 @@ const protocolSchema = z.object({
   idTokenSignedResponseAlg: applicationInputSchema.shape.idTokenSignedResponseAlg,
   backchannelLogoutUri: applicationInputSchema.shape.backchannelLogoutUri,
   resources: applicationInputSchema.shape.resources,
+  // Applications stored before imports existed name no subject type.
+  subjectType: applicationFields.subjectType.default('public'),
 });
 type ApplicationProtocol = z.output<typeof protocolSchema>;
 
 function protocolOf(input: ApplicationProtocol): string {
-  const { tokenEndpointAuthMethod, jwks, jwksUri, idTokenSignedResponseAlg, backchannelLogoutUri, resources } = input;
-  return JSON.stringify({ tokenEndpointAuthMethod, jwks, jwksUri, idTokenSignedResponseAlg, backchannelLogoutUri, resources });
+  const { tokenEndpointAuthMethod, jwks, jwksUri, idTokenSignedResponseAlg, backchannelLogoutUri, resources, subjectType } = input;
+  return JSON.stringify({ tokenEndpointAuthMethod, jwks, jwksUri, idTokenSignedResponseAlg, backchannelLogoutUri, resources, subjectType });
 }
 
 const storedSchema = z.object({
@@ -361,6 +371,7 @@ export async function updateApplication(
     idTokenSignedResponseAlg: merged.idTokenSignedResponseAlg,
     backchannelLogoutUri: merged.backchannelLogoutUri,
     resources: merged.resources,
+    subjectType: merged.subjectType,
   });
   await db
     .updateTable('applications')

@@ -334,6 +334,36 @@ export interface AdminRecoveryCodesTable {
   used_at: number | null;
 }
 
+/** The id a person had in the system they were imported from (0021). */
+export interface UserExternalIdsTable {
+  /** `authing`, or the source a generic import names. */
+  source: string;
+  external_id: string;
+  user_id: string;
+  /** The source's custom data, JSON, kept as it was; never released in tokens. */
+  data: string | null;
+  created_at: number;
+}
+
+export type ImportRunStatus = 'running' | 'stopped' | 'done';
+
+/** One import and its checkpoint (0021). */
+export interface ImportRunsTable {
+  id: string;
+  /** `authing` or `people`. */
+  kind: string;
+  input_hash: string;
+  status: ImportRunStatus;
+  /** The index of the next record to import: written in the transaction of each batch. */
+  next_index: number;
+  total: number;
+  /** JSON: the report so far (import/engine.ts `ImportReport`). */
+  report: string;
+  actor: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
 export interface Tables {
   settings: SettingsTable;
   users: UsersTable;
@@ -357,4 +387,6 @@ export interface Tables {
   webhook_attempts: WebhookAttemptsTable;
   login_events: LoginEventsTable;
   admin_recovery_codes: AdminRecoveryCodesTable;
+  user_external_ids: UserExternalIdsTable;
+  import_runs: ImportRunsTable;
 }

@@ -7,7 +7,7 @@ import { type FormEvent, type ReactNode, useEffect, useState } from 'react';
 import { api } from '../../api.ts';
 import { useI18n } from '../../i18n/index.ts';
 import type { RouteProps } from '../../route-props.ts';
-import { navigate, useSearchParams } from '../../router.tsx';
+import { Link, navigate, useSearchParams } from '../../router.tsx';
 import { connectionListSchema, SCENARIOS, type User, userPageSchema } from '../../schemas.ts';
 import { Button } from '../../ui/button.tsx';
 import { LoadMore, useCursorPages } from '../../ui/cursor-pages.tsx';
@@ -79,9 +79,14 @@ export function PeoplePage(_props: RouteProps): ReactNode {
     <Page
       title={t('nav.people')}
       actions={
-        <Button variant="primary" onClick={() => setCreating(true)}>
-          {t('people.add')}
-        </Button>
+        <>
+          <Link className="button button-secondary" to="/people/import">
+            {t('imports.open')}
+          </Link>
+          <Button variant="primary" onClick={() => setCreating(true)}>
+            {t('people.add')}
+          </Button>
+        </>
       }
     >
       <form className="search-bar card people-filters" onSubmit={submit} aria-label={t('people.filters')}>
