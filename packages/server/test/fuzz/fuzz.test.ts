@@ -40,8 +40,10 @@ const REQUEST_TIMEOUT_MS = 5000;
 const DEMO_SECRETS = (['officialAccount', 'miniProgram', 'website', 'mobileApp'] as const).map((key) => demo(key).secret);
 const DEMO_APPS_IDS = (['officialAccount', 'miniProgram', 'website', 'mobileApp'] as const).map((key) => demo(key).appid);
 const STACK_TRACE = /\n\s+at .+:\d+:\d+|node_modules\/|\.ts:\d+:\d+/;
+// Lazy: the shortest statement-like stretch, so an echoed "1' UNION SELECT x FROM users" in a page
+// that goes on with words like "from" still counts as the echo it is.
 const SQL =
-  /\b(select|insert into|update|delete from)\b[^\n]{0,160}\b(from|where|values|set)\b|SQLITE_|syntax error at or near|violates [a-z ]*constraint|duplicate key value|invalid byte sequence/gi;
+  /\b(select|insert into|update|delete from)\b[^\n]{0,160}?\b(from|where|values|set)\b|SQLITE_|syntax error at or near|violates [a-z ]*constraint|duplicate key value|invalid byte sequence/gi;
 
 interface Planned {
   method: string;
