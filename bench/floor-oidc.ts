@@ -1,6 +1,6 @@
 /**
  * Floor for the OIDC benchmarks: bare oidc-provider (the server's own dependency, so the same
- * version), its default in-memory adapter, one confidential client, ES256 keys, PKCE, the
+ * version), an in-memory adapter (a Map), one confidential client, ES256 keys, PKCE, the
  * authorization code flow with an interaction that logs the person in at once (no page, no
  * WeChat), refresh tokens rotated on use. What weunion adds on top of this is what `npm run bench`
  * measures (bench/run.ts starts this as a child process and reads its CPU time).
@@ -10,7 +10,7 @@
 import { createServer } from 'node:http';
 import { parseArgs } from 'node:util';
 import { exportJWK, generateKeyPair } from 'jose';
-import Provider, { type Configuration } from 'oidc-provider';
+import Provider, { type Adapter, type AdapterPayload, type Configuration } from 'oidc-provider';
 
 const { values } = parseArgs({
   options: { port: { type: 'string' }, redirect: { type: 'string' }, secret: { type: 'string', default: 'floor-secret' } },
@@ -20,7 +20,50 @@ const issuer = `http://127.0.0.1:${port}`;
 const { privateKey } = await generateKeyPair('ES256', { extractable: true });
 const jwk = { ...(await exportJWK(privateKey)), alg: 'ES256', use: 'sig', kid: 'floor' };
 
+/**
+ * In memory, as oidc-provider's quick-start adapter, but a plain Map: that one is an LRU of 1,000
+ * entries, which drops live grants during a run. Expired entries are left in place (a bench run is short).
+ */
+const store = new Map<string, AdapterPayload>();
+class MapAdapter implements Adapter {
+  readonly #model: string;
+  constructor(model: string) {
+    this.#model = model;
+  }
+  async upsert(id: string, payload: AdapterPayload) {
+    store.set(`${this.#model}:${id}`, payload);
+    if (typeof payload.uid === 'string') store.set(`${this.#model}:uid:${payload.uid}`, { id } as AdapterPayload);
+    if (typeof payload.grantId === 'string') {
+      const grant = store.get(`grant:${payload.grantId}`) ?? { keys: [] };
+      (grant.keys as string[]).push(`${this.#model}:${id}`);
+      store.set(`grant:${payload.grantId}`, grant);
+    }
+  }
+  async find(id: string) {
+    return store.get(`${this.#model}:${id}`);
+  }
+  async findByUid(uid: string) {
+    const ref = store.get(`${this.#model}:uid:${uid}`);
+    return ref === undefined ? undefined : store.get(`${this.#model}:${String(ref.id)}`);
+  }
+  async findByUserCode() {
+    return undefined;
+  }
+  async consume(id: string) {
+    const payload = store.get(`${this.#model}:${id}`);
+    if (payload !== undefined) payload.consumed = Math.floor(Date.now() / 1000);
+  }
+  async destroy(id: string) {
+    store.delete(`${this.#model}:${id}`);
+  }
+  async revokeByGrantId(grantId: string) {
+    for (const key of (store.get(`grant:${grantId}`)?.keys as string[] | undefined) ?? []) store.delete(key);
+    store.delete(`grant:${grantId}`);
+  }
+}
+
 const configuration: Configuration = {
+  adapter: MapAdapter,
   clients: [
     {
       client_id: 'floor',

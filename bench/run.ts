@@ -14,7 +14,10 @@
  * - s5: `POST /api/mp/login` | the minimal Fastify handler;
  * - s2: complete S2 logins (bench/s2-logins.ts's flow), throughput only (no floor).
  *
- *   node bench/run.ts [--repeat 3] [--scale 1] [--concurrency 8] [--flows oidc,oidc-logged-in,refresh,s5,s2]
+ * With `--count-sql` (SQLite only) it measures no time: it counts the SQL statements weunion runs
+ * per login of each flow (bench/sql-count-preload.ts) and lists the most frequent ones.
+ *
+ *   node bench/run.ts [--repeat 3] [--scale 1] [--concurrency 8] [--flows oidc,oidc-logged-in,refresh,s5,s2] [--count-sql]
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -41,6 +44,9 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '8' },
     people: { type: 'string', default: '300' },
     flows: { type: 'string', default: 'oidc,oidc-logged-in,refresh,s5,s2' },
+    'count-sql': { type: 'boolean', default: false },
+    /** Write a CPU profile of weunion (node --cpu-prof) into this folder. */
+    profile: { type: 'string' },
   },
 });
 const repeat = Number(values.repeat);
@@ -138,7 +144,10 @@ const application = await createApplication(
 );
 await database.close();
 
-const server = start([cli, 'serve']);
+const countFile = path.join(dir, 'sql-counts.json');
+const server = values['count-sql']
+  ? start(['--import', path.join(import.meta.dirname, 'sql-count-preload.ts'), cli, 'serve'], { SQL_COUNT_FILE: countFile })
+  : start([...(values.profile === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', values.profile]), cli, 'serve']);
 const floorOidc = start([path.join(import.meta.dirname, 'floor-oidc.ts'), '--port', String(floorOidcPort), '--redirect', REDIRECT]);
 const floorS5 = start([
   path.join(import.meta.dirname, 'floor-s5.ts'),
@@ -304,7 +313,7 @@ const refresh = async (oidc: client.Configuration, chains: string[], slot: numbe
 };
 
 const n = (base: number) => Math.max(concurrency, Math.round(base * scale));
-const runs: FlowRun[] = [
+const allRuns: FlowRun[] = [
   {
     name: 'oidc',
     count: n(150),
@@ -328,13 +337,50 @@ const runs: FlowRun[] = [
   },
   { name: 's5', count: n(500), weunion: () => s5Login(serverUrl), floor: () => s5Login(floorS5Url), floorPid: floorS5.pid },
   { name: 's2', count: n(500), weunion: () => s2Login() },
-].filter((run) => flows.has(run.name));
+];
+const runs = allRuns.filter((run) => flows.has(run.name));
 
 const serverPid = server.pid ?? 0;
 // Warm-up (JIT, pools, WeChat token caches): a fifth of each flow, not counted.
 for (const run of runs) {
   await measure(serverPid, Math.ceil(run.count / 5), run.weunion);
   if (run.floor !== undefined) await measure(run.floorPid ?? 0, Math.ceil(run.count / 5), run.floor);
+}
+
+if (values['count-sql']) {
+  const snapshot = async () => {
+    rmSync(countFile, { force: true });
+    process.kill(serverPid, 'SIGUSR2');
+    for (let i = 0; i < 100; i++) {
+      try {
+        const parsed = z.object({ run: z.array(z.tuple([z.string(), z.number()])), prepared: z.array(z.tuple([z.string(), z.number()])) });
+        const read = parsed.parse(JSON.parse(readFileSync(countFile, 'utf8')));
+        return { run: new Map(read.run), prepared: new Map(read.prepared) };
+      } catch {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    }
+    throw new Error('the server wrote no SQL counts');
+  };
+  const logins = 20;
+  for (const run of runs) {
+    const before = await snapshot();
+    await measure(serverPid, logins, run.weunion);
+    const after = await snapshot();
+    const diff = (kind: 'run' | 'prepared') =>
+      [...after[kind]].map(([sql, count]) => [sql, (count - (before[kind].get(sql) ?? 0)) / logins] as const).filter(([, c]) => c > 0);
+    const ran = diff('run');
+    const byFile = new Map<string, number>();
+    for (const [key, count] of ran) byFile.set(key.split('\t')[0] ?? '', (byFile.get(key.split('\t')[0] ?? '') ?? 0) + count);
+    const preparedCount = diff('prepared').reduce((sum, [, c]) => sum + c, 0);
+    console.log(
+      `${run.name}: per login ${[...byFile].map(([file, c]) => `${c.toFixed(1)} statements on ${file}`).join(', ')}; ${preparedCount.toFixed(1)} prepared`,
+    );
+    for (const [key, count] of ran.sort((a, b) => b[1] - a[1]).slice(0, 12)) {
+      console.log(`  ${count.toFixed(1)}× ${key.replace('\t', ': ').slice(0, 160)}`);
+    }
+  }
+  process.exit(0);
 }
 
 type Sample = { weunion: { cpuPerLogin: number; rate: number }; floor?: { cpuPerLogin: number; rate: number } };
@@ -375,4 +421,7 @@ for (const run of runs) {
     } | ${median(wRate).toFixed(0)} | ${fRate.length === 0 ? '—' : median(fRate).toFixed(0)} |`,
   );
 }
+// A profiled server writes its profile when it exits.
+server.kill('SIGTERM');
+await new Promise((resolve) => server.once('exit', resolve));
 process.exit(0);
