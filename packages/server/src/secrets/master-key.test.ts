@@ -19,6 +19,15 @@ describe('secret box', () => {
     expect(() => box.open(sealed, 'connection:wx2')).toThrow();
   });
 
+  it('a value opened before opens again, but still only for its own record', () => {
+    const sealed = box.seal('remembered', 'connection:wx1');
+    expect(box.open(sealed, 'connection:wx1')).toBe('remembered');
+    expect(box.open(sealed, 'connection:wx1')).toBe('remembered');
+    expect(() => box.open(sealed, 'connection:wx2')).toThrow();
+    // A changed secret is another sealed text: nothing of the old one is answered for it.
+    expect(box.open(box.seal('changed', 'connection:wx1'), 'connection:wx1')).toBe('changed');
+  });
+
   it('refuses a tampered value', () => {
     const sealed = box.seal('secret');
     const parts = sealed.split('.');
