@@ -16,6 +16,7 @@ import { registerAppLogin } from '../mp/register.ts';
 import { registerOidc } from '../oidc/register.ts';
 import { loadSecretBox } from '../secrets/master-key.ts';
 import { SigningKeys } from '../signing/signing-keys.ts';
+import { watchCatalog } from '../storage/catalog-cache.ts';
 import { registerLoginFailureStats } from '../stats/login-stats.ts';
 import { QrTickets } from '../tickets/qr-ticket.ts';
 import { registerTicketRoutes } from '../tickets/routes.ts';
@@ -70,6 +71,10 @@ export async function buildApp(input: AppContextInput, options: BuildAppOptions 
   });
   ctx.log = app.log;
   app.decorate('ctx', ctx);
+  const unwatchCatalog = await watchCatalog(ctx.database, ctx.state);
+  app.addHook('onClose', async () => {
+    await unwatchCatalog().catch(() => {});
+  });
   // While shutting down, answer in-flight requests with `Connection: close` so their keep-alive
   // sockets end with them and the drain completes instead of waiting for idle clients.
   let closing = false;

@@ -189,7 +189,8 @@ class ClientAdapter implements Adapter {
 
   async find(id: string): Promise<AdapterPayload | undefined> {
     const application = await findApplication(this.#deps.db, this.#deps.secrets, id);
-    return application === null ? undefined : applicationClientMetadata(application);
+    // The application is the catalog cache's (frozen); the provider gets metadata of its own.
+    return application === null ? undefined : structuredClone(applicationClientMetadata(application));
   }
 
   async upsert(): Promise<void> {

@@ -12,6 +12,7 @@ import { SCENARIO_IDS } from '../connections/schema.ts';
 import { parseInput } from '../http/problem.ts';
 import { BINDING_METHODS } from '../identity/policy.ts';
 import type { SecretBox } from '../secrets/master-key.ts';
+import { cached, catalogChanged } from '../storage/catalog-cache.ts';
 import { SIGNING_ALGORITHMS } from '../signing/signing-keys.ts';
 import type { ApplicationsTable, OidcDb } from './tables.ts';
 
@@ -266,9 +267,12 @@ export async function createApplication(
   return { application, clientSecret };
 }
 
+/** An application by its id, from the service's catalog cache when there is one (storage/catalog-cache.ts). */
 export async function findApplication(db: OidcDb, secrets: SecretBox, id: string): Promise<Application | null> {
-  const row = await db.selectFrom('applications').selectAll().where('id', '=', id).executeTakeFirst();
-  return row === undefined ? null : toApplication(row, secrets);
+  return cached(db, `application:${id}`, async () => {
+    const row = await db.selectFrom('applications').selectAll().where('id', '=', id).executeTakeFirst();
+    return row === undefined ? null : toApplication(row, secrets);
+  });
 }
 
 export async function listApplications(db: OidcDb, secrets: SecretBox): Promise<Application[]> {
@@ -354,6 +358,7 @@ export async function updateApplication(
     })
     .where('id', '=', id)
     .execute();
+  await catalogChanged(db);
   const updated = await findApplication(db, secrets, id);
   if (updated === null) throw new AppError('not_found', `No application ${id}`);
   return updated;
@@ -370,6 +375,7 @@ export async function rotateApplicationSecret(db: OidcDb, secrets: SecretBox, id
     .set({ secret_sealed: secrets.seal(clientSecret, aad(id)), updated_at: now })
     .where('id', '=', id)
     .execute();
+  await catalogChanged(db);
   return clientSecret;
 }
 
@@ -386,4 +392,5 @@ export async function deleteApplication(db: OidcDb, id: string): Promise<void> {
       .execute();
     for (const row of rows) await trx.deleteFrom('oidc_models').where('model', '=', row.model).where('id', '=', row.id).execute();
   });
+  await catalogChanged(db);
 }

@@ -33,6 +33,11 @@ export interface Database {
   readonly dialect: Dialect;
   /** PostgreSQL: the schema this connection works in (`current_schema()`); undefined on SQLite. */
   readonly schema?: string;
+  /**
+   * SQLite: a number that changes whenever another connection (another process) commits to the
+   * database file — not on this connection's own commits. Undefined on PostgreSQL.
+   */
+  readonly dataVersion?: () => number;
   /** Throws when the database does not answer. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -131,9 +136,11 @@ function openSqlite(file: string): Database {
   connection.pragma('foreign_keys = ON');
   connection.pragma('busy_timeout = 5000');
   const db = new Kysely<Tables>({ dialect: new ProcessSafeSqliteDialect({ database: reusingStatements(connection) }) });
+  const dataVersion = connection.prepare<[], number>('pragma data_version').pluck();
   return {
     db,
     dialect: 'sqlite',
+    dataVersion: () => dataVersion.get() ?? 0,
     async ping() {
       await sql`select 1`.execute(db);
     },
