@@ -353,9 +353,10 @@ if (values['count-sql']) {
     process.kill(serverPid, 'SIGUSR2');
     for (let i = 0; i < 100; i++) {
       try {
-        const parsed = z.object({ run: z.array(z.tuple([z.string(), z.number()])), prepared: z.array(z.tuple([z.string(), z.number()])) });
+        const counted = z.array(z.tuple([z.string(), z.number()]));
+        const parsed = z.object({ run: counted, prepared: counted, micros: counted });
         const read = parsed.parse(JSON.parse(readFileSync(countFile, 'utf8')));
-        return { run: new Map(read.run), prepared: new Map(read.prepared) };
+        return { run: new Map(read.run), prepared: new Map(read.prepared), micros: new Map(read.micros) };
       } catch {
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
@@ -367,17 +368,19 @@ if (values['count-sql']) {
     const before = await snapshot();
     await measure(serverPid, logins, run.weunion);
     const after = await snapshot();
-    const diff = (kind: 'run' | 'prepared') =>
+    const diff = (kind: 'run' | 'prepared' | 'micros') =>
       [...after[kind]].map(([sql, count]) => [sql, (count - (before[kind].get(sql) ?? 0)) / logins] as const).filter(([, c]) => c > 0);
     const ran = diff('run');
     const byFile = new Map<string, number>();
     for (const [key, count] of ran) byFile.set(key.split('\t')[0] ?? '', (byFile.get(key.split('\t')[0] ?? '') ?? 0) + count);
     const preparedCount = diff('prepared').reduce((sum, [, c]) => sum + c, 0);
+    const micros = new Map(diff('micros'));
+    const totalMicros = [...micros.values()].reduce((sum, m) => sum + m, 0);
     console.log(
-      `${run.name}: per login ${[...byFile].map(([file, c]) => `${c.toFixed(1)} statements on ${file}`).join(', ')}; ${preparedCount.toFixed(1)} prepared`,
+      `${run.name}: per login ${[...byFile].map(([file, c]) => `${c.toFixed(1)} statements on ${file}`).join(', ')}; ${preparedCount.toFixed(1)} prepared; ${totalMicros.toFixed(0)} µs in SQLite`,
     );
-    for (const [key, count] of ran.sort((a, b) => b[1] - a[1]).slice(0, 12)) {
-      console.log(`  ${count.toFixed(1)}× ${key.replace('\t', ': ').slice(0, 160)}`);
+    for (const [key, count] of ran.sort((a, b) => b[1] - a[1]).slice(0, 25)) {
+      console.log(`  ${count.toFixed(1)}× ${(micros.get(key) ?? 0).toFixed(0).padStart(4)} µs ${key.replace('\t', ': ').slice(0, 150)}`);
     }
   }
   process.exit(0);

@@ -193,6 +193,21 @@ export async function getUserDetail(db: Kysely<Tables>, id: string): Promise<Use
   };
 }
 
+/** What tokens' claims are made of: the account and its WeChat identities (claims show no identifiers or password). */
+export type ClaimsSource = UserView & Pick<UserDetail, 'identities'>;
+
+/** The account (any status) with its WeChat identities, or null when there is none: two reads, not getUserDetail's four. */
+export async function getClaimsSource(db: Kysely<Tables>, id: string): Promise<ClaimsSource | null> {
+  const user = await db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+  if (user === undefined) return null;
+  return { ...toUserView(user), identities: await identitiesOf(db, id) };
+}
+
+/** An account's WeChat identities, without checking that the account exists. */
+export async function identitiesOf(db: Kysely<Tables>, userId: string): Promise<WechatIdentityView[]> {
+  return (await db.selectFrom('wechat_identities').selectAll().where('user_id', '=', userId).orderBy('id').execute()).map(toIdentityView);
+}
+
 export async function listIdentities(db: Kysely<Tables>, userId: string): Promise<WechatIdentityView[]> {
   await requireUser(db, userId);
   return (await db.selectFrom('wechat_identities').selectAll().where('user_id', '=', userId).orderBy('id').execute()).map(toIdentityView);

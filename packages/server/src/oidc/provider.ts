@@ -14,7 +14,7 @@
 import type { SharedState } from '@weunion/state';
 import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Config } from '../config/index.ts';
-import { getUserDetail } from '../identity/users.ts';
+import { identitiesOf, toUserView } from '../identity/users.ts';
 import { LoginSessions } from '../login/sessions.ts';
 import type { SecretBox } from '../secrets/master-key.ts';
 import type { SigningKeys } from '../signing/signing-keys.ts';
@@ -106,12 +106,14 @@ export async function createOidcProvider(deps: OidcDeps): Promise<Provider> {
       url: (_ctx: KoaContextWithOIDC, interaction) => `/interaction/${interaction.uid}`,
     },
     async findAccount(_ctx, id) {
-      const user = await getUserDetail(deps.database.db, id).catch(() => undefined);
-      if (user === undefined || user.status !== 'active') return undefined;
+      // Claims are read when the provider asks for them (an ID token, userinfo), not on every look-up.
+      const row = await deps.database.db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+      if (row === undefined || row.status !== 'active') return undefined;
+      const user = toUserView(row);
       return {
         accountId: user.id,
         async claims() {
-          return { sub: user.id, ...userClaims(user) };
+          return { sub: user.id, ...userClaims({ ...user, identities: await identitiesOf(deps.database.db, user.id) }) };
         },
       };
     },
