@@ -69,7 +69,7 @@ const authenticates = async (instance: Instance, clientId: string, secret: strin
 };
 
 /** The changes each suite makes on one side (`writer`) and checks on an instance that cached the old state. */
-function changesSeenAtOnce(setup: () => { writer: () => Database; reader: () => Instance }) {
+function changesSeenAtOnce(setup: () => { writer: () => Database; reader: () => Instance; delivered: () => Promise<void> }) {
   const ctx = setup();
 
   it('a renamed application shows under its new name on the next request', async () => {
@@ -78,6 +78,7 @@ function changesSeenAtOnce(setup: () => { writer: () => Database; reader: () => 
     await createApplication(oidcDb(ctx.writer().db), secrets, input);
     expect(await loginPage(ctx.reader(), id)).toContain('Old name');
     await updateApplication(oidcDb(ctx.writer().db), secrets, id, { name: 'New name' });
+    await ctx.delivered();
     const page = await loginPage(ctx.reader(), id);
     expect(page).toContain('New name');
     expect(page).not.toContain('Old name');
@@ -89,6 +90,7 @@ function changesSeenAtOnce(setup: () => { writer: () => Database; reader: () => 
     const { clientSecret } = await createApplication(oidcDb(ctx.writer().db), secrets, input);
     expect(await authenticates(ctx.reader(), id, clientSecret ?? '')).toBe(true);
     const rotated = await rotateApplicationSecret(oidcDb(ctx.writer().db), secrets, id);
+    await ctx.delivered();
     expect(await authenticates(ctx.reader(), id, clientSecret ?? '')).toBe(false);
     expect(await authenticates(ctx.reader(), id, rotated)).toBe(true);
   });
@@ -98,6 +100,7 @@ function changesSeenAtOnce(setup: () => { writer: () => Database; reader: () => 
     await upsertConnection(ctx.writer().db, secrets, connectionInputSchema.parse(website), { source: 'api', actor: SYSTEM_ACTOR });
     expect(await methodsOf()).toContain('s2');
     await deleteConnection(ctx.writer().db, website.id, SYSTEM_ACTOR);
+    await ctx.delivered();
     expect(await methodsOf()).not.toContain('s2');
   });
 }
@@ -125,13 +128,15 @@ describe.skipIf(postgres?.skip !== false || redisUrl === undefined)('catalog cac
   let close: () => Promise<void> = async () => {};
   let a: Database;
   let b: Instance;
+  let stateA: RedisSharedState;
+  let stateB: RedisSharedState;
   beforeAll(async () => {
     const database = await postgres?.open();
     if (database === undefined) throw new Error('no postgres backend');
     const sibling = await database.openSibling();
     const prefix = `test:${randomUUID()}:`;
-    const stateA = new RedisSharedState({ url: redisUrl ?? '', prefix });
-    const stateB = new RedisSharedState({ url: redisUrl ?? '', prefix });
+    stateA = new RedisSharedState({ url: redisUrl ?? '', prefix });
+    stateB = new RedisSharedState({ url: redisUrl ?? '', prefix });
     await Promise.all([stateA.connect(), stateB.connect()]);
     // Instance A makes the changes (as its management API would); instance B has cached the old state.
     const instanceA = await startInstance(database, stateA);
@@ -145,7 +150,22 @@ describe.skipIf(postgres?.skip !== false || redisUrl === undefined)('catalog cac
   });
   afterAll(() => close());
 
-  changesSeenAtOnce(() => ({ writer: () => a, reader: () => b }));
+  /**
+   * The change's message travels from A to B through Redis, which may be slower than the test's
+   * next request on a loaded machine. A marker A publishes after it reaches B's subscriber
+   * connection after it (Redis keeps one publisher's order): once B has heard the marker, it has
+   * heard the change — what "B's next request" means in production, where the request comes later.
+   */
+  const delivered = async () => {
+    let heard: () => void = () => {};
+    const marker = new Promise<void>((resolve) => (heard = resolve));
+    const subscription = await stateB.subscribe('test:marker', () => heard());
+    await stateA.publish('test:marker', 'after the change');
+    await marker;
+    await subscription.unsubscribe();
+  };
+
+  changesSeenAtOnce(() => ({ writer: () => a, reader: () => b, delivered }));
 });
 
 describe('catalog cache: SQLite changed by another process (the CLI)', () => {
@@ -168,5 +188,6 @@ describe('catalog cache: SQLite changed by another process (the CLI)', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  changesSeenAtOnce(() => ({ writer: () => cli, reader: () => instance }));
+  // No message at all: the instance reads SQLite's data_version on every catalog read.
+  changesSeenAtOnce(() => ({ writer: () => cli, reader: () => instance, delivered: async () => {} }));
 });
