@@ -14,7 +14,7 @@
 import type { SharedState } from '@weunion/state';
 import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Config } from '../config/index.ts';
-import { identitiesOf, toUserView } from '../identity/users.ts';
+import { getUserView, identitiesOf } from '../identity/users.ts';
 import { LoginSessions } from '../login/sessions.ts';
 import type { SecretBox } from '../secrets/master-key.ts';
 import type { SigningKeys } from '../signing/signing-keys.ts';
@@ -107,9 +107,8 @@ export async function createOidcProvider(deps: OidcDeps): Promise<Provider> {
     },
     async findAccount(_ctx, id) {
       // Claims are read when the provider asks for them (an ID token, userinfo), not on every look-up.
-      const row = await deps.database.db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
-      if (row === undefined || row.status !== 'active') return undefined;
-      const user = toUserView(row);
+      const user = await getUserView(deps.database.db, id);
+      if (user === null || user.status !== 'active') return undefined;
       return {
         accountId: user.id,
         async claims() {
