@@ -85,7 +85,12 @@ const configuration: Configuration = {
   issueRefreshToken: async (_ctx, client, code) => client.grantTypeAllowed('refresh_token') && code.scopes.has('offline_access'),
   interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
   async findAccount(_ctx, id) {
-    return { accountId: id, async claims() { return { sub: id, name: `Person ${id}` }; } };
+    return {
+      accountId: id,
+      async claims() {
+        return { sub: id, name: `Person ${id}` };
+      },
+    };
   },
   async loadExistingGrant(ctx) {
     const grantId = ctx.oidc.result?.consent?.grantId ?? ctx.oidc.session?.grantIdFor(ctx.oidc.client?.clientId ?? '');

@@ -63,17 +63,19 @@ app.post('/api/mp/login', async (request, reply) => {
   }).toString();
   const session = sessionSchema.parse(await (await fetch(url)).json());
   const refreshToken = randomBytes(32).toString('base64url');
-  const { id: userId } = z.object({ id: z.string() }).parse(
-    upsert.get(
-      `u_${randomUUID()}`,
-      body.appid,
-      session.openid,
-      session.unionid ?? null,
-      seal(session.session_key, `${body.appid}:${session.openid}`),
-      createHash('sha256').update(refreshToken).digest('base64url'),
-      Date.now(),
-    ),
-  );
+  const { id: userId } = z
+    .object({ id: z.string() })
+    .parse(
+      upsert.get(
+        `u_${randomUUID()}`,
+        body.appid,
+        session.openid,
+        session.unionid ?? null,
+        seal(session.session_key, `${body.appid}:${session.openid}`),
+        createHash('sha256').update(refreshToken).digest('base64url'),
+        Date.now(),
+      ),
+    );
   const now = Math.floor(Date.now() / 1000);
   const sign = (claims: Record<string, unknown>) =>
     new SignJWT(claims)
@@ -84,12 +86,22 @@ app.post('/api/mp/login', async (request, reply) => {
       .setIssuedAt(now)
       .setExpirationTime(now + 3600)
       .sign(privateKey);
-  const [accessToken, idToken] = await Promise.all([sign({ scope: 'openid', client_id: body.appid }), sign({ amr: ['s5'], auth_time: now })]);
+  const [accessToken, idToken] = await Promise.all([
+    sign({ scope: 'openid', client_id: body.appid }),
+    sign({ amr: ['s5'], auth_time: now }),
+  ]);
   reply.header('cache-control', 'no-store');
   return {
     outcome: 'signed_in',
     userId,
-    tokens: { token_type: 'Bearer', access_token: accessToken, id_token: idToken, refresh_token: refreshToken, expires_in: 3600, scope: 'openid' },
+    tokens: {
+      token_type: 'Bearer',
+      access_token: accessToken,
+      id_token: idToken,
+      refresh_token: refreshToken,
+      expires_in: 3600,
+      scope: 'openid',
+    },
     phoneSource: 'none',
   };
 });

@@ -210,7 +210,10 @@ async function authorize(oidc: client.Configuration, scope: string, extra: Recor
     code_challenge_method: 'S256',
     ...extra,
   });
-  return { url: url.href, finish: (callback: URL) => client.authorizationCodeGrant(oidc, callback, { pkceCodeVerifier: verifier, expectedState: state }) };
+  return {
+    url: url.href,
+    finish: (callback: URL) => client.authorizationCodeGrant(oidc, callback, { pkceCodeVerifier: verifier, expectedState: state }),
+  };
 }
 
 /** weunion: through the hosted login page and S2; returns the browser (logged in) and the tokens. */
@@ -227,7 +230,11 @@ async function weunionLogin(browser: Browser, scope: string) {
     if (new URL(url).pathname === '/login') returnTo = new URL(url).searchParams.get('returnTo') ?? '';
   }
   const s2 = await browser.fetch(`${serverUrl}/login/s2?${new URLSearchParams({ returnTo })}`, { headers });
-  const allowed = await control('/actions/authorize', { personId: people[i % people.length], url: s2.headers.get('location'), decision: 'allow' });
+  const allowed = await control('/actions/authorize', {
+    personId: people[i % people.length],
+    url: s2.headers.get('location'),
+    decision: 'allow',
+  });
   return request.finish(await follow(browser, z.string().parse(allowed.redirect), headers));
 }
 
@@ -409,7 +416,9 @@ console.log(
   `storage: ${process.env.DATABASE_URL ? 'DATABASE_URL' : 'SQLite'} + ${process.env.REDIS_URL ? 'Redis' : 'SQLite state file'}; ` +
     `${repeat} rounds, concurrency ${concurrency}; load average (1 min) at each round: ${load.map((l) => l.toFixed(1)).join(', ')}`,
 );
-console.log('| flow | logins per round | CPU/login weunion (ms) | CPU/login floor (ms) | ratio, median (spread) | weunion logins/s | floor logins/s |');
+console.log(
+  '| flow | logins per round | CPU/login weunion (ms) | CPU/login floor (ms) | ratio, median (spread) | weunion logins/s | floor logins/s |',
+);
 console.log('| --- | --- | --- | --- | --- | --- | --- |');
 for (const run of runs) {
   const list = samples.get(run.name) ?? [];

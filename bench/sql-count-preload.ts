@@ -42,5 +42,8 @@ SQLite.prototype.prepare = function countingPrepare(this: import('better-sqlite3
 } as typeof prepare;
 
 process.on('SIGUSR2', () => {
-  writeFileSync(process.env.SQL_COUNT_FILE ?? 'sql-counts.json', JSON.stringify({ run: [...counts], prepared: [...prepared], micros: [...micros] }));
+  writeFileSync(
+    process.env.SQL_COUNT_FILE ?? 'sql-counts.json',
+    JSON.stringify({ run: [...counts], prepared: [...prepared], micros: [...micros] }),
+  );
 });

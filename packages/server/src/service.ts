@@ -91,7 +91,8 @@ export async function startService(config: Config, options: StartOptions = {}): 
   let app: FastifyInstance | undefined;
   try {
     state = await openServiceState(config, options.bus);
-    const setup = options.prepared === true ? await decideWechatSetup(config, database) : await prepareStorage(config, database, logger, state);
+    const setup =
+      options.prepared === true ? await decideWechatSetup(config, database) : await prepareStorage(config, database, logger, state);
     const secrets = loadSecretBox(config);
     logger.info({ sandbox: setup.sandbox, reason: setup.reason }, setup.sandbox ? 'WeChat SANDBOX is ON' : 'talking to WeChat');
     const wechat = createWechatClient({ state, endpoints: setup.endpoints });

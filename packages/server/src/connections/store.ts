@@ -5,9 +5,9 @@
  */
 import { AppError } from '@weunion/errors';
 import { applyPatch } from '@weunion/management-api';
+import type { SharedState } from '@weunion/state';
 import type { WechatAppType } from '@weunion/wechat';
 import { WECHAT_APP_TYPES } from '@weunion/wechat';
-import type { SharedState } from '@weunion/state';
 import type { Kysely, Selectable } from 'kysely';
 import { z } from 'zod';
 import { parseInput } from '../http/problem.ts';

@@ -4,11 +4,11 @@
  * endpoints (`/jwks`, refresh, revoke).
  */
 import type { FastifyInstance } from 'fastify';
+import { findConnection } from '../connections/store.ts';
 import { RateLimiter } from '../http/rate-limit.ts';
 import { registerS5 } from '../scenarios/s5-mini-program.ts';
 import { registerS6 } from '../scenarios/s6-mobile-app.ts';
 import { registerS7 } from '../scenarios/s7-app-opens-mini-program.ts';
-import { findConnection } from '../connections/store.ts';
 import { recordAppLogin } from '../stats/login-stats.ts';
 import { AppTokens } from '../tokens/app-tokens.ts';
 import { registerTokenRoutes } from '../tokens/routes.ts';
@@ -19,8 +19,7 @@ export function registerAppLogin(app: FastifyInstance): void {
   const limiter = new RateLimiter(app.ctx.state);
   const tokens = new AppTokens(app.ctx.database, () => app.signingKeys, {
     issuer: app.ctx.config.publicUrl,
-    onIssued: (grant) =>
-      recordAppLogin(app, grant, async (id) => (await findConnection(app.ctx.database.db, app.ctx.secrets, id))?.appid),
+    onIssued: (grant) => recordAppLogin(app, grant, async (id) => (await findConnection(app.ctx.database.db, app.ctx.secrets, id))?.appid),
   });
   registerTokenRoutes(app, tokens, limiter);
   registerMiniProgramTicketRoutes(app, limiter);

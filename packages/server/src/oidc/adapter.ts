@@ -11,9 +11,9 @@ import type { SharedState } from '@weunion/state';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import { unacceptableText } from '../http/input-guard.ts';
 import type { SecretBox } from '../secrets/master-key.ts';
-import { applicationClientMetadata, findApplication } from './applications.ts';
 import { precompiled } from '../storage/precompiled.ts';
 import type { Tables } from '../storage/schema.ts';
+import { applicationClientMetadata, findApplication } from './applications.ts';
 import type { OidcDb, OidcModelsTable, OidcTables } from './tables.ts';
 
 const SHARED_STATE_MODELS = new Set(['Session', 'Interaction', 'ReplayDetection', 'PushedAuthorizationRequest']);
@@ -68,7 +68,12 @@ const UPSERT_MODEL = precompiled<Tables & OidcTables, ModelRow, unknown>((db, ro
 
 const findModelBy = (column: 'id' | 'uid' | 'user_code') =>
   precompiled<Tables & OidcTables, { model: string; value: string }, Pick<OidcModelsTable, 'payload' | 'expires_at' | 'consumed_at'>>(
-    (db, p) => db.selectFrom('oidc_models').select(['payload', 'expires_at', 'consumed_at']).where('model', '=', p.model).where(column, '=', p.value),
+    (db, p) =>
+      db
+        .selectFrom('oidc_models')
+        .select(['payload', 'expires_at', 'consumed_at'])
+        .where('model', '=', p.model)
+        .where(column, '=', p.value),
   );
 const FIND_MODEL = { id: findModelBy('id'), uid: findModelBy('uid'), user_code: findModelBy('user_code') };
 

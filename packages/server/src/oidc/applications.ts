@@ -12,8 +12,8 @@ import { SCENARIO_IDS } from '../connections/schema.ts';
 import { parseInput } from '../http/problem.ts';
 import { BINDING_METHODS } from '../identity/policy.ts';
 import type { SecretBox } from '../secrets/master-key.ts';
-import { cached, catalogChanged } from '../storage/catalog-cache.ts';
 import { SIGNING_ALGORITHMS } from '../signing/signing-keys.ts';
+import { cached, catalogChanged } from '../storage/catalog-cache.ts';
 import type { ApplicationsTable, OidcDb } from './tables.ts';
 
 export const APPLICATION_TYPES = ['web', 'spa', 'native', 'mini_program'] as const;

@@ -57,7 +57,9 @@ export function precompiled<DB, P extends Record<string, unknown>, R>(
         compiled = {
           sql: query.sql,
           query: query.query,
-          slots: query.parameters.map((parameter) => (isPlaceholder(parameter) ? { name: parameter[PLACEHOLDER] } : { constant: parameter })),
+          slots: query.parameters.map((parameter) =>
+            isPlaceholder(parameter) ? { name: parameter[PLACEHOLDER] } : { constant: parameter },
+          ),
         };
         compiledFor.set(db, compiled);
       }
