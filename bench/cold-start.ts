@@ -74,8 +74,7 @@ for (let i = 0; i < runs; i++) {
   }
 }
 const range = (list: number[]) => `${median(list).toFixed(0)} ms (${Math.min(...list).toFixed(0)}–${Math.max(...list).toFixed(0)})`;
-const show = (list: { wall: number; cpu: number }[]) =>
-  `${range(list.map((r) => r.wall))}; CPU ${range(list.map((r) => r.cpu))}`;
+const show = (list: { wall: number; cpu: number }[]) => `${range(list.map((r) => r.wall))}; CPU ${range(list.map((r) => r.cpu))}`;
 console.log(`cold start to /healthz, SQLite, ${runs} runs, load average ${loadavg()[0]?.toFixed(1)}:`);
 console.log(`  first start (empty data folder): ${show(fresh)}`);
 console.log(`  restart (existing data folder):  ${show(restart)}`);
