@@ -29,7 +29,7 @@ export async function rememberSessionKey(
     .where('appid', '=', key.appid)
     .where('openid', '=', key.openid)
     .executeTakeFirst();
-  const open = (sealed: string) => secrets.open(sealed, aad(key.appid, key.openid));
+  const open = (sealed: string) => secrets.open(sealed, aad(key.appid, key.openid), { remember: false });
   const earlier =
     row === undefined
       ? []
@@ -59,7 +59,7 @@ export async function readSessionKeys(db: Kysely<Tables>, secrets: SecretBox, ke
     .where('openid', '=', key.openid)
     .executeTakeFirst();
   if (row === undefined) return [];
-  const open = (sealed: string) => secrets.open(sealed, aad(key.appid, key.openid));
+  const open = (sealed: string) => secrets.open(sealed, aad(key.appid, key.openid), { remember: false });
   return row.previous_session_key_sealed === null
     ? [open(row.session_key_sealed)]
     : [open(row.session_key_sealed), open(row.previous_session_key_sealed)];

@@ -54,7 +54,12 @@ export class SecretBox {
     ].join('.');
   }
 
-  open(sealed: string, associatedData = ''): string {
+  /**
+   * `remember: false` for a value opened once and then replaced (a mini program's session_key): it
+   * would only push out the values worth remembering, and stay in memory longer than needed.
+   */
+  open(sealed: string, associatedData = '', options: { remember?: boolean } = {}): string {
+    if (options.remember === false) return this.#open(sealed, associatedData);
     const cacheKey = `${associatedData}\u0000${sealed}`;
     const cached = this.#opened.get(cacheKey);
     if (cached !== undefined) {
