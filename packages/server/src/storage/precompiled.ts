@@ -4,7 +4,8 @@
  * took to run most of them; the SQL text a shape compiles to never changes, only its parameters.
  *
  * `precompiled(build)` calls `build` with placeholders — stand-ins carrying each named value —
- * compiles the result once per `Kysely` instance (dialects compile differently), and remembers
+ * compiles the result once per dialect adapter (dialects compile differently; a database and its
+ * transactions share one), and remembers
  * which parameter is which placeholder. Values that were not placeholders (e.g. a literal model
  * name) stay as compiled. Name each placeholder where it is used (`values.id`): the stand-ins are
  * made on access, so spreading `values` gives nothing. A placeholder must stand for a value only,
@@ -37,7 +38,8 @@ export interface Precompiled<DB, P, R> {
 }
 
 export function precompiled<DB, P extends Record<string, unknown>, R>(
-  build: (db: Kysely<DB>, values: Placeholders<P>) => Compilable<R>,
+  // `execute` is there for the types only: it makes TypeScript check the declared row type `R`.
+  build: (db: Kysely<DB>, values: Placeholders<P>) => Compilable<R> & { execute(): Promise<R[]> },
 ): Precompiled<DB, P, R> {
   const compiledFor = new WeakMap<object, Compiled>();
   const placeholders = new Proxy(
@@ -51,7 +53,9 @@ export function precompiled<DB, P extends Record<string, unknown>, R>(
   ) as Placeholders<P>;
   return {
     async execute(db, values) {
-      let compiled = compiledFor.get(db);
+      // Per dialect adapter, which a database shares with its transactions (a new Kysely each).
+      const dialect = db.getExecutor().adapter;
+      let compiled = compiledFor.get(dialect);
       if (compiled === undefined) {
         const query = build(db, placeholders).compile();
         compiled = {
@@ -61,7 +65,7 @@ export function precompiled<DB, P extends Record<string, unknown>, R>(
             isPlaceholder(parameter) ? { name: parameter[PLACEHOLDER] } : { constant: parameter },
           ),
         };
-        compiledFor.set(db, compiled);
+        compiledFor.set(dialect, compiled);
       }
       const parameters = compiled.slots.map((slot) => ('name' in slot ? values[slot.name] : slot.constant));
       const run: CompiledQuery<R> = { ...CompiledQuery.raw(compiled.sql, parameters), query: compiled.query };
