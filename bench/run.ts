@@ -18,6 +18,7 @@
  * per login of each flow (bench/sql-count-preload.ts) and lists the most frequent ones.
  *
  *   node bench/run.ts [--repeat 3] [--scale 1] [--concurrency 8] [--flows oidc,oidc-logged-in,refresh,s5,s2] [--count-sql]
+ *                     [--server-cli ../other-checkout/packages/server/src/cli.ts] [--profile dir]
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -45,6 +46,8 @@ const { values } = parseArgs({
     people: { type: 'string', default: '300' },
     flows: { type: 'string', default: 'oidc,oidc-logged-in,refresh,s5,s2' },
     'count-sql': { type: 'boolean', default: false },
+    /** Run weunion from another checkout's cli.ts (e.g. to measure `main` in the same conditions). */
+    'server-cli': { type: 'string' },
     /** Write a CPU profile of weunion (node --cpu-prof) into this folder. */
     profile: { type: 'string' },
   },
@@ -54,6 +57,7 @@ const scale = Number(values.scale);
 const concurrency = Number(values.concurrency);
 const flows = new Set(values.flows.split(','));
 const cli = path.join(import.meta.dirname, '../packages/server/src/cli.ts');
+const serverCli = values['server-cli'] ?? cli;
 const REDIRECT = 'http://127.0.0.1:9/callback';
 const MP = DEMO_APPS.find((a) => a.key === 'miniProgram');
 if (MP === undefined) throw new Error('no demo mini program');
@@ -146,8 +150,8 @@ await database.close();
 
 const countFile = path.join(dir, 'sql-counts.json');
 const server = values['count-sql']
-  ? start(['--import', path.join(import.meta.dirname, 'sql-count-preload.ts'), cli, 'serve'], { SQL_COUNT_FILE: countFile })
-  : start([...(values.profile === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', values.profile]), cli, 'serve']);
+  ? start(['--import', path.join(import.meta.dirname, 'sql-count-preload.ts'), serverCli, 'serve'], { SQL_COUNT_FILE: countFile })
+  : start([...(values.profile === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', values.profile]), serverCli, 'serve']);
 const floorOidc = start([path.join(import.meta.dirname, 'floor-oidc.ts'), '--port', String(floorOidcPort), '--redirect', REDIRECT]);
 const floorS5 = start([
   path.join(import.meta.dirname, 'floor-s5.ts'),
