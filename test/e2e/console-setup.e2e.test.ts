@@ -121,6 +121,8 @@ describe.skipIf(chromiumPath === undefined)('console: set up a WeChat app and an
     await page.waitForURL(`${world.url}/console/applications/shop-web`);
     expect(await page.textContent('body')).not.toContain(clientSecret);
 
+    // First through the application's own callback (weunion's result page is the default for a web application).
+    await page.getByLabel('Redirect URI for the try').selectOption(redirectUri);
     const [tab] = await Promise.all([page.context().waitForEvent('page'), page.getByRole('button', { name: 'Try login' }).click()]);
     const verifier = await page.getByLabel('code_verifier').inputValue();
     const state = await page.getByLabel('state', { exact: true }).inputValue();
@@ -140,12 +142,11 @@ describe.skipIf(chromiumPath === undefined)('console: set up a WeChat app and an
       arrived = resolve;
     });
     await tab.waitForURL(/\/login\?/);
-    await tab.getByRole('tab', { name: 'WeChat QR' }).click();
+    const qr = tab.frameLocator('#wu-primary iframe').locator('#qr');
+    await qr.waitFor();
     await consoleSnapshot(tab, 'setup-6-hosted-login');
-    await tab.getByRole('link', { name: 'Continue with WeChat' }).click();
-    await tab.waitForURL(/\/connect\/qrconnect/);
     const person = z.object({ id: z.string() }).parse(await world.sandbox('POST', '/people', { nickname: 'Mei 梅' }));
-    const shown = (await tab.locator('#qr').screenshot()).toString('base64');
+    const shown = (await qr.screenshot()).toString('base64');
     const scanned = z
       .object({ content: z.string() })
       .parse(await world.sandbox('POST', '/actions/scan', { personId: person.id, imageBase64: shown }));
@@ -164,6 +165,17 @@ describe.skipIf(chromiumPath === undefined)('console: set up a WeChat app and an
     });
     expect(tokens.id_token).toEqual(expect.any(String));
     expect(tokens.claims()).toMatchObject({ aud: 'shop-web', sub: expect.stringMatching(/^usr/), nonce });
+
+    // Then ending on weunion's own result page: the application need not run; the claims are shown, no token.
+    await page.getByLabel('Redirect URI for the try').selectOption('weunion:result');
+    const [resultTab] = await Promise.all([page.context().waitForEvent('page'), page.getByRole('button', { name: 'Try login' }).click()]);
+    await resultTab.waitForURL(/\/console\/try-login\/callback/, { timeout: 20_000 });
+    await expect.poll(() => resultTab.getByRole('heading', { level: 1 }).textContent()).toBe('Login works');
+    const claims = (await resultTab.getByRole('table', { name: 'ID token claims' }).textContent()) ?? '';
+    expect(claims).toContain('shop-web');
+    expect(claims).toMatch(/sub\s*usr_/);
+    expect(await resultTab.textContent('body')).not.toContain(clientSecret);
+    await consoleSnapshot(resultTab, 'setup-7b-try-login-result');
 
     // The overview counts that login for the application, by its name.
     await page.getByRole('link', { name: 'Overview' }).click();

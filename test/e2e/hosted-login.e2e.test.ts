@@ -1,8 +1,8 @@
 /**
  * End to end, in a real browser (Debian's Chromium through playwright-core), against weunion as
  * `npm start` runs it (embedded storage, the WeChat sandbox mounted at /sandbox): the hosted login
- * page's <weunion-login> shows a QR, the virtual phone scans and confirms, and the PC browser ends
- * up logged in. Screenshots of every step go to test-results/e2e/.
+ * page shows WeChat's QR inline (S2) or, as another way, a QR of ours (S1, S3), the virtual phone
+ * scans and confirms, and the PC browser ends up logged in. Screenshots of every step go to test-results/e2e/.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -66,6 +66,7 @@ describe.skipIf(chromiumPath === undefined)('hosted login page in a real browser
     const context = await browser.newContext({ locale: 'zh-CN' });
     const page = await context.newPage();
     await page.goto(`${weunion.url}/login?returnTo=/api/session`);
+    await page.getByRole('button', { name: '关注公众号登录' }).click();
     const image = await qrImage(page);
     await snapshot(page, 's1-1-qr');
     const scanned = await control('POST', '/actions/scan', { personId: person, imageBase64: image });
@@ -82,14 +83,13 @@ describe.skipIf(chromiumPath === undefined)('hosted login page in a real browser
     const context = await browser.newContext({ locale: 'en-US' });
     const page = await context.newPage();
     await page.goto(`${weunion.url}/login?returnTo=/api/session`);
-    await page.getByRole('tab', { name: 'WeChat QR' }).click();
-    await snapshot(page, 's2-1-tab');
-    await page.getByRole('link', { name: 'Continue with WeChat' }).click();
-    await page.waitForURL(/\/sandbox\/connect\/qrconnect/);
-    await snapshot(page, 's2-2-wechat-qr-page');
-    // The phone scans the QR on WeChat's page and confirms; that page then moves the PC on.
+    // WeChat's website QR is the page's first way, drawn inline by WeChat's wxLogin.js (WxLogin).
+    const qr = page.frameLocator('#wu-primary iframe').locator('#qr');
+    await qr.waitFor();
+    await snapshot(page, 's2-1-inline-wechat-qr');
+    // The phone scans the QR in WeChat's frame and confirms; that frame then moves the PC on.
     // The phone's camera: a picture of the QR as it is drawn on the screen.
-    const shown = (await page.locator('#qr').screenshot()).toString('base64');
+    const shown = (await qr.screenshot()).toString('base64');
     const scanned = await control('POST', '/actions/scan', { personId: person, imageBase64: shown });
     expect(scanned.kind).toBe('website_login');
     const answer = await control('POST', '/actions/authorize', { personId: person, url: scanned.content, decision: 'allow' });
@@ -104,7 +104,7 @@ describe.skipIf(chromiumPath === undefined)('hosted login page in a real browser
     const context = await browser.newContext({ locale: 'en-US' });
     const page = await context.newPage();
     await page.goto(`${weunion.url}/login?returnTo=/api/session`);
-    await page.getByRole('tab', { name: 'Mini program' }).click();
+    await page.getByRole('button', { name: 'Scan with the mini program (can share your phone number)' }).click();
     const image = await qrImage(page);
     await snapshot(page, 's3-1-mini-program-code');
     // The virtual phone: open the code's content there, as a person scanning it would.
@@ -200,6 +200,7 @@ describe.skipIf(chromiumPath === undefined)('an expired QR in a real browser', (
     try {
       const page = await browser.newPage({ locale: 'en-US' });
       await page.goto(`${weunion.url}/login?returnTo=/api/session`);
+      await page.getByRole('button', { name: 'Follow the official account to log in' }).click();
       const first = await page.locator('weunion-login img.qr:not(.dim)').getAttribute('src');
       const refresh = page.getByRole('button', { name: 'Get a new QR code' });
       await refresh.waitFor({ timeout: 20_000 });

@@ -119,7 +119,7 @@ describe.skipIf(chromiumPath === undefined)('OIDC through the hosted selection a
     const context = await browser.newContext({ locale: 'en-US' });
     const page = await context.newPage();
     const { callback, verifier, state } = await authorize(page);
-    await page.getByRole('tab', { name: 'Mini program' }).click();
+    await page.getByRole('button', { name: 'Scan with the mini program (can share your phone number)' }).click();
     const img = page.locator('weunion-login img.qr:not(.dim)');
     await img.waitFor();
     const image = (await img.screenshot()).toString('base64');
@@ -158,10 +158,7 @@ describe.skipIf(chromiumPath === undefined)('OIDC through the hosted selection a
     const context = await browser.newContext({ locale: 'en-US' });
     const page = await context.newPage();
     const { callback, verifier, state } = await authorize(page);
-    await page.getByRole('tab', { name: 'WeChat QR' }).click();
-    await page.getByRole('link', { name: 'Continue with WeChat' }).click();
-    await page.waitForURL(/\/connect\/qrconnect/);
-    const shown = (await page.locator('#qr').screenshot()).toString('base64');
+    const shown = (await page.frameLocator('#wu-primary iframe').locator('#qr').screenshot()).toString('base64');
     const scanned = await control('/actions/scan', { personId: eve, imageBase64: shown });
     await control('/actions/authorize', { personId: eve, url: scanned.content, decision: 'allow' });
 

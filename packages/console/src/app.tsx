@@ -5,6 +5,7 @@
 import { type ReactNode, useEffect, useRef, useState } from 'react';
 import { I18nProvider, useT } from './i18n/index.ts';
 import { SignInPage } from './pages/sign-in/sign-in-page.tsx';
+import { WebhookAlert } from './pages/webhooks/webhook-alert.tsx';
 import { Link, matchPath, usePath } from './router.tsx';
 import { type ConsoleRoute, routes } from './routes.tsx';
 import { SessionProvider, useAdmin, useSession } from './session.tsx';
@@ -125,6 +126,7 @@ function Shell(): ReactNode {
       </nav>
       <main id="main" ref={mainRef} tabIndex={-1} className="main">
         <WrongOriginNotice />
+        <WebhookAlert />
         {Component && found ? (
           <PageLoader key={found.route.path}>
             <Component params={found.params} />

@@ -9,6 +9,8 @@ import {
   auditPage,
   connectionView,
   identifierView,
+  loginEventPage,
+  loginEventView,
   loginStatsView,
   mergePage,
   mergePreviewView,
@@ -16,6 +18,7 @@ import {
   mergeSuggestionPage,
   mergeSuggestionView,
   mergeView,
+  SCENARIO_IDS,
   userDetailView,
   userPage,
   userView,
@@ -64,3 +67,9 @@ export const connectionListSchema = z.object({ connections: z.array(connectionSu
 
 export const loginStatsSchema = loginStatsView;
 export type LoginStats = z.infer<typeof loginStatsSchema>;
+
+export const SCENARIOS = SCENARIO_IDS;
+
+export const loginEventSchema = loginEventView;
+export type LoginEvent = z.infer<typeof loginEventSchema>;
+export const loginEventPageSchema = loginEventPage;

@@ -41,6 +41,7 @@ export const errorRegistry = {
 
   // Identity core
   login_refused: spec(403, 'This WeChat login cannot sign in'),
+  agreement_required: spec(400, 'Agree to the user agreement and privacy policy before logging in'),
   login_expired: spec(410, 'This sign-in has expired or was already completed; please sign in again'),
   binding_failed: spec(400, 'The existing account could not be verified'),
   verification_failed: spec(400, 'The verification code is wrong or has expired'),
@@ -66,6 +67,16 @@ export const errorRegistry = {
   phone_required: spec(400, 'This app needs a phone number to sign in; share one and try again'),
   token_invalid: spec(401, 'The token is not valid, has expired or was revoked'),
   refresh_token_reused: spec(401, 'This refresh token was already used; the session was ended for safety'),
+
+  // SMS and email delivery (messaging/): what a provider said, translated in one place per provider
+  message_provider_missing: spec(503, 'No SMS or email provider is configured for this'),
+  message_credentials_invalid: spec(502, 'The SMS/email provider refused our credentials or signature', false),
+  message_destination_invalid: spec(400, 'This phone number or email address cannot receive messages'),
+  message_rate_limited: spec(429, 'Too many messages to this destination; try again later'),
+  message_rejected: spec(502, 'The SMS/email provider refused the message'),
+  message_timeout: spec(504, 'The SMS/email provider did not answer in time; the message may still arrive'),
+  message_unreachable: spec(504, 'The SMS/email provider could not be reached'),
+  phone_country_not_allowed: spec(400, 'Phone numbers of this country or region are not accepted here'),
 
   // WeChat, as seen by weunion (translated from errcodes in one place: @weunion/wechat)
   wechat_code_invalid: spec(400, 'The WeChat login has expired or was already used; please try again'),

@@ -21,7 +21,7 @@ export declare class WeunionLogin extends HTMLElement {
   readonly returnTo: string;
   /** The application the login is for (its scenarios and identity policy apply). */
   readonly client: string | undefined;
-  /** Shows one method: 's1', 's2' or 's3'. */
+  /** Shows one method: 's1', 's2', 's3' or 's3link' (a phone browser: open the mini program by link). */
   select(method: string): void;
 }
 

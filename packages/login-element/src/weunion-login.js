@@ -3,7 +3,7 @@
  * /assets/weunion-login.js and used by its hosted login page.
  *
  * Shows the enabled methods as tabs: S1 (follow the official account by QR), S2 (WeChat website
- * QR, by redirect) and S3 (mini program code). QR tickets are followed by Server-Sent Events with
+ * QR, by redirect), S3 (mini program code) and `sms` (a code texted to a phone number). QR tickets are followed by Server-Sent Events with
  * a long-poll fallback; when the person confirms on the phone the ticket is redeemed (cookie-bound
  * to this browser) and the page moves on to `return-to` (or to account selection / binding).
  *
@@ -15,7 +15,11 @@
  * widget long-polls from then on. A 4xx from weunion is the ticket's fate (404: gone, offered as
  * expired).
  *
- * Attributes: methods="s1 s2 s3" · return-to="/…" (a path on weunion, or a URL on a registered web
+ * On a phone outside WeChat, method `s3link` offers "Open in WeChat": a URL Scheme into the mini
+ * program's login page with the ticket, followed the same way.
+ *
+ * Attributes: methods="s1 s2 s3 s3link sms" · agreed (the person ticked the application's "I agree";
+ * sent as `agreed` when a ticket is opened) · return-to="/…" (a path on weunion, or a URL on a registered web
  * origin of an application, e.g. the embedding page's own) · client="<client_id>" (the application
  * the login is for: its scenarios and identity policy apply) · base="https://id.example" (default:
  * where this script was loaded from — weunion's /assets) · lang="zh-CN|en" (default: the
@@ -40,6 +44,11 @@ const TEXT = {
     s2Hint: 'Log in with your WeChat account on the next page.',
     s2Button: 'Continue with WeChat',
     s3Hint: 'Scan the mini program code with WeChat to log in.',
+    s3link: 'Open in WeChat',
+    s3linkButton: 'Open in WeChat',
+    s3linkHint: 'WeChat opens the mini program: confirm there (share your phone number if you like), then come back to this page.',
+    linkLoading: 'Preparing the link…',
+    opened: 'Opened in WeChat — confirm in the mini program.',
     loading: 'Preparing the QR code…',
     scanned: 'Scanned — confirm on your phone.',
     confirmed: 'Confirmed — logging you in…',
@@ -50,6 +59,14 @@ const TEXT = {
     reconnecting: 'Connection lost — reconnecting…',
     unreachable: 'The login service cannot be reached from this page (is this site registered as a web origin of the application?).',
     by: 'scanned by',
+    sms: 'SMS code',
+    smsHint: 'Log in with a code texted to your phone.',
+    phone: 'Mobile number',
+    code: 'Code',
+    send: 'Send code',
+    resend: 'Send again',
+    sent: 'Code sent to',
+    logIn: 'Log in',
   },
   'zh-CN': {
     s1: '公众号',
@@ -59,6 +76,11 @@ const TEXT = {
     s2Hint: '在下一页使用微信账号登录。',
     s2Button: '使用微信登录',
     s3Hint: '请使用微信扫描小程序码登录。',
+    s3link: '在微信中打开',
+    s3linkButton: '在微信中打开',
+    s3linkHint: '将打开微信小程序：在小程序中确认登录（可授权手机号），然后回到本页面。',
+    linkLoading: '正在生成链接…',
+    opened: '已在微信中打开，请在小程序中确认。',
     loading: '正在生成二维码…',
     scanned: '已扫码，请在手机上确认。',
     confirmed: '已确认，正在登录…',
@@ -69,6 +91,14 @@ const TEXT = {
     reconnecting: '连接中断，正在重新连接…',
     unreachable: '此页面无法连接登录服务（该网站是否已登记为应用的网页来源？）。',
     by: '扫码用户',
+    sms: '短信登录',
+    smsHint: '使用手机短信验证码登录。',
+    phone: '手机号',
+    code: '验证码',
+    send: '获取验证码',
+    resend: '重新发送',
+    sent: '验证码已发送至',
+    logIn: '登录',
   },
 };
 
@@ -82,12 +112,15 @@ const STYLE = `
 .tab:focus-visible, button:focus-visible, a:focus-visible { outline: 2px solid var(--accent); outline-offset: 2px; }
 .panel { text-align: center; background: var(--weunion-surface, transparent); border-radius: var(--weunion-radius, 8px); padding: .5rem; }
 .qr { width: 200px; height: 200px; border: 1px solid #d0d7de; border-radius: var(--weunion-radius, 8px); }
-.qr.dim { opacity: .25; }
+.qr.dim, .primary.dim { opacity: .25; }
 .hint { color: var(--weunion-muted, #57606a); font-size: .9rem; }
 .status { min-height: 1.5rem; font-weight: 500; }
 .status.error { color: #cf222e; }
 .primary { display: inline-block; background: var(--accent); color: #fff; border: 0; border-radius: var(--weunion-radius, 8px);
   padding: .6rem 1.2rem; font: inherit; cursor: pointer; text-decoration: none; }
+.sms { display: grid; gap: .5rem; text-align: left; }
+.sms input { font: inherit; padding: .5rem; border: 1px solid #d0d7de; border-radius: var(--weunion-radius, 8px); }
+.sms .row { display: flex; gap: .5rem; } .sms .row input { flex: 1; min-width: 0; }
 .secondary { background: none; border: 1px solid #d0d7de; border-radius: var(--weunion-radius, 8px); padding: .4rem .9rem; font: inherit; cursor: pointer; }
 `;
 
@@ -242,6 +275,8 @@ export class WeunionLogin extends HTMLElement {
     }
     this._panel.innerHTML = '';
     if (QR_METHODS.has(method)) this._startQr(method);
+    else if (method === 's3link') this._startLink();
+    else if (method === 'sms') this._showSms();
     else this._showRedirect(method);
   }
 
@@ -253,9 +288,93 @@ export class WeunionLogin extends HTMLElement {
     link.className = 'primary';
     const query = new URLSearchParams({ returnTo: this.returnTo });
     if (this.client) query.set('client', this.client);
+    if (this.hasAttribute('agreed')) query.set('agreed', '1');
     link.href = `${this.base}/login/${method}?${query}`;
     link.textContent = this._t('s2Button');
     this._panel.append(hint, link);
+  }
+
+  /** SMS code login: number, code, session — through /api/login/sms/send and /verify. */
+  _showSms() {
+    const form = document.createElement('form');
+    form.className = 'sms';
+    const field = (name, type, autocomplete) => {
+      const input = document.createElement('input');
+      input.name = name;
+      input.type = type;
+      input.autocomplete = autocomplete;
+      input.setAttribute('aria-label', this._t(name));
+      input.placeholder = this._t(name);
+      return input;
+    };
+    const phone = field('phone', 'tel', 'tel');
+    const code = field('code', 'text', 'one-time-code');
+    code.inputMode = 'numeric';
+    const send = document.createElement('button');
+    send.type = 'button';
+    send.className = 'secondary';
+    send.dataset.send = '';
+    send.textContent = this._t('send');
+    const row = document.createElement('div');
+    row.className = 'row';
+    row.append(phone, send);
+    const submit = document.createElement('button');
+    submit.type = 'submit';
+    submit.className = 'primary';
+    submit.textContent = this._t('logIn');
+    const status = document.createElement('p');
+    status.className = 'status';
+    status.setAttribute('role', 'status');
+    const hint = document.createElement('p');
+    hint.className = 'hint';
+    hint.textContent = this._t('smsHint');
+    form.append(row, code, submit, status);
+    this._panel.append(hint, form);
+    this._status = status;
+    const post = async (path, body) => {
+      const payload = { ...body, phone: phone.value, returnTo: this.returnTo, ...(this.client ? { client: this.client } : {}) };
+      const response = await fetch(`${this.base}${path}`, {
+        method: 'POST',
+        credentials: 'include',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(payload),
+      });
+      const answer = await response.json().catch(() => ({}));
+      if (!response.ok) throw Object.assign(new Error(answer.detail || answer.title || ''), { code: answer.code });
+      return answer;
+    };
+    send.addEventListener('click', async () => {
+      status.classList.remove('error');
+      send.disabled = true;
+      try {
+        const answer = await post('/api/login/sms/send', { language: pickLanguage(this) });
+        status.textContent = `${this._t('sent')} ${answer.phone}`;
+        send.textContent = this._t('resend');
+        setTimeout(
+          () => {
+            send.disabled = false;
+          },
+          (answer.resendAfterSeconds || 60) * 1000,
+        );
+        code.focus();
+      } catch (error) {
+        send.disabled = false;
+        this._fail(error);
+      }
+    });
+    form.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      status.classList.remove('error');
+      submit.disabled = true;
+      try {
+        const answer = await post('/api/login/sms/verify', { code: code.value.trim() });
+        const proceed = this._emit('weunion-login', answer);
+        if (proceed) location.assign(new URL(answer.returnTo || this.returnTo, `${this.base}/`).href);
+      } catch (error) {
+        submit.disabled = false;
+        this._fail(error);
+      }
+    });
   }
 
   async _startQr(method) {
@@ -279,7 +398,7 @@ export class WeunionLogin extends HTMLElement {
         method: 'POST',
         credentials: 'include',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(this.client ? { returnTo: this.returnTo, client: this.client } : { returnTo: this.returnTo }),
+        body: JSON.stringify(this._ticketBody()),
       });
       const ticket = await response.json();
       if (!response.ok) throw Object.assign(new Error(ticket.detail || ticket.title), { code: ticket.code });
@@ -291,6 +410,56 @@ export class WeunionLogin extends HTMLElement {
     } catch (error) {
       if (generation !== this._generation) return;
       image.hidden = true; // no code to show: no empty frame either
+      this._fail(error);
+    }
+  }
+
+  /** What opening a ticket sends: where to return, the application, and the person's agreement when the page asked for it. */
+  _ticketBody() {
+    return {
+      returnTo: this.returnTo,
+      ...(this.client ? { client: this.client } : {}),
+      ...(this.hasAttribute('agreed') ? { agreed: true } : {}),
+    };
+  }
+
+  /**
+   * S3 on the same phone: a phone browser cannot scan its own screen, so weunion gets a link that
+   * opens the mini program's login page with the ticket; the ticket is followed like a QR's.
+   */
+  async _startLink() {
+    const generation = this._generation;
+    const link = document.createElement('a');
+    link.className = 'primary';
+    link.hidden = true;
+    link.textContent = this._t('s3linkButton');
+    const status = document.createElement('p');
+    status.className = 'status';
+    status.setAttribute('role', 'status');
+    status.setAttribute('aria-live', 'polite');
+    status.textContent = this._t('linkLoading');
+    const hint = document.createElement('p');
+    hint.className = 'hint';
+    hint.textContent = this._t('s3linkHint');
+    this._panel.append(link, status, hint);
+    this._status = status;
+    this._image = link;
+    try {
+      const response = await fetch(`${this.base}/api/login/s3/link`, {
+        method: 'POST',
+        credentials: 'include',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(this._ticketBody()),
+      });
+      const ticket = await response.json();
+      if (!response.ok) throw Object.assign(new Error(ticket.detail || ticket.title), { code: ticket.code });
+      if (generation !== this._generation) return;
+      link.href = ticket.openLink;
+      link.hidden = false;
+      status.textContent = '';
+      this._follow = this._followTicket(ticket, 's3link');
+    } catch (error) {
+      if (generation !== this._generation) return;
       this._fail(error);
     }
   }
@@ -416,7 +585,7 @@ export class WeunionLogin extends HTMLElement {
     switch (update.state) {
       case 'scanned': {
         const who = update.scanner?.nickname ? ` (${this._t('by')} ${update.scanner.nickname})` : '';
-        status.textContent = this._t('scanned') + who;
+        status.textContent = this._t(method === 's3link' ? 'opened' : 'scanned') + who;
         this._image.classList.add('dim');
         this._emit('weunion-scanned', update);
         return;
@@ -467,7 +636,7 @@ export class WeunionLogin extends HTMLElement {
 
   _offerRefresh(method, message) {
     this._status.textContent = message;
-    this._image.classList.add('dim');
+    this._image?.classList.add('dim');
     const again = document.createElement('button');
     again.type = 'button';
     again.className = 'secondary';

@@ -19,6 +19,8 @@ const OA = demo('officialAccount');
 async function openLoginPage(page: Page, cluster: ProcessCluster, returnTo: string): Promise<string> {
   const before = cluster.balancer.requests.length;
   await page.goto(`${cluster.url}/login?returnTo=${returnTo}`);
+  // The page's other way "follow the official account" (S1) puts the widget with its QR on the page.
+  await page.locator('button[data-way="s1"]').click();
   await page.locator('weunion-login img.qr:not(.dim)').waitFor();
   let ticketId = '';
   await waitUntil('the widget opened its event stream', () => {

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { connectionSettingsSchema, identityPolicySchema, SETUP_KEYS_DESCRIPTION } from './connection.ts';
-import { SCENARIO_IDS, USER_STATUSES, WECHAT_APP_TYPES } from './vocabulary.ts';
+import { SCENARIO_IDS, USER_STATUSES, WEBHOOK_EVENT_TYPES, WECHAT_APP_TYPES } from './vocabulary.ts';
 
 const time = z.number().int().describe('Milliseconds since the epoch.');
 
@@ -138,6 +138,20 @@ export const auditEntryView = z.object({
 });
 export const auditPage = z.object({ entries: z.array(auditEntryView), nextCursor: z.string().nullable() });
 
+export const loginEventView = z.object({
+  id: z.string(),
+  at: time,
+  outcome: z.enum(['succeeded', 'failed']),
+  userId: z.string().nullable().describe('The person, when known (failures before identity decided have none).'),
+  scenario: z.string().nullable().describe('The login scenario (`s1`–`s7`).'),
+  appid: z.string().nullable().describe('The WeChat app (appid) the person came through.'),
+  clientId: z.string().nullable().describe('The application (OIDC client id) the login was for.'),
+  reason: z.string().nullable().describe('For failures: the problem code, or `code:reason` (e.g. `login_refused:blocked`).'),
+  ip: z.string().nullable(),
+  userAgent: z.string().nullable(),
+});
+export const loginEventPage = z.object({ events: z.array(loginEventView), nextCursor: z.string().nullable() });
+
 export const connectionView = z.object({
   id: z.string(),
   name: z.string(),
@@ -220,6 +234,71 @@ export const brokeredAccessToken = z.object({
 export const brokeredJsapiTicket = z.object({
   ticket: z.string(),
   expires_in: z.number().int().describe('Seconds this ticket may still be used.'),
+});
+
+export const webhookEndpointView = z.object({
+  id: z.string(),
+  url: z.string(),
+  description: z.string(),
+  events: z.array(z.enum(WEBHOOK_EVENT_TYPES)).describe('The event types sent to this endpoint.'),
+  enabled: z.boolean(),
+  failingSince: time.nullable().describe('When the current run of failed attempts began; null after a success.'),
+  disabledAt: time.nullable(),
+  disabledReason: z
+    .string()
+    .nullable()
+    .describe('Set when weunion disabled the endpoint after persistent failure (the console shows an alert); enabling clears it.'),
+  previousSecretExpiresAt: time.nullable().describe('While a rotation overlaps: until when the previous secret also signs.'),
+  deliveries: z.object({ pending: z.number().int(), failed: z.number().int(), delivered: z.number().int() }),
+  createdAt: time,
+  updatedAt: time,
+});
+
+export const webhookEndpointWithSecret = z.object({
+  endpoint: webhookEndpointView,
+  secret: z.string().describe('The signing secret (`whsec_…`), shown only in this response.'),
+});
+
+export const webhookAttemptView = z.object({
+  id: z.string(),
+  deliveryId: z.string(),
+  at: time,
+  ok: z.boolean(),
+  statusCode: z.number().int().nullable().describe('The HTTP status the endpoint answered; null when it did not answer.'),
+  error: z.string().nullable(),
+  responseExcerpt: z.string().nullable().describe('The start of the response body (at most 500 characters).'),
+  durationMs: z.number().int(),
+});
+
+export const webhookDeliveryView = z.object({
+  id: z.string(),
+  endpointId: z.string(),
+  eventId: z.string().describe('The `webhook-id` header: the same on every attempt and replay.'),
+  eventType: z.string(),
+  subjectId: z.string().nullable().describe('The person the event is about.'),
+  status: z.enum(['pending', 'delivered', 'failed']).describe('`failed`: given up after the retry window.'),
+  attempts: z.number().int(),
+  nextAttemptAt: time.nullable(),
+  createdAt: time,
+  lastAttemptAt: time.nullable(),
+  deliveredAt: time.nullable(),
+  lastAttempt: webhookAttemptView.nullable(),
+});
+
+export const webhookDeliveryPage = z.object({ deliveries: z.array(webhookDeliveryView), nextCursor: z.string().nullable() });
+
+export const webhookEventView = z.object({
+  id: z.string(),
+  type: z.string(),
+  subjectId: z.string().nullable(),
+  createdAt: time,
+  payload: z.unknown().describe('The body as sent: `{type, timestamp, data}`.'),
+  deliveries: z.array(webhookDeliveryView.extend({ attemptLog: z.array(webhookAttemptView) })),
+});
+
+export const webhookEventPage = z.object({
+  events: z.array(webhookEventView.omit({ deliveries: true })),
+  nextCursor: z.string().nullable(),
 });
 
 export const noContent = z.void();

@@ -33,3 +33,24 @@ export const PUSH_APP_TYPES: readonly WechatAppType[] = ['official_account', 'mi
 
 export const USER_STATUSES = ['active', 'blocked', 'merged', 'deleted'] as const;
 export type UserStatus = (typeof USER_STATUSES)[number];
+
+/**
+ * Identity events a webhook endpoint can receive. `login.succeeded` and `login.failed` are opt-in:
+ * an endpoint gets them only when it names them (they are as frequent as logins).
+ */
+export const WEBHOOK_EVENT_TYPES = [
+  'user.created',
+  'user.updated',
+  'identity.linked',
+  'identity.unlinked',
+  'user.merged',
+  'user.unmerged',
+  'user.blocked',
+  'user.unblocked',
+  'user.deleted',
+  'merge_suggestion.created',
+  'login.succeeded',
+  'login.failed',
+] as const;
+export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
+export const OPT_IN_WEBHOOK_EVENTS: readonly WebhookEventType[] = ['login.succeeded', 'login.failed'];

@@ -210,6 +210,43 @@ describe('wxa/generatescheme and wxa/generate_urllink', () => {
   });
 });
 
+describe('the daily cap on generated links', () => {
+  it('counts schemes and URL Links together per mini program; beyond the cap 45009 and nothing made; a new Beijing day resets it', async () => {
+    const capped = await TestSandbox.start({ seedDemoWorld: false, miniProgramLinksPerDay: 3 });
+    try {
+      const app = await capped.app('mini_program');
+      const other = await capped.app('mini_program');
+      const token = await capped.appToken(app.appid, app.secret);
+      const scheme = () => capped.wechatPostJson('/wxa/generatescheme', { access_token: token }, {});
+      const link = () => capped.wechatPostJson('/wxa/generate_urllink', { access_token: token }, {});
+      expect((await scheme()).errcode).toBe(0);
+      expect((await link()).errcode).toBe(0);
+      // A refused call (bad query) counts for nothing.
+      expect((await capped.wechatPostJson('/wxa/generatescheme', { access_token: token }, { jump_wxa: { query: '<' } })).errcode).toBe(
+        40212,
+      );
+      expect((await scheme()).errcode).toBe(0);
+      const refused = await link();
+      expect(refused.errcode).toBe(45009);
+      expect(String(refused.errmsg)).toMatch(/^reach max api daily quota limit/);
+      expect(refused.url_link).toBeUndefined();
+      expect((await scheme()).errcode).toBe(45009);
+      // Another mini program has its own count.
+      const otherToken = await capped.appToken(other.appid, other.secret);
+      expect((await capped.wechatPostJson('/wxa/generatescheme', { access_token: otherToken }, {})).errcode).toBe(0);
+      // The next day (Beijing time) it works again.
+      const clock = z.object({ now: z.union([z.number(), z.string()]) }).parse(await capped.ok('GET', '/_sandbox/clock'));
+      const seconds = Math.floor((typeof clock.now === 'number' ? clock.now : Date.parse(clock.now)) / 1000);
+      const toNextBeijingDay = 86_400 - ((seconds + 8 * 3_600) % 86_400) + 1;
+      await capped.advance(toNextBeijingDay);
+      const fresh = await capped.appToken(app.appid, app.secret);
+      expect((await capped.wechatPostJson('/wxa/generatescheme', { access_token: fresh }, {})).errcode).toBe(0);
+    } finally {
+      await capped.close();
+    }
+  });
+});
+
 describe('mini program message push', () => {
   it('pushes a customer-service text as signed XML, and entering the session as user_enter_tempsession', async () => {
     const mp = await sandbox.app('mini_program', { callbackUrl: receiver.url, token: 'mptoken' });

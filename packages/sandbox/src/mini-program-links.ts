@@ -15,6 +15,9 @@
  *   `expire_interval` days (1–30; 85402 otherwise); neither given → 30 days.
  * - Since 2023-12-19 one link may be opened by any number of people; an expired one opens nothing
  *   (the phone says so, HTTP 410 from the control API).
+ * - One mini program generates at most 500,000 URL Schemes and URL Links together a day (45009
+ *   `reach max api daily quota limit` beyond; the day is Beijing time's, UTC+8). A refused call
+ *   generates nothing.
  */
 import { AppError } from '@weunion/errors';
 import { randomAlphanumeric } from './ids.ts';
@@ -25,6 +28,8 @@ const QUERY_CHARACTERS = /^[0-9A-Za-z!#$&'()*+,/:;=?@\-._~%]*$/;
 const MAX_QUERY = 1024;
 const MAX_DAYS = 30;
 const DAY_SECONDS = 86_400;
+export const LINKS_PER_DAY = 500_000;
+const BEIJING_OFFSET_SECONDS = 8 * 3_600;
 
 /** The scheme form WeChat answers: `weixin://dl/business/?t=TICKET`. */
 export function schemeOf(code: string): string {
@@ -72,6 +77,11 @@ function validLink(world: World, app: SandboxApp, request: LinkRequest, kind: Mi
   } else {
     throw new WechatApiError('invalidArgs', 'expire_type');
   }
+  const day = Math.floor((now + BEIJING_OFFSET_SECONDS) / DAY_SECONDS);
+  const counted = world.miniProgramLinkCounts.get(app.appid);
+  const today = counted !== undefined && counted.day === day ? counted.count : 0;
+  if (today >= (world.options.miniProgramLinksPerDay ?? LINKS_PER_DAY)) throw new WechatApiError('dailyQuota');
+  world.miniProgramLinkCounts.set(app.appid, { day, count: today + 1 });
   const link: MiniProgramLink = {
     code: randomAlphanumeric(kind === 'scheme' ? 16 : 12),
     kind,

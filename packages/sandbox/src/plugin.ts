@@ -7,6 +7,7 @@ import { AppError, type ErrorCode, toProblem } from '@weunion/errors';
 import type { FastifyError, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { SandboxContext } from './context.ts';
 import { registerControlApi } from './routes/control.ts';
+import { registerMessages } from './routes/messages.ts';
 import { registerPages } from './routes/pages.ts';
 import { registerWechatApi } from './routes/wechat-api.ts';
 import { WechatApiError } from './wechat-error.ts';
@@ -83,6 +84,7 @@ export async function registerSandbox(app: FastifyInstance, options: InternalSan
   registerWechatApi(app, ctx);
   registerControlApi(app, ctx);
   registerPages(app, ctx);
+  registerMessages(app, ctx);
 }
 
 /** The sandbox plugin; each registration gets its own virtual world. */

@@ -14,6 +14,8 @@ export interface StartSandboxOptions {
   callbackBaseUrl?: string;
   /** The URL the sandbox is reachable at when it differs from `http://host:port` (a proxy in front). */
   publicUrl?: string;
+  /** URL Schemes + URL Links a mini program may generate a day (default WeChat's 500,000). */
+  miniProgramLinksPerDay?: number;
   /**
    * Authorized redirect domains of the demo apps. Default: the host of `callbackBaseUrl` (the
    * weunion server), else of the sandbox's own URL.
@@ -35,6 +37,7 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<R
   const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
   const world = new World({
     seedDemoWorld: options.seedDemoWorld ?? true,
+    miniProgramLinksPerDay: options.miniProgramLinksPerDay,
     callbackBaseUrl: options.callbackBaseUrl,
     demoRedirectDomains: options.redirectDomains ?? [new URL(options.callbackBaseUrl ?? (url === '' ? `http://${urlHost}` : url)).hostname],
   });

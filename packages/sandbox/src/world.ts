@@ -18,6 +18,7 @@ import {
   randomAlphanumeric,
   randomHex,
 } from './ids.ts';
+import { MessageBox } from './messages.ts';
 import type { PushLogEntry } from './push-log.ts';
 import { CallStats } from './stats.ts';
 
@@ -204,6 +205,8 @@ export interface WorldOptions {
   callbackBaseUrl?: string | undefined;
   /** The authorized redirect (and JS-SDK) domains the demo apps are seeded with. */
   demoRedirectDomains: string[];
+  /** URL Schemes + URL Links one mini program may generate a day (WeChat: 500,000); tests set fewer. */
+  miniProgramLinksPerDay?: number | undefined;
 }
 
 const DEFAULT_PAGES = ['pages/index/index', 'pages/login/login'];
@@ -212,6 +215,8 @@ export class World {
   readonly clock = new SandboxClock();
   readonly faults = new FaultBook();
   readonly stats = new CallStats();
+  /** SMS inboxes and the email outbox (messages.ts). */
+  readonly messages = new MessageBox();
   readonly options: WorldOptions;
 
   readonly openPlatforms = new Map<string, OpenPlatform>();
@@ -236,6 +241,8 @@ export class World {
   readonly qrTicketsByCode = new Map<string, QrTicket>();
   /** code → URL Scheme / URL Link. */
   readonly miniProgramLinks = new Map<string, MiniProgramLink>();
+  /** Links generated per mini program today (`appid` → day number and count), for the daily cap. */
+  readonly miniProgramLinkCounts = new Map<string, { day: number; count: number }>();
   /** `${appid}\0${type}` → the current JS-SDK ticket. */
   readonly jsTickets = new Map<string, JsTicket>();
   /** appid → personId → follow. */
@@ -261,6 +268,7 @@ export class World {
     this.clock.reset();
     this.faults.clear();
     this.stats.clear();
+    this.messages.clear();
     if (this.options.seedDemoWorld) this.seedDemo();
   }
 

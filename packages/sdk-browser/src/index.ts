@@ -1,7 +1,7 @@
 /**
  * `@weunion/sdk-browser`: weunion from a web page. `createWeunion({ baseUrl })` gives the QR
- * logins (S1, S3) followed live, the S2/S4 redirect helpers, the OIDC redirect login for SPAs and
- * the browser session. Web APIs only (fetch, URL, crypto.subtle, sessionStorage, TextDecoder), no
+ * logins (S1, S3) followed live, the S2/S4 redirect helpers, SMS code login, the OIDC redirect
+ * login for SPAs and the browser session. Web APIs only (fetch, URL, crypto.subtle, sessionStorage, TextDecoder), no
  * dependencies: it runs unbundled once its types are stripped, and in Node too.
  */
 import { type Fields, object, optionalBoolean, optionalString, string } from './answers.ts';
@@ -19,6 +19,14 @@ import {
 } from './oidc.ts';
 import { type QrLogin, type QrLoginOptions, type QrScenario, startQrLogin } from './qr-login.ts';
 import { isWechatBrowser, type ReturnToOptions, type S2EmbeddedParams, s2Embedded, s2Url, s4Url } from './redirect-logins.ts';
+import {
+  loginWithSmsCode,
+  type SendSmsCodeOptions,
+  type SmsCodeSent,
+  type SmsLoginOptions,
+  type SmsLoginResult,
+  sendSmsCode,
+} from './sms-login.ts';
 
 export { WeunionError, type WeunionErrorCode } from './errors.ts';
 export type {
@@ -41,6 +49,7 @@ export type {
   Transport,
 } from './qr-login.ts';
 export { isWechatBrowser, type ReturnToOptions, type S2EmbeddedParams } from './redirect-logins.ts';
+export type { SendSmsCodeOptions, SmsCodeSent, SmsLoginOptions, SmsLoginResult } from './sms-login.ts';
 
 export interface WeunionOptions {
   /** weunion's public URL (its `PUBLIC_URL`, the OIDC issuer). */
@@ -79,6 +88,10 @@ export interface Weunion {
   /** Where to send the browser for S4 (inside WeChat's browser). */
   s4Url(options?: ReturnToOptions): string;
   isWechatBrowser(userAgent?: string): boolean;
+  /** SMS login, step 1: text a code to `phone` (the same answer whether or not it has an account). */
+  sendSmsCode(phone: string, options?: SendSmsCodeOptions): Promise<SmsCodeSent>;
+  /** SMS login, step 2: the code → weunion's session in this browser, and where to go next. */
+  loginWithSmsCode(phone: string, code: string, options?: SmsLoginOptions): Promise<SmsLoginResult>;
   /** OIDC: stores PKCE verifier, state and nonce, then navigates to `/auth`; resolves to the URL. */
   loginWithRedirect(options: LoginWithRedirectOptions): Promise<string>;
   /** OIDC: the callback URL (default `location.href`) → tokens, after checking state and nonce. */
@@ -139,6 +152,8 @@ export function createWeunion(options: WeunionOptions): Weunion {
     s2Embedded: (redirectOptions) => s2Embedded(connection, redirectOptions),
     s4Url: (redirectOptions) => s4Url(connection, redirectOptions),
     isWechatBrowser,
+    sendSmsCode: (phone, smsOptions) => sendSmsCode(connection, phone, smsOptions),
+    loginWithSmsCode: (phone, code, smsOptions) => loginWithSmsCode(connection, phone, code, smsOptions),
     loginWithRedirect: (loginOptions) => loginWithRedirect(connection, storage(), loginOptions),
     handleRedirectCallback: (url) => handleRedirectCallback(connection, storage(), url ?? globalThis.location.href),
     logoutUrl: (logoutOptions) => logoutUrl(connection, logoutOptions),

@@ -15,6 +15,7 @@ export {
   type WeunionOptions,
 } from './client.ts';
 export { WeunionError, type WeunionErrorCode } from './errors.ts';
+export { type WxCompatible, wxFromTaro, wxFromUni } from './frameworks.ts';
 export { type ConfirmedTicket, type PhoneRequest, type ScannedTicket, ticketFromLaunchOptions } from './tickets.ts';
 export type { IdClaims } from './tokens.ts';
-export type { LaunchOptions, PhoneNumberEvent, Wx, WxRequestOptions } from './wx.ts';
+export type { LaunchOptions, PhoneNumberEvent, Wx, WxFail, WxLoginSuccess, WxRequestOptions, WxRequestSuccess } from './wx.ts';

@@ -64,3 +64,24 @@ export class WeunionApiError extends Error {
     this.problem = input.problem ?? {};
   }
 }
+
+export type WebhookErrorCode =
+  /** `webhook-id`, `webhook-timestamp` or `webhook-signature` is missing. */
+  | 'webhook_headers_missing'
+  /** `webhook-timestamp` is not a number of seconds, or too far from now (replay protection). */
+  | 'webhook_timestamp_invalid'
+  /** No signature in `webhook-signature` matches any of the secrets given. */
+  | 'webhook_signature_invalid'
+  /** The signed body is not the JSON event weunion sends. */
+  | 'webhook_payload_invalid';
+
+/** A webhook delivery that must not be trusted: answer it with a 4xx and do not act on it. */
+export class WeunionWebhookError extends Error {
+  override readonly name = 'WeunionWebhookError';
+  readonly code: WebhookErrorCode;
+
+  constructor(code: WebhookErrorCode, message: string) {
+    super(message);
+    this.code = code;
+  }
+}

@@ -1,9 +1,18 @@
-export { type ApiErrorCode, type TokenErrorCode, WeunionApiError, WeunionTokenError } from './errors.ts';
+export {
+  type ApiErrorCode,
+  type TokenErrorCode,
+  type WebhookErrorCode,
+  WeunionApiError,
+  WeunionTokenError,
+  WeunionWebhookError,
+} from './errors.ts';
 export {
   type Application,
   type ApplicationInput,
   type ApplicationPatch,
   type AuditEntry,
+  type BrokeredAccessToken,
+  type BrokeredJsapiTicket,
   type Connection,
   type ConnectionInput,
   type ConnectionPatch,
@@ -23,6 +32,11 @@ export {
   type UserDetail,
   type UserInput,
   type UserSearch,
+  type WebhookAttempt,
+  type WebhookDelivery,
+  type WebhookEndpoint,
+  type WebhookEndpointInput,
+  type WebhookEventRecord,
   type WechatIdentity,
 } from './management-client.ts';
 export {
@@ -34,3 +48,4 @@ export {
   type TokenVerifierOptions,
   type WechatIdentityClaim,
 } from './token-verifier.ts';
+export { type VerifyWebhookOptions, verifyWebhook, type WebhookEvent } from './webhook.ts';

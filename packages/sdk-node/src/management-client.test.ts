@@ -55,7 +55,14 @@ describe.skipIf(embedded === undefined || embedded.skip)('createManagementClient
     expect((await admin.users.list({ status: 'blocked' })).items.map((u) => u.id)).toContain(created.id);
     expect((await admin.users.unblock(created.id)).status).toBe('active');
 
+    expect((await admin.users.list({ hasPhone: true, createdFrom: created.createdAt })).items.map((u) => u.id)).toEqual([created.id]);
+    expect((await admin.users.setPassword(created.id, 'another good one')).hasPassword).toBe(true);
+    expect((await admin.users.removePassword(created.id)).hasPassword).toBe(false);
+    expect(await admin.users.loginEvents(created.id)).toEqual({ items: [], nextCursor: null });
+    expect((await admin.loginEvents.list({ outcome: 'failed', limit: 1 })).items.length).toBeLessThanOrEqual(1);
+
     const log = await admin.auditLog.list({ subjectId: created.id });
+    expect(log.items.map((e) => e.action)).toEqual(expect.arrayContaining(['user.password_reset', 'user.password_removed']));
     expect(log.items.map((e) => e.action)).toEqual(expect.arrayContaining([expect.stringContaining('block')]));
 
     await admin.users.delete(created.id);

@@ -1,6 +1,7 @@
 /**
  * A typed client of weunion's management API (`/api/v1`, admin key as Bearer token): users,
- * identities, merges and merge suggestions, the audit log, connections and applications. The
+ * identities, merges and merge suggestions, the audit log, connections and applications, webhook
+ * endpoints and their delivery log, and the WeChat token broker. The
  * shapes follow the server's OpenAPI document (`/api/v1/openapi.json`); every answer is parsed, so
  * a server that answers something else is an `invalid_response` error instead of a wrong value
  * later. Fields a newer server adds are kept (objects are parsed loosely).
@@ -11,9 +12,12 @@
 import {
   actorView,
   auditEntryView,
+  brokeredAccessToken,
+  brokeredJsapiTicket,
   connectionView,
   credentialCheckView,
   identifierView,
+  loginEventView,
   loginStatsView,
   mergePreviewView,
   mergeResultView,
@@ -23,7 +27,12 @@ import {
   USER_STATUSES,
   userDetailView,
   userView,
+  type WebhookEventType,
   type WechatAppType,
+  webhookAttemptView,
+  webhookDeliveryView,
+  webhookEndpointView,
+  webhookEventView,
   wechatIdentityView,
 } from '@weunion/management-api';
 import { z } from 'zod';
@@ -102,13 +111,43 @@ const applicationSchema = z.looseObject({
   postLogoutRedirectUris: z.array(z.string()),
   scenarios: z.array(z.string()),
   firstParty: z.boolean(),
-  branding: z.looseObject({ logoUrl: z.string().optional(), primaryColor: z.string().optional() }),
+  branding: z.looseObject({
+    logoUrl: z.string().optional(),
+    primaryColor: z.string().optional(),
+    termsUrl: z.string().optional(),
+    privacyUrl: z.string().optional(),
+    requireAgreement: z.boolean().optional(),
+  }),
   secretSet: z.boolean(),
   createdAt: time,
   updatedAt: time,
 });
 
+const webhookEndpointSchema = webhookEndpointView.extend({ events: z.array(z.string()) }).loose();
+const webhookAttemptSchema = webhookAttemptView.loose();
+const webhookDeliverySchema = webhookDeliveryView.extend({ status: z.string(), lastAttempt: webhookAttemptSchema.nullable() }).loose();
+const webhookEventSchema = webhookEventView
+  .extend({ deliveries: z.array(webhookDeliverySchema.extend({ attemptLog: z.array(webhookAttemptSchema) }).loose()) })
+  .loose();
+const webhookEventSummarySchema = webhookEventView.omit({ deliveries: true }).loose();
+const withSecret = z.object({ endpoint: webhookEndpointSchema, secret: z.string() });
+
 export type User = z.output<typeof userSchema>;
+export type WebhookEndpoint = z.output<typeof webhookEndpointSchema>;
+export type WebhookDelivery = z.output<typeof webhookDeliverySchema>;
+export type WebhookAttempt = z.output<typeof webhookAttemptSchema>;
+export type WebhookEventRecord = z.output<typeof webhookEventSchema>;
+export type BrokeredAccessToken = z.output<typeof brokeredAccessToken>;
+export type BrokeredJsapiTicket = z.output<typeof brokeredJsapiTicket>;
+
+export interface WebhookEndpointInput {
+  /** https (http only on loopback, or where the server allows it). */
+  url: string;
+  description?: string;
+  /** Default: every event but the opt-in `login.succeeded` / `login.failed`. */
+  events?: WebhookEventType[];
+  enabled?: boolean;
+}
 export type UserStatus = z.output<typeof userStatus>;
 export type UserDetail = z.output<typeof userDetailSchema>;
 export type WechatIdentity = z.output<typeof wechatIdentitySchema>;
@@ -147,7 +186,32 @@ export interface UserSearch extends PageQuery {
   status?: UserStatus;
   /** One search box: an exact id, phone, email, openid or unionid, or part of the name or nickname. */
   q?: string;
+  /** People with a WeChat identity of this app. */
+  appid?: string;
+  /** People who signed in through this scenario (within the login history). */
+  scenario?: ScenarioId;
+  /** Times in ms since the epoch: created / last signed in within [from, to). */
+  createdFrom?: number;
+  createdTo?: number;
+  lastLoginFrom?: number;
+  lastLoginTo?: number;
+  /** With (`true`) or without (`false`) a verified phone number. */
+  hasPhone?: boolean;
 }
+
+/** Filters of the login history; times in ms since the epoch, [from, to). */
+export interface LoginEventQuery extends PageQuery {
+  outcome?: 'succeeded' | 'failed';
+  scenario?: ScenarioId;
+  appid?: string;
+  clientId?: string;
+  from?: number;
+  to?: number;
+}
+
+const loginEventSchema = loginEventView.loose();
+/** One end-user login or failed login (`reason`: the problem code, or `code:reason`). */
+export type LoginEvent = z.output<typeof loginEventSchema>;
 
 /** A stored connection (optionally with a new secret to try), or an app not stored. */
 /** A stored connection (optionally with a new secret) or an app not stored; `language` picks the explanation's language. */
@@ -210,7 +274,7 @@ export interface ApplicationInput {
   postLogoutRedirectUris?: string[];
   scenarios?: Array<'s1' | 's2' | 's3' | 's4'>;
   firstParty?: boolean;
-  branding?: { logoUrl?: string; primaryColor?: string };
+  branding?: { logoUrl?: string; primaryColor?: string; termsUrl?: string; privacyUrl?: string; requireAgreement?: boolean };
   /** Identity-policy override for logins made for this application (see the OpenAPI document). */
   policy?: Record<string, unknown>;
   tokenEndpointAuthMethod?: 'client_secret_basic' | 'client_secret_post' | 'client_secret_jwt' | 'private_key_jwt';
@@ -219,10 +283,18 @@ export interface ApplicationInput {
   idTokenSignedResponseAlg?: 'ES256' | 'RS256' | null;
   backchannelLogoutUri?: string | null;
   resources?: string[];
+  /** `external`: ID tokens and userinfo carry the person's imported id (e.g. their Authing user id) as `sub`. */
+  subjectType?: 'public' | 'external';
 }
 /** Only the fields named change; `branding` and `policy` change field by field and `null` removes one of theirs. */
 export type ApplicationPatch = Partial<Omit<ApplicationInput, 'id' | 'type' | 'branding' | 'policy'>> & {
-  branding?: { logoUrl?: string | null; primaryColor?: string | null };
+  branding?: {
+    logoUrl?: string | null;
+    primaryColor?: string | null;
+    termsUrl?: string | null;
+    privacyUrl?: string | null;
+    requireAgreement?: boolean | null;
+  };
   policy?: Record<string, unknown>;
 };
 
@@ -308,7 +380,10 @@ export function createManagementClient(options: ManagementClientOptions) {
     users: {
       /** Lists or searches users (every filter given must match), in creation order. */
       async list(query: UserSearch = {}): Promise<Page<User>> {
-        const answer = await call('GET', '/users', z.object({ users: z.array(userSchema), nextCursor }), { query: { ...query } });
+        const { hasPhone, ...rest } = query;
+        const answer = await call('GET', '/users', z.object({ users: z.array(userSchema), nextCursor }), {
+          query: { ...rest, ...(hasPhone === undefined ? {} : { hasPhone: String(hasPhone) }) },
+        });
         return pageOf(answer.users, answer.nextCursor);
       },
       get: (userId: string): Promise<UserDetail> => call('GET', `/users/${segment(userId)}`, userDetailSchema),
@@ -317,6 +392,22 @@ export function createManagementClient(options: ManagementClientOptions) {
         call('PATCH', `/users/${segment(userId)}`, userDetailSchema, { body: patch }),
       block: (userId: string): Promise<UserDetail> => call('POST', `/users/${segment(userId)}/block`, userDetailSchema),
       unblock: (userId: string): Promise<UserDetail> => call('POST', `/users/${segment(userId)}/unblock`, userDetailSchema),
+      /** Sets or resets the user's password (used to prove an account when binding WeChat); audited, never returned. */
+      setPassword: (userId: string, password: string): Promise<UserDetail> =>
+        call('POST', `/users/${segment(userId)}/password`, userDetailSchema, { body: { password } }),
+      removePassword: (userId: string): Promise<UserDetail> => call('DELETE', `/users/${segment(userId)}/password`, userDetailSchema),
+      /** The user's logins and failed logins, newest first. */
+      async loginEvents(userId: string, query: LoginEventQuery = {}): Promise<Page<LoginEvent>> {
+        const answer = await call(
+          'GET',
+          `/users/${segment(userId)}/login-events`,
+          z.object({ events: z.array(loginEventSchema), nextCursor }),
+          {
+            query: { ...query },
+          },
+        );
+        return pageOf(answer.events, answer.nextCursor);
+      },
       /** Deletes the user: profile cleared, sign-in methods removed (the audit log keeps the record). */
       delete: async (userId: string): Promise<void> => {
         await call('DELETE', `/users/${segment(userId)}`, none);
@@ -353,6 +444,15 @@ export function createManagementClient(options: ManagementClientOptions) {
       },
       dismiss: (suggestionId: string): Promise<MergeSuggestion> =>
         call('POST', `/merge-suggestions/${segment(suggestionId)}/dismiss`, mergeSuggestionSchema),
+    },
+    loginEvents: {
+      /** Every end-user login and failed login, newest first (kept LOGIN_HISTORY_RETENTION_DAYS). */
+      async list(query: LoginEventQuery & { userId?: string } = {}): Promise<Page<LoginEvent>> {
+        const answer = await call('GET', '/login-events', z.object({ events: z.array(loginEventSchema), nextCursor }), {
+          query: { ...query },
+        });
+        return pageOf(answer.events, answer.nextCursor);
+      },
     },
     auditLog: {
       /** Newest first. */
@@ -401,6 +501,79 @@ export function createManagementClient(options: ManagementClientOptions) {
         await call('DELETE', `/applications/${segment(applicationId)}`, none);
       },
     },
+    webhooks: {
+      async list(): Promise<WebhookEndpoint[]> {
+        return (await call('GET', '/webhooks/endpoints', z.object({ endpoints: z.array(webhookEndpointSchema) }))).endpoints;
+      },
+      get: (endpointId: string): Promise<WebhookEndpoint> =>
+        call('GET', `/webhooks/endpoints/${segment(endpointId)}`, webhookEndpointSchema),
+      /** The signing `secret` (`whsec_…`) is in this answer only: give it to `verifyWebhook`. */
+      create: (input: WebhookEndpointInput): Promise<{ endpoint: WebhookEndpoint; secret: string }> =>
+        call('POST', '/webhooks/endpoints', withSecret, { body: input }),
+      /** `enabled: true` after an automatic disable clears the alert. */
+      update: (endpointId: string, patch: Partial<WebhookEndpointInput>): Promise<WebhookEndpoint> =>
+        call('PATCH', `/webhooks/endpoints/${segment(endpointId)}`, webhookEndpointSchema, { body: patch }),
+      delete: async (endpointId: string): Promise<void> => {
+        await call('DELETE', `/webhooks/endpoints/${segment(endpointId)}`, none);
+      },
+      /** A new secret, in this answer only; the old one keeps signing too for `overlapSeconds` (default a day). */
+      rotateSecret: (endpointId: string, overlapSeconds?: number): Promise<{ endpoint: WebhookEndpoint; secret: string }> =>
+        call('POST', `/webhooks/endpoints/${segment(endpointId)}/secret`, withSecret, {
+          body: overlapSeconds === undefined ? {} : { overlapSeconds },
+        }),
+      /** Sends a `webhook.ping` event to the endpoint. */
+      test: (endpointId: string): Promise<{ eventId: string }> =>
+        call('POST', `/webhooks/endpoints/${segment(endpointId)}/test`, z.object({ eventId: z.string() })),
+      /** Sends one stored event again, or every one of `[from, to)` (ms) the endpoint subscribes to. */
+      replay: (
+        endpointId: string,
+        what: { eventId: string } | { from: number; to: number },
+      ): Promise<{ queued: number; eventIds: string[] }> =>
+        call('POST', `/webhooks/endpoints/${segment(endpointId)}/replay`, z.object({ queued: z.number(), eventIds: z.array(z.string()) }), {
+          body: what,
+        }),
+      async deliveries(
+        endpointId: string,
+        query: PageQuery & { status?: 'pending' | 'delivered' | 'failed'; subjectId?: string } = {},
+      ): Promise<Page<WebhookDelivery>> {
+        const answer = await call(
+          'GET',
+          `/webhooks/endpoints/${segment(endpointId)}/deliveries`,
+          z.object({ deliveries: z.array(webhookDeliverySchema), nextCursor }),
+          { query: { ...query } },
+        );
+        return pageOf(answer.deliveries, answer.nextCursor);
+      },
+      async attempts(deliveryId: string): Promise<WebhookAttempt[]> {
+        return (
+          await call('GET', `/webhooks/deliveries/${segment(deliveryId)}/attempts`, z.object({ attempts: z.array(webhookAttemptSchema) }))
+        ).attempts;
+      },
+      /** One event as sent, with its delivery to each endpoint and every attempt. */
+      event: (eventId: string): Promise<WebhookEventRecord> => call('GET', `/webhooks/events/${segment(eventId)}`, webhookEventSchema),
+      async events(query: PageQuery & { type?: string; subjectId?: string } = {}) {
+        const answer = await call('GET', '/webhooks/events', z.object({ events: z.array(webhookEventSummarySchema), nextCursor }), {
+          query: { ...query },
+        });
+        return pageOf(answer.events, answer.nextCursor);
+      },
+    },
+    /**
+     * The WeChat token broker: the official account's or mini program's access_token that weunion
+     * itself holds (cached once for the cluster), instead of fetching one (which would make WeChat
+     * drop weunion's). A `tokens:read` admin key suffices for the connections it names.
+     */
+    getAccessToken: (connectionId: string): Promise<BrokeredAccessToken> =>
+      call('GET', `/connections/${segment(connectionId)}/access-token`, brokeredAccessToken.loose()),
+    /**
+     * For a token WeChat answered 40001/42001 to: weunion refreshes only while `invalidToken` is still
+     * its current one (once across all instances) and answers the current token either way.
+     */
+    refreshAccessToken: (connectionId: string, invalidToken: string): Promise<BrokeredAccessToken> =>
+      call('POST', `/connections/${segment(connectionId)}/access-token/refresh`, brokeredAccessToken.loose(), { body: { invalidToken } }),
+    /** An official account's JS-SDK ticket (`jsapi_ticket`), the one weunion signs `wx.config` with. */
+    getJsapiTicket: (connectionId: string): Promise<BrokeredJsapiTicket> =>
+      call('GET', `/connections/${segment(connectionId)}/jsapi-ticket`, brokeredJsapiTicket.loose()),
   };
 }
 

@@ -12,7 +12,9 @@ import { pino } from 'pino';
 import { adminAccountCommands } from './admin-accounts/cli.ts';
 import { configDocs, loadConfig, redactConfig } from './config/index.ts';
 import { loggerOptions } from './http/logger.ts';
+import { importCommands } from './import/cli.ts';
 import { managementCommands } from './management/cli-commands.ts';
+import { sealConfigSecret } from './messaging/config-secrets.ts';
 import { generateMasterKey, loadSecretBox } from './secrets/master-key.ts';
 import { joinWorkerGroup, reportListening, startWorkerGroup } from './serve-group.ts';
 import { installGracefulShutdown, prepareService, startService } from './service.ts';
@@ -80,6 +82,18 @@ const commands: Record<string, Command> = {
       }
     },
   },
+  secrets: {
+    summary:
+      'Seal a secret for the config file: `secrets seal` reads it from standard input and prints `sealed:v1.…` (opened with the master key at start; SMS_ACCESS_KEY_SECRET, SMTP_PASSWORD).',
+    async run(args) {
+      if (args[0] !== 'seal') throw new AppError('bad_request', 'usage: weunion secrets seal < secret.txt');
+      const chunks: Buffer[] = [];
+      for await (const chunk of process.stdin) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
+      const secret = Buffer.concat(chunks).toString('utf8').trim();
+      if (secret === '') throw new AppError('bad_request', 'nothing to seal: give the secret on standard input');
+      console.log(sealConfigSecret(loadSecretBox(loadConfig()), secret));
+    },
+  },
   config: {
     summary: 'Show the effective configuration with secrets redacted (`config docs`: the options table).',
     async run(args) {
@@ -124,6 +138,7 @@ const commands: Record<string, Command> = {
     },
   },
   ...managementCommands,
+  ...importCommands,
   ...adminAccountCommands,
   sandbox: {
     summary: 'Run the WeChat sandbox alone (--port, default 3100; --host; --callback-base-url: the weunion URL events are pushed to).',

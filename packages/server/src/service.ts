@@ -22,6 +22,7 @@ import { loadSecretBox } from './secrets/master-key.ts';
 import { catalogChanged } from './storage/catalog-cache.ts';
 import { type Database, migrateToLatest, openDatabase } from './storage/index.ts';
 import { openServiceState } from './storage/shared-state.ts';
+import { registerWebhookDeliverer } from './webhooks/plugin.ts';
 import { decideWechatSetup, type WechatSetup } from './wechat-setup.ts';
 
 export interface RunningService {
@@ -113,6 +114,8 @@ export async function startService(config: Config, options: StartOptions = {}): 
     };
     const plugins = [
       closeStorage,
+      // Every instance sends identity events from the outbox (webhooks/deliverer.ts).
+      registerWebhookDeliverer,
       ...(workerId === undefined ? [] : [workerHeader]),
       ...(setup.sandbox ? [sandbox] : []),
       ...(options.plugins ?? []),

@@ -28,6 +28,14 @@ export const account = defineDictionary({
     'account.totp.disable': 'Turn off two-step sign-in',
     'account.totp.disableHelp': 'To turn it off, confirm with your password and a current code.',
     'account.totp.disabled': 'Two-step sign-in is off.',
+    'account.recovery': 'Recovery codes',
+    'account.recovery.new':
+      'Save these recovery codes somewhere safe (a password manager, or printed). Each one signs you in once instead of an authenticator code, if you lose your phone. They are shown only now.',
+    'account.recovery.list': 'Your recovery codes',
+    'account.recovery.saved': 'I have saved them',
+    'account.recovery.left': ({ count }) => (count === 1 ? '1 recovery code left.' : `${count} recovery codes left.`),
+    'account.recovery.regenerateHelp': 'New codes replace all the old ones. Confirm with your password.',
+    'account.recovery.regenerate': 'Make new recovery codes',
     'account.password.field': 'Password',
   },
   'zh-CN': {
@@ -56,6 +64,14 @@ export const account = defineDictionary({
     'account.totp.disable': '关闭两步登录',
     'account.totp.disableHelp': '关闭前请输入密码和当前验证码确认。',
     'account.totp.disabled': '两步登录已关闭。',
+    'account.recovery': '恢复码',
+    'account.recovery.new':
+      '请把这些恢复码保存在安全的地方（密码管理器或打印出来）。手机丢失时，每个恢复码可代替验证码登录一次。它们只显示这一次。',
+    'account.recovery.list': '你的恢复码',
+    'account.recovery.saved': '我已保存',
+    'account.recovery.left': ({ count }) => `剩余 ${count} 个恢复码。`,
+    'account.recovery.regenerateHelp': '新的恢复码会替换所有旧的恢复码。请输入密码确认。',
+    'account.recovery.regenerate': '生成新的恢复码',
     'account.password.field': '密码',
   },
 });

@@ -12,11 +12,15 @@ import { common } from './common.ts';
 import { connections } from './connections.ts';
 import type { Message, Vars } from './dictionary.ts';
 import { errors } from './errors.ts';
+import { imports } from './imports.ts';
 import { merges } from './merges.ts';
 import { overview } from './overview.ts';
 import { people } from './people.ts';
 import { sandbox } from './sandbox.ts';
 import { signIn } from './sign-in.ts';
+import { webOrigins } from './web-origins.ts';
+import { webhooks } from './webhooks.ts';
+import { words } from './words.ts';
 
 export { defineDictionary } from './dictionary.ts';
 
@@ -25,14 +29,18 @@ const dictionaries = [
   errors,
   signIn,
   people,
+  imports,
   audit,
   overview,
   merges,
   connections,
   applications,
   apiKeys,
+  webhooks,
   sandbox,
   account,
+  webOrigins,
+  words,
 ] as const;
 
 type AnyDictionary = (typeof dictionaries)[number];

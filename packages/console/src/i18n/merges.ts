@@ -8,6 +8,10 @@ export const merges = defineDictionary({
     'merges.reason.unionid_conflict': ({ unionid, app }) =>
       `WeChat said ${app} login belongs to unionid ${unionid}, which another person already has.`,
     'merges.reason.other': ({ reason }) => `Reason: ${reason}`,
+    'merges.reason.import_unionid_conflict': ({ unionid }) =>
+      `An import gave unionid ${unionid} to this person, but another person already has it (two accounts in the old system).`,
+    'merges.reason.import_openid_conflict': ({ app }) => `An import gave this person a ${app} openid that another person already has.`,
+    'merges.reason.import_phone_conflict': 'An import gave this person a verified phone number that another person already has.',
     'merges.first': 'Person with the new login',
     'merges.second': 'Person who has the unionid',
     'merges.preview': 'Preview & merge',
@@ -23,6 +27,10 @@ export const merges = defineDictionary({
     'merges.empty': '没有待处理的合并建议。',
     'merges.reason.unionid_conflict': ({ unionid, app }) => `微信表示 ${app} 的这次登录属于 unionid ${unionid}，而它已属于另一个用户。`,
     'merges.reason.other': ({ reason }) => `原因：${reason}`,
+    'merges.reason.import_unionid_conflict': ({ unionid }) =>
+      `导入时此用户带有 unionid ${unionid}，但它已属于另一个用户（原系统中的两个账号）。`,
+    'merges.reason.import_openid_conflict': ({ app }) => `导入时此用户带有 ${app} 的 openid，但它已属于另一个用户。`,
+    'merges.reason.import_phone_conflict': '导入时此用户带有已验证的手机号，但它已属于另一个用户。',
     'merges.first': '新登录的用户',
     'merges.second': '持有该 unionid 的用户',
     'merges.preview': '预览并合并',

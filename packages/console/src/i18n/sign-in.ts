@@ -6,7 +6,7 @@ export const signIn = defineDictionary({
     'signIn.username': 'Username',
     'signIn.password': 'Password',
     'signIn.totp': 'Authenticator code',
-    'signIn.totpHint': 'The 6-digit code your authenticator app shows for weunion.',
+    'signIn.totpHint': 'The 6-digit code your authenticator app shows for weunion, or one of your recovery codes (xxxxx-xxxxx).',
     'signIn.submit': 'Sign in',
     'signIn.needsAdmin': 'No administrator exists yet. Create the first one on the server, then sign in here:',
     'origin.wrong': ({ here, publicUrl }) =>
@@ -24,7 +24,7 @@ export const signIn = defineDictionary({
     'signIn.username': '用户名',
     'signIn.password': '密码',
     'signIn.totp': '动态验证码',
-    'signIn.totpHint': '身份验证器 App 中 weunion 的 6 位验证码。',
+    'signIn.totpHint': '身份验证器 App 中 weunion 的 6 位验证码，或一个恢复码（xxxxx-xxxxx）。',
     'signIn.submit': '登录',
     'signIn.needsAdmin': '还没有管理员账号。请先在服务器上创建第一个管理员，然后在这里登录：',
     'origin.wrong': ({ here, publicUrl }) =>

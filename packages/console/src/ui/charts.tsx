@@ -121,31 +121,35 @@ export function StackedBarChart({ title, buckets, series, formatBucket, emptyTex
           </ul>
         </>
       )}
-      <table className="visually-hidden">
-        <caption>{title}</caption>
-        <thead>
-          <tr>
-            <th scope="col">{t('chart.period')}</th>
-            {series.map((s) => (
-              <th key={s.key} scope="col">
-                {s.label}
-              </th>
-            ))}
-            {series.length > 1 ? <th scope="col">{t('chart.total')}</th> : null}
-          </tr>
-        </thead>
-        <tbody>
-          {buckets.map((bucket, index) => (
-            <tr key={bucket}>
-              <th scope="row">{formatBucket(bucket)}</th>
+      {/* The box is hidden, not the table: a table is never narrower than its content, so a hidden
+          table of 90 days stuck out past the window and the whole page scrolled sideways. */}
+      <div className="visually-hidden">
+        <table>
+          <caption>{title}</caption>
+          <thead>
+            <tr>
+              <th scope="col">{t('chart.period')}</th>
               {series.map((s) => (
-                <td key={s.key}>{s.values[index] ?? 0}</td>
+                <th key={s.key} scope="col">
+                  {s.label}
+                </th>
               ))}
-              {series.length > 1 ? <td>{totals[index]}</td> : null}
+              {series.length > 1 ? <th scope="col">{t('chart.total')}</th> : null}
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {buckets.map((bucket, index) => (
+              <tr key={bucket}>
+                <th scope="row">{formatBucket(bucket)}</th>
+                {series.map((s) => (
+                  <td key={s.key}>{s.values[index] ?? 0}</td>
+                ))}
+                {series.length > 1 ? <td>{totals[index]}</td> : null}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
     </figure>
   );
 }

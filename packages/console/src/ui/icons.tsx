@@ -84,3 +84,8 @@ export const IconMenu = () => (
     <path {...stroke} d="M3 6h18M3 12h18M3 18h18" />
   </Icon>
 );
+export const IconSend = () => (
+  <Icon>
+    <path {...stroke} d="M22 2L11 13M22 2l-7 20-4-9-9-4 20-7z" />
+  </Icon>
+);

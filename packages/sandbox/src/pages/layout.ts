@@ -28,17 +28,25 @@ pre { background: #f7f7f7; padding: 8px; border-radius: 8px; overflow-x: auto; f
 .banner { background: #fff7e0; border: 1px solid #f5d77c; border-radius: 8px; padding: 6px 10px; font-size: 12px; margin-bottom: 12px; }
 `;
 
-export function layout(title: string, body: string): string {
+/** `compact`: a page drawn inside another site's frame (WxLogin's 300×400 iframe): no margins, a one-line banner. */
+const COMPACT_STYLE = `
+body { background: #fff; } main { padding: 4px 8px; } .card { box-shadow: none; padding: 0; margin: 0; }
+.banner { padding: 2px 6px; margin-bottom: 4px; text-align: center; } .qr { width: 220px; height: 220px; margin: 4px auto; }
+h1 { font-size: 16px; margin: 0 0 4px; } p { margin: 4px 0; }
+`;
+
+export function layout(title: string, body: string, options: { compact?: boolean } = {}): string {
+  const compact = options.compact === true;
   return `<!doctype html>
 <html lang="zh-CN">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(title)}</title>
-<style>${STYLE}</style>
+<style>${STYLE}${compact ? COMPACT_STYLE : ''}</style>
 </head>
 <body><main>
-<div class="banner">weunion WeChat sandbox · 模拟微信（离线）</div>
+<div class="banner">${compact ? '模拟微信 · sandbox' : 'weunion WeChat sandbox · 模拟微信（离线）'}</div>
 ${body}
 </main></body>
 </html>`;

@@ -11,8 +11,9 @@ export interface PhonePageOptions {
   cookieName: string;
   /**
    * The weunion server behind the demo apps (the sandbox's `callbackBaseUrl`). When set, a scanned
-   * mini program code opens an emulation of weunion's sample mini program login page, which calls
-   * weunion's `/api/mp/tickets/…` exactly as the real one does (S3, S7).
+   * mini program code, or an opened URL Scheme / URL Link carrying `ticket=`, opens an emulation of
+   * weunion's sample mini program login page, which calls weunion's `/api/mp/tickets/…` exactly as
+   * the real one does (S3, S7, and S3 from a phone browser).
    */
   backendUrl?: string | undefined;
 }
@@ -29,6 +30,12 @@ const BODY = `
     <label class="muted"><input type="checkbox" id="newSnapshot" style="width:auto"> 快照页用户 snapshot-page user</label>
     <button id="createPerson">创建 · Create</button>
   </details>
+</div>
+
+<div class="card">
+  <h2>短信与邮件 · Messages</h2>
+  <a class="button" id="smsInbox" href="phone/sms">短信收件箱 · SMS inbox</a>
+  <a class="button" href="mail">邮件 · Email outbox</a>
 </div>
 
 <div class="card">
@@ -127,11 +134,20 @@ const SCRIPT = `
       $('person').innerHTML = '';
       people.forEach(function (p) {
         var option = el('option', { value: p.id, text: p.nickname + ' (' + p.id + (p.phone ? ', ' + p.phone : '') + (p.snapshot ? ', snapshot' : '') + ')' });
+        option.dataset.phone = p.phone || '';
         if (p.id === current) option.selected = true;
         $('person').appendChild(option);
       });
       if (person()) setCookie(person());
+      smsLink();
     });
+  }
+
+  // The SMS inbox opens on the current person's number.
+  function smsLink() {
+    var selected = $('person').selectedOptions[0];
+    var number = selected ? selected.dataset.phone : '';
+    $('smsInbox').href = 'phone/sms' + (number ? '?number=' + encodeURIComponent(number) : '');
   }
 
   function loadApps() {
@@ -184,10 +200,9 @@ const SCRIPT = `
 
   // The sample mini program's login page, as weunion ships it: every call carries a fresh wx.login
   // code (the mini program proves it is itself), the phone button shows only when weunion asks.
-  function sampleLogin(result, target) {
+  function sampleLogin(result, ticket, target) {
     var out = el('div');
     var box = el('div', { class: 'card' });
-    var ticket = result.scene;
     var mp = function (action, extra) {
       return call('POST', 'actions/js-login', { personId: person(), appid: result.appid }).then(function (login) {
         var body = Object.assign({ appid: result.appid, code: login.code }, extra || {});
@@ -224,7 +239,10 @@ const SCRIPT = `
 
   function miniProgram(result, target) {
     var app = apps.find(function (a) { return a.appid === result.appid; });
-    if (cfg.backendUrl && result.scene) sampleLogin(result, target);
+    // The login ticket: a mini program code's scene (S3), or the ticket query of a URL Scheme / URL
+    // Link weunion made for a phone browser ("Open in WeChat"), as the sample page reads options.query.ticket.
+    var ticket = result.kind === 'mini_program_link' ? new URLSearchParams(result.query).get('ticket') : result.scene;
+    if (cfg.backendUrl && ticket) sampleLogin(result, ticket, target);
     var out = el('div');
     var ext = el('input', { placeholder: 'extMsg (app-parameter)' });
     var message = el('input', { placeholder: '客服消息 · message to customer service' });
@@ -291,7 +309,7 @@ const SCRIPT = `
     reader.readAsDataURL(file);
   }
 
-  $('person').onchange = function () { setCookie(person()); };
+  $('person').onchange = function () { setCookie(person()); smsLink(); };
   $('createPerson').onclick = function () {
     var body = { nickname: $('newNickname').value || undefined, phone: $('newPhone').value || undefined, snapshot: $('newSnapshot').checked };
     call('POST', 'people', body).then(function (p) { return loadPeople(p.id); }, function (e) { alert(e.message); });

@@ -24,16 +24,24 @@ import { parseControl, readQuery } from './input.ts';
 
 export const PERSON_COOKIE = 'sandbox_person';
 
-/** WeChat's `WxLogin` constructor: an iframe showing qrconnect with the same parameters. */
+/**
+ * WeChat's `WxLogin` constructor: an iframe showing qrconnect with the same parameters. As WeChat's
+ * own wxLogin.js, it concatenates the options into the URL as given (so `redirect_uri` must be
+ * URL-encoded by the caller, as WeChat's docs say) and sandboxes the frame with
+ * `allow-top-navigation`: without it, browsers refuse the frame's redirect of the top window after
+ * the scan (it happens without a click in the frame).
+ */
 function wxLoginScript(qrconnectUrl: string): string {
   return `(function () {
   window.WxLogin = function (o) {
-    var q = new URLSearchParams({ appid: o.appid || '', scope: o.scope || '', redirect_uri: o.redirect_uri || '', state: o.state || '',
-      login_type: 'jssdk', self_redirect: o.self_redirect === true ? 'true' : 'default', style: o.style || '', href: o.href || '' });
-    q.set('response_type', 'code');
+    var selfRedirect = o.self_redirect === true ? 'true' : o.self_redirect === false ? 'false' : 'default';
+    var src = ${scriptValue(qrconnectUrl)} + '?appid=' + o.appid + '&scope=' + o.scope + '&redirect_uri=' + o.redirect_uri +
+      '&state=' + o.state + '&login_type=jssdk&self_redirect=' + selfRedirect + '&response_type=code' +
+      (o.style ? '&style=' + o.style : '') + (o.href ? '&href=' + o.href : '') + (o.lang === 'en' ? '&lang=en' : '');
     var frame = document.createElement('iframe');
-    frame.src = ${scriptValue(qrconnectUrl)} + '?' + q.toString();
+    frame.src = src;
     frame.frameBorder = '0'; frame.setAttribute('allowTransparency', 'true'); frame.scrolling = 'no';
+    frame.setAttribute('sandbox', 'allow-scripts allow-top-navigation allow-same-origin');
     frame.width = '300px'; frame.height = '400px';
     var box = document.getElementById(o.id);
     if (box) { box.innerHTML = ''; box.appendChild(frame); }
@@ -106,7 +114,17 @@ export function registerPages(app: FastifyInstance, ctx: SandboxContext): void {
     const content = `${ctx.publicUrl()}/connect/confirm?uuid=${session.uuid}`;
     const svg = await renderQrSvg(content);
     const phoneLink = `${ctx.publicUrl()}/phone?scan=${encodeURIComponent(content)}`;
-    const body = `<div class="card" style="text-align:center">
+    // In WxLogin's frame (login_type=jssdk) the page is what WeChat draws there: the QR and a line, in 300×400.
+    const embedded = readQuery(request.query).login_type === 'jssdk';
+    const card = embedded
+      ? `<div class="card" style="text-align:center">
+<h1>微信登录</h1>
+<div class="qr" id="qr" data-content="${escapeHtml(content)}">${svg}</div>
+<p id="status">使用微信扫一扫登录<br><span class="muted">“${escapeHtml(valid.app.name)}”</span></p>
+<p class="muted"><a href="${escapeHtml(phoneLink)}" target="_blank" rel="opener">模拟手机 · virtual phone</a></p>
+</div>
+`
+      : `<div class="card" style="text-align:center">
 <h1>微信登录 · Log in with WeChat</h1>
 <p>${escapeHtml(valid.app.name)}</p>
 <div class="qr" id="qr" data-content="${escapeHtml(content)}">${svg}</div>
@@ -114,7 +132,8 @@ export function registerPages(app: FastifyInstance, ctx: SandboxContext): void {
 <p><a class="button" href="${escapeHtml(phoneLink)}" target="_blank" rel="opener">打开模拟手机 · Open the virtual phone</a></p>
 <p class="muted">QR content: <code>${escapeHtml(content)}</code></p>
 </div>
-<script>
+`;
+    const body = `${card}<script>
 (function () {
   var poll = ${scriptValue(`${ctx.publicUrl()}/connect/l/qrconnect?uuid=${session.uuid}`)};
   var selfRedirect = ${scriptValue(selfRedirect)};
@@ -135,7 +154,7 @@ export function registerPages(app: FastifyInstance, ctx: SandboxContext): void {
   tick();
 })();
 </script>`;
-    return html(reply, layout('微信登录', body));
+    return html(reply, layout('微信登录', body, { compact: embedded }));
   });
 
   // The long poll of the qrconnect page (WeChat: lp.open.weixin.qq.com/connect/l/qrconnect).

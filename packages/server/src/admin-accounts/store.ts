@@ -11,6 +11,7 @@ import { newId } from '../identity/ids.ts';
 import { hashPassword, verifyPasswordHash } from '../identity/password.ts';
 import type { SecretBox } from '../secrets/master-key.ts';
 import type { AdminAccountsTable, Tables } from '../storage/schema.ts';
+import { deleteRecoveryCodes } from './recovery-codes.ts';
 
 export const MIN_PASSWORD_LENGTH = 10;
 /** scrypt reads at most this much; a longer "password" is a way to burn CPU, not a password. */
@@ -171,8 +172,10 @@ export async function enableAdminTotp(db: Kysely<Tables>, secrets: SecretBox, id
   );
 }
 
+/** TOTP off (console or CLI): its recovery codes go with it. */
 export async function disableAdminTotp(db: Kysely<Tables>, id: string, actor: Actor): Promise<void> {
   await updateAccount(db, id, 'admin_account.totp_disabled', { totp_secret_sealed: null }, actor);
+  await deleteRecoveryCodes(db, id);
 }
 
 /** A disabled account cannot sign in, and its open console sessions stop working at once. */

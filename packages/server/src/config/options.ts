@@ -37,6 +37,14 @@ const url = (protocols: string[]) =>
     { error: `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}` },
   );
 
+/** `true`/`false` (also yes/no, on/off, 1/0), from the environment's text or a config file's boolean. */
+const flag = z.union([
+  z.boolean(),
+  z
+    .enum(['true', 'false', 'yes', 'no', 'on', 'off', '1', '0'], { error: 'must be true or false' })
+    .transform((v) => ['true', 'yes', 'on', '1'].includes(v)),
+]);
+
 const PROXY_RANGE_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
 
 function isProxyAddress(entry: string): boolean {
@@ -162,6 +170,11 @@ export const options = {
     description: 'Base URL of WeChat QR-code images (showqrcode). Ignored while the built-in sandbox is on.',
     schema: url(['http:', 'https:']).default('https://mp.weixin.qq.com'),
   }),
+  loginHistoryRetentionDays: option({
+    env: 'LOGIN_HISTORY_RETENTION_DAYS',
+    description: 'How long each end-user login and failure is kept in the login history (older rows are deleted in the background).',
+    schema: integer(1, 3650).default(90),
+  }),
   sessionTtlSeconds: option({
     env: 'SESSION_TTL_SECONDS',
     description: 'How long a browser login session lasts.',
@@ -212,6 +225,142 @@ export const options = {
     env: 'SHUTDOWN_TIMEOUT_MS',
     description: 'On SIGTERM/SIGINT, how long in-flight requests may take to finish before the process exits.',
     schema: integer(0, 600_000).default(10_000),
+  }),
+  webhookAllowHttp: option({
+    env: 'WEBHOOK_ALLOW_HTTP',
+    description:
+      'Accept `http://` webhook endpoint URLs on other hosts than loopback (`true`/`false`). Off: endpoints must be https, except on 127.0.0.1/localhost.',
+    schema: flag.default(false),
+  }),
+  webhookTimeoutMs: option({
+    env: 'WEBHOOK_TIMEOUT_MS',
+    description: 'How long one webhook delivery attempt may take before it counts as failed.',
+    schema: integer(100, 120_000).default(10_000),
+  }),
+  webhookLeaseMs: option({
+    env: 'WEBHOOK_LEASE_MS',
+    description:
+      'How long an instance holds a webhook delivery it is sending; if it dies, another instance sends it after this (at least the timeout plus a second).',
+    schema: integer(500, 3_600_000).default(60_000),
+  }),
+  webhookPollIntervalMs: option({
+    env: 'WEBHOOK_POLL_INTERVAL_MS',
+    description: 'How often each instance looks for webhook deliveries that are due (new events also wake it at once).',
+    schema: integer(50, 600_000).default(5_000),
+  }),
+  webhookRetryBaseMs: option({
+    env: 'WEBHOOK_RETRY_BASE_MS',
+    description: 'Wait before the first retry of a failed webhook delivery; it doubles with each attempt, up to an hour.',
+    schema: integer(10, 3_600_000).default(10_000),
+  }),
+  webhookRetryWindowSeconds: option({
+    env: 'WEBHOOK_RETRY_WINDOW_SECONDS',
+    description: 'How long a webhook delivery is retried before it is given up (the delivery log keeps every attempt).',
+    schema: integer(1, 30 * 86_400).default(86_400),
+  }),
+  webhookRetentionDays: option({
+    env: 'WEBHOOK_RETENTION_DAYS',
+    description:
+      'How long finished webhook deliveries (delivered or given up), their attempts and their events are kept for the delivery log and replay; pending ones are never deleted.',
+    schema: integer(1, 3_650).default(30),
+  }),
+  webhookDisableAfterSeconds: option({
+    env: 'WEBHOOK_DISABLE_AFTER_SECONDS',
+    description: 'An endpoint whose deliveries all fail for this long is disabled, with an alert in the console.',
+    schema: integer(1, 30 * 86_400).default(86_400),
+  }),
+  smsProvider: option({
+    env: 'SMS_PROVIDER',
+    description:
+      "Who sends SMS codes: `tencent` (Tencent Cloud SMS), `aliyun` (Alibaba Cloud SMS), `sandbox` (the built-in sandbox's emulator, read on the virtual phone) or `log` (the server log; development only). Unset: `sandbox` while the sandbox is on, otherwise none (SMS codes and SMS login are off).",
+    schema: z.enum(['tencent', 'aliyun', 'sandbox', 'log'], { error: 'must be tencent, aliyun, sandbox or log' }).optional(),
+  }),
+  smsAccessKeyId: option({
+    env: 'SMS_ACCESS_KEY_ID',
+    description: 'Tencent Cloud SecretId or Alibaba Cloud AccessKey ID of the SMS account.',
+    schema: z.string().min(1).max(128).optional(),
+  }),
+  smsAccessKeySecret: option({
+    env: 'SMS_ACCESS_KEY_SECRET',
+    description:
+      'Tencent Cloud SecretKey or Alibaba Cloud AccessKey secret. Give it sealed (`weunion secrets seal`, a `sealed:v1.…` value opened with the master key) to keep it encrypted in the config file.',
+    schema: z.string().min(1).max(4096).optional(),
+    secret: true,
+  }),
+  smsSdkAppId: option({
+    env: 'SMS_SDK_APP_ID',
+    description: 'Tencent Cloud only: the SmsSdkAppId of the SMS application.',
+    schema: z.string().min(1).max(64).optional(),
+  }),
+  smsSignName: option({
+    env: 'SMS_SIGN_NAME',
+    description: 'The approved SMS signature (签名) messages are sent under.',
+    schema: z.string().min(1).max(64).optional(),
+  }),
+  smsTemplateZh: option({
+    env: 'SMS_TEMPLATE_ZH',
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: Alibaba's template placeholder syntax
+    description: 'Approved template id of the zh-CN code message. Tencent: parameters `{1}` code, `{2}` minutes; Alibaba: `${code}`.',
+    schema: z.string().min(1).max(64).optional(),
+  }),
+  smsTemplateEn: option({
+    env: 'SMS_TEMPLATE_EN',
+    description: 'Approved template id of the English code message (default: the zh-CN one).',
+    schema: z.string().min(1).max(64).optional(),
+  }),
+  smsRegion: option({
+    env: 'SMS_REGION',
+    description: 'Tencent Cloud only: the region of the SMS API (X-TC-Region).',
+    schema: z.string().min(1).max(64).default('ap-guangzhou'),
+  }),
+  smsApiUrl: option({
+    env: 'SMS_API_URL',
+    description:
+      "The SMS API endpoint, when not the provider's public one (an egress proxy, or a standalone sandbox: `http://…/tencentcloud/sms/`, `http://…/aliyun/dysmsapi/`).",
+    schema: url(['http:', 'https:']).optional(),
+  }),
+  emailProvider: option({
+    env: 'EMAIL_PROVIDER',
+    description:
+      "Who sends email codes: `smtp`, `sandbox` (the sandbox's outbox page) or `log` (development only). Unset: `smtp` when SMTP_URL is set, else `sandbox` while the sandbox is on, else none.",
+    schema: z.enum(['smtp', 'sandbox', 'log'], { error: 'must be smtp, sandbox or log' }).optional(),
+  }),
+  smtpUrl: option({
+    env: 'SMTP_URL',
+    description:
+      'The SMTP relay: `smtps://user@host:465` (TLS) or `smtp://user@host:587` (STARTTLS when offered); the password goes in SMTP_PASSWORD.',
+    schema: url(['smtp:', 'smtps:']).optional(),
+  }),
+  smtpPassword: option({
+    env: 'SMTP_PASSWORD',
+    description: 'Password of the SMTP user; may be given sealed (`sealed:v1.…`, see `weunion secrets seal`).',
+    schema: z.string().min(1).max(4096).optional(),
+    secret: true,
+  }),
+  emailFrom: option({
+    env: 'EMAIL_FROM',
+    description: 'The From of code emails, e.g. `Shop <noreply@shop.example>`.',
+    schema: z.string().min(3).max(320).default('weunion <noreply@localhost>'),
+  }),
+  messageTimeoutMs: option({
+    env: 'MESSAGE_TIMEOUT_MS',
+    description:
+      'How long an SMS or email provider may take to answer. A send that times out is never repeated (it may have gone out): the person waits for the resend delay.',
+    schema: integer(500, 60_000).default(10_000),
+  }),
+  smsLoginCountryCodes: option({
+    env: 'SMS_LOGIN_COUNTRY_CODES',
+    description:
+      'Country calling codes SMS codes (login and binding) may be sent to, comma-separated (`86,852`): numbers elsewhere are refused before anything is paid for.',
+    schema: z
+      .string()
+      .regex(/^\s*[1-9]\d{0,3}(\s*,\s*[1-9]\d{0,3})*\s*$/, { error: 'must be country calling codes separated by commas, e.g. 86,852' })
+      .default('86'),
+  }),
+  smsDailyLimitPerCountry: option({
+    env: 'SMS_DAILY_LIMIT_PER_COUNTRY',
+    description: 'At most this many SMS codes a day to all numbers of one country calling code (a toll-fraud stop).',
+    schema: integer(1, 10_000_000).default(5_000),
   }),
 } as const;
 

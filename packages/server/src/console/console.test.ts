@@ -245,7 +245,9 @@ for (const backend of databaseBackends) {
       expect((await request('POST', '/console/api/account/totp/enable', { ...auth, body: { code: 'abcdef' } })).body.code).toBe(
         'totp_invalid',
       );
-      expect((await request('POST', '/console/api/account/totp/enable', { ...auth, body: { code: totpCode(secret) } })).status).toBe(204);
+      const enabled = await request('POST', '/console/api/account/totp/enable', { ...auth, body: { code: totpCode(secret) } });
+      expect(enabled.status).toBe(200);
+      expect(enabled.body.recoveryCodes).toHaveLength(10);
       expect((await requireAdminAccount(database.db, admin.username)).totp_secret_sealed).not.toBeNull();
       expect((await signIn(admin.username, admin.password)).body.code).toBe('totp_required');
       const session = await request('GET', '/console/api/session', { cookie: login.cookie });
@@ -255,6 +257,48 @@ for (const backend of databaseBackends) {
       const off = await request('POST', '/console/api/account/totp/disable', { ...auth, body: { password: admin.password, code: next } });
       expect(off.status).toBe(204);
       expect((await signIn(admin.username, admin.password)).status).toBe(200);
+    });
+
+    it('a recovery code signs in once instead of a TOTP code; regenerating replaces them all; TOTP off removes them', async () => {
+      const admin = await newAdmin();
+      const login = await signIn(admin.username, admin.password);
+      const auth = { cookie: login.cookie, csrf: login.body.csrfToken };
+      const setup = await request('POST', '/console/api/account/totp/setup', auth);
+      const enabled = await request('POST', '/console/api/account/totp/enable', { ...auth, body: { code: totpCode(setup.body.secret) } });
+      const codes: string[] = enabled.body.recoveryCodes;
+      expect(new Set(codes).size).toBe(10);
+      for (const code of codes) expect(code).toMatch(/^[0-9a-z]{5}-[0-9a-z]{5}$/);
+      const stored = await database.db.selectFrom('admin_recovery_codes').selectAll().where('admin_id', '=', admin.id).execute();
+      expect(stored).toHaveLength(10);
+      expect(JSON.stringify(stored)).not.toContain(codes[0]?.replace('-', ''));
+
+      const [first = '', second = ''] = codes;
+      // Typed in upper case without the dash, it still counts.
+      expect((await signIn(admin.username, admin.password, first.replace('-', '').toUpperCase())).status).toBe(200);
+      expect((await signIn(admin.username, admin.password, first)).body.code).toBe('totp_invalid');
+      expect((await request('GET', '/console/api/account/totp/recovery-codes', { cookie: login.cookie })).body).toEqual({ remaining: 9 });
+
+      expect(
+        (await request('POST', '/console/api/account/totp/recovery-codes', { ...auth, body: { password: 'wrong password!' } })).status,
+      ).toBe(400);
+      const fresh = await request('POST', '/console/api/account/totp/recovery-codes', { ...auth, body: { password: admin.password } });
+      expect(fresh.body.recoveryCodes).toHaveLength(10);
+      expect((await signIn(admin.username, admin.password, second)).body.code).toBe('totp_invalid');
+      const actions = (
+        await database.db.selectFrom('audit_log').select('action').where('subject_id', '=', admin.id).orderBy('id').execute()
+      ).map((row) => row.action);
+      expect(actions.filter((a) => a.startsWith('admin_account.recovery'))).toEqual([
+        'admin_account.recovery_codes_generated',
+        'admin_account.recovery_code_used',
+        'admin_account.recovery_codes_generated',
+      ]);
+
+      const off = await request('POST', '/console/api/account/totp/disable', {
+        ...auth,
+        body: { password: admin.password, code: totpCode(setup.body.secret, Date.now() + 30_000) },
+      });
+      expect(off.status).toBe(204);
+      expect(await database.db.selectFrom('admin_recovery_codes').selectAll().where('admin_id', '=', admin.id).execute()).toEqual([]);
     });
 
     it('unknown console API paths are problem 404s, never the app page', async () => {

@@ -6,6 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import { registerConsoleApi } from './routes.ts';
 import { registerConsoleStatic } from './static.ts';
+import { registerTryLogin } from './try-login.ts';
 
 export interface ConsoleOptions {
   /** The built console to serve; defaults to packages/console/dist. */
@@ -13,6 +14,7 @@ export interface ConsoleOptions {
 }
 
 export function registerConsole(app: FastifyInstance, options: ConsoleOptions = {}): void {
+  registerTryLogin(app);
   registerConsoleApi(app);
   registerConsoleStatic(app, options.distDir);
 }

@@ -7,6 +7,12 @@ import { AppError } from '@weunion/errors';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import {
+  consumeRecoveryCode,
+  generateRecoveryCodes,
+  isRecoveryCodeShaped,
+  remainingRecoveryCodes,
+} from '../admin-accounts/recovery-codes.ts';
+import {
   checkNewPassword,
   countAdminAccounts,
   disableAdminTotp,
@@ -91,7 +97,11 @@ export function registerConsoleApi(app: FastifyInstance): void {
     const secret = openTotpSecret(ctx.secrets, admin);
     if (secret !== null) {
       if (body.totp === undefined || body.totp.trim() === '') throw new AppError('totp_required');
-      if (!(await consumeTotpCode(ctx.state, admin.id, secret, body.totp))) throw new AppError('totp_invalid');
+      // A recovery code (`xxxxx-xxxxx`) stands in for the TOTP code once.
+      const passed = isRecoveryCodeShaped(body.totp)
+        ? await consumeRecoveryCode(ctx.database.db, admin.id, body.totp)
+        : await consumeTotpCode(ctx.state, admin.id, secret, body.totp);
+      if (!passed) throw new AppError('totp_invalid');
     }
     const now = Date.now();
     await recordAdminLogin(ctx.database.db, admin.id, now);
@@ -146,7 +156,24 @@ export function registerConsoleApi(app: FastifyInstance): void {
     }
     await enableAdminTotp(ctx.database.db, ctx.secrets, session.admin.id, secret, consoleActor(session));
     await ctx.state.delete(pendingTotpKey(session.admin.id));
-    return reply.status(204).send();
+    // Shown once, here: the admin keeps them somewhere safe.
+    return reply.status(200).send({ recoveryCodes: await generateRecoveryCodes(ctx.database.db, session.admin.id, consoleActor(session)) });
+  });
+
+  app.get(`${CONSOLE_API}/account/totp/recovery-codes`, async (request) => {
+    const session = await requireConsoleSession(ctx, request);
+    return { remaining: await remainingRecoveryCodes(ctx.database.db, session.admin.id) };
+  });
+
+  app.post(`${CONSOLE_API}/account/totp/recovery-codes`, async (request) => {
+    const session = await changingSession(request);
+    const body = parseInput(z.object({ password: z.string().max(4096) }), request.body);
+    await limiter.consume(ACCOUNT_CHANGES, session.admin.id);
+    if (session.admin.totp_secret_sealed === null) throw new AppError('conflict', 'TOTP is not on');
+    if (!(await verifyPasswordHash(body.password, session.admin.password_hash))) {
+      throw new AppError('validation_failed', 'The password is wrong', { details: { field: 'password' } });
+    }
+    return { recoveryCodes: await generateRecoveryCodes(ctx.database.db, session.admin.id, consoleActor(session)) };
   });
 
   app.post(`${CONSOLE_API}/account/totp/disable`, async (request, reply) => {

@@ -8,6 +8,7 @@ import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { AppError } from '@weunion/errors';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { TRY_LOGIN_CALLBACK } from '../oidc/applications.ts';
 
 /** packages/console/dist, found from this file so it works from any working directory. */
 export const DEFAULT_CONSOLE_DIST = path.resolve(import.meta.dirname, '../../../console/dist');
@@ -77,6 +78,8 @@ export function registerConsoleStatic(app: FastifyInstance, distDir = DEFAULT_CO
 
   app.addHook('onSend', async (request, reply) => {
     if (request.url !== '/console' && !request.url.startsWith('/console/')) return;
+    // The "Try login" result is a hosted page with its own headers (nonce'd style, no referrer: its URL held a code).
+    if (request.url.startsWith(TRY_LOGIN_CALLBACK)) return;
     reply.header('content-security-policy', CONSOLE_CSP);
     reply.header('x-content-type-options', 'nosniff');
     reply.header('referrer-policy', 'same-origin');

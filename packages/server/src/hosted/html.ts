@@ -53,7 +53,9 @@ ul.accounts button:hover{border-color:#067a45}
 .who{display:flex;flex-direction:column;min-width:0}.who span{overflow-wrap:anywhere}.name{font-weight:600}
 .small{font-size:.875rem}.status:empty,.alert:empty{display:none}
 .alert{color:#cf222e;background:#ffebe9;border-radius:8px;padding:.5rem .75rem}.status{color:#57606a}
-hr{border:0;border-top:1px solid #d0d7de;margin:1.5rem 0}`;
+hr{border:0;border-top:1px solid #d0d7de;margin:1.5rem 0}
+table.claims{width:100%;border-collapse:collapse;font-size:.875rem}table.claims caption{text-align:left;font-weight:600;margin-bottom:.25rem}
+table.claims th,table.claims td{text-align:left;vertical-align:top;padding:.25rem .5rem .25rem 0;border-top:1px solid #d0d7de;overflow-wrap:anywhere}table.claims th{white-space:nowrap;overflow-wrap:normal}`;
 
 export interface PageInput {
   language: Language;

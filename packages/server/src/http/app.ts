@@ -10,8 +10,10 @@ import { pino } from 'pino';
 import { registerConsole } from '../console/plugin.ts';
 import { registerLoginCors } from '../embedding/cors.ts';
 import { registerJsSdkConfig } from '../js-sdk/config-route.ts';
+import { registerLoginHistory } from '../login/history.ts';
 import { registerBrowserLogin } from '../login/register.ts';
 import { registerManagementApi } from '../management/plugin.ts';
+import { createMessageSenders, type MessageSenders } from '../messaging/code-sender.ts';
 import { registerAppLogin } from '../mp/register.ts';
 import { registerOidc } from '../oidc/register.ts';
 import { loadSecretBox } from '../secrets/master-key.ts';
@@ -37,6 +39,11 @@ export interface BuildAppOptions {
   plugins?: ((app: FastifyInstance) => Promise<void>)[];
   /** The built admin console to serve under /console/ (default: packages/console/dist). */
   consoleDistDir?: string;
+  /**
+   * Who delivers verification codes. Default: from the configuration (SMS_PROVIDER, SMTP_URL…),
+   * delivering to the sandbox mounted at PUBLIC_URL/sandbox while the sandbox is on.
+   */
+  messages?: MessageSenders;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -75,6 +82,17 @@ export async function buildApp(input: AppContextInput, options: BuildAppOptions 
   app.addHook('onClose', async () => {
     await unwatchCatalog().catch(() => {});
   });
+  // Made at start, so a provider configured by halves stops the start with the option's name.
+  app.decorate(
+    'messages',
+    options.messages ??
+      createMessageSenders(ctx.config, {
+        secrets: () => ctx.secrets,
+        log: app.log,
+        sandbox: ctx.sandbox,
+        sandboxUrl: ctx.sandbox ? `${ctx.config.publicUrl}/sandbox` : undefined,
+      }),
+  );
   // While shutting down, answer in-flight requests with `Connection: close` so their keep-alive
   // sockets end with them and the drain completes instead of waiting for idle clients.
   let closing = false;
@@ -89,6 +107,7 @@ export async function buildApp(input: AppContextInput, options: BuildAppOptions 
   await installCookieParser(app);
   installInputGuard(app);
   registerLoginFailureStats(app);
+  registerLoginHistory(app);
   registerLoginCors(app);
   registerHealthRoutes(app);
   registerJsSdkConfig(app);

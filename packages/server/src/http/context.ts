@@ -7,6 +7,7 @@ import type { SharedState } from '@weunion/state';
 import type { WechatClient } from '@weunion/wechat';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config/index.ts';
+import type { MessageSenders } from '../messaging/code-sender.ts';
 import type { SecretBox } from '../secrets/master-key.ts';
 import type { SigningKeys } from '../signing/signing-keys.ts';
 import type { Database } from '../storage/index.ts';
@@ -43,5 +44,7 @@ declare module 'fastify' {
     tickets: QrTickets;
     /** The keys every token is signed with (OIDC and app logins); made on first use, `ensure()`d before signing. */
     signingKeys: SigningKeys;
+    /** Delivers verification codes by SMS and email (messaging/code-sender.ts). */
+    messages: MessageSenders;
   }
 }

@@ -2,9 +2,14 @@
  * The audit log: every change to who someone is (create, link, unlink, merge, unmerge, block,
  * profile change, delete) and to how weunion is set up (connections, admin keys), with who did it
  * and the state before and after. Written in the same transaction as the change it describes.
+ *
+ * The identity events for webhooks (webhooks/events.ts) are derived here too, and written to the
+ * outbox with the same `db`, so an event exists exactly when its change committed.
  */
 import type { Kysely } from 'kysely';
 import type { ActorKind, Tables } from '../storage/schema.ts';
+import { eventForAudit } from '../webhooks/events.ts';
+import { writeOutbox } from '../webhooks/outbox.ts';
 import { newId } from './ids.ts';
 
 export interface Actor {
@@ -25,7 +30,12 @@ export interface AuditEntry {
   after?: unknown;
 }
 
-export async function recordAudit(db: Kysely<Tables>, entry: AuditEntry, now = Date.now()): Promise<void> {
+export interface AuditOptions {
+  /** false: raise no webhook event for this entry (bulk paths such as an import; see `withoutWebhooks`). */
+  webhooks?: boolean;
+}
+
+export async function recordAudit(db: Kysely<Tables>, entry: AuditEntry, now = Date.now(), options: AuditOptions = {}): Promise<void> {
   await db
     .insertInto('audit_log')
     .values({
@@ -40,4 +50,7 @@ export async function recordAudit(db: Kysely<Tables>, entry: AuditEntry, now = D
       after: entry.after === undefined ? null : JSON.stringify(entry.after),
     })
     .execute();
+  if (options.webhooks === false) return;
+  const event = eventForAudit(entry);
+  if (event !== null) await writeOutbox(db, [event], now);
 }

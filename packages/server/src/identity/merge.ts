@@ -563,7 +563,7 @@ export async function unmergeUsers(trx: Kysely<Tables>, input: { mergeId: string
         actor: input.actor,
         action: 'identity.moved_back',
         subjectId: source.id,
-        after: { mergeId: record.id, identityIds: snapshot.identityIds },
+        after: { mergeId: record.id, identityIds: snapshot.identityIds, targetUserId: target },
       },
       now,
     );

@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { AppError } from '@weunion/errors';
 import type { SharedState } from '@weunion/state';
 import { z } from 'zod';
+import { RateLimiter, type RateRule } from '../http/rate-limit.ts';
 import type { Database } from '../storage/database.ts';
 import { linkAssertionToUser, type SignInResult, signInWithAssertion } from './apply.ts';
 import { type IdentityAssertion, identityAssertionSchema, normalizeEmail } from './assertion.ts';
@@ -52,6 +53,8 @@ export type SignInOutcome =
   | { kind: 'bind'; pendingId: string; methods: BindingMethod[]; mayCreateInstead: boolean };
 
 const PENDING_TTL_MS = 10 * 60_000;
+const CODE_SEND_PER_PERSON: RateRule = { name: 'code-send-person', limit: 10, windowMs: 24 * 3600_000 };
+const CODE_SEND_PER_DESTINATION: RateRule = { name: 'code-send-destination', limit: 10, windowMs: 24 * 3600_000 };
 const MAX_WRONG_ANSWERS = 5;
 const BINDING_PURPOSE = 'binding';
 
@@ -321,6 +324,7 @@ export async function sendBindingCode(
   codes: VerificationCodes,
   pendingId: string,
   target: { channel: CodeChannel; destination: string },
+  language?: 'zh-CN' | 'en',
 ): Promise<{ expiresInMs: number }> {
   const pending = await readPending(deps, pendingId, 'bind');
   if (!pending.methods.includes(channelMethod(target.channel)))
@@ -328,7 +332,13 @@ export async function sendBindingCode(
   const destination = normalizedDestination(target.channel, target.destination);
   // No code (and no SMS bill) for a locked destination or WeChat identity.
   await new BindingAttempts(deps.state).assertOpen(bindingSubjects(codeTarget(target.channel, destination), pending.assertion));
-  return codes.send(BINDING_PURPOSE, target.channel, destination);
+  // Each code costs a message: capped per person (their WeChat identity, whatever pending sign-in
+  // or address they come from) and per destination per day, besides the caller's per-IP limit.
+  await new RateLimiter(deps.state).consumeAll([
+    [CODE_SEND_PER_PERSON, `${pending.assertion.appid}:${pending.assertion.openid}`],
+    [CODE_SEND_PER_DESTINATION, `${target.channel}:${destination}`],
+  ]);
+  return codes.send(BINDING_PURPOSE, target.channel, destination, language === undefined ? {} : { language });
 }
 
 function codeTarget(channel: CodeChannel, destination: string): { kind: 'phone' | 'email'; value: string } {

@@ -4,7 +4,7 @@
  * (the store's consume-once primitive picks exactly one winner among concurrent checks), dies after
  * a few wrong attempts, and cannot be re-sent to the same destination more than once a minute.
  */
-import { createHash, randomInt, timingSafeEqual } from 'node:crypto';
+import { createHash, randomInt, randomUUID, timingSafeEqual } from 'node:crypto';
 import { AppError } from '@weunion/errors';
 import type { SharedState } from '@weunion/state';
 
@@ -17,6 +17,12 @@ export interface CodeMessage {
   code: string;
   /** What the code is for, e.g. `binding`. */
   purpose: string;
+  /** The language of the message (zh-CN when not given). */
+  language?: 'zh-CN' | 'en' | undefined;
+  /** How long the code lives (the message says so). */
+  ttlMs?: number | undefined;
+  /** Our id of this send, for the provider's records (tracing one send end to end). */
+  sendId?: string | undefined;
 }
 
 /** Delivers codes. Production deployments plug in their SMS / email provider here. */
@@ -74,8 +80,19 @@ export class VerificationCodes {
     return createHash('sha256').update(`${key}:${code}`).digest('base64url');
   }
 
-  /** Generates, stores and sends a new code (replacing any earlier one). */
-  async send(purpose: string, channel: CodeChannel, destination: string): Promise<{ expiresInMs: number }> {
+  /**
+   * Generates, stores and sends a new code (replacing any earlier one). Never sends twice for one
+   * request: the resend wait is taken before sending, and a send that timed out (the provider may
+   * have delivered it) keeps both the wait and the code — the person can still use the code if it
+   * arrives, and cannot trigger a second message before the wait ends. A send the provider
+   * refused outright (nothing went out) gives the wait back, so the person can correct and retry.
+   */
+  async send(
+    purpose: string,
+    channel: CodeChannel,
+    destination: string,
+    options: { language?: 'zh-CN' | 'en' | undefined } = {},
+  ): Promise<{ expiresInMs: number }> {
     const resendKey = this.#key('resend', purpose, channel, destination);
     if (!(await this.#state.set(resendKey, '1', { ttlMs: this.#resendAfterMs, ifAbsent: true }))) {
       throw new AppError('rate_limited', 'A code was sent to this destination moments ago; wait a minute before asking again');
@@ -84,7 +101,17 @@ export class VerificationCodes {
     const codeKey = this.#key('code', purpose, channel, destination);
     await this.#state.set(codeKey, this.#hash(code, codeKey), { ttlMs: this.#ttlMs });
     await this.#state.delete(this.#key('attempts', purpose, channel, destination));
-    await this.#sender.send({ channel, destination, code, purpose });
+    const sendId = randomUUID();
+    try {
+      await this.#sender.send({ channel, destination, code, purpose, language: options.language, ttlMs: this.#ttlMs, sendId });
+    } catch (error) {
+      const mayHaveSent = error instanceof AppError && error.code === 'message_timeout';
+      if (!mayHaveSent) {
+        await this.#state.delete(codeKey);
+        await this.#state.delete(resendKey);
+      }
+      throw error;
+    }
     return { expiresInMs: this.#ttlMs };
   }
 

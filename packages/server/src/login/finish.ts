@@ -13,6 +13,7 @@ import { interactionOf } from '../http/return-to.ts';
 import type { SignInOutcome } from '../identity/index.ts';
 import { recordLoginStat } from '../stats/login-stats.ts';
 import { clearCookie, PENDING_COOKIE, readCookie, setCookie } from './browser.ts';
+import { failedLogin, recordLoginEvent } from './history.ts';
 import { LoginSessions, SESSION_COOKIE } from './sessions.ts';
 import { type TicketResult, ticketResultFromOutcome } from './ticket-result.ts';
 
@@ -66,7 +67,16 @@ export async function startSession(
   const { sessionId } = await app.loginSessions.create(clientId === undefined ? rest : { ...rest, clientId });
   setCookie(app.ctx, reply, SESSION_COOKIE, sessionId, { maxAgeSeconds: app.loginSessions.ttlMs / 1000 });
   // Every browser login ends here, whichever way it came (see stats/login-stats.ts).
-  await recordLoginStat(app.ctx.database.db, { metric: 'login', scenario: input.method, appid: input.appid, clientId }, request.log);
+  await recordLoginStat(
+    app.ctx.database.db,
+    { metric: 'login', scenario: input.method, appid: input.appid, clientId, userId: input.userId },
+    request.log,
+  );
+  await recordLoginEvent(
+    app.ctx.database.db,
+    { outcome: 'succeeded', userId: input.userId, scenario: input.method, appid: input.appid, clientId, request },
+    request.log,
+  );
 }
 
 /**
@@ -168,6 +178,7 @@ export function redirectToErrorPage(request: FastifyRequest, reply: FastifyReply
   // Never throws (failures to record are logged), so the redirect need not wait for it.
   void recordLoginStat(request.server.ctx.database.db, { metric: 'failure', reason: appError.code }, request.log);
   const reason = appError.details?.reason;
+  void recordLoginEvent(request.server.ctx.database.db, failedLogin(request, appError.code, reason), request.log);
   // A login for an OIDC application that cannot happen ends at the application, not on our page.
   const interaction = interactionOf(returnTo);
   if (interaction !== undefined && BACK_TO_APPLICATION.has(appError.code)) {

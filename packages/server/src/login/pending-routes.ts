@@ -9,6 +9,7 @@
 import { AppError } from '@weunion/errors';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { languageOf } from '../hosted/html.ts';
 import { parseInput } from '../http/problem.ts';
 import { RateLimiter, type RateRule } from '../http/rate-limit.ts';
 import { interactionOf } from '../http/return-to.ts';
@@ -17,7 +18,6 @@ import {
   completeBindingWithPassword,
   completeSelection,
   createInsteadOfBinding,
-  createLogCodeSender,
   describePendingSignIn,
   type SignInOutcome,
   type SignInResult,
@@ -28,6 +28,7 @@ import { cancelPendingSignIn } from '../identity/pending-sign-in.ts';
 import { clientIp } from './browser.ts';
 import { CANCELLED_PAGE, finishOutcome, forgetPending, pendingOfBrowser } from './finish.ts';
 import { CODE_SEND_PER_IP } from './rate-rules.ts';
+import { allowedCountryCode } from './sms-login.ts';
 
 /**
  * Password and code answers per client address: each password check is a deliberate scrypt, so
@@ -52,8 +53,7 @@ function asOutcome(result: SignInResult | SignInOutcome): SignInOutcome {
 export function registerPendingRoutes(app: FastifyInstance): void {
   const ctx = app.ctx;
   const limiter = new RateLimiter(ctx.state);
-  // Codes are only revealed in the log in sandbox mode; a real deployment plugs in its sender.
-  const codes = new VerificationCodes(ctx.state, createLogCodeSender(app.log, { revealCodes: ctx.sandbox }));
+  const codes = new VerificationCodes(ctx.state, app.messages);
 
   /** Ends the pending sign-in in this browser with the identity core's answer. */
   const finish = async (
@@ -94,9 +94,10 @@ export function registerPendingRoutes(app: FastifyInstance): void {
   app.post('/api/login/pending/bind/code/send', async (request) => {
     const target = parseInput(codeTargetSchema, request.body);
     const pending = await pendingOfBrowser(app, request);
+    if (target.channel === 'sms') allowedCountryCode(target.destination, ctx.config.smsLoginCountryCodes);
     // Each code costs an SMS/email: limited per client besides the per-destination resend wait.
     await limiter.consume(CODE_SEND_PER_IP, clientIp(request));
-    return sendBindingCode(ctx, codes, pending.pendingId, target);
+    return sendBindingCode(ctx, codes, pending.pendingId, target, languageOf(request));
   });
 
   app.post('/api/login/pending/bind/code', async (request, reply) => {

@@ -19,6 +19,7 @@ import { updateConnection } from '../connections/store.ts';
 import { buildApp } from '../http/app.ts';
 import { SYSTEM_ACTOR } from '../identity/audit.ts';
 import { createUser } from '../identity/users.ts';
+import { createMessageSenders } from '../messaging/code-sender.ts';
 import { generateMasterKey, SecretBox } from '../secrets/master-key.ts';
 import type { Database } from '../storage/index.ts';
 import { databaseBackends, type TestDatabase } from '../storage/test-backends.ts';
@@ -187,9 +188,18 @@ export class LoginWorld {
     }
     const url = `http://127.0.0.1:${listenPort}`;
     const wechat = createWechatClient({ state: shared.state, endpoints: sandboxEndpoints(this.sandboxUrl), retry: { attempts: 1 } });
+    const config = loadConfig({ PUBLIC_URL: url, ...env });
+    // Codes go to this world's sandbox (its SMS emulator and outbox), and to the log as in sandbox mode.
+    let built: FastifyInstance | undefined;
+    const messages = createMessageSenders(config, {
+      secrets: () => this.#secrets,
+      log: { info: (details, message) => built?.log.info(details, message) },
+      sandbox: true,
+      sandboxUrl: this.sandboxUrl,
+    });
     const app = await buildApp(
       {
-        config: loadConfig({ PUBLIC_URL: url, ...env }),
+        config,
         database: shared.database,
         state: shared.state,
         secrets: this.#secrets,
@@ -197,8 +207,9 @@ export class LoginWorld {
         sandbox: true,
       },
       // Silent unless a failing test needs the service's own account of it: WEUNION_TEST_LOG_LEVEL=debug.
-      { logger: pino({ level: process.env.WEUNION_TEST_LOG_LEVEL ?? 'silent' }) },
+      { logger: pino({ level: process.env.WEUNION_TEST_LOG_LEVEL ?? 'silent' }), messages },
     );
+    built = app;
     await app.listen({ port: listenPort, host: '127.0.0.1' });
     const instance = { app, url };
     this.instances.push(instance);

@@ -158,5 +158,48 @@ for (const backend of databaseBackends) {
       expect(await clientAuthenticates('gone-web', created.body.clientSecret)).toBe(false);
       expect((await api('DELETE', '/applications/gone-web')).status).toBe(404);
     });
+
+    it('agreement links and the "I agree" switch are saved, changed field by field, and previewed from the login page template', async () => {
+      const created = await api('POST', '/applications', {
+        id: 'agree-web',
+        name: 'Agree 商城',
+        type: 'spa',
+        redirectUris: ['https://agree.example/cb'],
+        branding: { termsUrl: 'https://agree.example/terms', privacyUrl: 'https://agree.example/privacy', requireAgreement: true },
+      });
+      expect(created.status).toBe(201);
+      expect(created.body.application.branding).toEqual({
+        termsUrl: 'https://agree.example/terms',
+        privacyUrl: 'https://agree.example/privacy',
+        requireAgreement: true,
+      });
+      const patched = await api('PATCH', '/applications/agree-web', { branding: { requireAgreement: null, primaryColor: '#ff6600' } });
+      expect(patched.body.branding).toEqual({
+        termsUrl: 'https://agree.example/terms',
+        privacyUrl: 'https://agree.example/privacy',
+        primaryColor: '#ff6600',
+      });
+      expect((await api('PATCH', '/applications/agree-web', { branding: { termsUrl: 'javascript:alert(1)' } })).status).toBe(400);
+
+      const preview = await api('POST', '/applications/login-preview', {
+        id: 'agree-web',
+        name: 'Agree <b>商城</b>',
+        branding: { primaryColor: '#ff6600', termsUrl: 'https://agree.example/terms', requireAgreement: true },
+        language: 'zh-CN',
+        device: 'desktop',
+      });
+      expect(preview.status).toBe(200);
+      const html: string = preview.body.html;
+      expect(html).toContain('<link rel="stylesheet" href="/assets/login-page.css?accent=ff6600">');
+      expect(html).toContain('登录 Agree &#60;b&#62;商城&#60;/b&#62;');
+      expect(html).toContain('<a href="https://agree.example/terms" target="_blank" rel="noopener noreferrer">《用户协议》</a>');
+      expect(html).toContain('id="wu-agree"');
+      // A picture of the page: no script, no live code.
+      expect(html).not.toContain('<script');
+      const english = await api('POST', '/applications/login-preview', { name: 'Shop', branding: {}, language: 'en', device: 'wechat' });
+      expect(english.body.html).toContain('lang="en"');
+      expect((await api('POST', '/applications/login-preview', { name: 'x', branding: {}, device: 'tv' })).status).toBe(400);
+      expect((await api('POST', '/applications/login-preview', { name: 'x', branding: {} }, null)).status).toBe(401);
+    });
   });
 }

@@ -6,9 +6,13 @@
 import { AppError } from '@weunion/errors';
 import { z } from 'zod';
 import { SCENARIO_IDS } from '../connections/schema.ts';
+import { loginStylesheetUrl } from '../hosted/login-page.ts';
+import { renderLoginPreview } from '../hosted/login-view.ts';
 import { recordAudit } from '../identity/audit.ts';
+import { SUBJECT_TYPES } from '../identity/subject.ts';
 import {
   APPLICATION_TYPES,
+  applicationFields,
   applicationInputSchema,
   applicationPatchSchema,
   applicationPolicySchema,
@@ -33,7 +37,13 @@ const applicationResponse = z.object({
   postLogoutRedirectUris: z.array(z.string()),
   scenarios: z.array(z.enum(SCENARIO_IDS)),
   firstParty: z.boolean(),
-  branding: z.object({ logoUrl: z.string().optional(), primaryColor: z.string().optional() }),
+  branding: z.object({
+    logoUrl: z.string().optional(),
+    primaryColor: z.string().optional(),
+    termsUrl: z.string().optional(),
+    privacyUrl: z.string().optional(),
+    requireAgreement: z.boolean().optional(),
+  }),
   policy: applicationPolicySchema,
   tokenEndpointAuthMethod: z.enum(CLIENT_AUTH_METHODS),
   jwks: z.object({ keys: z.array(z.record(z.string(), z.unknown())) }).nullable(),
@@ -41,6 +51,7 @@ const applicationResponse = z.object({
   idTokenSignedResponseAlg: z.enum(SIGNING_ALGORITHMS).nullable(),
   backchannelLogoutUri: z.string().nullable(),
   resources: z.array(z.string()),
+  subjectType: z.enum(SUBJECT_TYPES),
   secretSet: z.boolean(),
   createdAt: z.number().describe('Milliseconds since the epoch.'),
   updatedAt: z.number().describe('Milliseconds since the epoch.'),
@@ -51,7 +62,48 @@ const withSecret = z.object({
   clientSecret: z.string().nullable().describe('The client secret (web applications), shown only in this response.'),
 });
 
+function allowedWays(scenarios: readonly string[] | undefined) {
+  const allows = (way: string) => scenarios === undefined || scenarios.includes(way);
+  return { s1: allows('s1'), s2: allows('s2'), s3: allows('s3'), s4: allows('s4') };
+}
+
+const previewBody = z
+  .object({
+    id: applicationFields.id.optional().describe('The application (for the form of an existing one); omit while creating.'),
+    name: z.string().max(200).describe('The name as typed (may be unsaved).'),
+    scenarios: applicationFields.scenarios.optional().describe('The scenarios as ticked; default: all.'),
+    branding: applicationFields.branding.describe('The branding as typed (unsaved values are previewed as they are).'),
+    language: z.enum(['zh-CN', 'en']).default('zh-CN'),
+    device: z.enum(['desktop', 'phone', 'wechat']).default('desktop').describe('A PC, a phone browser, or the WeChat browser.'),
+  })
+  .strict();
+
 export const applicationRoutes: ManagementRoute[] = [
+  defineRoute({
+    method: 'POST',
+    path: '/applications/login-preview',
+    tag: 'applications',
+    summary:
+      'The hosted login page as it would look with these (unsaved) settings: a whole HTML document rendered from the same template as /login, without script or live QR codes (for an iframe srcdoc). It shows the ways the scenarios allow, served by a WeChat app yet or not.',
+    body: previewBody,
+    response: z.object({ html: z.string().describe('The document; it links /assets/login-page.css and runs no script.') }),
+    handler: async ({ body }) => ({
+      html: renderLoginPreview(
+        {
+          language: body.language,
+          device: body.device,
+          application: { id: body.id ?? 'preview', name: body.name.trim() === '' ? '…' : body.name, branding: body.branding },
+          // The ways the application allows, whether or not a WeChat app serves them yet (the form
+          // marks unserved ones): an admin sets the look before or after connecting WeChat.
+          ways: allowedWays(body.scenarios),
+          returnTo: '/',
+          smsLogin: false,
+          query: '',
+        },
+        loginStylesheetUrl(body.branding.primaryColor),
+      ),
+    }),
+  }),
   defineRoute({
     method: 'GET',
     path: '/applications',

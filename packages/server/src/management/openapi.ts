@@ -45,7 +45,12 @@ export function buildOpenApiDocument(routes: ManagementRoute[], serverUrl: strin
         [String(route.status)]:
           route.status === 204
             ? { description: 'Done.' }
-            : { description: 'Success.', content: { 'application/json': { schema: toSchema(route.response, 'output') } } },
+            : route.download === true
+              ? {
+                  description: 'A file, streamed (see the `format` query parameter).',
+                  content: { 'text/csv': { schema: { type: 'string' } }, 'application/json': { schema: { type: 'array', items: {} } } },
+                }
+              : { description: 'Success.', content: { 'application/json': { schema: toSchema(route.response, 'output') } } },
         '400': { $ref: '#/components/responses/Problem' },
         '401': { $ref: '#/components/responses/Problem' },
         '404': { $ref: '#/components/responses/Problem' },

@@ -4,6 +4,7 @@
  * admin console's session cookie plus its CSRF token on every change. Authentication runs before
  * the body is looked at, so an unauthenticated request learns nothing about the input it sent.
  */
+import { Readable } from 'node:stream';
 import { AppError } from '@weunion/errors';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { authenticateAdminKey } from '../admin-keys/store.ts';
@@ -11,7 +12,7 @@ import { consoleActor } from '../console/routes.ts';
 import { checkCsrf, readConsoleSession } from '../console/sessions.ts';
 import type { Actor } from '../identity/audit.ts';
 import { API_PREFIX, buildOpenApiDocument } from './openapi.ts';
-import type { ManagementRoute } from './route.ts';
+import { isDownload, type ManagementRoute } from './route.ts';
 import { managementRoutes } from './routes.ts';
 
 /**
@@ -57,6 +58,7 @@ export function registerManagementApi(app: FastifyInstance): void {
     app.route({
       method: route.method,
       url: `${API_PREFIX}${route.path}`,
+      ...(route.bodyLimit === undefined ? {} : { bodyLimit: route.bodyLimit }),
       handler: async (request, reply) => {
         let authenticated: Awaited<ReturnType<typeof authenticate>>;
         try {
@@ -69,6 +71,11 @@ export function registerManagementApi(app: FastifyInstance): void {
         checkScope(route, authenticated.connections, request.params);
         const result = await route.run({ params: request.params, query: request.query, body: request.body }, actor, app.ctx);
         reply.status(route.status);
+        if (route.download === true && isDownload(result)) {
+          reply.header('content-type', result.contentType);
+          reply.header('content-disposition', `attachment; filename="${result.filename}"`);
+          return reply.send(Readable.from(result.chunks));
+        }
         return route.status === 204 ? reply.send() : result;
       },
     });

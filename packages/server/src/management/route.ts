@@ -28,6 +28,8 @@ interface RouteSpec<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodTyp
   response: R;
   /** Open to `tokens:read` admin keys too (for the connections in their scope, `:connectionId`). */
   tokenBroker?: boolean;
+  /** A larger request body than the service's 1 MiB (file uploads), in bytes. */
+  bodyLimit?: number;
   handler(input: { params: z.output<P>; query: z.output<Q>; body: z.output<B>; actor: Actor; ctx: AppContext }): Promise<z.input<R>>;
 }
 
@@ -42,8 +44,22 @@ export interface ManagementRoute {
   body: z.ZodType | undefined;
   response: z.ZodType;
   tokenBroker: boolean;
+  bodyLimit?: number;
+  /** The answer is a file sent as it is made (`run` returns a `Download`), not JSON. */
+  download?: boolean;
   /** Parses the raw request parts (all of them, before anything is done), then runs the handler. */
   run(raw: { params: unknown; query: unknown; body: unknown }, actor: Actor, ctx: AppContext): Promise<unknown>;
+}
+
+/** What a `download` route's `run` answers: a file, streamed. */
+export interface Download {
+  contentType: string;
+  filename: string;
+  chunks: AsyncIterable<string>;
+}
+
+export function isDownload(value: unknown): value is Download {
+  return typeof value === 'object' && value !== null && 'chunks' in value && 'contentType' in value && 'filename' in value;
 }
 
 export function defineRoute<
@@ -63,6 +79,7 @@ export function defineRoute<
     body: spec.body,
     response: spec.response,
     tokenBroker: spec.tokenBroker ?? false,
+    ...(spec.bodyLimit === undefined ? {} : { bodyLimit: spec.bodyLimit }),
     async run(raw, actor, ctx) {
       const params = parseInput(spec.params ?? EMPTY, raw.params ?? {}) as z.output<P>;
       const query = parseInput(spec.query ?? EMPTY, raw.query ?? {}) as z.output<Q>;

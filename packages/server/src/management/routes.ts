@@ -4,6 +4,7 @@
  * delegate; the rules live in `identity/`, `connections/` and `admin-keys/`.
  */
 import { AppError } from '@weunion/errors';
+import { SCENARIO_IDS } from '@weunion/management-api';
 import { WECHAT_APP_TYPES } from '@weunion/wechat';
 import { z } from 'zod';
 import { createAdminKey, listAdminKeys, revokeAdminKey } from '../admin-keys/store.ts';
@@ -29,13 +30,18 @@ import {
   listIdentities,
   listMergeSuggestions,
   readAuditLog,
+  removeUserPassword,
   searchUsers,
   setUserBlocked,
+  setUserPassword,
   unlinkIdentity,
   updateUserProfile,
 } from '../identity/users.ts';
+import { importRoutes } from '../import/routes.ts';
+import { listLoginEvents } from '../login/history.ts';
 import { readLoginStats } from '../stats/login-stats.ts';
 import { tokenBrokerRoutes } from '../token-broker/routes.ts';
+import { webhookRoutes } from '../webhooks/routes.ts';
 import { applicationRoutes } from './applications-routes.ts';
 import { defineRoute, type ManagementRoute } from './route.ts';
 import { logOutEverywhere } from './session-end.ts';
@@ -44,6 +50,7 @@ import {
   auditPage,
   connectionView,
   credentialCheckView,
+  loginEventPage,
   loginStatsView,
   mergePage,
   mergePreviewView,
@@ -78,6 +85,17 @@ const profileFields = {
   password: z.string().min(8).max(200).optional().describe('Sets the password used for query binding. Write-only.'),
 };
 const profileSchema = z.object(profileFields).strict();
+const msTime = (what: string) => z.coerce.number().int().min(0).max(8.64e15).optional().describe(what);
+const loginEventFilters = {
+  outcome: z.enum(['succeeded', 'failed']).optional(),
+  scenario: z.enum(SCENARIO_IDS).optional(),
+  appid: z.string().max(64).optional().describe('The WeChat app the person came through.'),
+  clientId: z.string().max(100).optional().describe('The application the login was for.'),
+  from: msTime('At or after, ms since the epoch.'),
+  to: msTime('Before, ms since the epoch.'),
+  cursor,
+  limit,
+};
 
 const users: ManagementRoute[] = [
   defineRoute({
@@ -94,6 +112,17 @@ const users: ManagementRoute[] = [
         openid: z.string().max(128).optional(),
         unionid: z.string().max(128).optional(),
         status: z.enum(['active', 'blocked', 'merged', 'deleted']).optional(),
+        appid: z.string().max(64).optional().describe('People with a WeChat identity of this app.'),
+        scenario: z.enum(SCENARIO_IDS).optional().describe('People who signed in through this scenario (within the login history).'),
+        createdFrom: msTime('Created at or after, ms since the epoch.'),
+        createdTo: msTime('Created before, ms since the epoch.'),
+        lastLoginFrom: msTime('Last login at or after, ms since the epoch.'),
+        lastLoginTo: msTime('Last login before, ms since the epoch.'),
+        hasPhone: z
+          .enum(['true', 'false'])
+          .transform((v) => v === 'true')
+          .optional()
+          .describe('With (`true`) or without (`false`) a verified phone number.'),
         q: z
           .string()
           .max(200)
@@ -170,6 +199,35 @@ const users: ManagementRoute[] = [
     response: userDetailView,
     params: userParams,
     handler: ({ params, actor, ctx }) => setUserBlocked(ctx.database.db, params.userId, false, actor),
+  }),
+  defineRoute({
+    method: 'POST',
+    path: '/users/:userId/password',
+    tag: 'users',
+    summary: "Set or reset a user's password (used to prove an account when binding WeChat). Write-only; audited.",
+    response: userDetailView,
+    params: userParams,
+    body: z.object({ password: z.string().min(8).max(200) }).strict(),
+    handler: ({ params, body, actor, ctx }) => setUserPassword(ctx.database.db, params.userId, body.password, actor),
+  }),
+  defineRoute({
+    method: 'DELETE',
+    path: '/users/:userId/password',
+    tag: 'users',
+    summary: "Remove a user's password.",
+    response: userDetailView,
+    params: userParams,
+    handler: ({ params, actor, ctx }) => removeUserPassword(ctx.database.db, params.userId, actor),
+  }),
+  defineRoute({
+    method: 'GET',
+    path: '/users/:userId/login-events',
+    tag: 'users',
+    summary: "A user's logins and failed logins, newest first (kept LOGIN_HISTORY_RETENTION_DAYS).",
+    response: loginEventPage,
+    params: userParams,
+    query: z.object(loginEventFilters).strict(),
+    handler: ({ params, query, ctx }) => listLoginEvents(ctx.database.db, { ...query, userId: params.userId }),
   }),
   defineRoute({
     method: 'GET',
@@ -277,6 +335,17 @@ const merges: ManagementRoute[] = [
 ];
 
 const audit: ManagementRoute[] = [
+  defineRoute({
+    method: 'GET',
+    path: '/login-events',
+    tag: 'audit',
+    summary:
+      'Every end-user login and failed login, newest first: scenario, WeChat app, application, IP, user agent, outcome and ' +
+      'failure reason. Kept LOGIN_HISTORY_RETENTION_DAYS.',
+    response: loginEventPage,
+    query: z.object({ ...loginEventFilters, userId: z.string().max(100).optional() }).strict(),
+    handler: ({ query, ctx }) => listLoginEvents(ctx.database.db, query),
+  }),
   defineRoute({
     method: 'GET',
     path: '/audit-log',
@@ -456,8 +525,10 @@ export const managementRoutes: ManagementRoute[] = [
   ...audit,
   ...connections,
   ...applicationRoutes,
+  ...importRoutes,
   ...webOriginRoutes,
   ...stats,
   ...tokenBrokerRoutes,
   ...adminKeys,
+  ...webhookRoutes,
 ];

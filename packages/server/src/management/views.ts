@@ -9,6 +9,7 @@ export {
   auditPage,
   connectionView,
   credentialCheckView,
+  loginEventPage,
   loginStatsView,
   mergePage,
   mergePreviewView,

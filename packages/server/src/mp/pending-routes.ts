@@ -29,8 +29,9 @@ import {
   describePendingSignIn,
   sendBindingCode,
 } from '../identity/pending-sign-in.ts';
-import { createLogCodeSender, VerificationCodes } from '../identity/verification-codes.ts';
+import { VerificationCodes } from '../identity/verification-codes.ts';
 import { CODE_SEND_PER_IP } from '../login/rate-rules.ts';
+import { allowedCountryCode } from '../login/sms-login.ts';
 import type { AppTokens } from '../tokens/app-tokens.ts';
 import { answerApp, forgetPendingApp, pendingApp } from './app-sign-in.ts';
 import { APP_LOGIN_LIMITS } from './limits.ts';
@@ -47,8 +48,7 @@ export function registerPendingRoutes(app: FastifyInstance, tokens: AppTokens, l
   const ctx = app.ctx;
   const deps = { state: ctx.state, tokens };
   // The same code store as the hosted pages' (shared state): a code is good on any instance.
-  // Codes are only revealed in the log in sandbox mode; a real deployment plugs in its sender.
-  const codes = new VerificationCodes(ctx.state, createLogCodeSender(app.log, { revealCodes: ctx.sandbox }));
+  const codes = new VerificationCodes(ctx.state, app.messages);
 
   app.get('/api/app/pending/:pendingId', async (request) => {
     const { pendingId } = parseInput(paramsSchema, request.params);
@@ -79,6 +79,7 @@ export function registerPendingRoutes(app: FastifyInstance, tokens: AppTokens, l
     const { pendingId } = parseInput(paramsSchema, request.params);
     const body = parseInput(codeTargetSchema, request.body);
     await pendingApp(ctx.state, pendingId);
+    if (body.channel === 'sms') allowedCountryCode(body.destination, ctx.config.smsLoginCountryCodes);
     // Each code costs an SMS/email: limited per client besides the per-destination resend wait.
     await limiter.consume(CODE_SEND_PER_IP, request.ip);
     return sendBindingCode(ctx, codes, pendingId, body);

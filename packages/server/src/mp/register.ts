@@ -6,6 +6,9 @@
 import type { FastifyInstance } from 'fastify';
 import { findConnection } from '../connections/store.ts';
 import { RateLimiter } from '../http/rate-limit.ts';
+import { subjectFor } from '../identity/subject.ts';
+import { findApplication } from '../oidc/applications.ts';
+import { oidcDb } from '../oidc/tables.ts';
 import { registerS5 } from '../scenarios/s5-mini-program.ts';
 import { registerS6 } from '../scenarios/s6-mobile-app.ts';
 import { registerS7 } from '../scenarios/s7-app-opens-mini-program.ts';
@@ -20,6 +23,11 @@ export function registerAppLogin(app: FastifyInstance): void {
   const tokens = new AppTokens(app.ctx.database, () => app.signingKeys, {
     issuer: app.ctx.config.publicUrl,
     onIssued: (grant) => recordAppLogin(app, grant, async (id) => (await findConnection(app.ctx.database.db, app.ctx.secrets, id))?.appid),
+    // An OIDC application registered under the connection's id sets the subject type of its app logins too.
+    subjectOf: async (clientId, userId) => {
+      const application = await findApplication(oidcDb(app.ctx.database.db), app.ctx.secrets, clientId);
+      return subjectFor(app.ctx.database.db, userId, application?.subjectType ?? 'public');
+    },
   });
   registerTokenRoutes(app, tokens, limiter);
   registerMiniProgramTicketRoutes(app, limiter);

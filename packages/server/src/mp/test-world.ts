@@ -14,6 +14,7 @@ import { z } from 'zod';
 import { loadConfig } from '../config/index.ts';
 import { seedSandboxConnections } from '../connections/declared.ts';
 import { buildApp } from '../http/app.ts';
+import { createMessageSenders } from '../messaging/code-sender.ts';
 import { generateMasterKey, SecretBox } from '../secrets/master-key.ts';
 import type { Database } from '../storage/index.ts';
 import { databaseBackends, type TestDatabase } from '../storage/test-backends.ts';
@@ -188,11 +189,18 @@ async function startInstance(
   env: Record<string, string>,
 ): Promise<{ app: FastifyInstance; url: string }> {
   const wechat = createWechatClient({ state, endpoints: sandboxEndpoints(sandboxUrl), retry: { attempts: 1 } });
-  const app = await buildApp(
-    // Sandbox mode, as it is: binding codes are then revealed in the log (tests read them there).
-    { config: loadConfig({ PUBLIC_URL: 'https://id.example.test', ...env }), database, state, secrets, wechat, sandbox: true },
-    { logger: pino({ level: 'silent' }) },
-  );
+  const config = loadConfig({ PUBLIC_URL: 'https://id.example.test', ...env });
+  // Sandbox mode, as it is: codes go to this sandbox's SMS emulator and outbox, and are revealed in
+  // the log (tests read them there).
+  let built: FastifyInstance | undefined;
+  const messages = createMessageSenders(config, {
+    secrets: () => secrets,
+    log: { info: (details, message) => built?.log.info(details, message) },
+    sandbox: true,
+    sandboxUrl,
+  });
+  const app = await buildApp({ config, database, state, secrets, wechat, sandbox: true }, { logger: pino({ level: 'silent' }), messages });
+  built = app;
   return { app, url: await app.listen({ port: 0, host: '127.0.0.1' }) };
 }
 

@@ -23,6 +23,8 @@ export interface AdapterDeps {
   state: SharedState;
   secrets: SecretBox;
   now?: () => number;
+  /** weunion's own "Try login" result page, a redirect URI of every web and SPA application. */
+  tryLoginRedirectUri?: string;
 }
 
 function parsePayload(text: string): AdapterPayload | undefined {
@@ -218,7 +220,7 @@ class ClientAdapter implements Adapter {
   async find(id: string): Promise<AdapterPayload | undefined> {
     const application = await findApplication(this.#deps.db, this.#deps.secrets, id);
     // The application is the catalog cache's (frozen); the provider gets metadata of its own.
-    return application === null ? undefined : structuredClone(applicationClientMetadata(application));
+    return application === null ? undefined : structuredClone(applicationClientMetadata(application, this.#deps.tryLoginRedirectUri));
   }
 
   async upsert(): Promise<void> {

@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { SCENARIO_IDS } from '../connections/schema.ts';
 import { parseInput } from '../http/problem.ts';
 import { BINDING_METHODS } from '../identity/policy.ts';
+import { SUBJECT_TYPES } from '../identity/subject.ts';
 import type { SecretBox } from '../secrets/master-key.ts';
 import { SIGNING_ALGORITHMS } from '../signing/signing-keys.ts';
 import { cached, catalogChanged } from '../storage/catalog-cache.ts';
@@ -69,18 +70,33 @@ const publicJwksSchema = z
   })
   .strict();
 
-const brandingSchema = z
+export const brandingSchema = z
   .object({
     logoUrl: z.string().url().max(2000).optional(),
     primaryColor: z
       .string()
       .regex(/^#[0-9a-fA-F]{6}$/)
       .optional(),
+    termsUrl: z
+      .url({ protocol: /^https?$/ })
+      .max(2000)
+      .optional()
+      .describe('The user agreement (《用户协议》) the login page links to.'),
+    privacyUrl: z
+      .url({ protocol: /^https?$/ })
+      .max(2000)
+      .optional()
+      .describe('The privacy policy (《隐私政策》) the login page links to.'),
+    requireAgreement: z
+      .boolean()
+      .optional()
+      .describe('The person must tick "I agree" before any QR is issued; the login APIs refuse without `agreed`.'),
   })
   .strict();
+export type Branding = z.output<typeof brandingSchema>;
 
 /** Every field of an application, without defaults: the input and patch schemas are made from these. */
-const applicationFields = {
+export const applicationFields = {
   id: z
     .string()
     .regex(/^[a-z0-9][a-z0-9-]{2,62}$/, { error: 'must be 3–63 lower-case letters, digits and dashes' })
@@ -115,6 +131,11 @@ const applicationFields = {
     .array(z.url({ protocol: /^https?$/ }).max(2000))
     .max(20)
     .describe('APIs (RFC 8707 resource indicators) this application may get JWT access tokens (RFC 9068) for.'),
+  subjectType: z
+    .enum(SUBJECT_TYPES)
+    .describe(
+      'The `sub` of ID tokens and userinfo: `public`, the weunion account id; `external`, the id the person had in the system they were imported from (e.g. Authing), else the weunion id.',
+    ),
 };
 
 export const applicationInputSchema = z
@@ -131,6 +152,7 @@ export const applicationInputSchema = z
     idTokenSignedResponseAlg: applicationFields.idTokenSignedResponseAlg.default(null),
     backchannelLogoutUri: applicationFields.backchannelLogoutUri.default(null),
     resources: applicationFields.resources.default([]),
+    subjectType: applicationFields.subjectType.default('public'),
   })
   .strict()
   .superRefine(checkClientAuthentication);
@@ -155,6 +177,7 @@ export const applicationPatchSchema = z
     idTokenSignedResponseAlg: applicationFields.idTokenSignedResponseAlg.optional(),
     backchannelLogoutUri: applicationFields.backchannelLogoutUri.optional(),
     resources: applicationFields.resources.optional(),
+    subjectType: applicationFields.subjectType.optional(),
   })
   .strict();
 export type ApplicationPatch = z.output<typeof applicationPatchSchema>;
@@ -191,12 +214,14 @@ const protocolSchema = z.object({
   idTokenSignedResponseAlg: applicationInputSchema.shape.idTokenSignedResponseAlg,
   backchannelLogoutUri: applicationInputSchema.shape.backchannelLogoutUri,
   resources: applicationInputSchema.shape.resources,
+  // Applications stored before imports existed name no subject type.
+  subjectType: applicationFields.subjectType.default('public'),
 });
 type ApplicationProtocol = z.output<typeof protocolSchema>;
 
 function protocolOf(input: ApplicationProtocol): string {
-  const { tokenEndpointAuthMethod, jwks, jwksUri, idTokenSignedResponseAlg, backchannelLogoutUri, resources } = input;
-  return JSON.stringify({ tokenEndpointAuthMethod, jwks, jwksUri, idTokenSignedResponseAlg, backchannelLogoutUri, resources });
+  const { tokenEndpointAuthMethod, jwks, jwksUri, idTokenSignedResponseAlg, backchannelLogoutUri, resources, subjectType } = input;
+  return JSON.stringify({ tokenEndpointAuthMethod, jwks, jwksUri, idTokenSignedResponseAlg, backchannelLogoutUri, resources, subjectType });
 }
 
 const storedSchema = z.object({
@@ -280,8 +305,12 @@ export async function listApplications(db: OidcDb, secrets: SecretBox): Promise<
   return rows.map((row) => toApplication(row, secrets));
 }
 
+/** weunion's own "Try login" result page (console/try-login.ts). */
+export const TRY_LOGIN_CALLBACK = '/console/try-login/callback';
+export const tryLoginRedirectUri = (publicUrl: string) => `${publicUrl}${TRY_LOGIN_CALLBACK}`;
+
 /** The client metadata oidc-provider sees for an application. */
-export function applicationClientMetadata(application: Application): AdapterPayload {
+export function applicationClientMetadata(application: Application, tryLoginRedirectUri?: string): AdapterPayload {
   const confidential = application.type === 'web' && application.secret !== null;
   return {
     client_id: application.id,
@@ -296,7 +325,11 @@ export function applicationClientMetadata(application: Application): AdapterPayl
       ? {}
       : { backchannel_logout_uri: application.backchannelLogoutUri, backchannel_logout_session_required: true }),
     application_type: application.type === 'native' ? 'native' : 'web',
-    redirect_uris: application.redirectUris,
+    // The console's "Try login" result page (console/try-login.ts); native apps take only their own schemes.
+    redirect_uris:
+      tryLoginRedirectUri === undefined || application.type === 'native' || application.type === 'mini_program'
+        ? application.redirectUris
+        : [...application.redirectUris, tryLoginRedirectUri],
     post_logout_redirect_uris: application.postLogoutRedirectUris,
     grant_types: ['authorization_code', 'refresh_token'],
     response_types: ['code'],
@@ -342,6 +375,7 @@ export async function updateApplication(
     idTokenSignedResponseAlg: merged.idTokenSignedResponseAlg,
     backchannelLogoutUri: merged.backchannelLogoutUri,
     resources: merged.resources,
+    subjectType: merged.subjectType,
   });
   await db
     .updateTable('applications')

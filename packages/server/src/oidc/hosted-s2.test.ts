@@ -57,11 +57,14 @@ for (const mode of storageModes) {
       const landed = await browser.navigate(authorizationUrl.href);
       const loginPage = new URL(landed.url);
       expect(loginPage.pathname).toBe('/login');
-      expect(await landed.response.text()).toContain('methods="s1 s2 s3"');
+      const page = await landed.response.text();
+      expect(page).toContain('data-way="s2"');
+      expect(page).toContain('data-way="s1"');
+      expect(page).toContain('data-way="s3"');
       const returnTo = loginPage.searchParams.get('returnTo') ?? '';
       expect(returnTo).toMatch(/^\/interaction\//);
 
-      // The widget's S2 tab: WeChat's QR page, approved on the phone.
+      // S2 (the page draws WeChat's QR inline; here the redirect variant): WeChat's QR page, approved on the phone.
       const s2 = await browser.fetch(`${issuer}/login/s2?${new URLSearchParams({ returnTo })}`);
       const qrconnect = s2.headers.get('location') ?? '';
       expect(qrconnect).toContain('/connect/qrconnect');

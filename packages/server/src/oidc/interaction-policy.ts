@@ -16,10 +16,29 @@ export function sessionCookieOf(ctx: KoaContextWithOIDC): string | undefined {
   return ctx.cookies.get(SESSION_COOKIE, { signed: false }) ?? undefined;
 }
 
-export function weunionInteractionPolicy(sessions: LoginSessions): interactionPolicy.DefaultPolicy {
+/** The `sub` an application sees for an account (identity/subject.ts). */
+export type SubjectOf = (clientId: string, accountId: string) => Promise<string>;
+
+export function weunionInteractionPolicy(sessions: LoginSessions, subjectOf: SubjectOf): interactionPolicy.DefaultPolicy {
   const policy = base();
   const login = policy.get('login');
   if (login === undefined) throw new Error('oidc-provider has no login prompt');
+  // An `id_token_hint` names the subject the application saw, which is an imported person's old id
+  // for `subjectType: 'external'`: compare with that, not with the account id.
+  const hintIndex = login.checks.findIndex((check) => check.reason === 'id_token_hint');
+  if (hintIndex === -1) throw new Error('oidc-provider has no id_token_hint check');
+  login.checks.splice(
+    hintIndex,
+    1,
+    new Check('id_token_hint', 'id_token_hint and authenticated subject do not match', 'login_required', async (ctx) => {
+      const hint = ctx.oidc.entities.IdTokenHint as { payload: { sub?: unknown } } | undefined;
+      if (hint === undefined) return Check.NO_NEED_TO_PROMPT;
+      const accountId = ctx.oidc.session?.accountId;
+      const clientId = ctx.oidc.client?.clientId;
+      if (accountId === undefined || clientId === undefined) return Check.REQUEST_PROMPT;
+      return hint.payload.sub === (await subjectOf(clientId, accountId)) ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT;
+    }),
+  );
   login.checks.add(
     new Check('weunion_session', 'the weunion login session has ended', 'login_required', async (ctx) => {
       const accountId = ctx.oidc.session?.accountId;

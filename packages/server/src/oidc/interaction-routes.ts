@@ -14,6 +14,7 @@ import type Provider from 'oidc-provider';
 import { z } from 'zod';
 import { languageOf } from '../hosted/html.ts';
 import { parseInput } from '../http/problem.ts';
+import { subjectFor } from '../identity/subject.ts';
 import { readCookie } from '../login/browser.ts';
 import { ERROR_PAGE } from '../login/finish.ts';
 import { type LoginSessions, SESSION_COOKIE } from '../login/sessions.ts';
@@ -99,6 +100,7 @@ export function registerInteractionRoutes(app: FastifyInstance, source: Provider
         // An application with its own identity policy accepts only logins made under that policy.
         servesApplication: application === null || sessionServesApplication(application, session?.clientId),
         now: Date.now(),
+        ...(session === null || application === null ? {} : { subject: await subjectFor(db, session.userId, application.subjectType) }),
       });
       if (decision.kind === 'login') {
         // From here on, only a session other than this browser's current one answers this interaction.

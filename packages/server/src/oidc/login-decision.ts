@@ -70,7 +70,13 @@ function acrSatisfiable(details: Record<string, unknown>): boolean {
 export function decideLogin(
   prompt: LoginPrompt,
   session: LoginSession | null,
-  options: { freshForInteraction: boolean; servesApplication: boolean; now: number },
+  options: {
+    freshForInteraction: boolean;
+    servesApplication: boolean;
+    now: number;
+    /** The `sub` the application sees for the session's person (an imported id for `subjectType: 'external'`). */
+    subject?: string;
+  },
 ): LoginDecision {
   const reasons = new Set(prompt.reasons);
   if ((reasons.has('essential_acr') || reasons.has('essential_acrs')) && !acrSatisfiable(prompt.details)) {
@@ -99,11 +105,11 @@ export function decideLogin(
         break;
       }
       case 'id_token_hint':
-        if (hintedSubject(prompt.details.id_token_hint) !== session.userId) return { kind: 'login' };
+        if (hintedSubject(prompt.details.id_token_hint) !== (options.subject ?? session.userId)) return { kind: 'login' };
         break;
       case 'claims_id_token_sub_value': {
         const wanted = subRequest.safeParse(prompt.details.sub);
-        if (!wanted.success || wanted.data.value !== session.userId) return { kind: 'login' };
+        if (!wanted.success || wanted.data.value !== (options.subject ?? session.userId)) return { kind: 'login' };
         break;
       }
       default:

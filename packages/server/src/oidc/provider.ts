@@ -14,13 +14,14 @@
 import type { SharedState } from '@weunion/state';
 import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Config } from '../config/index.ts';
+import { subjectFor } from '../identity/subject.ts';
 import { getUserView, identitiesOf } from '../identity/users.ts';
 import { LoginSessions } from '../login/sessions.ts';
 import type { SecretBox } from '../secrets/master-key.ts';
 import type { SigningKeys } from '../signing/signing-keys.ts';
 import type { Database } from '../storage/index.ts';
 import { createAdapterFactory } from './adapter.ts';
-import { findApplication } from './applications.ts';
+import { findApplication, tryLoginRedirectUri } from './applications.ts';
 import { queueLogout } from './backchannel-logout.ts';
 import { SCOPE_CLAIMS, userClaims } from './claims.ts';
 import { clientBasedCors } from './client-cors.ts';
@@ -42,11 +43,19 @@ export interface OidcDeps {
 
 export async function createOidcProvider(deps: OidcDeps): Promise<Provider> {
   const db = oidcDb(deps.database.db);
+  /** The `sub` an application sees for an account: its imported id for `subjectType: 'external'` (identity/subject.ts). */
+  const subjectOf = async (clientId: string, accountId: string) =>
+    subjectFor(deps.database.db, accountId, (await findApplication(db, deps.secrets, clientId))?.subjectType ?? 'public');
   await deps.signingKeys.ensure();
   const jwks = await deps.signingKeys.privateJwks();
   const { alg: signingAlg } = await deps.signingKeys.current();
   const configuration: Configuration = {
-    adapter: createAdapterFactory({ db, state: deps.state, secrets: deps.secrets }),
+    adapter: createAdapterFactory({
+      db,
+      state: deps.state,
+      secrets: deps.secrets,
+      tryLoginRedirectUri: tryLoginRedirectUri(deps.config.publicUrl),
+    }),
     jwks: { keys: jwks.keys as NonNullable<Configuration['jwks']>['keys'] },
     cookies: {
       // Derived from the master key: identical on every instance, never stored.
@@ -102,7 +111,7 @@ export async function createOidcProvider(deps: OidcDeps): Promise<Provider> {
       Grant: 14 * 24 * 3600,
     },
     interactions: {
-      policy: weunionInteractionPolicy(new LoginSessions(deps.state, { ttlMs: deps.config.sessionTtlSeconds * 1000 })),
+      policy: weunionInteractionPolicy(new LoginSessions(deps.state, { ttlMs: deps.config.sessionTtlSeconds * 1000 }), subjectOf),
       url: (_ctx: KoaContextWithOIDC, interaction) => `/interaction/${interaction.uid}`,
     },
     async findAccount(_ctx, id) {
@@ -145,6 +154,18 @@ export async function createOidcProvider(deps: OidcDeps): Promise<Provider> {
   Object.defineProperty(provider.Client.prototype, 'backchannelLogout', {
     value: async function queueBackchannelLogout(this: { clientId: string }, sub: string, sid: string | undefined) {
       await queueLogout({ db, state: deps.state, secrets: deps.secrets }, sub, 'logout', [{ clientId: this.clientId, sid }]);
+    },
+  });
+  // `sub` per application (identity/subject.ts): an imported person's old id for `subjectType:
+  // 'external'`. oidc-provider sets `sub` to the account id and lets only pairwise subjects change it,
+  // which would bring sector identifiers along; every ID token, userinfo answer and logout token
+  // passes through Claims#result, so the subject is swapped there.
+  const claimsResult = provider.Claims.prototype.result;
+  Object.defineProperty(provider.Claims.prototype, 'result', {
+    value: async function externalSubject(this: { client: { clientId: string } }) {
+      const claims: Record<string, unknown> = await claimsResult.call(this);
+      if (typeof claims.sub === 'string') claims.sub = await subjectOf(this.client.clientId, claims.sub);
+      return claims;
     },
   });
   provider.use(firstPartyOfflineAccess(async (clientId) => (await findApplication(db, deps.secrets, clientId))?.firstParty === true));

@@ -25,6 +25,7 @@ import { signInThroughConnection } from '../connections/sign-in.ts';
 import { checkedReturnTo } from '../embedding/return-to.ts';
 import { parseInput } from '../http/problem.ts';
 import { RateLimiter } from '../http/rate-limit.ts';
+import { agreedQuery, checkAgreement } from '../login/agreement.ts';
 import { clientIp, publicUrl } from '../login/browser.ts';
 import { connectionForScenario, credentialsOf } from '../login/connection-choice.ts';
 import { finishOutcome, redirectAfterLogin, redirectToErrorPage } from '../login/finish.ts';
@@ -40,11 +41,12 @@ const startSchema = z.object({
   returnTo: z.string().max(2000).optional(),
   connection: z.string().max(63).optional(),
   client: z.string().min(1).max(100).optional(),
+  agreed: agreedQuery,
 });
 const callbackSchema = z.object({ code: z.string().min(1).max(512).optional(), state: z.string().max(256).optional() });
 
 /** Where wxLogin.js is: res.wx.qq.com for real WeChat, beside qrconnect for the sandbox or a proxy. */
-function wxLoginScriptUrl(qrconnectUrl: string): string {
+export function wxLoginScriptUrl(qrconnectUrl: string): string {
   const url = new URL(qrconnectUrl);
   if (url.origin === 'https://open.weixin.qq.com') return `https://res.wx.qq.com/${WX_LOGIN_SCRIPT_PATH}`;
   return `${url.origin}${url.pathname.replace(/connect\/qrconnect$/, '')}${WX_LOGIN_SCRIPT_PATH}`;
@@ -61,7 +63,7 @@ export function registerS2(app: FastifyInstance): void {
     const returnTo = await checkedReturnTo(ctx, query.returnTo);
     await limiter.consume(REDIRECT_START_PER_IP, clientIp(request));
     const connection = await connectionForScenario(app, 's2', query.connection);
-    if (query.client !== undefined) await applicationForLogin(ctx, query.client, 's2');
+    if (query.client !== undefined) checkAgreement(await applicationForLogin(ctx, query.client, 's2'), query.agreed !== undefined);
     const state = await createLoginState(app, request, reply, {
       scenario: 's2',
       connectionId: connection.id,

@@ -30,6 +30,7 @@ import { checkedReturnTo } from '../embedding/return-to.ts';
 import { parseInput } from '../http/problem.ts';
 import { RateLimiter } from '../http/rate-limit.ts';
 import { lookupWechatIdentity } from '../identity/index.ts';
+import { agreedQuery, checkAgreement } from '../login/agreement.ts';
 import { clientIp, publicUrl } from '../login/browser.ts';
 import { connectionForScenario, credentialsOf } from '../login/connection-choice.ts';
 import { finishOutcome, redirectAfterLogin, redirectToErrorPage } from '../login/finish.ts';
@@ -44,6 +45,7 @@ const startSchema = z.object({
   returnTo: z.string().max(2000).optional(),
   connection: z.string().max(63).optional(),
   client: z.string().min(1).max(100).optional(),
+  agreed: agreedQuery,
 });
 const callbackSchema = z.object({ code: z.string().min(1).max(512).optional(), state: z.string().max(256).optional() });
 
@@ -62,7 +64,7 @@ export function registerS4(app: FastifyInstance): void {
       const returnTo = await checkedReturnTo(ctx, query.returnTo);
       await limiter.consume(REDIRECT_START_PER_IP, clientIp(request));
       const connection = await connectionForScenario(app, 's4', query.connection);
-      if (query.client !== undefined) await applicationForLogin(ctx, query.client, 's4');
+      if (query.client !== undefined) checkAgreement(await applicationForLogin(ctx, query.client, 's4'), query.agreed !== undefined);
       const scope = firstScope(connection);
       const state = await createLoginState(app, request, reply, {
         scenario: 's4',

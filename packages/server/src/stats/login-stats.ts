@@ -10,13 +10,16 @@
  *   only place users come from in a sign-in, so each counts exactly once;
  * - a failure is the problem a login route answered with (the `onError` hook below), or the code a
  *   redirect flow sent the browser to `/login/error` with (`redirectToErrorPage`).
- * Recording never fails a login: errors are caught and logged.
+ * Recording never fails a login: errors are caught and logged. The same two places raise the
+ * opt-in `login.succeeded` / `login.failed` webhook events (webhooks/login-events.ts).
  */
 import { AppError } from '@weunion/errors';
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
+import { failedLogin, recordLoginEvent } from '../login/history.ts';
 import { precompiled } from '../storage/precompiled.ts';
 import type { LoginStatMetric, Tables } from '../storage/schema.ts';
+import { writeLoginEvent } from '../webhooks/login-events.ts';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
@@ -28,6 +31,8 @@ export interface LoginStatEvent {
   appid?: string | undefined;
   clientId?: string | undefined;
   reason?: string | undefined;
+  /** Who logged in (a completed login), for the `login.succeeded` event. */
+  userId?: string | undefined;
   /** When it happened, ms (default now). */
   at?: number;
 }
@@ -79,6 +84,10 @@ export async function incrementLoginStat(db: Kysely<Tables>, event: LoginStatEve
 export async function recordLoginStat(db: Kysely<Tables>, event: LoginStatEvent, log?: WarnLogger): Promise<void> {
   try {
     await incrementLoginStat(db, event);
+    if (event.metric !== 'new_user') {
+      const { metric, ...rest } = event;
+      await writeLoginEvent(db, { outcome: metric === 'login' ? 'succeeded' : 'failed', ...rest });
+    }
   } catch (error) {
     if (log !== undefined) log.warn({ err: error, metric: event.metric }, 'login statistics not recorded');
     else process.emitWarning(`login statistics not recorded: ${error instanceof Error ? error.message : String(error)}`);
@@ -91,13 +100,16 @@ export async function recordLoginStat(db: Kysely<Tables>, event: LoginStatEvent,
  */
 export async function recordAppLogin(
   app: FastifyInstance,
-  grant: { clientId: string; method: string },
+  grant: { userId: string; clientId: string; method: string },
   /** The connection's appid (the caller's cached look-up). */
   appidOf: (connectionId: string) => Promise<string | undefined>,
 ): Promise<void> {
   const db = app.ctx.database.db;
   try {
-    await incrementLoginStat(db, { metric: 'login', scenario: grant.method, appid: await appidOf(grant.clientId) });
+    const appid = await appidOf(grant.clientId);
+    await incrementLoginStat(db, { metric: 'login', scenario: grant.method, appid });
+    await writeLoginEvent(db, { outcome: 'succeeded', userId: grant.userId, scenario: grant.method, appid });
+    await recordLoginEvent(db, { outcome: 'succeeded', userId: grant.userId, scenario: grant.method, appid }, app.log);
   } catch (error) {
     app.log.warn({ err: error, metric: 'login' }, 'login statistics not recorded');
   }
@@ -118,6 +130,11 @@ export function registerLoginFailureStats(app: FastifyInstance): void {
     if (request.method !== 'POST' || !LOGIN_ROUTE.test(url)) return;
     const reason = error instanceof AppError ? error.code : 'internal';
     await recordLoginStat(app.ctx.database.db, { metric: 'failure', reason, scenario: SCENARIO_IN_ROUTE.exec(url)?.[1] }, request.log);
+    await recordLoginEvent(
+      app.ctx.database.db,
+      failedLogin(request, reason, error instanceof AppError ? error.details?.reason : undefined),
+      request.log,
+    );
   });
 }
 

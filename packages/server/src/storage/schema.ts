@@ -238,6 +238,132 @@ export interface LoginStatsTable {
   count: number;
 }
 
+export interface WebhookEndpointsTable {
+  id: string;
+  url: string;
+  description: string;
+  /** JSON array of event types. */
+  events: string;
+  enabled: number;
+  /** Sealed with the master key: the `whsec_…` secret deliveries are signed with. */
+  secret: string;
+  /** Sealed: the secret before the last rotation, still signed with until `previous_secret_expires_at`. */
+  previous_secret: string | null;
+  previous_secret_expires_at: number | null;
+  /** When the current run of failed attempts began; null after a success. */
+  failing_since: number | null;
+  disabled_at: number | null;
+  /** Why weunion disabled the endpoint (persistent failure); null when an admin did, or it is enabled. */
+  disabled_reason: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/** The outbox: one row per identity event, written in the transaction of the change. */
+export interface WebhookEventsTable {
+  seq: Generated<number>;
+  /** `msg_…`: the `webhook-id` header, the same on every attempt and replay. */
+  id: string;
+  type: string;
+  /** The person the event is about (events are sent in order per person); null for a test ping. */
+  subject_id: string | null;
+  /** JSON: the exact body sent. */
+  payload: string;
+  created_at: number;
+}
+
+export type WebhookDeliveryStatus = 'pending' | 'delivered' | 'failed';
+
+export interface WebhookDeliveriesTable {
+  id: string;
+  endpoint_id: string;
+  event_id: string;
+  event_seq: number;
+  /** The person (or the event itself): a later delivery with the same key waits for earlier ones. */
+  ordering_key: string;
+  status: WebhookDeliveryStatus;
+  attempts: number;
+  next_attempt_at: number;
+  /** Which instance is sending it (a random id per deliverer) and until when; expired: anyone may. */
+  lease_owner: string | null;
+  lease_until: number | null;
+  created_at: number;
+  last_attempt_at: number | null;
+  delivered_at: number | null;
+}
+
+export interface WebhookAttemptsTable {
+  id: string;
+  delivery_id: string;
+  endpoint_id: string;
+  event_id: string;
+  at: number;
+  ok: number;
+  status_code: number | null;
+  error: string | null;
+  /** The start of the response body (capped). */
+  response_excerpt: string | null;
+  duration_ms: number;
+}
+
+export type LoginOutcome = 'succeeded' | 'failed';
+
+/** One end-user login or failure (login/history.ts, 0024); absent facts are null. */
+export interface LoginEventsTable {
+  /** `lge_…`, time-ordered. */
+  id: string;
+  at: number;
+  outcome: LoginOutcome;
+  user_id: string | null;
+  scenario: string | null;
+  appid: string | null;
+  /** The application (OIDC client id) the login was for. */
+  client_id: string | null;
+  /** For failures: the problem `code` (and its `reason` detail, `code:reason`). */
+  reason: string | null;
+  ip: string | null;
+  user_agent: string | null;
+}
+
+/** A console admin's TOTP recovery codes, hashed; each used once (0024). */
+export interface AdminRecoveryCodesTable {
+  admin_id: string;
+  /** SHA-256 of the normalized code, hex. */
+  code_hash: string;
+  created_at: number;
+  used_at: number | null;
+}
+
+/** The id a person had in the system they were imported from (0021). */
+export interface UserExternalIdsTable {
+  /** `authing`, or the source a generic import names. */
+  source: string;
+  external_id: string;
+  user_id: string;
+  /** The source's custom data, JSON, kept as it was; never released in tokens. */
+  data: string | null;
+  created_at: number;
+}
+
+export type ImportRunStatus = 'running' | 'stopped' | 'done';
+
+/** One import and its checkpoint (0021). */
+export interface ImportRunsTable {
+  id: string;
+  /** `authing` or `people`. */
+  kind: string;
+  input_hash: string;
+  status: ImportRunStatus;
+  /** The index of the next record to import: written in the transaction of each batch. */
+  next_index: number;
+  total: number;
+  /** JSON: the report so far (import/engine.ts `ImportReport`). */
+  report: string;
+  actor: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
 export interface Tables {
   settings: SettingsTable;
   users: UsersTable;
@@ -255,4 +381,12 @@ export interface Tables {
   refresh_tokens: RefreshTokensTable;
   login_stats: LoginStatsTable;
   token_reads: TokenReadsTable;
+  webhook_endpoints: WebhookEndpointsTable;
+  webhook_events: WebhookEventsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_attempts: WebhookAttemptsTable;
+  login_events: LoginEventsTable;
+  admin_recovery_codes: AdminRecoveryCodesTable;
+  user_external_ids: UserExternalIdsTable;
+  import_runs: ImportRunsTable;
 }

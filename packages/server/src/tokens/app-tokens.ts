@@ -66,6 +66,8 @@ export interface AppTokensOptions {
   now?: () => number;
   /** Told of every sign-in that got tokens (login statistics); must not throw. */
   onIssued?: (grant: TokenGrant) => Promise<void>;
+  /** The `sub` of ID tokens for an app (identity/subject.ts); the weunion id when absent. */
+  subjectOf?: (clientId: string, userId: string) => Promise<string>;
 }
 
 const accessClaimsSchema = z.object({
@@ -88,6 +90,7 @@ export class AppTokens {
   readonly #refreshTtl: number;
   readonly #now: () => number;
   readonly #onIssued: ((grant: TokenGrant) => Promise<void>) | undefined;
+  readonly #subjectOf: ((clientId: string, userId: string) => Promise<string>) | undefined;
   #ready: Promise<void> | undefined;
 
   /** `signingKeys` is read on first use, so building the app does not open the master key. */
@@ -100,6 +103,7 @@ export class AppTokens {
     this.#refreshTtl = options.refreshTokenTtlSeconds ?? 14 * 24 * 3600;
     this.#now = options.now ?? Date.now;
     this.#onIssued = options.onIssued;
+    this.#subjectOf = options.subjectOf;
   }
 
   /** The public keys that verify these tokens (what `/jwks` serves). */
@@ -290,10 +294,12 @@ export class AppTokens {
       .setExpirationTime(iat + this.#accessTtl)
       .setJti(randomUUID())
       .sign(privateKey);
+    // The access token keeps the weunion id (weunion resolves it); the ID token says what the app's backend knows the person by.
+    const subject = (await this.#subjectOf?.(grant.clientId, user.id)) ?? user.id;
     const idToken = await new SignJWT({ ...claimsForScope(user, grant.scope), ...common, azp: grant.clientId })
       .setProtectedHeader({ alg, kid, typ: 'JWT' })
       .setIssuer(this.#issuer)
-      .setSubject(user.id)
+      .setSubject(subject)
       .setAudience(grant.clientId)
       .setIssuedAt(iat)
       .setExpirationTime(iat + this.#idTtl)

@@ -35,9 +35,11 @@ export const ROUTES: FuzzRoute[] = [
   { method: 'GET', path: '/jwks' },
   { method: 'GET', path: '/api/v1/openapi.json' },
   { method: 'GET', path: '/assets/weunion-login.js' },
+  { method: 'GET', path: '/assets/login-page.css', query: { accent: '07c160' } },
   // Browser logins (S1–S4) and the hosted pages.
   { method: 'POST', path: '/api/login/s1', body: S1_BODY },
   { method: 'POST', path: '/api/login/s3', body: S1_BODY },
+  { method: 'POST', path: '/api/login/s3/link', body: { ...S1_BODY, agreed: true, link: 'scheme' } },
   { method: 'GET', path: '/api/login/s2/embedded', query: REDIRECT_QUERY },
   { method: 'GET', path: '/login/s2', query: REDIRECT_QUERY },
   { method: 'GET', path: '/login/s4', query: REDIRECT_QUERY },
@@ -48,6 +50,18 @@ export const ROUTES: FuzzRoute[] = [
   { method: 'GET', path: '/login/select' },
   { method: 'GET', path: '/login/bind' },
   { method: 'GET', path: '/login/cancelled', query: { returnTo: '/app' } },
+  // SMS code login.
+  { method: 'GET', path: '/login/sms', query: { returnTo: '/app', client: '$application', ui_locales: 'en' } },
+  {
+    method: 'POST',
+    path: '/api/login/sms/send',
+    body: { phone: '+8613900000000', client: '$application', returnTo: '/app', language: 'zh-CN' },
+  },
+  {
+    method: 'POST',
+    path: '/api/login/sms/verify',
+    body: { phone: '13900000000', code: '123456', client: '$application', returnTo: '/app' },
+  },
   // QR tickets.
   { method: 'GET', path: '/api/login/tickets/:id', query: { since: 0, wait: 0 }, headers: TICKET_SECRET },
   { method: 'GET', path: '/api/login/tickets/:id/events', headers: TICKET_SECRET },
@@ -104,6 +118,10 @@ export const ROUTES: FuzzRoute[] = [
   { method: 'POST', path: '/console/api/account/totp/setup' },
   { method: 'POST', path: '/console/api/account/totp/enable', body: { code: '123456' } },
   { method: 'POST', path: '/console/api/account/totp/disable', body: { password: 'a', code: '123456' } },
+  { method: 'GET', path: '/console/api/account/totp/recovery-codes' },
+  { method: 'POST', path: '/console/api/account/totp/recovery-codes', body: { password: 'a' } },
+  { method: 'POST', path: '/console/api/try-login', body: { applicationId: '$application' } },
+  { method: 'GET', path: '/console/try-login/callback', query: { code: 'code', state: 'state', iss: 'http://x' } },
   // oidc-provider's token endpoints: it reads these bodies itself, past the input guard.
   {
     method: 'POST',

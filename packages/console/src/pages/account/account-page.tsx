@@ -1,7 +1,8 @@
 /**
  * The signed-in admin's own account: change the password; turn two-step sign-in (TOTP) on — the
  * QR code is shown as an image (the server's SVG as a data: URL, never put into the DOM as markup)
- * with the key for typing in by hand, and a code confirms it — or off, with password and code.
+ * with the key for typing in by hand, and a code confirms it — or off, with password and code. Turning
+ * it on shows ten recovery codes once; they can be made anew (password) and are counted as used.
  */
 import { type ChangeEvent, type FormEvent, type ReactNode, useState } from 'react';
 import { z } from 'zod';
@@ -9,15 +10,19 @@ import { api, noContent, sessionSchema } from '../../api.ts';
 import { useT } from '../../i18n/index.ts';
 import { useAdmin, useSession } from '../../session.tsx';
 import { Button } from '../../ui/button.tsx';
+import { CopyButton } from '../../ui/copy-button.tsx';
 import { useErrorMessage } from '../../ui/errors.ts';
 import { Field } from '../../ui/field.tsx';
 import { Notice, useNotify } from '../../ui/notice.tsx';
 import { Page } from '../../ui/page.tsx';
+import { useLoad } from '../../ui/use-load.ts';
 import '../../ui/setup-pages.css';
 
 const MIN_PASSWORD_LENGTH = 10;
 const totpSetupSchema = z.object({ secret: z.string(), otpauthUri: z.string(), qrSvg: z.string() });
 type TotpSetup = z.infer<typeof totpSetupSchema>;
+const recoveryCodesSchema = z.object({ recoveryCodes: z.array(z.string()) });
+const remainingSchema = z.object({ remaining: z.number() });
 
 /** A required password input bound to a piece of state; `autoComplete` tells password managers which one it is. */
 function passwordInput(autoComplete: 'current-password' | 'new-password', value: string, setValue: (value: string) => void) {
@@ -113,6 +118,7 @@ function TotpCard(): ReactNode {
   const [password, setPassword] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const [recoveryCodes, setRecoveryCodes] = useState<string[] | null>(null);
   const enabled = session.admin.totpEnabled;
   /** The authenticator code, asked for when turning TOTP on and again when turning it off. */
   const codeInput = {
@@ -147,7 +153,8 @@ function TotpCard(): ReactNode {
   const confirmCode = (event: FormEvent) => {
     event.preventDefault();
     return act(async () => {
-      await api.post('/console/api/account/totp/enable', noContent, { code: code.trim() });
+      const answer = await api.post('/console/api/account/totp/enable', recoveryCodesSchema, { code: code.trim() });
+      setRecoveryCodes(answer.recoveryCodes);
       setSetup(null);
       setCode('');
       notify(t('account.totp.enabled'));
@@ -196,6 +203,8 @@ function TotpCard(): ReactNode {
           </div>
         </form>
       ) : null}
+      {recoveryCodes !== null ? <RecoveryCodes codes={recoveryCodes} onDone={() => setRecoveryCodes(null)} /> : null}
+      {enabled && recoveryCodes === null ? <RegenerateRecoveryCodes onCodes={setRecoveryCodes} /> : null}
       {enabled ? (
         <form className="form" onSubmit={disable} noValidate>
           <p className="field-hint">{t('account.totp.disableHelp')}</p>
@@ -209,5 +218,64 @@ function TotpCard(): ReactNode {
         </form>
       ) : null}
     </section>
+  );
+}
+
+/** New recovery codes, shown once, until the admin says they are saved. */
+function RecoveryCodes({ codes, onDone }: { codes: string[]; onDone: () => void }): ReactNode {
+  const t = useT();
+  return (
+    <div className="form-section recovery-codes" aria-live="polite">
+      <h3>{t('account.recovery')}</h3>
+      <Notice kind="info">{t('account.recovery.new')}</Notice>
+      <ul className="mono recovery-code-list" aria-label={t('account.recovery.list')}>
+        {codes.map((code) => (
+          <li key={code}>{code}</li>
+        ))}
+      </ul>
+      <div className="form-actions">
+        <CopyButton value={codes.join('\n')} />
+        <Button variant="primary" onClick={onDone}>
+          {t('account.recovery.saved')}
+        </Button>
+      </div>
+    </div>
+  );
+}
+
+function RegenerateRecoveryCodes({ onCodes }: { onCodes: (codes: string[]) => void }): ReactNode {
+  const t = useT();
+  const errorMessage = useErrorMessage();
+  const remaining = useLoad(() => api.get('/console/api/account/totp/recovery-codes', remainingSchema), []);
+  const [password, setPassword] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      const answer = await api.post('/console/api/account/totp/recovery-codes', recoveryCodesSchema, { password });
+      setPassword('');
+      onCodes(answer.recoveryCodes);
+    } catch (caught) {
+      setError(errorMessage(caught));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <form className="form form-section" onSubmit={submit} noValidate>
+      <h3>{t('account.recovery')}</h3>
+      {remaining.data ? <p>{t('account.recovery.left', { count: remaining.data.remaining })}</p> : null}
+      <p className="field-hint">{t('account.recovery.regenerateHelp')}</p>
+      {error ? <Notice kind="error">{error}</Notice> : null}
+      <Field label={t('account.password.field')} {...passwordInput('current-password', password, setPassword)} />
+      <div className="form-actions">
+        <Button type="submit" busy={busy}>
+          {t('account.recovery.regenerate')}
+        </Button>
+      </div>
+    </form>
   );
 }

@@ -3,7 +3,7 @@
  * server will), the scenarios its hosted login page offers (marked when no WeChat app serves one
  * yet), first/third party, the login page's look with a live preview, and policy overrides.
  */
-import { type ReactNode, useId } from 'react';
+import { type ReactNode, useEffect, useId, useState } from 'react';
 import { api } from '../../api.ts';
 import { useT } from '../../i18n/index.ts';
 import { navigate } from '../../router.tsx';
@@ -25,6 +25,7 @@ import {
   COLOR,
   createdApplicationSchema,
   isRedirectUri,
+  loginPreviewSchema,
   parseUriLines,
 } from './model.ts';
 
@@ -38,6 +39,9 @@ interface Draft {
   firstParty: boolean;
   logoUrl: string;
   primaryColor: string;
+  termsUrl: string;
+  privacyUrl: string;
+  requireAgreement: boolean;
   policy: PolicyOverride;
 }
 
@@ -53,6 +57,9 @@ function draftOf(application: Application | null): Draft {
       firstParty: true,
       logoUrl: '',
       primaryColor: '',
+      termsUrl: '',
+      privacyUrl: '',
+      requireAgreement: false,
       policy: {},
     };
   }
@@ -66,6 +73,9 @@ function draftOf(application: Application | null): Draft {
     firstParty: application.firstParty,
     logoUrl: application.branding.logoUrl ?? '',
     primaryColor: application.branding.primaryColor ?? '',
+    termsUrl: application.branding.termsUrl ?? '',
+    privacyUrl: application.branding.privacyUrl ?? '',
+    requireAgreement: application.branding.requireAgreement === true,
     policy: application.policy,
   };
 }
@@ -109,6 +119,8 @@ export function ApplicationForm({
   if (draft.scenarios.length === 0) errors.scenarios = t('connections.error.scenarios');
   if (draft.logoUrl !== '' && !isHttpUrl(draft.logoUrl)) errors.logoUrl = t('connections.invalidUrl');
   if (draft.primaryColor !== '' && !COLOR.test(draft.primaryColor)) errors.primaryColor = t('applications.field.primaryColorInvalid');
+  if (draft.termsUrl !== '' && !isHttpUrl(draft.termsUrl)) errors.termsUrl = t('connections.invalidUrl');
+  if (draft.privacyUrl !== '' && !isHttpUrl(draft.privacyUrl)) errors.privacyUrl = t('connections.invalidUrl');
   const shown = showErrors ? errors : {};
 
   const save = submit(errors, async () => {
@@ -118,10 +130,7 @@ export function ApplicationForm({
       postLogoutRedirectUris: postLogout,
       scenarios: draft.scenarios,
       firstParty: draft.firstParty,
-      branding: {
-        ...(draft.logoUrl === '' ? {} : { logoUrl: draft.logoUrl }),
-        ...(draft.primaryColor === '' ? {} : { primaryColor: draft.primaryColor }),
-      },
+      branding: brandingOf(draft),
       policy: draft.policy,
     };
     if (existing === null) {
@@ -135,6 +144,9 @@ export function ApplicationForm({
         branding: {
           logoUrl: draft.logoUrl === '' ? null : draft.logoUrl,
           primaryColor: draft.primaryColor === '' ? null : draft.primaryColor,
+          termsUrl: draft.termsUrl === '' ? null : draft.termsUrl,
+          privacyUrl: draft.privacyUrl === '' ? null : draft.privacyUrl,
+          requireAgreement: draft.requireAgreement ? true : null,
         },
         policy: { ...Object.fromEntries(Object.keys(applicationPolicySchema.shape).map((key) => [key, null])), ...draft.policy },
       };
@@ -233,8 +245,35 @@ export function ApplicationForm({
               placeholder="https://"
             />
             <ColorField value={draft.primaryColor} onChange={(value) => set('primaryColor', value)} error={shown.primaryColor} />
+            <Field
+              label={t('applications.field.termsUrl')}
+              hint={t('applications.field.termsUrl.help')}
+              value={draft.termsUrl}
+              onChange={(event) => set('termsUrl', event.target.value.trim())}
+              error={shown.termsUrl}
+              type="url"
+              placeholder="https://"
+            />
+            <Field
+              label={t('applications.field.privacyUrl')}
+              hint={t('applications.field.privacyUrl.help')}
+              value={draft.privacyUrl}
+              onChange={(event) => set('privacyUrl', event.target.value.trim())}
+              error={shown.privacyUrl}
+              type="url"
+              placeholder="https://"
+            />
+            <CheckboxField
+              label={t('applications.field.requireAgreement')}
+              hint={t('applications.field.requireAgreement.help')}
+              checked={draft.requireAgreement}
+              onChange={(requireAgreement) => set('requireAgreement', requireAgreement)}
+            />
           </div>
-          <BrandPreview name={draft.name} logoUrl={draft.logoUrl} color={COLOR.test(draft.primaryColor) ? draft.primaryColor : null} />
+          <LoginPreview
+            draft={draft}
+            valid={errors.logoUrl === undefined && errors.termsUrl === undefined && errors.privacyUrl === undefined}
+          />
         </div>
       </section>
 
@@ -289,19 +328,91 @@ function ColorField({
   );
 }
 
-/** A small picture of the hosted login page's head with this application's name, logo and colour. */
-function BrandPreview({ name, logoUrl, color }: { name: string; logoUrl: string; color: string | null }): ReactNode {
+/** The branding fields as the API takes them (empty fields left out). */
+function brandingOf(draft: Draft) {
+  return {
+    ...(draft.logoUrl === '' ? {} : { logoUrl: draft.logoUrl }),
+    ...(COLOR.test(draft.primaryColor) ? { primaryColor: draft.primaryColor } : {}),
+    ...(draft.termsUrl === '' ? {} : { termsUrl: draft.termsUrl }),
+    ...(draft.privacyUrl === '' ? {} : { privacyUrl: draft.privacyUrl }),
+    ...(draft.requireAgreement ? { requireAgreement: true } : {}),
+  };
+}
+
+/**
+ * The hosted login page as it will look, rendered by the server from the same template as the
+ * real page (`POST /api/v1/applications/login-preview`) with the values as typed, in a sandboxed
+ * frame: no script runs in it, and it loads only weunion's own stylesheet.
+ */
+function LoginPreview({ draft, valid }: { draft: Draft; valid: boolean }): ReactNode {
   const t = useT();
+  const [language, setLanguage] = useState<'zh-CN' | 'en'>('zh-CN');
+  const [device, setDevice] = useState<'desktop' | 'phone' | 'wechat'>('desktop');
+  const [html, setHtml] = useState<string | null>(null);
+  const [failed, setFailed] = useState(false);
+  const request = JSON.stringify({
+    ...(draft.id === '' ? {} : { id: draft.id }),
+    name: draft.name,
+    scenarios: draft.scenarios.length === 0 ? undefined : draft.scenarios,
+    branding: brandingOf(draft),
+    language,
+    device,
+  });
+  useEffect(() => {
+    if (!valid) return;
+    let current = true;
+    // Typing is not sent letter by letter: the preview follows a moment after the last change.
+    const timer = setTimeout(() => {
+      api.post('/api/v1/applications/login-preview', loginPreviewSchema, JSON.parse(request)).then(
+        (answer) => {
+          if (!current) return;
+          setHtml(answer.html);
+          setFailed(false);
+        },
+        () => {
+          if (current) setFailed(true);
+        },
+      );
+    }, 250);
+    return () => {
+      current = false;
+      clearTimeout(timer);
+    };
+  }, [request, valid]);
   return (
-    <figure className="form-section" style={{ margin: 0 }}>
+    <figure className="form-section login-preview">
       <figcaption className="field-hint">{t('applications.preview')}</figcaption>
-      <div className="brand-preview" aria-hidden="true">
-        {isHttpUrl(logoUrl) ? <img src={logoUrl} alt="" referrerPolicy="no-referrer" /> : null}
-        <h3>{t('applications.preview.heading', { name: name.trim() === '' ? '…' : name })}</h3>
-        <span className="preview-button" style={{ background: color ?? '#067a45' }}>
-          {t('applications.preview.button')}
-        </span>
+      <div className="preview-controls">
+        <SelectField
+          label={t('applications.preview.language')}
+          value={language}
+          onChange={(event) => setLanguage(event.target.value === 'en' ? 'en' : 'zh-CN')}
+        >
+          <option value="zh-CN">中文</option>
+          <option value="en">English</option>
+        </SelectField>
+        <SelectField
+          label={t('applications.preview.device')}
+          value={device}
+          onChange={(event) => {
+            const value = event.target.value;
+            setDevice(value === 'phone' || value === 'wechat' ? value : 'desktop');
+          }}
+        >
+          <option value="desktop">{t('applications.preview.desktop')}</option>
+          <option value="phone">{t('applications.preview.phone')}</option>
+          <option value="wechat">{t('applications.preview.wechat')}</option>
+        </SelectField>
       </div>
+      {failed ? <Notice kind="error">{t('applications.preview.failed')}</Notice> : null}
+      {html === null ? null : (
+        <iframe
+          className={`preview-frame ${device === 'desktop' ? 'desktop' : 'phone'}`}
+          title={t('applications.preview.frame')}
+          sandbox=""
+          srcDoc={html}
+        />
+      )}
     </figure>
   );
 }

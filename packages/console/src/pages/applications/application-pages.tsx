@@ -4,6 +4,7 @@
  * sends a new tab through the real authorization endpoint as the application would.
  */
 import { type ReactNode, useState } from 'react';
+import { z } from 'zod';
 import { api, noContent } from '../../api.ts';
 import { useT } from '../../i18n/index.ts';
 import type { RouteProps } from '../../route-props.ts';
@@ -20,6 +21,7 @@ import { Page } from '../../ui/page.tsx';
 import { useLoad } from '../../ui/use-load.ts';
 import { ApplicationForm } from './application-form.tsx';
 import { type Application, applicationSchema, discoverySchema, pkceChallenge, randomToken, rotatedSecretSchema } from './model.ts';
+import { WebOriginsSection } from './web-origins.tsx';
 import '../../ui/setup-pages.css';
 
 function SecretOnce({ secret, onDone }: { secret: string; onDone?: () => void }): ReactNode {
@@ -123,6 +125,7 @@ function ApplicationDetail({ application, reload }: { application: Application; 
       </section>
       <TryLogin application={application} />
       <ApplicationForm existing={application} onSaved={reload} />
+      <WebOriginsSection applicationId={application.id} />
       <div className="form-actions">
         <Button variant="danger" onClick={remove}>
           {t('applications.delete')}
@@ -138,12 +141,20 @@ interface Attempt {
   state: string;
   nonce: string;
   opened: boolean;
+  /** Ends on weunion's result page: nothing to exchange by hand. */
+  onWeunion: boolean;
 }
+
+/** The redirect choice "weunion's result page" (console/try-login.ts on the server). */
+const WEUNION_RESULT = 'weunion:result';
+const tryLoginSchema = z.object({ url: z.string(), redirectUri: z.string() });
 
 function TryLogin({ application }: { application: Application }): ReactNode {
   const t = useT();
   const errorMessage = useErrorMessage();
-  const [redirectUri, setRedirectUri] = useState(application.redirectUris[0] ?? '');
+  // weunion's own result page works for web and single-page applications, whose code weunion can exchange.
+  const resultPageOffered = application.type === 'web' || application.type === 'spa';
+  const [redirectUri, setRedirectUri] = useState(resultPageOffered ? WEUNION_RESULT : (application.redirectUris[0] ?? ''));
   const [attempt, setAttempt] = useState<Attempt | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -151,6 +162,14 @@ function TryLogin({ application }: { application: Application }): ReactNode {
     setBusy(true);
     setError(null);
     try {
+      if (redirectUri === WEUNION_RESULT) {
+        // weunion keeps the state, nonce and verifier and shows the result itself.
+        const started = await api.post('/console/api/try-login', tryLoginSchema, { applicationId: application.id });
+        const tab = window.open(started.url, '_blank');
+        if (tab !== null) tab.opener = null;
+        setAttempt({ url: started.url, verifier: '', state: '', nonce: '', opened: tab !== null, onWeunion: true });
+        return;
+      }
       // The endpoint comes from discovery, not a guess: the provider decides its own paths.
       const discovery = await api.get('/.well-known/openid-configuration', discoverySchema);
       const verifier = randomToken();
@@ -171,7 +190,7 @@ function TryLogin({ application }: { application: Application }): ReactNode {
       const tab = window.open(url.href, '_blank');
       // The tab must not reach back into the console.
       if (tab !== null) tab.opener = null;
-      setAttempt({ url: url.href, verifier: challenge === null ? '' : verifier, state, nonce, opened: tab !== null });
+      setAttempt({ url: url.href, verifier: challenge === null ? '' : verifier, state, nonce, opened: tab !== null, onWeunion: false });
     } catch (caught) {
       setError(errorMessage(caught));
     } finally {
@@ -182,12 +201,13 @@ function TryLogin({ application }: { application: Application }): ReactNode {
     <section className="card form-section">
       <h2>{t('applications.tryLogin')}</h2>
       <p className="field-hint">{t('applications.tryLogin.help')}</p>
-      {application.redirectUris.length > 1 ? (
+      {application.redirectUris.length > 1 || resultPageOffered ? (
         <SelectField
           label={t('applications.tryLogin.redirect')}
           value={redirectUri}
           onChange={(event) => setRedirectUri(event.target.value)}
         >
+          {resultPageOffered ? <option value={WEUNION_RESULT}>{t('applications.tryLogin.weunion')}</option> : null}
           {application.redirectUris.map((uri) => (
             <option key={uri} value={uri}>
               {uri}
@@ -207,11 +227,19 @@ function TryLogin({ application }: { application: Application }): ReactNode {
       {error ? <Notice kind="error">{error}</Notice> : null}
       {attempt ? (
         <div className="form-section" aria-live="polite">
-          <p>{attempt.opened ? t('applications.tryLogin.opened') : t('applications.tryLogin.blocked')}</p>
+          {attempt.onWeunion ? (
+            <p>{attempt.opened ? t('applications.tryLogin.openedWeunion') : t('applications.tryLogin.blocked')}</p>
+          ) : (
+            <p>{attempt.opened ? t('applications.tryLogin.opened') : t('applications.tryLogin.blocked')}</p>
+          )}
           <CopyValue label={t('applications.tryLogin.url')} value={attempt.url} />
-          {attempt.verifier === '' ? null : <CopyValue label={t('applications.tryLogin.verifier')} value={attempt.verifier} />}
-          <CopyValue label={t('applications.tryLogin.state')} value={attempt.state} />
-          <CopyValue label={t('applications.tryLogin.nonce')} value={attempt.nonce} />
+          {attempt.onWeunion ? null : (
+            <>
+              {attempt.verifier === '' ? null : <CopyValue label={t('applications.tryLogin.verifier')} value={attempt.verifier} />}
+              <CopyValue label={t('applications.tryLogin.state')} value={attempt.state} />
+              <CopyValue label={t('applications.tryLogin.nonce')} value={attempt.nonce} />
+            </>
+          )}
         </div>
       ) : null}
     </section>

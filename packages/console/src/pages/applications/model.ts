@@ -27,7 +27,13 @@ export const applicationSchema = z.object({
   postLogoutRedirectUris: z.array(z.string()),
   scenarios: z.array(z.enum(SCENARIOS)),
   firstParty: z.boolean(),
-  branding: z.object({ logoUrl: z.string().optional(), primaryColor: z.string().optional() }),
+  branding: z.object({
+    logoUrl: z.string().optional(),
+    primaryColor: z.string().optional(),
+    termsUrl: z.string().optional(),
+    privacyUrl: z.string().optional(),
+    requireAgreement: z.boolean().optional(),
+  }),
   policy: applicationPolicySchema,
   secretSet: z.boolean(),
   createdAt: z.number(),
@@ -41,6 +47,9 @@ export const rotatedSecretSchema = z.object({ clientSecret: z.string() });
 export const discoverySchema = z.looseObject({ issuer: z.string(), authorization_endpoint: z.string() });
 
 export const APPLICATION_ID = /^[a-z0-9][a-z0-9-]{2,62}$/;
+/** What the server renders for the branding preview (an HTML document, no script). */
+export const loginPreviewSchema = z.object({ html: z.string() });
+
 export const COLOR = /^#[0-9a-fA-F]{6}$/;
 
 /** The server's rule for redirect URIs: absolute, no fragment, not javascript: or data:. */

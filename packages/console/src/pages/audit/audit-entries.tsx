@@ -5,6 +5,7 @@ import { Link } from '../../router.tsx';
 import type { Actor, AuditEntry } from '../../schemas.ts';
 import { EmptyState } from '../../ui/empty-state.tsx';
 import { diffRows, showValue } from './diff.ts';
+import { describeAction } from './words.ts';
 
 export function actorName(t: Translate, actor: Actor): string {
   const name = actor.name ?? actor.id ?? '?';
@@ -90,7 +91,10 @@ export function AuditEntries({
             <tr key={entry.id}>
               <td className="nowrap">{formatDateTime(entry.at)}</td>
               <td>{actorName(t, entry.actor)}</td>
-              <td className="mono">{entry.action}</td>
+              <td>
+                {describeAction(t, entry.action)}
+                <div className="muted small mono">{entry.action}</div>
+              </td>
               {showSubject ? (
                 <td>
                   <SubjectLink id={entry.subjectId} />

@@ -7,10 +7,11 @@ import { navigate, useSearchParams } from '../../router.tsx';
 import { type AuditEntry, auditPageSchema } from '../../schemas.ts';
 import { Button } from '../../ui/button.tsx';
 import { LoadMore, useCursorPages } from '../../ui/cursor-pages.tsx';
-import { Field } from '../../ui/field.tsx';
+import { Field, SelectField } from '../../ui/field.tsx';
 import { Loaded } from '../../ui/load-state.tsx';
 import { Page } from '../../ui/page.tsx';
 import { AuditEntries } from './audit-entries.tsx';
+import { describeAction } from './words.ts';
 
 const KNOWN_ACTIONS = [
   'user.created',
@@ -22,8 +23,14 @@ const KNOWN_ACTIONS = [
   'user.merged_into',
   'user.unmerged',
   'user.unmerged_from',
+  'user.password_set',
+  'user.password_reset',
+  'user.password_removed',
   'identity.linked',
   'identity.unlinked',
+  'identity.moved',
+  'identity.moved_out',
+  'identity.moved_back',
   'identity.unionid_recorded',
   'identifier.added',
   'binding.locked',
@@ -36,11 +43,20 @@ const KNOWN_ACTIONS = [
   'application.updated',
   'application.secret_rotated',
   'application.deleted',
+  'webhook_endpoint.created',
+  'webhook_endpoint.updated',
+  'webhook_endpoint.deleted',
+  'webhook_endpoint.disabled',
+  'webhook_endpoint.secret_rotated',
   'admin_key.created',
   'admin_key.revoked',
   'admin_account.created',
   'admin_account.signed_in',
   'admin_account.deleted',
+  'admin_account.totp_enabled',
+  'admin_account.totp_disabled',
+  'admin_account.recovery_codes_generated',
+  'admin_account.recovery_code_used',
 ];
 
 export function AuditPage(_props: RouteProps): ReactNode {
@@ -75,18 +91,14 @@ export function AuditPage(_props: RouteProps): ReactNode {
   return (
     <Page title={t('nav.audit')} description={t('audit.description')}>
       <form className="search-bar card" onSubmit={submit}>
-        <Field
-          label={t('audit.action')}
-          hint={t('audit.actionHint')}
-          list="audit-actions"
-          value={actionInput}
-          onChange={(e) => setActionInput(e.target.value)}
-        />
-        <datalist id="audit-actions">
-          {KNOWN_ACTIONS.map((known) => (
-            <option key={known} value={known} />
+        <SelectField label={t('audit.action')} value={actionInput} onChange={(e) => setActionInput(e.target.value)}>
+          <option value="">{t('audit.anyAction')}</option>
+          {[...new Set([...KNOWN_ACTIONS, ...(action ? [action] : [])])].map((known) => (
+            <option key={known} value={known}>
+              {describeAction(t, known)}
+            </option>
           ))}
-        </datalist>
+        </SelectField>
         <Field
           label={t('audit.subject')}
           hint={t('audit.subjectHint')}

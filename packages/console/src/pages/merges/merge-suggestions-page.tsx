@@ -128,7 +128,13 @@ function Suggestion({ pair, connections, onChanged }: { pair: Pair; connections:
       <p>
         {suggestion.reason === 'unionid_conflict'
           ? t('merges.reason.unionid_conflict', { unionid: suggestion.unionid ?? '?', app })
-          : t('merges.reason.other', { reason: suggestion.reason })}{' '}
+          : suggestion.reason === 'import_unionid_conflict'
+            ? t('merges.reason.import_unionid_conflict', { unionid: suggestion.unionid ?? '?' })
+            : suggestion.reason === 'import_openid_conflict'
+              ? t('merges.reason.import_openid_conflict', { app })
+              : suggestion.reason === 'import_phone_conflict'
+                ? t('merges.reason.import_phone_conflict')
+                : t('merges.reason.other', { reason: suggestion.reason })}{' '}
         <span className="muted small">{t('merges.found', { when: formatDateTime(suggestion.createdAt) })}</span>
       </p>
       <div className="merge-sides">

@@ -6,7 +6,7 @@
 import { SCENARIO_IDS } from '@weunion/management-api';
 import { type ReactNode, useState } from 'react';
 import { api } from '../../api.ts';
-import { hasMessage, useI18n } from '../../i18n/index.ts';
+import { useI18n } from '../../i18n/index.ts';
 import type { RouteProps } from '../../route-props.ts';
 import { connectionListSchema, loginStatsSchema } from '../../schemas.ts';
 import { type Series, StackedBarChart } from '../../ui/charts.tsx';
@@ -14,6 +14,7 @@ import { Loaded } from '../../ui/load-state.tsx';
 import { Page } from '../../ui/page.tsx';
 import { useLoad } from '../../ui/use-load.ts';
 import { applicationsSchema } from '../applications/model.ts';
+import { describeReason } from '../audit/words.ts';
 
 const DAY_MS = 86_400_000;
 const RANGES = [7, 30, 90] as const;
@@ -82,8 +83,7 @@ export function OverviewPage(_props: RouteProps): ReactNode {
             values,
           }));
           const byReason: Series[] = Object.entries(stats.failures.byReason).map(([reason, values]) => {
-            const key = `error.${reason}`;
-            return { key: reason, label: hasMessage(key) ? `${reason} — ${t(key)}` : reason, values };
+            return { key: reason, label: describeReason(t, reason), values };
           });
           const formatBucket = (ms: number) => dayLabel.format(ms);
           const headline = [

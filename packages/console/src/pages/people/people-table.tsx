@@ -35,6 +35,7 @@ export function PeopleTable({ users, caption }: { users: User[]; caption: string
         { key: 'phone', header: t('people.col.phone'), cell: (user) => user.phoneNumber ?? t('common.none') },
         { key: 'email', header: t('people.col.email'), cell: (user) => user.email ?? t('common.none') },
         { key: 'status', header: t('people.col.status'), cell: (user) => <StatusBadge status={user.status} /> },
+        { key: 'created', header: t('people.col.created'), cell: (user) => formatDateTime(user.createdAt) },
         {
           key: 'lastLogin',
           header: t('people.col.lastLogin'),

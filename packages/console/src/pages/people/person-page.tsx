@@ -1,6 +1,7 @@
 /**
- * One person: profile, phone numbers and emails, every WeChat identity (unlink), block/unblock,
- * merges involving them (undo), merging someone else in, and their audit history.
+ * One person: profile (edit), password (set, reset, remove), phone numbers and emails, every WeChat
+ * identity (unlink), block/unblock, merges involving them (undo), merging someone else in, their
+ * login history and their audit history.
  */
 import { type ReactNode, useState } from 'react';
 import { ApiError, api, noContent } from '../../api.ts';
@@ -11,6 +12,8 @@ import {
   auditPageSchema,
   type ConnectionSummary,
   connectionListSchema,
+  type LoginEvent,
+  loginEventPageSchema,
   type Merge,
   mergePageSchema,
   type UserDetail,
@@ -19,6 +22,7 @@ import {
 } from '../../schemas.ts';
 import { Button } from '../../ui/button.tsx';
 import { useConfirm } from '../../ui/confirm-dialog.tsx';
+import { LoadMore, useCursorPages } from '../../ui/cursor-pages.tsx';
 import { EmptyState } from '../../ui/empty-state.tsx';
 import { Loaded } from '../../ui/load-state.tsx';
 import { useNotify } from '../../ui/notice.tsx';
@@ -26,9 +30,11 @@ import { Page } from '../../ui/page.tsx';
 import { Table } from '../../ui/table.tsx';
 import { useLoad } from '../../ui/use-load.ts';
 import { AuditEntries, actorName } from '../audit/audit-entries.tsx';
+import { LoginEvents } from '../logins/login-events.tsx';
 import { appTypeKey, MergeDialog } from './merge-dialog.tsx';
 import { personName } from './names.ts';
 import { StatusBadge } from './people-table.tsx';
+import { PasswordDialog, PersonFormDialog } from './person-form.tsx';
 
 interface PersonData {
   user: UserDetail;
@@ -67,6 +73,13 @@ export function PersonPage({ params }: RouteProps): ReactNode {
   const id = params.id ?? '';
   const person = useLoad(() => loadPerson(id), [id]);
   const history = useLoad(() => api.get('/api/v1/audit-log', auditPageSchema, { subjectId: id, limit: 50 }), [id]);
+  const logins = useCursorPages<LoginEvent>(
+    async (cursor) => {
+      const page = await api.get(`/api/v1/users/${encodeURIComponent(id)}/login-events`, loginEventPageSchema, { limit: 20, cursor });
+      return { items: page.events, nextCursor: page.nextCursor };
+    },
+    [id],
+  );
   const reload = () => {
     person.reload();
     history.reload();
@@ -104,6 +117,20 @@ export function PersonPage({ params }: RouteProps): ReactNode {
           )}
         </Loaded>
       )}
+      <section className="card" aria-labelledby="person-logins">
+        <h2 id="person-logins">{t('person.logins')}</h2>
+        <Loaded load={logins.first}>
+          {(page) => {
+            const { items, cursor, loadMore } = logins.pagesAfter(page);
+            return (
+              <>
+                <LoginEvents events={items} caption={t('person.logins')} connections={person.data?.connections ?? []} showPerson={false} />
+                <LoadMore cursor={cursor} busy={logins.loadingMore} onClick={loadMore} />
+              </>
+            );
+          }}
+        </Loaded>
+      </section>
       <section className="card" aria-labelledby="person-history">
         <h2 id="person-history">{t('person.audit')}</h2>
         <Loaded load={history}>{(page) => <AuditEntries entries={page.entries} caption={t('person.audit')} showSubject={false} />}</Loaded>
@@ -117,6 +144,7 @@ function PersonActions({ data, onChanged }: { data: PersonData; onChanged: () =>
   const confirm = useConfirm();
   const notify = useNotify();
   const [merging, setMerging] = useState(false);
+  const [editing, setEditing] = useState<'profile' | 'password' | null>(null);
   const { user } = data;
   const name = personName(user);
   const path = `/api/v1/users/${encodeURIComponent(user.id)}`;
@@ -138,9 +166,33 @@ function PersonActions({ data, onChanged }: { data: PersonData; onChanged: () =>
   if (user.status === 'merged' || user.status === 'deleted') return null;
   return (
     <>
+      <Button onClick={() => setEditing('profile')}>{t('person.edit')}</Button>
+      <Button onClick={() => setEditing('password')}>{t(user.hasPassword ? 'person.password.reset' : 'person.password.set')}</Button>
       <Button variant="primary" onClick={() => setMerging(true)}>
         {t('merge.open')}
       </Button>
+      {editing === 'profile' ? (
+        <PersonFormDialog
+          user={user}
+          onClose={() => setEditing(null)}
+          onSaved={() => {
+            setEditing(null);
+            notify(t('person.edit.saved'));
+            onChanged();
+          }}
+        />
+      ) : null}
+      {editing === 'password' ? (
+        <PasswordDialog
+          user={user}
+          onClose={() => setEditing(null)}
+          onSaved={(message) => {
+            setEditing(null);
+            notify(message);
+            onChanged();
+          }}
+        />
+      ) : null}
       {user.status === 'blocked' ? (
         <Button onClick={() => block(false)}>{t('person.unblock')}</Button>
       ) : (

@@ -100,12 +100,12 @@ export function SignInPage(): ReactNode {
               label={t('signIn.totp')}
               hint={t('signIn.totpHint')}
               name="totp"
-              inputMode="numeric"
               autoComplete="one-time-code"
-              pattern="[0-9]*"
-              maxLength={6}
+              autoCapitalize="none"
+              spellCheck={false}
+              maxLength={16}
               value={totp}
-              onChange={(e) => setTotp(e.target.value.replace(/\D/g, ''))}
+              onChange={(e) => setTotp(e.target.value.replace(/[^0-9A-Za-z-]/g, ''))}
             />
           ) : null}
           {error ? <Notice kind="error">{error}</Notice> : null}

@@ -16,6 +16,9 @@ import * as m0010 from './0010_identity_rules.ts';
 import * as m0014 from './0014_oidc_protocol.ts';
 import * as m0017 from './0017_application_web_origins.ts';
 import * as m0019 from './0019_admin_key_scopes.ts';
+import * as m0020 from './0020_webhooks.ts';
+import * as m0021 from './0021_imports.ts';
+import * as m0024 from './0024_login_history.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_foundation': m0001,
@@ -31,4 +34,7 @@ export const migrations: Record<string, Migration> = {
   '0014_oidc_protocol': m0014,
   '0017_application_web_origins': m0017,
   '0019_admin_key_scopes': m0019,
+  '0020_webhooks': m0020,
+  '0021_imports': m0021,
+  '0024_login_history': m0024,
 };
