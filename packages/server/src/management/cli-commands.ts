@@ -118,7 +118,9 @@ export const managementCommands = {
           firstParty: values['third-party'] !== true,
           ...(values.policy === undefined ? {} : { policy: parsePolicyFlag(values.policy) }),
         });
-        const { application, clientSecret } = await createApplication(db, secrets, input);
+        // Running instances remember that no such application existed: tell them (through Redis; on SQLite they notice by themselves).
+        const state = await openServiceState(loadConfig());
+        const { application, clientSecret } = await createApplication(db, secrets, input, Date.now(), state).finally(() => state.close());
         await recordAudit(database.db, {
           actor: cliActor('applications create'),
           action: 'application.created',

@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { AppError } from '@weunion/errors';
 import { applyPatch, nullablePatchSchemaOf } from '@weunion/management-api';
+import type { SharedState } from '@weunion/state';
 import type { AdapterPayload } from 'oidc-provider';
 import { z } from 'zod';
 import { SCENARIO_IDS } from '../connections/schema.ts';
@@ -265,6 +266,8 @@ export async function createApplication(
   secrets: SecretBox,
   input: ApplicationInput,
   now = Date.now(),
+  /** Where to announce the change when no service watches `db` (the CLI): see catalogChanged. */
+  state?: SharedState,
 ): Promise<{ application: Application; clientSecret: string | null }> {
   const clientSecret = input.type === 'web' ? randomBytes(32).toString('base64url') : null;
   const existing = await db.selectFrom('applications').select('id').where('id', '=', input.id).executeTakeFirst();
@@ -287,6 +290,7 @@ export async function createApplication(
       updated_at: now,
     })
     .execute();
+  await catalogChanged(db, state);
   const application = await findApplication(db, secrets, input.id);
   if (application === null) throw new AppError('internal', 'application vanished after insert');
   return { application, clientSecret };

@@ -84,6 +84,15 @@ function changesSeenAtOnce(setup: () => { writer: () => Database; reader: () => 
     expect(page).not.toContain('Old name');
   });
 
+  it('an application created after a miss is found on the next request', async () => {
+    const id = `app-${randomUUID().slice(0, 8)}`;
+    expect(await loginPage(ctx.reader(), id)).not.toContain('Created later');
+    const input = applicationInputSchema.parse({ id, name: 'Created later', type: 'web', redirectUris: ['https://a.example/cb'] });
+    await createApplication(oidcDb(ctx.writer().db), secrets, input);
+    await ctx.delivered();
+    expect(await loginPage(ctx.reader(), id)).toContain('Created later');
+  });
+
   it('a rotated client secret works, and the old one stops working, on the next request', async () => {
     const id = `app-${randomUUID().slice(0, 8)}`;
     const input = applicationInputSchema.parse({ id, name: 'Secretive', type: 'web', redirectUris: ['https://a.example/cb'] });
@@ -117,9 +126,11 @@ describe('catalog cache', () => {
     expect(await cache.read('k', async () => 'not read again')).toBe('read after');
   });
 
-  it('a miss is not remembered: a row created later is found', async () => {
+  it('a miss is remembered until the catalog changes', async () => {
     const cache = new CatalogCache();
     expect(await cache.read('k', async () => null)).toBeNull();
+    expect(await cache.read('k', async () => 'not read: the miss is remembered')).toBeNull();
+    cache.drop();
     expect(await cache.read('k', async () => 'created')).toBe('created');
   });
 });

@@ -12,8 +12,10 @@
  *   connection's `data_version`, checked on every read: the cache is dropped then too;
  * - with PostgreSQL and in-process state (one instance, no Redis), a CLI in another process has no
  *   channel to tell the server: there is no cache then, every read goes to the database.
- * A read that started before a change never stores its (possibly old) result. Misses are not
- * remembered, so a row created anywhere is found at once. Cached values are frozen.
+ * A read that started before a change never stores its (possibly old) result. Misses are
+ * remembered too (an S5 login asks for an application under its connection's id, which usually
+ * has none): creating a connection or an application announces itself like any other change.
+ * Cached values are frozen.
  *
  * The cache belongs to the `Kysely` instance of a service (a WeakMap from it), so the store
  * functions keep their `(db, …)` signatures: given a transaction or a database no service
@@ -49,15 +51,15 @@ export class CatalogCache {
     this.#seenVersion = dataVersion?.();
   }
 
-  /** The cached value for `key`, or what `load` gives (stored unless null or the catalog changed meanwhile). */
+  /** The cached value for `key`, or what `load` gives (stored, a miss too, unless the catalog changed meanwhile). */
   async read<T>(key: string, load: () => Promise<T | null>): Promise<T | null> {
     this.#checkOtherProcesses();
-    if (this.#entries.has(key)) return this.#entries.get(key) as T;
+    if (this.#entries.has(key)) return (this.#entries.get(key) ?? null) as T | null;
     const generation = this.#generation;
     const value = await load();
     this.#checkOtherProcesses();
-    if (value !== null && generation === this.#generation) {
-      this.#entries.set(key, deepFreeze(value));
+    if (generation === this.#generation) {
+      this.#entries.set(key, value === null ? null : deepFreeze(value));
       if (this.#entries.size > CAPACITY) this.drop();
     }
     return value;
