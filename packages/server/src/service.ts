@@ -19,6 +19,7 @@ import { type BuildAppOptions, buildApp } from './http/app.ts';
 import { loggerOptions } from './http/logger.ts';
 import { mountSandbox } from './sandbox-mount.ts';
 import { loadSecretBox } from './secrets/master-key.ts';
+import { catalogChanged } from './storage/catalog-cache.ts';
 import { type Database, migrateToLatest, openDatabase } from './storage/index.ts';
 import { openServiceState } from './storage/shared-state.ts';
 import { registerWebhookDeliverer } from './webhooks/plugin.ts';
@@ -46,8 +47,12 @@ export interface StartOptions extends BuildAppOptions {
 
 type Logger = NonNullable<BuildAppOptions['logger']>;
 
-/** What only one process may do at start: migrate, make the master key, apply declared connections. */
-async function prepareStorage(config: Config, database: Database, logger: Logger): Promise<WechatSetup> {
+/**
+ * What only one process may do at start: migrate, make the master key, apply declared connections.
+ * Changed connections are announced through `state` (opened for the purpose when not given), as
+ * other instances already running cache them.
+ */
+async function prepareStorage(config: Config, database: Database, logger: Logger, state?: SharedState): Promise<WechatSetup> {
   const applied = await migrateToLatest(database);
   if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
   await recordServedPublicUrl(database.db, config);
@@ -57,6 +62,14 @@ async function prepareStorage(config: Config, database: Database, logger: Logger
   if (connections.seeded.length > 0) logger.info({ connections: connections.seeded }, 'sandbox demo connections seeded');
   const changed = connections.declared.filter((c) => c.outcome !== 'unchanged');
   if (changed.length > 0) logger.info({ connections: changed }, 'connections from the config file applied');
+  if (changed.length > 0 || connections.seeded.length > 0) {
+    const publisher = state ?? (await openServiceState(config));
+    try {
+      await catalogChanged(database.db, publisher);
+    } finally {
+      if (state === undefined) await publisher.close();
+    }
+  }
   return setup;
 }
 
@@ -79,7 +92,8 @@ export async function startService(config: Config, options: StartOptions = {}): 
   let app: FastifyInstance | undefined;
   try {
     state = await openServiceState(config, options.bus);
-    const setup = options.prepared === true ? await decideWechatSetup(config, database) : await prepareStorage(config, database, logger);
+    const setup =
+      options.prepared === true ? await decideWechatSetup(config, database) : await prepareStorage(config, database, logger, state);
     const secrets = loadSecretBox(config);
     logger.info({ sandbox: setup.sandbox, reason: setup.reason }, setup.sandbox ? 'WeChat SANDBOX is ON' : 'talking to WeChat');
     const wechat = createWechatClient({ state, endpoints: setup.endpoints });

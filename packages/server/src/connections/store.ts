@@ -5,6 +5,7 @@
  */
 import { AppError } from '@weunion/errors';
 import { applyPatch } from '@weunion/management-api';
+import type { SharedState } from '@weunion/state';
 import type { WechatAppType } from '@weunion/wechat';
 import { WECHAT_APP_TYPES } from '@weunion/wechat';
 import type { Kysely, Selectable } from 'kysely';
@@ -14,6 +15,7 @@ import { type Actor, recordAudit } from '../identity/audit.ts';
 import { type IdentityPolicy, identityPolicySchema } from '../identity/policy.ts';
 import { reconcileOpenPlatformBinding } from '../identity/reconcile.ts';
 import type { SecretBox } from '../secrets/master-key.ts';
+import { cached, catalogChanged } from '../storage/catalog-cache.ts';
 import type { ConnectionsTable, Tables } from '../storage/schema.ts';
 import {
   type ConnectionInput,
@@ -125,22 +127,37 @@ export async function getConnectionView(db: Kysely<Tables>, id: string): Promise
   return row === undefined ? null : toView(row);
 }
 
-/** The connection (with its secrets) for a WeChat appid: what a scenario looks up first. */
+/**
+ * The connection (with its secrets) for a WeChat appid: what a scenario looks up first. From the
+ * service's catalog cache (storage/catalog-cache.ts) when there is one: logins read no row.
+ */
 export async function findConnectionByAppid(db: Kysely<Tables>, secrets: SecretBox, appid: string): Promise<Connection | null> {
-  const row = await db.selectFrom('connections').selectAll().where('appid', '=', appid).executeTakeFirst();
-  return row === undefined ? null : openSecrets(secrets, row);
+  const load = async () => {
+    const row = await db.selectFrom('connections').selectAll().where('appid', '=', appid).executeTakeFirst();
+    return row === undefined ? null : openSecrets(secrets, row);
+  };
+  return cached(db, `connection:appid:${appid}`, load);
 }
 
-/** The connection (with its secrets) by its id. */
+/** The connection (with its secrets) by its id (cached as `findConnectionByAppid`). */
 export async function findConnection(db: Kysely<Tables>, secrets: SecretBox, id: string): Promise<Connection | null> {
-  const row = await db.selectFrom('connections').selectAll().where('id', '=', id).executeTakeFirst();
-  return row === undefined ? null : openSecrets(secrets, row);
+  const load = async () => {
+    const row = await db.selectFrom('connections').selectAll().where('id', '=', id).executeTakeFirst();
+    return row === undefined ? null : openSecrets(secrets, row);
+  };
+  return cached(db, `connection:id:${id}`, load);
 }
 
-/** Every connection serving a scenario (e.g. the website apps for s2). */
+/**
+ * Every connection serving a scenario (e.g. the website apps for s2), by id. Scenarios are a JSON
+ * column, so this reads every connection: once per change of the catalog where a service caches it.
+ */
 export async function findConnectionsForScenario(db: Kysely<Tables>, secrets: SecretBox, scenario: ScenarioId): Promise<Connection[]> {
-  const rows = await db.selectFrom('connections').selectAll().orderBy('id').execute();
-  return rows.map((row) => openSecrets(secrets, row)).filter((c) => c.scenarios.includes(scenario));
+  const load = async () => {
+    const rows = await db.selectFrom('connections').selectAll().orderBy('id').execute();
+    return rows.map((row) => openSecrets(secrets, row)).filter((c) => c.scenarios.includes(scenario));
+  };
+  return (await cached(db, `connections:scenario:${scenario}`, load)) ?? [];
 }
 
 export type UpsertOutcome = 'created' | 'updated' | 'unchanged';
@@ -154,10 +171,16 @@ export async function upsertConnection(
   db: Kysely<Tables>,
   secrets: SecretBox,
   input: ConnectionInput,
-  options: { source: ConnectionSource; actor: Actor; now?: number },
+  options: {
+    source: ConnectionSource;
+    actor: Actor;
+    now?: number;
+    /** Where to announce the change when no service watches `db` (the CLI): see catalogChanged. */
+    state?: SharedState;
+  },
 ): Promise<{ outcome: UpsertOutcome; connection: ConnectionView }> {
   const now = options.now ?? Date.now();
-  return db.transaction().execute(async (trx) => {
+  const result = await db.transaction().execute(async (trx): Promise<{ outcome: UpsertOutcome; connection: ConnectionView }> => {
     const existing = await trx.selectFrom('connections').selectAll().where('id', '=', input.id).executeTakeFirst();
     const clash = await trx
       .selectFrom('connections')
@@ -238,6 +261,8 @@ export async function upsertConnection(
     await recordAudit(trx, { actor: options.actor, action: 'connection.updated', subjectId: input.id, before, after }, now);
     return { outcome: 'updated', connection: after };
   });
+  if (result.outcome !== 'unchanged') await catalogChanged(db, options.state);
+  return result;
 }
 
 /** Applies a partial change from the API to an existing connection. */
@@ -277,4 +302,5 @@ export async function deleteConnection(db: Kysely<Tables>, id: string, actor: Ac
     await trx.deleteFrom('connections').where('id', '=', id).execute();
     await recordAudit(trx, { actor, action: 'connection.deleted', subjectId: id, before: toView(existing) });
   });
+  await catalogChanged(db);
 }

@@ -19,6 +19,7 @@ import { registerOidc } from '../oidc/register.ts';
 import { loadSecretBox } from '../secrets/master-key.ts';
 import { SigningKeys } from '../signing/signing-keys.ts';
 import { registerLoginFailureStats } from '../stats/login-stats.ts';
+import { watchCatalog } from '../storage/catalog-cache.ts';
 import { QrTickets } from '../tickets/qr-ticket.ts';
 import { registerTicketRoutes } from '../tickets/routes.ts';
 import type { AppContext, AppContextInput } from './context.ts';
@@ -77,6 +78,10 @@ export async function buildApp(input: AppContextInput, options: BuildAppOptions 
   });
   ctx.log = app.log;
   app.decorate('ctx', ctx);
+  const unwatchCatalog = await watchCatalog(ctx.database, ctx.state);
+  app.addHook('onClose', async () => {
+    await unwatchCatalog().catch(() => {});
+  });
   // Made at start, so a provider configured by halves stops the start with the option's name.
   app.decorate(
     'messages',

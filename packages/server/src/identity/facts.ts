@@ -3,41 +3,58 @@
  * login costs the same at ten thousand users as at ten million.
  */
 import type { Kysely } from 'kysely';
-import type { IdentifierKind, Tables } from '../storage/schema.ts';
+import { precompiled } from '../storage/precompiled.ts';
+import type { IdentifierKind, Tables, UserStatus } from '../storage/schema.ts';
 import { type IdentityAssertion, normalizeEmail } from './assertion.ts';
 import { type KnownFacts, type KnownUser, scopedUnionid } from './resolve.ts';
+
+// Every login runs these (storage/precompiled.ts: built once, run with new values).
+const LEDGER_ROW = precompiled<Tables, { appid: string; openid: string }, LedgerRow>((db, p) =>
+  db
+    .selectFrom('wechat_identities as i')
+    .innerJoin('users as u', 'u.id', 'i.user_id')
+    .select(['i.id', 'i.unionid', 'i.open_platform_id', 'i.phone', 'u.id as user_id', 'u.status'])
+    .where('i.appid', '=', p.appid)
+    .where('i.openid', '=', p.openid),
+);
+const UNIONID_OWNER = precompiled<Tables, { openPlatformId: string; unionid: string }, AccountStatus>((db, p) =>
+  db
+    .selectFrom('unionid_owners as o')
+    .innerJoin('users as u', 'u.id', 'o.user_id')
+    .select(['u.id', 'u.status'])
+    .where('o.open_platform_id', '=', p.openPlatformId)
+    .where('o.unionid', '=', p.unionid),
+);
+// One person has one row per app, so this is a handful of rows whatever the number of users.
+const UNIONID_HOLDERS = precompiled<Tables, { openPlatformId: string; unionid: string }, AccountStatus>((db, p) =>
+  db
+    .selectFrom('wechat_identities as i')
+    .innerJoin('users as u', 'u.id', 'i.user_id')
+    .select(['u.id', 'u.status'])
+    .distinct()
+    .where('i.open_platform_id', '=', p.openPlatformId)
+    .where('i.unionid', '=', p.unionid),
+);
+
+type AccountStatus = { id: string; status: UserStatus };
+type LedgerRow = {
+  id: string;
+  unionid: string | null;
+  open_platform_id: string | null;
+  phone: string | null;
+  user_id: string;
+  status: UserStatus;
+};
 
 export async function findKnownFacts(db: Kysely<Tables>, assertion: IdentityAssertion): Promise<KnownFacts> {
   const unionid = scopedUnionid(assertion);
   const openPlatformId = assertion.openPlatformId;
   const [identity, unionidOwner, holders, phoneOwner, emailOwner, hint] = await Promise.all([
-    db
-      .selectFrom('wechat_identities as i')
-      .innerJoin('users as u', 'u.id', 'i.user_id')
-      .select(['i.id', 'i.unionid', 'i.open_platform_id', 'i.phone', 'u.id as user_id', 'u.status'])
-      .where('i.appid', '=', assertion.appid)
-      .where('i.openid', '=', assertion.openid)
-      .executeTakeFirst(),
+    LEDGER_ROW.execute(db, { appid: assertion.appid, openid: assertion.openid }).then((r) => r.rows[0]),
     unionid === undefined || openPlatformId === null
       ? undefined
-      : db
-          .selectFrom('unionid_owners as o')
-          .innerJoin('users as u', 'u.id', 'o.user_id')
-          .select(['u.id', 'u.status'])
-          .where('o.open_platform_id', '=', openPlatformId)
-          .where('o.unionid', '=', unionid)
-          .executeTakeFirst(),
-    // One person has one row per app, so this is a handful of rows whatever the number of users.
-    unionid === undefined || openPlatformId === null
-      ? []
-      : db
-          .selectFrom('wechat_identities as i')
-          .innerJoin('users as u', 'u.id', 'i.user_id')
-          .select(['u.id', 'u.status'])
-          .distinct()
-          .where('i.open_platform_id', '=', openPlatformId)
-          .where('i.unionid', '=', unionid)
-          .execute(),
+      : UNIONID_OWNER.execute(db, { openPlatformId, unionid }).then((r) => r.rows[0]),
+    unionid === undefined || openPlatformId === null ? [] : UNIONID_HOLDERS.execute(db, { openPlatformId, unionid }).then((r) => r.rows),
     assertion.phone === undefined ? undefined : findIdentifierOwner(db, 'phone', assertion.phone),
     assertion.email === undefined ? undefined : findIdentifierOwner(db, 'email', normalizeEmail(assertion.email)),
     openPlatformId !== null || assertion.unionid === undefined

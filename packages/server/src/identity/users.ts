@@ -6,6 +6,7 @@
 import { AppError } from '@weunion/errors';
 import { type Kysely, type Selectable, sql } from 'kysely';
 import { isUniqueViolation } from '../storage/database.ts';
+import { precompiled } from '../storage/precompiled.ts';
 import type { IdentifierKind, MergeSuggestionsTable, Tables, UserStatus, UsersTable, WechatIdentitiesTable } from '../storage/schema.ts';
 import { normalizeEmail } from './assertion.ts';
 import { type Actor, recordAudit } from './audit.ts';
@@ -231,6 +232,34 @@ export async function getUserDetail(db: Kysely<Tables>, id: string): Promise<Use
     identifiers: identifiers.map((x) => ({ kind: x.kind, value: x.value, verifiedAt: x.verified_at })),
     hasPassword: password !== undefined,
   };
+}
+
+/** What tokens' claims are made of: the account and its WeChat identities (claims show no identifiers or password). */
+export type ClaimsSource = UserView & Pick<UserDetail, 'identities'>;
+
+// Every token issued reads these (storage/precompiled.ts: built once, run with new values).
+const USER_BY_ID = precompiled<Tables, { id: string }, Selectable<UsersTable>>((db, p) =>
+  db.selectFrom('users').selectAll().where('id', '=', p.id),
+);
+const IDENTITIES_OF = precompiled<Tables, { userId: string }, Selectable<WechatIdentitiesTable>>((db, p) =>
+  db.selectFrom('wechat_identities').selectAll().where('user_id', '=', p.userId).orderBy('id'),
+);
+
+/** The account (any status), or null when there is none. */
+export async function getUserView(db: Kysely<Tables>, id: string): Promise<UserView | null> {
+  const [user] = (await USER_BY_ID.execute(db, { id })).rows;
+  return user === undefined ? null : toUserView(user);
+}
+
+/** The account (any status) with its WeChat identities, or null when there is none: two reads, not getUserDetail's four. */
+export async function getClaimsSource(db: Kysely<Tables>, id: string): Promise<ClaimsSource | null> {
+  const user = await getUserView(db, id);
+  return user === null ? null : { ...user, identities: await identitiesOf(db, id) };
+}
+
+/** An account's WeChat identities, without checking that the account exists. */
+export async function identitiesOf(db: Kysely<Tables>, userId: string): Promise<WechatIdentityView[]> {
+  return (await IDENTITIES_OF.execute(db, { userId })).rows.map(toIdentityView);
 }
 
 export async function listIdentities(db: Kysely<Tables>, userId: string): Promise<WechatIdentityView[]> {

@@ -17,7 +17,9 @@ import { type Actor, recordAudit } from '../identity/audit.ts';
 import { applicationInputSchema, applicationView, createApplication, listApplications } from '../oidc/applications.ts';
 import { oidcDb } from '../oidc/tables.ts';
 import { loadSecretBox } from '../secrets/master-key.ts';
+import { catalogChanged } from '../storage/catalog-cache.ts';
 import { type Database, migrateToLatest, openDatabase } from '../storage/index.ts';
+import { openServiceState } from '../storage/shared-state.ts';
 
 /** The shell: recorded in the audit log as the system, with the command as the id. */
 const cliActor = (command: string): Actor => ({ kind: 'system', id: `cli:${command}` });
@@ -116,7 +118,9 @@ export const managementCommands = {
           firstParty: values['third-party'] !== true,
           ...(values.policy === undefined ? {} : { policy: parsePolicyFlag(values.policy) }),
         });
-        const { application, clientSecret } = await createApplication(db, secrets, input);
+        // Running instances remember that no such application existed: tell them (through Redis; on SQLite they notice by themselves).
+        const state = await openServiceState(loadConfig());
+        const { application, clientSecret } = await createApplication(db, secrets, input, Date.now(), state).finally(() => state.close());
         await recordAudit(database.db, {
           actor: cliActor('applications create'),
           action: 'application.created',
@@ -140,7 +144,19 @@ export const managementCommands = {
           throw new AppError('bad_request', 'connections apply needs a file (YAML or JSON: a list, or an object with `connections:`)');
         const connections = parseDeclaredConnections(readDeclarations(file), file);
         const config = loadConfig();
-        const outcomes = await withDatabase((database) => applyConnections(database.db, loadSecretBox(config), connections, 'api'));
+        const outcomes = await withDatabase(async (database) => {
+          const applied = await applyConnections(database.db, loadSecretBox(config), connections, 'api');
+          // Running instances cache connections: tell them (through Redis; on SQLite they notice by themselves).
+          if (applied.some((a) => a.outcome !== 'unchanged')) {
+            const state = await openServiceState(config);
+            try {
+              await catalogChanged(database.db, state);
+            } finally {
+              await state.close();
+            }
+          }
+          return applied;
+        });
         for (const { id, outcome } of outcomes) console.log(`${outcome.padEnd(9)}  ${id}`);
         return;
       }

@@ -48,8 +48,12 @@ async function authenticate(app: FastifyInstance, request: FastifyRequest): Prom
 }
 
 export function registerManagementApi(app: FastifyInstance): void {
-  const document = buildOpenApiDocument(managementRoutes, `${app.ctx.config.publicUrl}`);
-  app.get(`${API_PREFIX}/openapi.json`, async () => document);
+  // Built when first asked for, not at every start (it is a few dozen ms of a cold start).
+  let document: ReturnType<typeof buildOpenApiDocument> | undefined;
+  app.get(`${API_PREFIX}/openapi.json`, async () => {
+    document ??= buildOpenApiDocument(managementRoutes, `${app.ctx.config.publicUrl}`);
+    return document;
+  });
   for (const route of managementRoutes) {
     app.route({
       method: route.method,

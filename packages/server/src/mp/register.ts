@@ -4,6 +4,7 @@
  * endpoints (`/jwks`, refresh, revoke).
  */
 import type { FastifyInstance } from 'fastify';
+import { findConnection } from '../connections/store.ts';
 import { RateLimiter } from '../http/rate-limit.ts';
 import { subjectFor } from '../identity/subject.ts';
 import { findApplication } from '../oidc/applications.ts';
@@ -21,7 +22,7 @@ export function registerAppLogin(app: FastifyInstance): void {
   const limiter = new RateLimiter(app.ctx.state);
   const tokens = new AppTokens(app.ctx.database, () => app.signingKeys, {
     issuer: app.ctx.config.publicUrl,
-    onIssued: (grant) => recordAppLogin(app, grant),
+    onIssued: (grant) => recordAppLogin(app, grant, async (id) => (await findConnection(app.ctx.database.db, app.ctx.secrets, id))?.appid),
     // An OIDC application registered under the connection's id sets the subject type of its app logins too.
     subjectOf: async (clientId, userId) => {
       const application = await findApplication(oidcDb(app.ctx.database.db), app.ctx.secrets, clientId);

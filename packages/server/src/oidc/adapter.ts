@@ -11,8 +11,10 @@ import type { SharedState } from '@weunion/state';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import { unacceptableText } from '../http/input-guard.ts';
 import type { SecretBox } from '../secrets/master-key.ts';
+import { precompiled } from '../storage/precompiled.ts';
+import type { Tables } from '../storage/schema.ts';
 import { applicationClientMetadata, findApplication } from './applications.ts';
-import type { OidcDb } from './tables.ts';
+import type { OidcDb, OidcModelsTable, OidcTables } from './tables.ts';
 
 const SHARED_STATE_MODELS = new Set(['Session', 'Interaction', 'ReplayDetection', 'PushedAuthorizationRequest']);
 
@@ -34,6 +36,57 @@ function parsePayload(text: string): AdapterPayload | undefined {
     return undefined;
   }
 }
+
+type ModelRow = Omit<OidcModelsTable, 'consumed_at'>;
+
+// Every OIDC request runs these (storage/precompiled.ts: built once, run with new values).
+const UPSERT_MODEL = precompiled<Tables & OidcTables, ModelRow, unknown>((db, row) =>
+  db
+    .insertInto('oidc_models')
+    .values({
+      model: row.model,
+      id: row.id,
+      payload: row.payload,
+      grant_id: row.grant_id,
+      uid: row.uid,
+      user_code: row.user_code,
+      account_id: row.account_id,
+      client_id: row.client_id,
+      expires_at: row.expires_at,
+      consumed_at: null,
+    })
+    .onConflict((oc) =>
+      oc.columns(['model', 'id']).doUpdateSet({
+        payload: row.payload,
+        grant_id: row.grant_id,
+        uid: row.uid,
+        user_code: row.user_code,
+        account_id: row.account_id,
+        client_id: row.client_id,
+        expires_at: row.expires_at,
+      }),
+    ),
+);
+
+const findModelBy = (column: 'id' | 'uid' | 'user_code') =>
+  precompiled<Tables & OidcTables, { model: string; value: string }, Pick<OidcModelsTable, 'payload' | 'expires_at' | 'consumed_at'>>(
+    (db, p) =>
+      db
+        .selectFrom('oidc_models')
+        .select(['payload', 'expires_at', 'consumed_at'])
+        .where('model', '=', p.model)
+        .where(column, '=', p.value),
+  );
+const FIND_MODEL = { id: findModelBy('id'), uid: findModelBy('uid'), user_code: findModelBy('user_code') };
+
+const CONSUME_MODEL = precompiled<Tables & OidcTables, { consumedAt: number; model: string; id: string }, unknown>((db, p) =>
+  db
+    .updateTable('oidc_models')
+    .set({ consumed_at: p.consumedAt })
+    .where('model', '=', p.model)
+    .where('id', '=', p.id)
+    .where('consumed_at', 'is', null),
+);
 
 class DatabaseModelAdapter implements Adapter {
   readonly #model: string;
@@ -61,30 +114,11 @@ class DatabaseModelAdapter implements Adapter {
       client_id: typeof payload.clientId === 'string' ? payload.clientId : null,
       expires_at: expiresIn === undefined ? null : this.#now() + expiresIn * 1000,
     };
-    await this.#deps.db
-      .insertInto('oidc_models')
-      .values({ ...row, consumed_at: null })
-      .onConflict((oc) =>
-        oc.columns(['model', 'id']).doUpdateSet({
-          payload: row.payload,
-          grant_id: row.grant_id,
-          uid: row.uid,
-          user_code: row.user_code,
-          account_id: row.account_id,
-          client_id: row.client_id,
-          expires_at: row.expires_at,
-        }),
-      )
-      .execute();
+    await UPSERT_MODEL.execute(this.#deps.db, row);
   }
 
   async #findWhere(column: 'id' | 'uid' | 'user_code', value: string): Promise<AdapterPayload | undefined> {
-    const row = await this.#deps.db
-      .selectFrom('oidc_models')
-      .select(['payload', 'expires_at', 'consumed_at'])
-      .where('model', '=', this.#model)
-      .where(column, '=', value)
-      .executeTakeFirst();
+    const [row] = (await FIND_MODEL[column].execute(this.#deps.db, { model: this.#model, value })).rows;
     if (row === undefined || (row.expires_at !== null && row.expires_at <= this.#now())) return undefined;
     const payload = parsePayload(row.payload);
     if (payload === undefined) return undefined;
@@ -104,13 +138,7 @@ class DatabaseModelAdapter implements Adapter {
   }
 
   async consume(id: string): Promise<void> {
-    await this.#deps.db
-      .updateTable('oidc_models')
-      .set({ consumed_at: this.#now() })
-      .where('model', '=', this.#model)
-      .where('id', '=', id)
-      .where('consumed_at', 'is', null)
-      .execute();
+    await CONSUME_MODEL.execute(this.#deps.db, { consumedAt: this.#now(), model: this.#model, id });
   }
 
   async destroy(id: string): Promise<void> {
@@ -191,7 +219,8 @@ class ClientAdapter implements Adapter {
 
   async find(id: string): Promise<AdapterPayload | undefined> {
     const application = await findApplication(this.#deps.db, this.#deps.secrets, id);
-    return application === null ? undefined : applicationClientMetadata(application, this.#deps.tryLoginRedirectUri);
+    // The application is the catalog cache's (frozen); the provider gets metadata of its own.
+    return application === null ? undefined : structuredClone(applicationClientMetadata(application, this.#deps.tryLoginRedirectUri));
   }
 
   async upsert(): Promise<void> {

@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { AppError } from '@weunion/errors';
 import { applyPatch, nullablePatchSchemaOf } from '@weunion/management-api';
+import type { SharedState } from '@weunion/state';
 import type { AdapterPayload } from 'oidc-provider';
 import { z } from 'zod';
 import { SCENARIO_IDS } from '../connections/schema.ts';
@@ -14,6 +15,7 @@ import { BINDING_METHODS } from '../identity/policy.ts';
 import { SUBJECT_TYPES } from '../identity/subject.ts';
 import type { SecretBox } from '../secrets/master-key.ts';
 import { SIGNING_ALGORITHMS } from '../signing/signing-keys.ts';
+import { cached, catalogChanged } from '../storage/catalog-cache.ts';
 import type { ApplicationsTable, OidcDb } from './tables.ts';
 
 export const APPLICATION_TYPES = ['web', 'spa', 'native', 'mini_program'] as const;
@@ -264,6 +266,8 @@ export async function createApplication(
   secrets: SecretBox,
   input: ApplicationInput,
   now = Date.now(),
+  /** Where to announce the change when no service watches `db` (the CLI): see catalogChanged. */
+  state?: SharedState,
 ): Promise<{ application: Application; clientSecret: string | null }> {
   const clientSecret = input.type === 'web' ? randomBytes(32).toString('base64url') : null;
   const existing = await db.selectFrom('applications').select('id').where('id', '=', input.id).executeTakeFirst();
@@ -286,14 +290,18 @@ export async function createApplication(
       updated_at: now,
     })
     .execute();
+  await catalogChanged(db, state);
   const application = await findApplication(db, secrets, input.id);
   if (application === null) throw new AppError('internal', 'application vanished after insert');
   return { application, clientSecret };
 }
 
+/** An application by its id, from the service's catalog cache when there is one (storage/catalog-cache.ts). */
 export async function findApplication(db: OidcDb, secrets: SecretBox, id: string): Promise<Application | null> {
-  const row = await db.selectFrom('applications').selectAll().where('id', '=', id).executeTakeFirst();
-  return row === undefined ? null : toApplication(row, secrets);
+  return cached(db, `application:${id}`, async () => {
+    const row = await db.selectFrom('applications').selectAll().where('id', '=', id).executeTakeFirst();
+    return row === undefined ? null : toApplication(row, secrets);
+  });
 }
 
 export async function listApplications(db: OidcDb, secrets: SecretBox): Promise<Application[]> {
@@ -388,6 +396,7 @@ export async function updateApplication(
     })
     .where('id', '=', id)
     .execute();
+  await catalogChanged(db);
   const updated = await findApplication(db, secrets, id);
   if (updated === null) throw new AppError('not_found', `No application ${id}`);
   return updated;
@@ -404,6 +413,7 @@ export async function rotateApplicationSecret(db: OidcDb, secrets: SecretBox, id
     .set({ secret_sealed: secrets.seal(clientSecret, aad(id)), updated_at: now })
     .where('id', '=', id)
     .execute();
+  await catalogChanged(db);
   return clientSecret;
 }
 
@@ -420,4 +430,5 @@ export async function deleteApplication(db: OidcDb, id: string): Promise<void> {
       .execute();
     for (const row of rows) await trx.deleteFrom('oidc_models').where('model', '=', row.model).where('id', '=', row.id).execute();
   });
+  await catalogChanged(db);
 }

@@ -3,7 +3,7 @@
  * `wechat` — the person's WeChat identities (appid, openid, unionid), so an application can still
  * call WeChat APIs that need an openid. Never derived from anything but the account's record.
  */
-import type { UserDetail } from '../identity/users.ts';
+import type { ClaimsSource } from '../identity/users.ts';
 
 export const SCOPE_CLAIMS = {
   openid: ['sub'],
@@ -15,7 +15,7 @@ export const SCOPE_CLAIMS = {
 
 export type ScopeName = keyof typeof SCOPE_CLAIMS;
 
-export function userClaims(user: UserDetail): Record<string, unknown> {
+export function userClaims(user: ClaimsSource): Record<string, unknown> {
   const claims: Record<string, unknown> = {
     sub: user.id,
     updated_at: Math.floor(user.updatedAt / 1000),

@@ -15,7 +15,7 @@ import type { SharedState } from '@weunion/state';
 import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Config } from '../config/index.ts';
 import { subjectFor } from '../identity/subject.ts';
-import { getUserDetail } from '../identity/users.ts';
+import { getUserView, identitiesOf } from '../identity/users.ts';
 import { LoginSessions } from '../login/sessions.ts';
 import type { SecretBox } from '../secrets/master-key.ts';
 import type { SigningKeys } from '../signing/signing-keys.ts';
@@ -115,12 +115,13 @@ export async function createOidcProvider(deps: OidcDeps): Promise<Provider> {
       url: (_ctx: KoaContextWithOIDC, interaction) => `/interaction/${interaction.uid}`,
     },
     async findAccount(_ctx, id) {
-      const user = await getUserDetail(deps.database.db, id).catch(() => undefined);
-      if (user === undefined || user.status !== 'active') return undefined;
+      // Claims are read when the provider asks for them (an ID token, userinfo), not on every look-up.
+      const user = await getUserView(deps.database.db, id);
+      if (user === null || user.status !== 'active') return undefined;
       return {
         accountId: user.id,
         async claims() {
-          return { sub: user.id, ...userClaims(user) };
+          return { sub: user.id, ...userClaims({ ...user, identities: await identitiesOf(deps.database.db, user.id) }) };
         },
       };
     },

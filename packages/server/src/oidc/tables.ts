@@ -1,5 +1,6 @@
 /** The OIDC tables (migration 0006), in the portable conventions of `storage/schema.ts`. */
 import type { Kysely } from 'kysely';
+import { shareCatalogCache } from '../storage/catalog-cache.ts';
 import type { Tables } from '../storage/schema.ts';
 
 export type ApplicationsTable = {
@@ -59,6 +60,15 @@ export type OidcTables = {
 
 export type OidcDb = Kysely<Tables & OidcTables>;
 
+const views = new WeakMap<Kysely<Tables>, OidcDb>();
+
+/** The database with the OIDC tables' types: one view per database (it shares the catalog cache). */
 export function oidcDb(db: Kysely<Tables>): OidcDb {
-  return db.withTables<OidcTables>();
+  let view = views.get(db);
+  if (view === undefined) {
+    view = db.withTables<OidcTables>();
+    views.set(db, view);
+    shareCatalogCache(view, db);
+  }
+  return view;
 }

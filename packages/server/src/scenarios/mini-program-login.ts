@@ -35,7 +35,7 @@ import type { RateLimiter, RateRule } from '../http/rate-limit.ts';
 import { findKnownFacts, type KnownWechatIdentity, lookupWechatIdentity } from '../identity/facts.ts';
 import type { IdentityPolicy } from '../identity/policy.ts';
 import { resolveIdentity } from '../identity/resolve.ts';
-import { readSessionKeys, storeSessionKey } from './mini-program-session-keys.ts';
+import { rememberSessionKey } from './mini-program-session-keys.ts';
 
 export type ScenarioContext = Pick<AppContext, 'database' | 'state' | 'secrets' | 'wechat'>;
 
@@ -119,8 +119,7 @@ export async function verifyLoginCode(
   const session = await ctx.wechat.miniProgram.codeToSession(credentials(connection), code);
   await limiter?.consume(MINI_PROGRAM_LIMITS.loginPerOpenid, `${connection.appid}:${session.openid}`);
   const key = { appid: connection.appid, openid: session.openid };
-  const earlierSessionKeys = await readSessionKeys(ctx.database.db, ctx.secrets, key);
-  await storeSessionKey(ctx.database.db, ctx.secrets, key, session.sessionKey);
+  const earlierSessionKeys = await rememberSessionKey(ctx.database.db, ctx.secrets, key, session.sessionKey);
   return { openid: session.openid, unionid: session.unionid, earlierSessionKeys, sessionKey: session.sessionKey };
 }
 

@@ -11,22 +11,31 @@ import type { Tables } from '../storage/schema.ts';
 
 const aad = (appid: string, openid: string) => `mini-program-session:${appid}:${openid}`;
 
-/** Stores `sessionKey` as the current key for (appid, openid); the key it replaces becomes the previous one. */
-export async function storeSessionKey(
+/**
+ * Stores a login's `sessionKey` as the current key for (appid, openid); the key it replaces
+ * becomes the previous one (nothing is written when it is already current). Returns the keys on
+ * file before it, newest first — one read of the row for both.
+ */
+export async function rememberSessionKey(
   db: Kysely<Tables>,
   secrets: SecretBox,
   key: { appid: string; openid: string },
   sessionKey: string,
   now = Date.now(),
-): Promise<void> {
-  const sealed = secrets.seal(sessionKey, aad(key.appid, key.openid));
-  const existing = await db
+): Promise<string[]> {
+  const row = await db
     .selectFrom('mini_program_sessions')
-    .select(['session_key_sealed'])
+    .select(['session_key_sealed', 'previous_session_key_sealed'])
     .where('appid', '=', key.appid)
     .where('openid', '=', key.openid)
     .executeTakeFirst();
-  if (existing !== undefined && secrets.open(existing.session_key_sealed, aad(key.appid, key.openid)) === sessionKey) return;
+  const open = (sealed: string) => secrets.open(sealed, aad(key.appid, key.openid), { remember: false });
+  const earlier =
+    row === undefined
+      ? []
+      : [row.session_key_sealed, ...(row.previous_session_key_sealed === null ? [] : [row.previous_session_key_sealed])].map(open);
+  if (earlier[0] === sessionKey) return earlier;
+  const sealed = secrets.seal(sessionKey, aad(key.appid, key.openid));
   await db
     .insertInto('mini_program_sessions')
     .values({ appid: key.appid, openid: key.openid, session_key_sealed: sealed, previous_session_key_sealed: null, updated_at: now })
@@ -38,6 +47,7 @@ export async function storeSessionKey(
       })),
     )
     .execute();
+  return earlier;
 }
 
 /** The current and previous session keys for (appid, openid), newest first (empty when none). */
@@ -49,7 +59,7 @@ export async function readSessionKeys(db: Kysely<Tables>, secrets: SecretBox, ke
     .where('openid', '=', key.openid)
     .executeTakeFirst();
   if (row === undefined) return [];
-  const open = (sealed: string) => secrets.open(sealed, aad(key.appid, key.openid));
+  const open = (sealed: string) => secrets.open(sealed, aad(key.appid, key.openid), { remember: false });
   return row.previous_session_key_sealed === null
     ? [open(row.session_key_sealed)]
     : [open(row.session_key_sealed), open(row.previous_session_key_sealed)];

@@ -19,6 +19,21 @@ describe('secret box', () => {
     expect(() => box.open(sealed, 'connection:wx2')).toThrow();
   });
 
+  it('a value opened before opens again, but still only for its own record', () => {
+    const sealed = box.seal('remembered', 'connection:wx1');
+    expect(box.open(sealed, 'connection:wx1')).toBe('remembered');
+    expect(box.open(sealed, 'connection:wx1')).toBe('remembered');
+    expect(() => box.open(sealed, 'connection:wx2')).toThrow();
+    // A changed secret is another sealed text: nothing of the old one is answered for it.
+    expect(box.open(box.seal('changed', 'connection:wx1'), 'connection:wx1')).toBe('changed');
+  });
+
+  it('opens a value it is told not to remember, and still refuses it for another record', () => {
+    const sealed = box.seal('session-key', 'mini-program-session:wx1:o1');
+    expect(box.open(sealed, 'mini-program-session:wx1:o1', { remember: false })).toBe('session-key');
+    expect(() => box.open(sealed, 'mini-program-session:wx1:o2', { remember: false })).toThrow();
+  });
+
   it('refuses a tampered value', () => {
     const sealed = box.seal('secret');
     const parts = sealed.split('.');

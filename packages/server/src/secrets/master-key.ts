@@ -11,9 +11,17 @@ import { AppError } from '@weunion/errors';
 import type { Config } from '../config/index.ts';
 
 const VERSION = 'v1';
+/** How many opened values a SecretBox remembers (connection secrets, client secrets, signing keys). */
+const OPENED_CACHE_SIZE = 1024;
 
 export class SecretBox {
   readonly #key: Buffer;
+  /**
+   * Values opened recently, by sealed text and associated data. A sealed text never changes its
+   * meaning (a changed secret is sealed anew, with a fresh IV), so nothing here can go stale and
+   * no instance has to tell another: the hot paths stop paying for AES-GCM on every request.
+   */
+  readonly #opened = new Map<string, string>();
   /** First 8 hex chars of SHA-256(key): identifies the key without revealing it. */
   readonly fingerprint: string;
 
@@ -46,7 +54,29 @@ export class SecretBox {
     ].join('.');
   }
 
-  open(sealed: string, associatedData = ''): string {
+  /**
+   * `remember: false` for a value opened once and then replaced (a mini program's session_key): it
+   * would only push out the values worth remembering, and stay in memory longer than needed.
+   */
+  open(sealed: string, associatedData = '', options: { remember?: boolean } = {}): string {
+    if (options.remember === false) return this.#open(sealed, associatedData);
+    const cacheKey = `${associatedData}\u0000${sealed}`;
+    const cached = this.#opened.get(cacheKey);
+    if (cached !== undefined) {
+      this.#opened.delete(cacheKey);
+      this.#opened.set(cacheKey, cached);
+      return cached;
+    }
+    const opened = this.#open(sealed, associatedData);
+    this.#opened.set(cacheKey, opened);
+    if (this.#opened.size > OPENED_CACHE_SIZE) {
+      const oldest = this.#opened.keys().next().value;
+      if (oldest !== undefined) this.#opened.delete(oldest);
+    }
+    return opened;
+  }
+
+  #open(sealed: string, associatedData: string): string {
     const [version, fingerprint, iv, tag, body] = sealed.split('.');
     if (version !== VERSION || iv === undefined || tag === undefined || body === undefined) {
       throw new AppError('internal', 'sealed secret has an unknown format');

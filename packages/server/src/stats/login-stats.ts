@@ -17,6 +17,7 @@ import { AppError } from '@weunion/errors';
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import { failedLogin, recordLoginEvent } from '../login/history.ts';
+import { precompiled } from '../storage/precompiled.ts';
 import type { LoginStatMetric, Tables } from '../storage/schema.ts';
 import { writeLoginEvent } from '../webhooks/login-events.ts';
 
@@ -41,25 +42,39 @@ interface WarnLogger {
 }
 
 /** Adds one to the event's hourly counter, atomically on both databases. */
-export async function incrementLoginStat(db: Kysely<Tables>, event: LoginStatEvent): Promise<void> {
-  const at = event.at ?? Date.now();
-  await db
+type LoginStatRow = Omit<Tables['login_stats'], 'count'>;
+
+// Every login runs it (storage/precompiled.ts: built once, run with new values).
+const INCREMENT = precompiled<Tables, LoginStatRow, unknown>((db, row) =>
+  db
     .insertInto('login_stats')
     .values({
-      hour_start: at - (at % HOUR_MS),
-      metric: event.metric,
-      scenario: event.scenario ?? '',
-      appid: event.appid ?? '',
-      client_id: event.clientId ?? '',
-      reason: event.reason ?? '',
+      hour_start: row.hour_start,
+      metric: row.metric,
+      scenario: row.scenario,
+      appid: row.appid,
+      client_id: row.client_id,
+      reason: row.reason,
       count: 1,
     })
     .onConflict((conflict) =>
       conflict
         .columns(['hour_start', 'metric', 'scenario', 'appid', 'client_id', 'reason'])
         .doUpdateSet((eb) => ({ count: eb('login_stats.count', '+', eb.ref('excluded.count')) })),
-    )
-    .execute();
+    ),
+);
+
+/** Adds one to the event's hourly counter, atomically on both databases. */
+export async function incrementLoginStat(db: Kysely<Tables>, event: LoginStatEvent): Promise<void> {
+  const at = event.at ?? Date.now();
+  await INCREMENT.execute(db, {
+    hour_start: at - (at % HOUR_MS),
+    metric: event.metric,
+    scenario: event.scenario ?? '',
+    appid: event.appid ?? '',
+    client_id: event.clientId ?? '',
+    reason: event.reason ?? '',
+  });
 }
 
 /**
@@ -83,13 +98,18 @@ export async function recordLoginStat(db: Kysely<Tables>, event: LoginStatEvent,
  * An app login (S5–S7) that got tokens. The app signs in as its connection (the grant's client id
  * is the connection id), so the WeChat app is that connection's; there is no application to count.
  */
-export async function recordAppLogin(app: FastifyInstance, grant: { userId: string; clientId: string; method: string }): Promise<void> {
+export async function recordAppLogin(
+  app: FastifyInstance,
+  grant: { userId: string; clientId: string; method: string },
+  /** The connection's appid (the caller's cached look-up). */
+  appidOf: (connectionId: string) => Promise<string | undefined>,
+): Promise<void> {
   const db = app.ctx.database.db;
   try {
-    const connection = await db.selectFrom('connections').select('appid').where('id', '=', grant.clientId).executeTakeFirst();
-    await incrementLoginStat(db, { metric: 'login', scenario: grant.method, appid: connection?.appid });
-    await writeLoginEvent(db, { outcome: 'succeeded', userId: grant.userId, scenario: grant.method, appid: connection?.appid });
-    await recordLoginEvent(db, { outcome: 'succeeded', userId: grant.userId, scenario: grant.method, appid: connection?.appid }, app.log);
+    const appid = await appidOf(grant.clientId);
+    await incrementLoginStat(db, { metric: 'login', scenario: grant.method, appid });
+    await writeLoginEvent(db, { outcome: 'succeeded', userId: grant.userId, scenario: grant.method, appid });
+    await recordLoginEvent(db, { outcome: 'succeeded', userId: grant.userId, scenario: grant.method, appid }, app.log);
   } catch (error) {
     app.log.warn({ err: error, metric: 'login' }, 'login statistics not recorded');
   }

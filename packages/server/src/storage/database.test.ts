@@ -1,6 +1,8 @@
 /** The durable-storage contract, run on SQLite and (with DATABASE_URL) PostgreSQL. */
+import SQLite from 'better-sqlite3';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isUniqueViolation, openDatabase } from './database.ts';
+import { isUniqueViolation, openDatabase, reusingStatements } from './database.ts';
 import { migrateDown, migrateToLatest, migrationStatus } from './migrate.ts';
 import { migrations } from './migrations/index.ts';
 import { databaseBackends, type TestDatabase } from './test-backends.ts';
@@ -52,6 +54,19 @@ for (const backend of databaseBackends) {
       expect(isUniqueViolation(new Error('other'))).toBe(false);
     });
 
+    it('a statement reused after a schema change answers with the new schema', async () => {
+      // One connection throughout, so that PostgreSQL reuses the statement it prepared on it.
+      await database.db.connection().execute(async (db) => {
+        await sql`create table reuse_check (a integer)`.execute(db);
+        await sql`insert into reuse_check (a) values (${1})`.execute(db);
+        const select = () => sql<Record<string, unknown>>`select * from reuse_check where a = ${1}`.execute(db);
+        expect((await select()).rows).toEqual([{ a: 1 }]);
+        await sql`alter table reuse_check add column b integer`.execute(db);
+        expect((await select()).rows).toEqual([{ a: 1, b: null }]);
+        await sql`drop table reuse_check`.execute(db);
+      });
+    });
+
     it('a failed transaction leaves nothing behind', async () => {
       await expect(
         database.db.transaction().execute(async (trx) => {
@@ -88,6 +103,38 @@ for (const backend of databaseBackends) {
     });
   });
 }
+
+describe('SQLite statements', () => {
+  it('each SQL text is prepared once and its statement reused', () => {
+    const connection = new SQLite(':memory:');
+    const prepared: string[] = [];
+    const prepare = connection.prepare.bind(connection);
+    connection.prepare = ((source: string) => {
+      prepared.push(source);
+      return prepare(source);
+    }) as typeof connection.prepare;
+    connection.exec('create table t (a integer)');
+    const database = reusingStatements(connection, 2);
+    for (let i = 0; i < 3; i++) database.prepare('insert into t (a) values (?)').run([i]);
+    expect(database.prepare('select count(*) as n from t').all([])).toEqual([{ n: 3 }]);
+    expect(prepared).toEqual(['insert into t (a) values (?)', 'select count(*) as n from t']);
+    // Beyond its capacity the least recently used statement goes, and is prepared again when needed.
+    database.prepare('select 1');
+    database.prepare('insert into t (a) values (?)');
+    expect(prepared).toEqual(['insert into t (a) values (?)', 'select count(*) as n from t', 'select 1', 'insert into t (a) values (?)']);
+    database.close();
+  });
+
+  it('a statement still being iterated is not handed out again', () => {
+    const database = reusingStatements(new SQLite(':memory:'));
+    const select = 'select value from json_each(?)';
+    const outer = database.prepare(select).iterate(['[1,2]']);
+    const first = outer.next();
+    expect(database.prepare(select).all(['[3]'])).toEqual([{ value: 3 }]);
+    expect([first.value, ...outer]).toEqual([{ value: 1 }, { value: 2 }]);
+    database.close();
+  });
+});
 
 describe('opening storage', () => {
   it('an unreachable PostgreSQL gives a clear storage_unreachable error without the password', async () => {

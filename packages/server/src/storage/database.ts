@@ -3,6 +3,7 @@
  * the server sees one `Database` and writes portable SQL; the few dialect differences (unique
  * violations, int8 parsing, pragmas) are settled here.
  */
+import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { AppError } from '@weunion/errors';
@@ -13,6 +14,9 @@ import {
   type Driver,
   Kysely,
   PostgresDialect,
+  type PostgresPool,
+  type PostgresPoolClient,
+  type SqliteDatabase,
   SqliteDialect,
   type SqliteDialectConfig,
   SqliteDriver,
@@ -29,6 +33,11 @@ export interface Database {
   readonly dialect: Dialect;
   /** PostgreSQL: the schema this connection works in (`current_schema()`); undefined on SQLite. */
   readonly schema?: string;
+  /**
+   * SQLite: a number that changes whenever another connection (another process) commits to the
+   * database file — not on this connection's own commits. Undefined on PostgreSQL.
+   */
+  readonly dataVersion?: () => number;
   /** Throws when the database does not answer. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -77,6 +86,43 @@ class ProcessSafeSqliteDialect extends SqliteDialect {
   }
 }
 
+/** How many distinct SQL texts keep their prepared statement (per SQLite connection, per PostgreSQL pool). */
+const STATEMENT_CACHE_SIZE = 500;
+
+/**
+ * better-sqlite3 as Kysely's SQLite driver sees it, but each SQL text is prepared once and the
+ * statement reused: the driver asks for `prepare(sql)` on every query, and preparing (parsing and
+ * planning) cost more than running most of weunion's statements. SQLite re-prepares a reused
+ * statement by itself when the schema changed (a migration). Least recently used ones go first
+ * when more SQL texts than the cache holds have been seen (e.g. `in (?, ?, …)` of many lengths).
+ * A statement still being iterated (a stream) is not handed out again: a fresh one is prepared.
+ */
+export function reusingStatements(connection: SQLite.Database, capacity = STATEMENT_CACHE_SIZE): SqliteDatabase {
+  const statements = new Map<string, SQLite.Statement>();
+  return {
+    prepare(source: string) {
+      const cached = statements.get(source);
+      if (cached !== undefined) {
+        if (cached.busy) return connection.prepare(source);
+        statements.delete(source);
+        statements.set(source, cached);
+        return cached;
+      }
+      const statement = connection.prepare(source);
+      statements.set(source, statement);
+      if (statements.size > capacity) {
+        const oldest = statements.keys().next().value;
+        if (oldest !== undefined) statements.delete(oldest);
+      }
+      return statement;
+    },
+    close() {
+      statements.clear();
+      connection.close();
+    },
+  };
+}
+
 function openSqlite(file: string): Database {
   if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   let connection: SQLite.Database;
@@ -89,10 +135,12 @@ function openSqlite(file: string): Database {
   connection.pragma('synchronous = NORMAL');
   connection.pragma('foreign_keys = ON');
   connection.pragma('busy_timeout = 5000');
-  const db = new Kysely<Tables>({ dialect: new ProcessSafeSqliteDialect({ database: connection }) });
+  const db = new Kysely<Tables>({ dialect: new ProcessSafeSqliteDialect({ database: reusingStatements(connection) }) });
+  const dataVersion = connection.prepare<[], number>('pragma data_version').pluck();
   return {
     db,
     dialect: 'sqlite',
+    dataVersion: () => dataVersion.get() ?? 0,
     async ping() {
       await sql`select 1`.execute(db);
     },
@@ -127,7 +175,7 @@ async function openPostgres(url: string, options: OpenDatabaseOptions): Promise<
     await pool.end().catch(() => {});
     throw new AppError('storage_unreachable', `PostgreSQL at ${redactUrl(url)} is not reachable: ${(error as Error).message}`);
   }
-  const db = new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Tables>({ dialect: new PostgresDialect({ pool: namingStatements(pool) }) });
   return {
     db,
     dialect: 'postgres',
@@ -138,6 +186,58 @@ async function openPostgres(url: string, options: OpenDatabaseOptions): Promise<
     async close() {
       await db.destroy();
     },
+  };
+}
+
+/**
+ * pg as Kysely's PostgreSQL driver sees it, but every query with parameters is a named prepared
+ * statement: each pooled connection parses and plans a SQL text once, then only binds and runs it
+ * (pg remembers per connection which names it prepared). The name is a hash of the text. A schema
+ * change can make PostgreSQL refuse a statement it prepared before ("cached plan must not change
+ * result type"): that text then gets a new name, so each connection prepares it again, and the
+ * query is tried once more under it.
+ */
+export function namingStatements(pool: pg.Pool): PostgresPool {
+  const renamed = new Map<string, number>();
+  const nameOf = (text: string) => {
+    const generation = renamed.get(text) ?? 0;
+    return `wu_${createHash('sha1').update(text).digest('base64url').slice(0, 20)}_${generation}`;
+  };
+  const names = new Map<string, string>();
+  const cachedName = (text: string) => {
+    let name = names.get(text);
+    if (name === undefined) {
+      name = nameOf(text);
+      if (names.size >= STATEMENT_CACHE_SIZE * 4) names.clear();
+      names.set(text, name);
+    }
+    return name;
+  };
+  return {
+    async connect(): Promise<PostgresPoolClient> {
+      const client = await pool.connect();
+      const query = client.query.bind(client) as PostgresPoolClient['query'];
+      return {
+        query: ((sqlOrCursor: unknown, parameters?: ReadonlyArray<unknown>) => {
+          if (typeof sqlOrCursor !== 'string' || parameters === undefined || parameters.length === 0) {
+            return (query as (...args: unknown[]) => unknown)(sqlOrCursor, parameters);
+          }
+          const text = sqlOrCursor;
+          const values = [...parameters];
+          return client.query({ name: cachedName(text), text, values }).catch(async (error: unknown) => {
+            if (!(error instanceof Error) || !/cached plan must not change result type/.test(error.message)) throw error;
+            renamed.set(text, (renamed.get(text) ?? 0) + 1);
+            names.delete(text);
+            // Inside a transaction the retry fails too (the transaction is aborted): say why it was.
+            return client.query({ name: cachedName(text), text, values }).catch(() => {
+              throw error;
+            });
+          });
+        }) as PostgresPoolClient['query'],
+        release: () => client.release(),
+      };
+    },
+    end: () => pool.end(),
   };
 }
 

@@ -24,7 +24,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { AppError } from '@weunion/errors';
 import { createLocalJWKSet, type JWK, errors as joseErrors, jwtVerify, SignJWT } from 'jose';
 import { z } from 'zod';
-import { getUserDetail, type UserDetail } from '../identity/users.ts';
+import { type ClaimsSource, getClaimsSource } from '../identity/users.ts';
 import type { SigningKeys } from '../signing/signing-keys.ts';
 import type { Database } from '../storage/index.ts';
 import { APP_LOGIN_SCOPE, claimsForScope } from './claims.ts';
@@ -172,7 +172,7 @@ export class AppTokens {
       await this.#revokeFamily(row.family_id, now);
       throw new AppError('refresh_token_reused');
     }
-    let user: UserDetail;
+    let user: ClaimsSource;
     try {
       user = await activeUser(this.#database, row.user_id);
     } catch (error) {
@@ -277,7 +277,7 @@ export class AppTokens {
   }
 
   async #respond(
-    user: UserDetail,
+    user: ClaimsSource,
     grant: { clientId: string; scope: string; amr: string[]; authTime: number; familyId: string },
     refreshToken: string,
   ): Promise<TokenResponse> {
@@ -316,11 +316,11 @@ export class AppTokens {
 }
 
 /** The active account behind `userId`, following merges; blocked or deleted accounts are refused. */
-async function activeUser(database: Database, userId: string): Promise<UserDetail> {
+async function activeUser(database: Database, userId: string): Promise<ClaimsSource> {
   let id = userId;
   for (let hop = 0; hop < MAX_MERGE_HOPS; hop++) {
-    const user = await getUserDetail(database.db, id).catch(() => undefined);
-    if (user === undefined) break;
+    const user = await getClaimsSource(database.db, id);
+    if (user === null) break;
     if (user.status === 'active') return user;
     if (user.status !== 'merged' || user.mergedInto === null) break;
     id = user.mergedInto;

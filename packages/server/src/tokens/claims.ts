@@ -3,7 +3,7 @@
  * scopes (`oidc/claims.ts`), read from the account's record, never from what an app sent — so an
  * ID token from S5–S7 and one from the authorization endpoint read the same.
  */
-import type { UserDetail } from '../identity/users.ts';
+import type { ClaimsSource } from '../identity/users.ts';
 import { SCOPE_CLAIMS, userClaims } from '../oidc/claims.ts';
 
 /**
@@ -16,7 +16,7 @@ export const APP_LOGIN_SCOPE = 'openid profile phone wechat offline_access';
 const scopeClaims: Record<string, readonly string[]> = SCOPE_CLAIMS;
 
 /** The claims of `user` that `scope` releases (never `sub`: the token sets it). */
-export function claimsForScope(user: UserDetail, scope: string): Record<string, unknown> {
+export function claimsForScope(user: ClaimsSource, scope: string): Record<string, unknown> {
   const all = userClaims(user);
   const released: Record<string, unknown> = {};
   for (const granted of scope.split(' ')) {

@@ -1,0 +1,132 @@
+/**
+ * Floor for the OIDC benchmarks: bare oidc-provider (the server's own dependency, so the same
+ * version), an in-memory adapter (a Map), one confidential client, ES256 keys, PKCE, the
+ * authorization code flow with an interaction that logs the person in at once (no page, no
+ * WeChat), refresh tokens rotated on use. What weunion adds on top of this is what `npm run bench`
+ * measures (bench/run.ts starts this as a child process and reads its CPU time).
+ *
+ *   node bench/floor-oidc.ts --port 4100 --redirect http://127.0.0.1:9/callback
+ */
+import { createServer } from 'node:http';
+import { parseArgs } from 'node:util';
+import { exportJWK, generateKeyPair } from 'jose';
+import Provider, { type Adapter, type AdapterPayload, type Configuration } from 'oidc-provider';
+
+const { values } = parseArgs({
+  options: { port: { type: 'string' }, redirect: { type: 'string' }, secret: { type: 'string', default: 'floor-secret' } },
+});
+const port = Number(values.port);
+const issuer = `http://127.0.0.1:${port}`;
+const { privateKey } = await generateKeyPair('ES256', { extractable: true });
+const jwk = { ...(await exportJWK(privateKey)), alg: 'ES256', use: 'sig', kid: 'floor' };
+
+/**
+ * In memory, as oidc-provider's quick-start adapter, but a plain Map: that one is an LRU of 1,000
+ * entries, which drops live grants during a run. Expired entries are left in place (a bench run is short).
+ */
+const store = new Map<string, AdapterPayload>();
+class MapAdapter implements Adapter {
+  readonly #model: string;
+  constructor(model: string) {
+    this.#model = model;
+  }
+  async upsert(id: string, payload: AdapterPayload) {
+    store.set(`${this.#model}:${id}`, payload);
+    if (typeof payload.uid === 'string') store.set(`${this.#model}:uid:${payload.uid}`, { id } as AdapterPayload);
+    if (typeof payload.grantId === 'string') {
+      const grant = store.get(`grant:${payload.grantId}`) ?? { keys: [] };
+      (grant.keys as string[]).push(`${this.#model}:${id}`);
+      store.set(`grant:${payload.grantId}`, grant);
+    }
+  }
+  async find(id: string) {
+    return store.get(`${this.#model}:${id}`);
+  }
+  async findByUid(uid: string) {
+    const ref = store.get(`${this.#model}:uid:${uid}`);
+    return ref === undefined ? undefined : store.get(`${this.#model}:${String(ref.id)}`);
+  }
+  async findByUserCode() {
+    return undefined;
+  }
+  async consume(id: string) {
+    const payload = store.get(`${this.#model}:${id}`);
+    if (payload !== undefined) payload.consumed = Math.floor(Date.now() / 1000);
+  }
+  async destroy(id: string) {
+    store.delete(`${this.#model}:${id}`);
+  }
+  async revokeByGrantId(grantId: string) {
+    for (const key of (store.get(`grant:${grantId}`)?.keys as string[] | undefined) ?? []) store.delete(key);
+    store.delete(`grant:${grantId}`);
+  }
+}
+
+const configuration: Configuration = {
+  adapter: MapAdapter,
+  clients: [
+    {
+      client_id: 'floor',
+      client_secret: values.secret,
+      redirect_uris: [values.redirect ?? ''],
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      id_token_signed_response_alg: 'ES256',
+    },
+  ],
+  jwks: { keys: [jwk] as NonNullable<Configuration['jwks']>['keys'] },
+  cookies: { keys: ['floor-cookie-key'] },
+  features: { devInteractions: { enabled: false } },
+  pkce: { required: () => true },
+  responseTypes: ['code'],
+  scopes: ['openid', 'offline_access', 'profile'],
+  claims: { openid: ['sub'], profile: ['name', 'picture'] },
+  rotateRefreshToken: true,
+  issueRefreshToken: async (_ctx, client, code) => client.grantTypeAllowed('refresh_token') && code.scopes.has('offline_access'),
+  interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+  async findAccount(_ctx, id) {
+    return {
+      accountId: id,
+      async claims() {
+        return { sub: id, name: `Person ${id}` };
+      },
+    };
+  },
+  async loadExistingGrant(ctx) {
+    const grantId = ctx.oidc.result?.consent?.grantId ?? ctx.oidc.session?.grantIdFor(ctx.oidc.client?.clientId ?? '');
+    if (grantId !== undefined) return ctx.oidc.provider.Grant.find(grantId);
+    // As weunion's first-party applications: the requested scopes need no consent page.
+    const clientId = ctx.oidc.client?.clientId;
+    const accountId = ctx.oidc.session?.accountId;
+    if (clientId === undefined || accountId === undefined) return undefined;
+    const grant = new ctx.oidc.provider.Grant({ clientId, accountId });
+    grant.addOIDCScope(String(ctx.oidc.params?.scope ?? 'openid'));
+    await grant.save();
+    return grant;
+  },
+};
+const provider = new Provider(issuer, configuration);
+const callback = provider.callback();
+let people = 0;
+
+createServer(async (req, res) => {
+  if (req.url?.startsWith('/interaction/') === true) {
+    try {
+      const details = await provider.interactionDetails(req, res);
+      if (details.prompt.name === 'login') {
+        await provider.interactionFinished(req, res, { login: { accountId: `p${people++ % 500}` } }, { mergeWithLastSubmission: false });
+        return;
+      }
+      // consent (offline_access asks for it): grant what was asked.
+      const grant = new provider.Grant({ clientId: String(details.params.client_id), accountId: details.session?.accountId ?? '' });
+      grant.addOIDCScope(String(details.params.scope));
+      const grantId = await grant.save();
+      await provider.interactionFinished(req, res, { consent: { grantId } }, { mergeWithLastSubmission: true });
+    } catch (error) {
+      res.statusCode = 500;
+      res.end(String(error));
+    }
+    return;
+  }
+  callback(req, res);
+}).listen(port, '127.0.0.1');

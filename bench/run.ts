@@ -1,0 +1,443 @@
+/**
+ * `npm run bench`: weunion's login flows side by side with the floors they are built on, in one
+ * run, repeated (default 3 times). Each server is its own process — weunion (`weunion serve`, one
+ * worker, SQLite + the state file unless DATABASE_URL/REDIS_URL are set), the WeChat sandbox, bare
+ * oidc-provider (bench/floor-oidc.ts) and the minimal S5 handler (bench/floor-s5.ts) — and its CPU
+ * time (utime + stime from /proc) is read before and after each flow. CPU per login is what the
+ * ratios compare: it does not depend on what else the machine is doing, where throughput does.
+ *
+ * Flows (weunion | floor):
+ * - oidc: authorization code + PKCE through the hosted login page and S2 (the sandbox's phone
+ *   allows), code exchanged for tokens | bare oidc-provider, the interaction logs in at once;
+ * - oidc-logged-in: the same for a browser already logged in | the same for the bare provider;
+ * - refresh: `refresh_token` grant (rotated) | the same on the bare provider;
+ * - s5: `POST /api/mp/login` | the minimal Fastify handler;
+ * - s2: complete S2 logins (bench/s2-logins.ts's flow), throughput only (no floor).
+ *
+ * With `--count-sql` (SQLite only) it measures no time: it counts the SQL statements weunion runs
+ * per login of each flow (bench/sql-count-preload.ts) and lists the most frequent ones.
+ *
+ *   node bench/run.ts [--repeat 3] [--scale 1] [--concurrency 8] [--flows oidc,oidc-logged-in,refresh,s5,s2] [--count-sql]
+ *                     [--server-cli ../other-checkout/packages/server/src/cli.ts] [--profile dir]
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import * as client from 'openid-client';
+import { z } from 'zod';
+import { DEMO_APPS } from '../packages/sandbox/src/index.ts';
+import { loadConfig } from '../packages/server/src/config/index.ts';
+import { seedSandboxConnections } from '../packages/server/src/connections/declared.ts';
+import { Browser } from '../packages/server/src/login/test-harness.ts';
+import { applicationInputSchema, createApplication } from '../packages/server/src/oidc/applications.ts';
+import { oidcDb } from '../packages/server/src/oidc/tables.ts';
+import { loadSecretBox } from '../packages/server/src/secrets/master-key.ts';
+import { migrateToLatest, openDatabase } from '../packages/server/src/storage/index.ts';
+import { freePort } from '../packages/server/src/testing/free-port.ts';
+
+const { values } = parseArgs({
+  options: {
+    repeat: { type: 'string', default: '3' },
+    scale: { type: 'string', default: '1' },
+    concurrency: { type: 'string', default: '8' },
+    people: { type: 'string', default: '300' },
+    flows: { type: 'string', default: 'oidc,oidc-logged-in,refresh,s5,s2' },
+    'count-sql': { type: 'boolean', default: false },
+    /** Run weunion from another checkout's cli.ts (e.g. to measure `main` in the same conditions). */
+    'server-cli': { type: 'string' },
+    /** Write a CPU profile of weunion (node --cpu-prof) into this folder. */
+    profile: { type: 'string' },
+  },
+});
+const repeat = Number(values.repeat);
+const scale = Number(values.scale);
+const concurrency = Number(values.concurrency);
+const flows = new Set(values.flows.split(','));
+const cli = path.join(import.meta.dirname, '../packages/server/src/cli.ts');
+const serverCli = values['server-cli'] ?? cli;
+const REDIRECT = 'http://127.0.0.1:9/callback';
+const MP = DEMO_APPS.find((a) => a.key === 'miniProgram');
+if (MP === undefined) throw new Error('no demo mini program');
+
+async function waitFor(url: string, child: ChildProcess): Promise<void> {
+  for (let i = 0; i < 1200; i++) {
+    if (child.exitCode !== null) throw new Error(`${url}: the process exited (${child.exitCode})`);
+    try {
+      if ((await fetch(url)).status < 500) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`${url} did not come up`);
+}
+
+function processTree(pid: number): number[] {
+  const children: number[] = [];
+  for (const task of readdirSync(`/proc/${pid}/task`)) {
+    const listed = readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim();
+    if (listed !== '') children.push(...listed.split(' ').map(Number));
+  }
+  return [pid, ...children.flatMap(processTree)];
+}
+
+/** utime + stime of a process and its descendants, in ms (Linux). */
+function cpuMs(pid: number): number {
+  return processTree(pid).reduce((sum, p) => {
+    const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return sum + (Number(fields[11]) + Number(fields[12])) * 10;
+  }, 0);
+}
+
+const dir = mkdtempSync(path.join(tmpdir(), 'weunion-bench-'));
+const [sandboxPort, serverPort, floorOidcPort, floorS5Port] = [await freePort(), await freePort(), await freePort(), await freePort()];
+const sandboxUrl = `http://127.0.0.1:${sandboxPort}`;
+const serverUrl = `http://127.0.0.1:${serverPort}`;
+const floorOidcUrl = `http://127.0.0.1:${floorOidcPort}`;
+const floorS5Url = `http://127.0.0.1:${floorS5Port}`;
+const env: Record<string, string> = {
+  ...Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined)),
+  PORT: String(serverPort),
+  HOST: '127.0.0.1',
+  PUBLIC_URL: serverUrl,
+  DATA_DIR: dir,
+  SANDBOX: 'off',
+  WECHAT_API_URL: sandboxUrl,
+  WECHAT_OPEN_URL: sandboxUrl,
+  WECHAT_MP_URL: sandboxUrl,
+  LOG_LEVEL: 'warn',
+  TRUST_PROXY: 'loopback',
+  WORKERS: '1',
+  MASTER_KEY: process.env.MASTER_KEY ?? randomBytes(32).toString('base64'),
+  REDIS_PREFIX: `bench-${process.pid}:`,
+  SESSION_TTL_SECONDS: '600',
+};
+if (env.DATABASE_URL === undefined) delete env.MASTER_KEY;
+
+const children: ChildProcess[] = [];
+const stop = () => {
+  for (const child of children) child.kill('SIGTERM');
+  rmSync(dir, { recursive: true, force: true });
+};
+process.once('exit', stop);
+process.once('SIGINT', () => process.exit(130));
+
+const start = (args: string[], extraEnv: Record<string, string> = {}) => {
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'], env: { ...env, ...extraEnv } });
+  children.push(child);
+  return child;
+};
+
+const sandbox = start([cli, 'sandbox', '--port', String(sandboxPort), '--callback-base-url', serverUrl]);
+await waitFor(`${sandboxUrl}/_sandbox`, sandbox);
+
+const config = loadConfig(env);
+const database = await openDatabase(config.databaseUrl);
+await migrateToLatest(database);
+const secrets = loadSecretBox(config);
+await seedSandboxConnections(database.db, secrets);
+const clientId = `bench-${process.pid}`;
+const application = await createApplication(
+  oidcDb(database.db),
+  secrets,
+  applicationInputSchema.parse({ id: clientId, name: 'Bench', type: 'web', redirectUris: [REDIRECT], scenarios: ['s2'] }),
+);
+await database.close();
+
+const countFile = path.join(dir, 'sql-counts.json');
+const server = values['count-sql']
+  ? start(['--import', path.join(import.meta.dirname, 'sql-count-preload.ts'), serverCli, 'serve'], { SQL_COUNT_FILE: countFile })
+  : start([...(values.profile === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', values.profile]), serverCli, 'serve']);
+const floorOidc = start([path.join(import.meta.dirname, 'floor-oidc.ts'), '--port', String(floorOidcPort), '--redirect', REDIRECT]);
+const floorS5 = start([
+  path.join(import.meta.dirname, 'floor-s5.ts'),
+  '--port',
+  String(floorS5Port),
+  '--sandbox',
+  sandboxUrl,
+  '--appid',
+  MP.appid,
+  '--secret',
+  MP.secret,
+  '--db',
+  path.join(dir, 'floor.db'),
+]);
+await Promise.all([
+  waitFor(`${serverUrl}/healthz`, server),
+  waitFor(`${floorOidcUrl}/.well-known/openid-configuration`, floorOidc),
+  waitFor(`${floorS5Url}/`, floorS5),
+]);
+
+const control = async (route: string, body: unknown) => {
+  const response = await fetch(`${sandboxUrl}/_sandbox${route}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  if (response.status >= 300) throw new Error(`sandbox ${route}: ${response.status} ${await response.text()}`);
+  return z.record(z.string(), z.unknown()).parse(await response.json());
+};
+const people: string[] = [];
+for (let i = 0; i < Number(values.people); i++) people.push(z.string().parse((await control('/people', { nickname: `Bench ${i}` })).id));
+
+const insecure = { execute: [client.allowInsecureRequests] };
+const weunionOidc = await client.discovery(new URL(serverUrl), clientId, application.clientSecret ?? '', undefined, insecure);
+const floorOidcConfig = await client.discovery(new URL(floorOidcUrl), 'floor', 'floor-secret', undefined, insecure);
+let counter = 0;
+const ipOf = (i: number) => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
+
+/** Follows redirects from `url` until the application's redirect URI; returns that URL. */
+async function follow(browser: Browser, url: string, headers: Record<string, string>): Promise<URL> {
+  let current = url;
+  for (let hop = 0; hop < 12 && !current.startsWith(REDIRECT); hop++) {
+    const response = await browser.fetch(current, { headers });
+    await response.body?.cancel();
+    const next = response.headers.get('location');
+    if (next === null) throw new Error(`stuck at ${current} (${response.status})`);
+    current = new URL(next, current).href;
+  }
+  return new URL(current);
+}
+
+async function authorize(oidc: client.Configuration, scope: string, extra: Record<string, string> = {}) {
+  const verifier = client.randomPKCECodeVerifier();
+  const state = client.randomState();
+  const url = client.buildAuthorizationUrl(oidc, {
+    redirect_uri: REDIRECT,
+    scope,
+    state,
+    code_challenge: await client.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+    ...extra,
+  });
+  return {
+    url: url.href,
+    finish: (callback: URL) => client.authorizationCodeGrant(oidc, callback, { pkceCodeVerifier: verifier, expectedState: state }),
+  };
+}
+
+/** weunion: through the hosted login page and S2; returns the browser (logged in) and the tokens. */
+async function weunionLogin(browser: Browser, scope: string) {
+  const i = counter++;
+  const headers = { 'x-forwarded-for': ipOf(i) };
+  const request = await authorize(weunionOidc, scope);
+  let url = request.url;
+  let returnTo = '';
+  for (let hop = 0; hop < 6 && returnTo === ''; hop++) {
+    const response = await browser.fetch(url, { headers });
+    await response.body?.cancel();
+    url = new URL(response.headers.get('location') ?? '', url).href;
+    if (new URL(url).pathname === '/login') returnTo = new URL(url).searchParams.get('returnTo') ?? '';
+  }
+  const s2 = await browser.fetch(`${serverUrl}/login/s2?${new URLSearchParams({ returnTo })}`, { headers });
+  const allowed = await control('/actions/authorize', {
+    personId: people[i % people.length],
+    url: s2.headers.get('location'),
+    decision: 'allow',
+  });
+  return request.finish(await follow(browser, z.string().parse(allowed.redirect), headers));
+}
+
+async function loggedInLogin(oidc: client.Configuration, browser: Browser) {
+  const request = await authorize(oidc, 'openid profile');
+  return request.finish(await follow(browser, request.url, { 'x-forwarded-for': ipOf(counter++) }));
+}
+
+async function floorLogin(browser: Browser, scope: string) {
+  const request = await authorize(floorOidcConfig, scope, scope.includes('offline_access') ? { prompt: 'consent' } : {});
+  return request.finish(await follow(browser, request.url, {}));
+}
+
+async function s5Login(base: string) {
+  const i = counter++;
+  const code = z.string().parse((await control('/actions/js-login', { personId: people[i % people.length], appid: MP?.appid })).code);
+  const response = await fetch(`${base}/api/mp/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-forwarded-for': ipOf(i) },
+    body: JSON.stringify({ appid: MP?.appid, code }),
+  });
+  if (response.status !== 200) throw new Error(`S5 login at ${base} answered ${response.status}: ${await response.text()}`);
+  await response.body?.cancel();
+}
+
+async function s2Login() {
+  const i = counter++;
+  const headers = { 'x-forwarded-for': ipOf(i) };
+  const browser = new Browser();
+  const startResponse = await browser.fetch(`${serverUrl}/login/s2?returnTo=/bench`, { headers });
+  const allowed = await control('/actions/authorize', {
+    personId: people[i % people.length],
+    url: startResponse.headers.get('location'),
+    decision: 'allow',
+  });
+  const back = await browser.fetch(z.string().parse(allowed.redirect), { headers });
+  if (back.headers.get('location') !== '/bench') throw new Error(`S2 login ended at ${back.headers.get('location')}`);
+}
+
+/** Runs `login` `count` times, `concurrency` at once; CPU per login (ms) of `pid` and logins/s. */
+async function measure(pid: number, count: number, login: (slot: number) => Promise<unknown>) {
+  let next = 0;
+  const cpuBefore = cpuMs(pid);
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async (_, slot) => {
+      while (next < count) {
+        next++;
+        await login(slot);
+      }
+    }),
+  );
+  const wall = (performance.now() - started) / 1000;
+  return { cpuPerLogin: (cpuMs(pid) - cpuBefore) / count, rate: count / wall };
+}
+
+interface FlowRun {
+  name: string;
+  count: number;
+  weunion: (slot: number) => Promise<unknown>;
+  floor?: (slot: number) => Promise<unknown>;
+  floorPid?: number;
+}
+
+// Logged-in browsers and refresh-token chains, one per concurrent slot.
+const weunionBrowsers: Browser[] = [];
+const floorBrowsers: Browser[] = [];
+const weunionRefresh: string[] = [];
+const floorRefresh: string[] = [];
+for (let slot = 0; slot < concurrency; slot++) {
+  const wb = new Browser();
+  await weunionLogin(wb, 'openid profile');
+  weunionBrowsers.push(wb);
+  const fb = new Browser();
+  await floorLogin(fb, 'openid profile');
+  floorBrowsers.push(fb);
+  weunionRefresh.push((await weunionLogin(new Browser(), 'openid profile offline_access')).refresh_token ?? '');
+  floorRefresh.push((await floorLogin(new Browser(), 'openid profile offline_access')).refresh_token ?? '');
+}
+const refresh = async (oidc: client.Configuration, chains: string[], slot: number) => {
+  const tokens = await client.refreshTokenGrant(oidc, chains[slot] ?? '');
+  chains[slot] = tokens.refresh_token ?? '';
+};
+
+const n = (base: number) => Math.max(concurrency, Math.round(base * scale));
+const allRuns: FlowRun[] = [
+  {
+    name: 'oidc',
+    count: n(150),
+    weunion: () => weunionLogin(new Browser(), 'openid profile'),
+    floor: () => floorLogin(new Browser(), 'openid profile'),
+    floorPid: floorOidc.pid,
+  },
+  {
+    name: 'oidc-logged-in',
+    count: n(300),
+    weunion: (slot) => loggedInLogin(weunionOidc, weunionBrowsers[slot] ?? new Browser()),
+    floor: (slot) => loggedInLogin(floorOidcConfig, floorBrowsers[slot] ?? new Browser()),
+    floorPid: floorOidc.pid,
+  },
+  {
+    name: 'refresh',
+    count: n(500),
+    weunion: (slot) => refresh(weunionOidc, weunionRefresh, slot),
+    floor: (slot) => refresh(floorOidcConfig, floorRefresh, slot),
+    floorPid: floorOidc.pid,
+  },
+  { name: 's5', count: n(500), weunion: () => s5Login(serverUrl), floor: () => s5Login(floorS5Url), floorPid: floorS5.pid },
+  { name: 's2', count: n(500), weunion: () => s2Login() },
+];
+const runs = allRuns.filter((run) => flows.has(run.name));
+
+const serverPid = server.pid ?? 0;
+// Warm-up (JIT, pools, WeChat token caches): a fifth of each flow, not counted.
+for (const run of runs) {
+  await measure(serverPid, Math.ceil(run.count / 5), run.weunion);
+  if (run.floor !== undefined) await measure(run.floorPid ?? 0, Math.ceil(run.count / 5), run.floor);
+}
+
+if (values['count-sql']) {
+  const snapshot = async () => {
+    rmSync(countFile, { force: true });
+    process.kill(serverPid, 'SIGUSR2');
+    for (let i = 0; i < 100; i++) {
+      try {
+        const counted = z.array(z.tuple([z.string(), z.number()]));
+        const parsed = z.object({ run: counted, prepared: counted, micros: counted });
+        const read = parsed.parse(JSON.parse(readFileSync(countFile, 'utf8')));
+        return { run: new Map(read.run), prepared: new Map(read.prepared), micros: new Map(read.micros) };
+      } catch {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    }
+    throw new Error('the server wrote no SQL counts');
+  };
+  const logins = 20;
+  for (const run of runs) {
+    const before = await snapshot();
+    await measure(serverPid, logins, run.weunion);
+    const after = await snapshot();
+    const diff = (kind: 'run' | 'prepared' | 'micros') =>
+      [...after[kind]].map(([sql, count]) => [sql, (count - (before[kind].get(sql) ?? 0)) / logins] as const).filter(([, c]) => c > 0);
+    const ran = diff('run');
+    const byFile = new Map<string, number>();
+    for (const [key, count] of ran) byFile.set(key.split('\t')[0] ?? '', (byFile.get(key.split('\t')[0] ?? '') ?? 0) + count);
+    const preparedCount = diff('prepared').reduce((sum, [, c]) => sum + c, 0);
+    const micros = new Map(diff('micros'));
+    const totalMicros = [...micros.values()].reduce((sum, m) => sum + m, 0);
+    console.log(
+      `${run.name}: per login ${[...byFile].map(([file, c]) => `${c.toFixed(1)} statements on ${file}`).join(', ')}; ${preparedCount.toFixed(1)} prepared; ${totalMicros.toFixed(0)} µs in SQLite`,
+    );
+    for (const [key, count] of ran.sort((a, b) => b[1] - a[1]).slice(0, 25)) {
+      console.log(`  ${count.toFixed(1)}× ${(micros.get(key) ?? 0).toFixed(0).padStart(4)} µs ${key.replace('\t', ': ').slice(0, 150)}`);
+    }
+  }
+  process.exit(0);
+}
+
+type Sample = { weunion: { cpuPerLogin: number; rate: number }; floor?: { cpuPerLogin: number; rate: number } };
+const samples = new Map<string, Sample[]>(runs.map((run) => [run.name, []]));
+const load: number[] = [];
+for (let round = 0; round < repeat; round++) {
+  load.push(loadavg()[0] ?? 0);
+  for (const run of runs) {
+    const weunion = await measure(serverPid, run.count, run.weunion);
+    const floor = run.floor === undefined ? undefined : await measure(run.floorPid ?? 0, run.count, run.floor);
+    samples.get(run.name)?.push(floor === undefined ? { weunion } : { weunion, floor });
+  }
+}
+
+const median = (list: number[]) => {
+  const sorted = [...list].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[middle] ?? Number.NaN) : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
+};
+const spread = (list: number[], digits: number) => `${Math.min(...list).toFixed(digits)}–${Math.max(...list).toFixed(digits)}`;
+
+console.log(
+  `storage: ${process.env.DATABASE_URL ? 'DATABASE_URL' : 'SQLite'} + ${process.env.REDIS_URL ? 'Redis' : 'SQLite state file'}; ` +
+    `${repeat} rounds, concurrency ${concurrency}; load average (1 min) at each round: ${load.map((l) => l.toFixed(1)).join(', ')}`,
+);
+console.log(
+  '| flow | logins per round | CPU/login weunion (ms) | CPU/login floor (ms) | ratio, median (spread) | weunion logins/s | floor logins/s |',
+);
+console.log('| --- | --- | --- | --- | --- | --- | --- |');
+for (const run of runs) {
+  const list = samples.get(run.name) ?? [];
+  const w = list.map((s) => s.weunion.cpuPerLogin);
+  const f = list.flatMap((s) => (s.floor === undefined ? [] : [s.floor.cpuPerLogin]));
+  const ratios = list.flatMap((s) => (s.floor === undefined ? [] : [s.weunion.cpuPerLogin / s.floor.cpuPerLogin]));
+  const wRate = list.map((s) => s.weunion.rate);
+  const fRate = list.flatMap((s) => (s.floor === undefined ? [] : [s.floor.rate]));
+  console.log(
+    `| ${run.name} | ${run.count} | ${median(w).toFixed(2)} | ${f.length === 0 ? '—' : median(f).toFixed(2)} | ${
+      ratios.length === 0 ? '—' : `${median(ratios).toFixed(2)}× (${spread(ratios, 2)})`
+    } | ${median(wRate).toFixed(0)} | ${fRate.length === 0 ? '—' : median(fRate).toFixed(0)} |`,
+  );
+}
+// A profiled server writes its profile when it exits.
+server.kill('SIGTERM');
+await new Promise((resolve) => server.once('exit', resolve));
+process.exit(0);
