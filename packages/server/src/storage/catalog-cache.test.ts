@@ -199,6 +199,6 @@ describe('catalog cache: SQLite changed by another process (the CLI)', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  // No message at all: the instance reads SQLite's data_version on every catalog read.
+  // No message at all: the instance reads the catalog's version (kept by triggers) on every catalog read.
   changesSeenAtOnce(() => ({ writer: () => cli, reader: () => instance, delivered: async () => {} }));
 });

@@ -8,8 +8,10 @@
  *   `catalogChanged(db, state)` once their transaction has committed: this instance drops its
  *   cache and publishes on CATALOG_CHANNEL through the shared state (Redis, or a worker group's
  *   bus), whose subscribers — every other instance — drop theirs;
- * - on SQLite, a commit by another process (the `weunion` CLI, another worker) shows in the
- *   connection's `data_version`, checked on every read: the cache is dropped then too;
+ * - on SQLite, a change by another process (the `weunion` CLI, another worker, plain SQL) raises
+ *   the catalog's version (a row kept by triggers, migration 0025), checked on every read: the
+ *   cache is dropped then too. Only catalog changes move it, so the workers of a group keep their
+ *   caches while each other's logins commit;
  * - with PostgreSQL and in-process state (one instance, no Redis), a CLI in another process has no
  *   channel to tell the server: there is no cache then, every read goes to the database.
  * A read that started before a change never stores its (possibly old) result. Misses are
@@ -41,14 +43,14 @@ function deepFreeze<T>(value: T): T {
 
 export class CatalogCache {
   readonly #entries = new Map<string, unknown>();
-  readonly #dataVersion: (() => number) | undefined;
+  readonly #catalogVersion: (() => number) | undefined;
   #seenVersion: number | undefined;
   /** Bumped on every drop: a read that began under an older generation does not store. */
   #generation = 0;
 
-  constructor(dataVersion?: () => number) {
-    this.#dataVersion = dataVersion;
-    this.#seenVersion = dataVersion?.();
+  constructor(catalogVersion?: () => number) {
+    this.#catalogVersion = catalogVersion;
+    this.#seenVersion = catalogVersion?.();
   }
 
   /** The cached value for `key`, or what `load` gives (stored, a miss too, unless the catalog changed meanwhile). */
@@ -71,8 +73,8 @@ export class CatalogCache {
   }
 
   #checkOtherProcesses(): void {
-    if (this.#dataVersion === undefined) return;
-    const version = this.#dataVersion();
+    if (this.#catalogVersion === undefined) return;
+    const version = this.#catalogVersion();
     if (version !== this.#seenVersion) {
       this.#seenVersion = version;
       this.drop();
@@ -109,7 +111,7 @@ export async function watchCatalog(database: Database, state: SharedState): Prom
   if (existing !== undefined) {
     existing.watchers++;
   } else {
-    const cache = new CatalogCache(database.dataVersion);
+    const cache = new CatalogCache(database.catalogVersion);
     const subscription = await state.subscribe(CATALOG_CHANNEL, () => cache.drop());
     watched.set(database.db, { cache, state, watchers: 1, subscription });
   }

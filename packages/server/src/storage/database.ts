@@ -34,10 +34,12 @@ export interface Database {
   /** PostgreSQL: the schema this connection works in (`current_schema()`); undefined on SQLite. */
   readonly schema?: string;
   /**
-   * SQLite: a number that changes whenever another connection (another process) commits to the
-   * database file — not on this connection's own commits. Undefined on PostgreSQL.
+   * SQLite: the catalog's version (migration 0025), raised by triggers whenever anyone — this
+   * process, another worker, the CLI — changes a connection or an application. Before that
+   * migration has run, SQLite's `data_version` (any commit by another connection). Undefined on
+   * PostgreSQL.
    */
-  readonly dataVersion?: () => number;
+  readonly catalogVersion?: () => number;
   /** Throws when the database does not answer. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -137,10 +139,21 @@ function openSqlite(file: string): Database {
   connection.pragma('busy_timeout = 5000');
   const db = new Kysely<Tables>({ dialect: new ProcessSafeSqliteDialect({ database: reusingStatements(connection) }) });
   const dataVersion = connection.prepare<[], number>('pragma data_version').pluck();
+  let catalogVersion: SQLite.Statement<[], number> | undefined;
   return {
     db,
     dialect: 'sqlite',
-    dataVersion: () => dataVersion.get() ?? 0,
+    catalogVersion: () => {
+      if (catalogVersion === undefined) {
+        try {
+          catalogVersion = connection.prepare<[], number>('select version from catalog_version where id = 1').pluck();
+        } catch {
+          // Not migrated yet (the table comes with 0025): any other connection's commit counts.
+          return -1 - (dataVersion.get() ?? 0);
+        }
+      }
+      return catalogVersion.get() ?? 0;
+    },
     async ping() {
       await sql`select 1`.execute(db);
     },

@@ -19,6 +19,7 @@ import * as m0019 from './0019_admin_key_scopes.ts';
 import * as m0020 from './0020_webhooks.ts';
 import * as m0021 from './0021_imports.ts';
 import * as m0024 from './0024_login_history.ts';
+import * as m0025 from './0025_catalog_version.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_foundation': m0001,
@@ -37,4 +38,5 @@ export const migrations: Record<string, Migration> = {
   '0020_webhooks': m0020,
   '0021_imports': m0021,
   '0024_login_history': m0024,
+  '0025_catalog_version': m0025,
 };
