@@ -10,22 +10,16 @@
  *   node bench/cold-start.ts [--runs 5]
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { freePort } from '../packages/server/src/testing/free-port.ts';
+import { cpuMs } from './processes.ts';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' } } });
 const runs = Number(values.runs);
 const cli = path.join(import.meta.dirname, '../packages/server/src/cli.ts');
-
-/** utime + stime of a process so far, in ms (Linux). */
-function cpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
 
 /** Spawns `weunion serve` on `dataDir`; the ms until /healthz answered 200, and the CPU ms the process used until then. */
 async function startOnce(dataDir: string): Promise<{ wall: number; cpu: number }> {

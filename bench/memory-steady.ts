@@ -16,7 +16,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -31,6 +31,7 @@ import { oidcDb } from '../packages/server/src/oidc/tables.ts';
 import { loadSecretBox } from '../packages/server/src/secrets/master-key.ts';
 import { migrateToLatest, openDatabase } from '../packages/server/src/storage/index.ts';
 import { freePort } from '../packages/server/src/testing/free-port.ts';
+import { rssMb, waitFor } from './processes.ts';
 
 const { values } = parseArgs({
   options: {
@@ -49,36 +50,6 @@ const cli = path.join(import.meta.dirname, '../packages/server/src/cli.ts');
 const REDIRECT = 'http://127.0.0.1:9/callback';
 const MP = DEMO_APPS.find((a) => a.key === 'miniProgram');
 if (MP === undefined) throw new Error('no demo mini program');
-
-async function waitFor(url: string, child: ChildProcess): Promise<void> {
-  for (let i = 0; i < 1200; i++) {
-    if (child.exitCode !== null) throw new Error(`${url}: the process exited (${child.exitCode})`);
-    try {
-      if ((await fetch(url)).status < 500) return;
-    } catch {
-      // not up yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`${url} did not come up`);
-}
-
-/** A process and its descendants (a worker group's primary has the workers as children). */
-function processTree(pid: number): number[] {
-  const children: number[] = [];
-  for (const task of readdirSync(`/proc/${pid}/task`)) {
-    const listed = readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim();
-    if (listed !== '') children.push(...listed.split(' ').map(Number));
-  }
-  return [pid, ...children.flatMap(processTree)];
-}
-
-function rssMb(pid: number): number {
-  return processTree(pid).reduce((sum, p) => {
-    const line = readFileSync(`/proc/${p}/status`, 'utf8').match(/^VmRSS:\s+(\d+) kB/m);
-    return sum + Number(line?.[1] ?? 0) / 1024;
-  }, 0);
-}
 
 const dir = mkdtempSync(path.join(tmpdir(), 'weunion-bench-memory-'));
 const sandboxPort = await freePort();

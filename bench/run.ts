@@ -22,7 +22,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -37,6 +37,7 @@ import { oidcDb } from '../packages/server/src/oidc/tables.ts';
 import { loadSecretBox } from '../packages/server/src/secrets/master-key.ts';
 import { migrateToLatest, openDatabase } from '../packages/server/src/storage/index.ts';
 import { freePort } from '../packages/server/src/testing/free-port.ts';
+import { cpuMs, waitFor } from './processes.ts';
 
 const { values } = parseArgs({
   options: {
@@ -61,37 +62,6 @@ const serverCli = values['server-cli'] ?? cli;
 const REDIRECT = 'http://127.0.0.1:9/callback';
 const MP = DEMO_APPS.find((a) => a.key === 'miniProgram');
 if (MP === undefined) throw new Error('no demo mini program');
-
-async function waitFor(url: string, child: ChildProcess): Promise<void> {
-  for (let i = 0; i < 1200; i++) {
-    if (child.exitCode !== null) throw new Error(`${url}: the process exited (${child.exitCode})`);
-    try {
-      if ((await fetch(url)).status < 500) return;
-    } catch {
-      // not up yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`${url} did not come up`);
-}
-
-function processTree(pid: number): number[] {
-  const children: number[] = [];
-  for (const task of readdirSync(`/proc/${pid}/task`)) {
-    const listed = readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim();
-    if (listed !== '') children.push(...listed.split(' ').map(Number));
-  }
-  return [pid, ...children.flatMap(processTree)];
-}
-
-/** utime + stime of a process and its descendants, in ms (Linux). */
-function cpuMs(pid: number): number {
-  return processTree(pid).reduce((sum, p) => {
-    const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return sum + (Number(fields[11]) + Number(fields[12])) * 10;
-  }, 0);
-}
 
 const dir = mkdtempSync(path.join(tmpdir(), 'weunion-bench-'));
 const [sandboxPort, serverPort, floorOidcPort, floorS5Port] = [await freePort(), await freePort(), await freePort(), await freePort()];

@@ -15,13 +15,14 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { DEMO_APPS, DEMO_OPEN_PLATFORM } from '../packages/sandbox/src/index.ts';
 import { freePort } from '../packages/server/src/testing/free-port.ts';
+import { cpuMs, waitFor } from './processes.ts';
 
 const { values } = parseArgs({
   options: {
@@ -36,38 +37,6 @@ const concurrency = Number(values.concurrency);
 const total = Number(values.logins);
 const peopleCount = Number(values.people);
 const cli = path.join(import.meta.dirname, '../packages/server/src/cli.ts');
-
-async function waitFor(url: string, child: ChildProcess): Promise<void> {
-  for (let i = 0; i < 1200; i++) {
-    if (child.exitCode !== null) throw new Error(`${url}: the process exited (${child.exitCode})`);
-    try {
-      if ((await fetch(url)).status < 500) return;
-    } catch {
-      // not up yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`${url} did not come up`);
-}
-
-/** A process and its descendants (a worker group's primary has the workers as children). */
-function processTree(pid: number): number[] {
-  const children: number[] = [];
-  for (const task of readdirSync(`/proc/${pid}/task`)) {
-    const listed = readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim();
-    if (listed !== '') children.push(...listed.split(' ').map(Number));
-  }
-  return [pid, ...children.flatMap(processTree)];
-}
-
-/** utime + stime of a process and its descendants, in seconds (Linux). */
-function cpuSeconds(pid: number): number {
-  return processTree(pid).reduce((sum, p) => {
-    const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return sum + (Number(fields[11]) + Number(fields[12])) / 100;
-  }, 0);
-}
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
@@ -185,7 +154,7 @@ try {
 
     const times: number[] = [];
     let next = 0;
-    const cpuBefore = cpuSeconds(serverPid);
+    const cpuBefore = cpuMs(serverPid) / 1000;
     const wallStart = performance.now();
     await Promise.all(
       Array.from({ length: concurrency }, async () => {
@@ -196,7 +165,7 @@ try {
       }),
     );
     const wall = (performance.now() - wallStart) / 1000;
-    const cpu = cpuSeconds(serverPid) - cpuBefore;
+    const cpu = cpuMs(serverPid) / 1000 - cpuBefore;
     times.sort((a, b) => a - b);
     results.push({
       workers,
