@@ -4,10 +4,11 @@ import { api } from '../../api.ts';
 import { useI18n } from '../../i18n/index.ts';
 import type { RouteProps } from '../../route-props.ts';
 import { navigate, useSearchParams } from '../../router.tsx';
-import { connectionListSchema, type LoginEvent, loginEventPageSchema, SCENARIOS } from '../../schemas.ts';
+import { connectionListSchema, type LoginEvent, loginEventPageSchema } from '../../schemas.ts';
 import { Button } from '../../ui/button.tsx';
 import { LoadMore, useCursorPages } from '../../ui/cursor-pages.tsx';
 import { SelectField } from '../../ui/field.tsx';
+import { AppFilter, ScenarioFilter } from '../../ui/filter-fields.tsx';
 import { Loaded } from '../../ui/load-state.tsx';
 import { Page } from '../../ui/page.tsx';
 import { useLoad } from '../../ui/use-load.ts';
@@ -50,22 +51,8 @@ export function LoginsPage(_props: RouteProps): ReactNode {
             <option value="succeeded">{t('logins.succeeded')}</option>
             <option value="failed">{t('logins.failed')}</option>
           </SelectField>
-          <SelectField label={t('logins.col.scenario')} value={input.scenario} onChange={set('scenario')}>
-            <option value="">{t('people.filter.any')}</option>
-            {SCENARIOS.map((scenario) => (
-              <option key={scenario} value={scenario}>
-                {t(`scenario.${scenario}`)}
-              </option>
-            ))}
-          </SelectField>
-          <SelectField label={t('logins.col.app')} value={input.appid} onChange={set('appid')}>
-            <option value="">{t('people.filter.any')}</option>
-            {(connections.data ?? []).map((connection) => (
-              <option key={connection.id} value={connection.appid}>
-                {connection.name} ({connection.appid})
-              </option>
-            ))}
-          </SelectField>
+          <ScenarioFilter label={t('logins.col.scenario')} value={input.scenario} onChange={set('scenario')} />
+          <AppFilter label={t('logins.col.app')} value={input.appid} onChange={set('appid')} connections={connections.data ?? []} />
         </div>
         <div className="row">
           <Button type="submit" variant="primary">

@@ -8,11 +8,12 @@ import { api } from '../../api.ts';
 import { useI18n } from '../../i18n/index.ts';
 import type { RouteProps } from '../../route-props.ts';
 import { Link, navigate, useSearchParams } from '../../router.tsx';
-import { connectionListSchema, SCENARIOS, type User, userPageSchema } from '../../schemas.ts';
+import { connectionListSchema, type User, userPageSchema } from '../../schemas.ts';
 import { Button } from '../../ui/button.tsx';
 import { LoadMore, useCursorPages } from '../../ui/cursor-pages.tsx';
 import { EmptyState } from '../../ui/empty-state.tsx';
 import { Field, SelectField } from '../../ui/field.tsx';
+import { AppFilter, ScenarioFilter } from '../../ui/filter-fields.tsx';
 import { IconSearch } from '../../ui/icons.tsx';
 import { Loaded } from '../../ui/load-state.tsx';
 import { Page } from '../../ui/page.tsx';
@@ -100,22 +101,8 @@ export function PeoplePage(_props: RouteProps): ReactNode {
               </option>
             ))}
           </SelectField>
-          <SelectField label={t('people.filter.app')} value={input.appid} onChange={set('appid')}>
-            <option value="">{t('people.filter.any')}</option>
-            {(connections.data ?? []).map((connection) => (
-              <option key={connection.id} value={connection.appid}>
-                {connection.name} ({connection.appid})
-              </option>
-            ))}
-          </SelectField>
-          <SelectField label={t('people.filter.scenario')} value={input.scenario} onChange={set('scenario')}>
-            <option value="">{t('people.filter.any')}</option>
-            {SCENARIOS.map((scenario) => (
-              <option key={scenario} value={scenario}>
-                {t(`scenario.${scenario}`)}
-              </option>
-            ))}
-          </SelectField>
+          <AppFilter label={t('people.filter.app')} value={input.appid} onChange={set('appid')} connections={connections.data ?? []} />
+          <ScenarioFilter label={t('people.filter.scenario')} value={input.scenario} onChange={set('scenario')} />
           <SelectField label={t('people.filter.phone')} value={input.hasPhone} onChange={set('hasPhone')}>
             <option value="">{t('people.filter.any')}</option>
             <option value="true">{t('people.filter.withPhone')}</option>
