@@ -21,6 +21,7 @@ import { z } from 'zod';
 import type { Tables, UsersTable } from '../storage/schema.ts';
 import { type Actor, recordAudit } from './audit.ts';
 import { newId } from './ids.ts';
+import { PROFILE_COLUMNS } from './profile.ts';
 import { getUserDetail, type UserDetail, type WechatIdentityView } from './users.ts';
 
 const userRowSchema = z.object({
@@ -41,17 +42,6 @@ const userRowSchema = z.object({
   last_login_at: z.number().nullable(),
 });
 
-const PROFILE_COLUMNS = [
-  'name',
-  'nickname',
-  'picture',
-  'gender',
-  'locale',
-  'phone_number',
-  'phone_number_verified',
-  'email',
-  'email_verified',
-] as const;
 type ProfileColumn = (typeof PROFILE_COLUMNS)[number];
 type ProfileValues = Partial<Pick<Selectable<UsersTable>, ProfileColumn>>;
 

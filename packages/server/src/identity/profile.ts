@@ -6,6 +6,19 @@
 import type { UsersTable } from '../storage/schema.ts';
 import type { WechatProfile } from './assertion.ts';
 
+/** A person's profile columns (the ones a merge carries over and a `user.updated` event names). */
+export const PROFILE_COLUMNS = [
+  'name',
+  'nickname',
+  'picture',
+  'gender',
+  'locale',
+  'phone_number',
+  'phone_number_verified',
+  'email',
+  'email_verified',
+] as const;
+
 type ProfileClaims = Pick<UsersTable, 'nickname' | 'picture' | 'gender' | 'locale'>;
 
 const PLACEHOLDER_NICKNAMES = new Set(['微信用户', 'WeChat User']);

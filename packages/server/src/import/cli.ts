@@ -6,26 +6,11 @@ import { createWriteStream, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { AppError } from '@weunion/errors';
-import { loadConfig } from '../config/index.ts';
-import type { Actor } from '../identity/audit.ts';
-import { type Database, migrateToLatest, openDatabase } from '../storage/index.ts';
+import { cliActor, withDatabase } from '../management/cli-commands.ts';
 import type { ImportReport } from './engine.ts';
 import { exportPeopleText } from './export.ts';
 import { detectFormat, type PeopleFormat } from './people-format.ts';
 import { importAuthing, importPeople, type RunOptions } from './run.ts';
-
-const cliActor = (command: string): Actor => ({ kind: 'system', id: `cli:${command}` });
-
-async function withDatabase<T>(work: (database: Database) => Promise<T>): Promise<T> {
-  const config = loadConfig();
-  const database = await openDatabase(config.databaseUrl);
-  try {
-    await migrateToLatest(database);
-    return await work(database);
-  } finally {
-    await database.close();
-  }
-}
 
 function readText(file: string): string {
   try {

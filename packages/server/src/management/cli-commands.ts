@@ -22,9 +22,10 @@ import { type Database, migrateToLatest, openDatabase } from '../storage/index.t
 import { openServiceState } from '../storage/shared-state.ts';
 
 /** The shell: recorded in the audit log as the system, with the command as the id. */
-const cliActor = (command: string): Actor => ({ kind: 'system', id: `cli:${command}` });
+export const cliActor = (command: string): Actor => ({ kind: 'system', id: `cli:${command}` });
 
-async function withDatabase<T>(work: (database: Database) => Promise<T>): Promise<T> {
+/** Opens the configured database (migrated) for one command, and closes it after. */
+export async function withDatabase<T>(work: (database: Database) => Promise<T>): Promise<T> {
   const config = loadConfig();
   const database = await openDatabase(config.databaseUrl);
   try {

@@ -12,6 +12,7 @@
 import type { WebhookEventType } from '@weunion/management-api';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
+import { PROFILE_COLUMNS } from '../identity/profile.ts';
 import type { Tables } from '../storage/schema.ts';
 
 /** What the audit log records, as far as events need it (identity/audit.ts's `AuditEntry`). */
@@ -115,18 +116,7 @@ const text = (value: unknown): string | null => (typeof value === 'string' ? val
 const strings = (value: unknown): string[] => (Array.isArray(value) ? value.filter((v) => typeof v === 'string') : []);
 
 /** The profile fields a `user.updated` may name (never a value of `password`, only that it changed). */
-const PROFILE_FIELDS = new Set([
-  'name',
-  'nickname',
-  'picture',
-  'gender',
-  'locale',
-  'phone_number',
-  'phone_number_verified',
-  'email',
-  'email_verified',
-  'password',
-]);
+const PROFILE_FIELDS = new Set<string>([...PROFILE_COLUMNS, 'password']);
 const CAMEL: Record<string, string> = {
   phone_number: 'phoneNumber',
   phone_number_verified: 'phoneNumberVerified',
