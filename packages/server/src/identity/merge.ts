@@ -18,6 +18,7 @@
 import { AppError } from '@weunion/errors';
 import type { Kysely, Selectable } from 'kysely';
 import { z } from 'zod';
+import { cursorPage } from '../storage/cursor-page.ts';
 import type { Tables, UsersTable } from '../storage/schema.ts';
 import { type Actor, recordAudit } from './audit.ts';
 import { newId } from './ids.ts';
@@ -645,7 +646,7 @@ export async function listMerges(
     .orderBy('merge_records.id', 'desc')
     .limit(filter.limit + 1)
     .execute();
-  const page = rows.slice(0, filter.limit);
+  const { page, nextCursor } = cursorPage(rows, filter.limit);
   return {
     merges: page.map((r) => ({
       id: r.id,
@@ -656,6 +657,6 @@ export async function listMerges(
       createdAt: r.created_at,
       undoneAt: r.undone_at,
     })),
-    nextCursor: rows.length > filter.limit ? (page.at(-1)?.id ?? null) : null,
+    nextCursor,
   };
 }

@@ -5,6 +5,7 @@
  */
 import { AppError } from '@weunion/errors';
 import { type Kysely, type Selectable, sql } from 'kysely';
+import { cursorPage } from '../storage/cursor-page.ts';
 import { isUniqueViolation } from '../storage/database.ts';
 import { precompiled } from '../storage/precompiled.ts';
 import type { IdentifierKind, MergeSuggestionsTable, Tables, UserStatus, UsersTable, WechatIdentitiesTable } from '../storage/schema.ts';
@@ -187,8 +188,8 @@ export async function searchUsers(db: Kysely<Tables>, search: UserSearch): Promi
     .orderBy('users.id')
     .limit(search.limit + 1)
     .execute();
-  const page = rows.slice(0, search.limit);
-  return { users: page.map(toUserView), nextCursor: rows.length > search.limit ? (page.at(-1)?.id ?? null) : null };
+  const { page, nextCursor } = cursorPage(rows, search.limit);
+  return { users: page.map(toUserView), nextCursor };
 }
 
 /** The smallest user id of someone created at or after `at` (ids sort by creation time). */
@@ -597,7 +598,7 @@ export async function readAuditLog(
     .orderBy('audit_log.id', 'desc')
     .limit(filter.limit + 1)
     .execute();
-  const page = rows.slice(0, filter.limit);
+  const { page, nextCursor } = cursorPage(rows, filter.limit);
   const parse = (text: string | null): unknown => (text === null ? null : JSON.parse(text));
   return {
     entries: page.map((r) => ({
@@ -609,7 +610,7 @@ export async function readAuditLog(
       before: parse(r.before),
       after: parse(r.after),
     })),
-    nextCursor: rows.length > filter.limit ? (page.at(-1)?.id ?? null) : null,
+    nextCursor,
   };
 }
 
@@ -654,10 +655,10 @@ export async function listMergeSuggestions(
     .orderBy('id')
     .limit(filter.limit + 1)
     .execute();
-  const page = rows.slice(0, filter.limit);
+  const { page, nextCursor } = cursorPage(rows, filter.limit);
   return {
     suggestions: page.map(toSuggestionView),
-    nextCursor: rows.length > filter.limit ? (page.at(-1)?.id ?? null) : null,
+    nextCursor,
   };
 }
 

@@ -16,6 +16,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Kysely, Selectable } from 'kysely';
 import { newId } from '../identity/ids.ts';
+import { cursorPage } from '../storage/cursor-page.ts';
 import type { LoginEventsTable, LoginOutcome, Tables } from '../storage/schema.ts';
 
 export interface LoginEvent {
@@ -215,6 +216,6 @@ export async function listLoginEvents(
     .orderBy('id', 'desc')
     .limit(filter.limit + 1)
     .execute();
-  const page = rows.slice(0, filter.limit);
-  return { events: page.map(toView), nextCursor: rows.length > filter.limit ? (page.at(-1)?.id ?? null) : null };
+  const { page, nextCursor } = cursorPage(rows, filter.limit);
+  return { events: page.map(toView), nextCursor };
 }

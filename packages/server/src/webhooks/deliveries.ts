@@ -6,6 +6,7 @@
  */
 import { AppError } from '@weunion/errors';
 import type { Kysely, Selectable } from 'kysely';
+import { cursorPage } from '../storage/cursor-page.ts';
 import type { Tables, WebhookAttemptsTable, WebhookDeliveriesTable } from '../storage/schema.ts';
 import { getEndpoint } from './endpoints.ts';
 import { queueDeliveries, writeOutbox } from './outbox.ts';
@@ -76,10 +77,10 @@ export async function listEndpointDeliveries(
     .orderBy('d.id', 'desc')
     .limit(filter.limit + 1)
     .execute();
-  const page = rows.slice(0, filter.limit);
+  const { page, nextCursor } = cursorPage(rows, filter.limit);
   return {
     deliveries: await withLastAttempts(db, page),
-    nextCursor: rows.length > filter.limit ? (page.at(-1)?.id ?? null) : null,
+    nextCursor,
   };
 }
 
@@ -116,7 +117,7 @@ export async function listEvents(
     .orderBy('id', 'desc')
     .limit(filter.limit + 1)
     .execute();
-  const page = rows.slice(0, filter.limit);
+  const { page, nextCursor } = cursorPage(rows, filter.limit);
   return {
     events: page.map((row) => ({
       id: row.id,
@@ -125,7 +126,7 @@ export async function listEvents(
       createdAt: row.created_at,
       payload: parsePayload(row.payload),
     })),
-    nextCursor: rows.length > filter.limit ? (page.at(-1)?.id ?? null) : null,
+    nextCursor,
   };
 }
 
