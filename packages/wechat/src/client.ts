@@ -25,7 +25,7 @@ export interface WechatClientOptions {
   retry?: Partial<RetryOptions>;
   /** Refresh app access_tokens this long before they expire (default 5 minutes). */
   tokenRefreshAheadMs?: number;
-  /** A fetch implementation (default: the global one), e.g. to go through a proxy. */
+  /** A fetch implementation to call WeChat through (default: node:http with keep-alive agents), e.g. to go through a proxy. */
   fetch?: typeof fetch;
 }
 
@@ -64,7 +64,7 @@ export function createWechatClient(options: WechatClientOptions): WechatClient {
     apiBase: endpoints.api,
     timeoutMs,
     retry,
-    fetch: options.fetch ?? globalThis.fetch,
+    fetch: options.fetch,
   });
   const cache = new AccessTokenCache({ state: options.state, transport, refreshAheadMs: options.tokenRefreshAheadMs });
   return {

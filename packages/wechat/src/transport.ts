@@ -10,6 +10,7 @@
 import { z } from 'zod';
 import { endpointUrl } from './endpoints.ts';
 import { badResponseError, isBusy, unreachableError, wechatError } from './errcodes.ts';
+import { createHttpExchange, type Exchange, ExchangeFailure } from './http-exchange.ts';
 
 export interface RetryOptions {
   /** Tries in all for an answer of -1 (system busy), including the first. */
@@ -26,7 +27,8 @@ export interface TransportOptions {
   apiBase: string;
   timeoutMs: number;
   retry: RetryOptions;
-  fetch: typeof fetch;
+  /** Go through this fetch instead of node:http (http-exchange.ts). */
+  fetch?: typeof fetch | undefined;
 }
 
 /** Options every client call takes. */
@@ -84,9 +86,11 @@ function sleep(ms: number): Promise<void> {
 
 export class WechatTransport {
   readonly #options: TransportOptions;
+  readonly #exchange: Exchange | undefined;
 
   constructor(options: TransportOptions) {
     this.#options = options;
+    this.#exchange = options.fetch === undefined ? createHttpExchange() : undefined;
   }
 
   get timeoutMs(): number {
@@ -150,6 +154,36 @@ export class WechatTransport {
 
   async #send(request: WechatRequest): Promise<RawAnswer> {
     const url = endpointUrl(this.#options.apiBase, request.endpoint, request.query);
+    if (this.#exchange !== undefined) return this.#exchangeOnce(this.#exchange, url, request);
+    return this.#fetchOnce(this.#options.fetch ?? globalThis.fetch, url, request);
+  }
+
+  async #exchangeOnce(exchange: Exchange, url: string, request: WechatRequest): Promise<RawAnswer> {
+    const accept = 'application/json, image/*';
+    try {
+      return await exchange(url, {
+        method: request.body === undefined ? 'GET' : 'POST',
+        headers: request.body === undefined ? { accept } : { accept, 'content-type': 'application/json' },
+        ...(request.body === undefined ? {} : { body: JSON.stringify(request.body) }),
+        timeoutMs: this.#options.timeoutMs,
+        ...(request.signal === undefined ? {} : { signal: request.signal }),
+      });
+    } catch (error) {
+      if (!(error instanceof ExchangeFailure)) throw unreachableError(request.endpoint, 'network error');
+      switch (error.reason) {
+        case 'timeout':
+          throw unreachableError(request.endpoint, `no answer within ${this.#options.timeoutMs} ms`);
+        case 'cancelled':
+          throw unreachableError(request.endpoint, 'the call was cancelled');
+        case 'too_large':
+          throw badResponseError(request.endpoint, 'the answer is too large', 200);
+        default:
+          throw unreachableError(request.endpoint, error.code === undefined ? 'network error' : `network error ${error.code}`);
+      }
+    }
+  }
+
+  async #fetchOnce(fetchImpl: typeof fetch, url: string, request: WechatRequest): Promise<RawAnswer> {
     const timeout = AbortSignal.timeout(this.#options.timeoutMs);
     const signal = request.signal === undefined ? timeout : AbortSignal.any([timeout, request.signal]);
     const init: RequestInit = { method: 'GET', signal, redirect: 'error', headers: { accept: 'application/json, image/*' } };
@@ -159,7 +193,7 @@ export class WechatTransport {
       init.headers = { accept: 'application/json, image/*', 'content-type': 'application/json' };
     }
     try {
-      const response = await this.#options.fetch(url, init);
+      const response = await fetchImpl(url, init);
       const body = Buffer.from(await response.arrayBuffer());
       return { status: response.status, body };
     } catch (error) {

@@ -26,7 +26,7 @@ import type { AppContext, AppContextInput } from './context.ts';
 import { installCookieParser } from './cookies.ts';
 import { registerHealthRoutes } from './health.ts';
 import { installInputGuard } from './input-guard.ts';
-import { loggerOptions } from './logger.ts';
+import { lazyChildLogger, loggerOptions } from './logger.ts';
 import { installProblemHandlers } from './problem.ts';
 import { fastifyTrustProxy } from './trust-proxy.ts';
 
@@ -67,6 +67,7 @@ export async function buildApp(input: AppContextInput, options: BuildAppOptions 
   };
   const app = Fastify({
     loggerInstance: options.logger ?? pino(loggerOptions(ctx.config.logLevel)),
+    childLoggerFactory: lazyChildLogger,
     trustProxy: fastifyTrustProxy(ctx.config.trustProxy),
     bodyLimit: 1024 * 1024,
     requestIdHeader: false,

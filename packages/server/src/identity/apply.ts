@@ -11,6 +11,7 @@
 import { AppError } from '@weunion/errors';
 import type { Kysely } from 'kysely';
 import { recordLoginStat } from '../stats/login-stats.ts';
+import { catalogChanged } from '../storage/catalog-cache.ts';
 import type { Database } from '../storage/database.ts';
 import { isUniqueViolation } from '../storage/database.ts';
 import type { Tables } from '../storage/schema.ts';
@@ -127,6 +128,8 @@ export async function signInWithAssertion(
     result = await attempt({ ...policy, autoMergeOnUnionid: false });
   }
   for (const notice of notices) onNotice?.(notice);
+  // The connection row changed (unionid first seen): every instance's catalog cache hears of it.
+  if (notices.some((notice) => notice.kind === 'unbound_unionid')) await catalogChanged(database.db);
   // Counted once the user is committed (a retried transaction would otherwise count twice); the
   // only place a sign-in creates users, so each new user counts exactly once.
   if (result.kind === 'signed_in' && result.created) await recordLoginStat(database.db, { metric: 'new_user', appid: assertion.appid });

@@ -72,6 +72,7 @@ export class SigningKeys {
   readonly #reloadMs: number;
   readonly #now: () => number;
   #cache: { raw: string; keys: StoredKey[]; loadedAt: number } | undefined;
+  #fingerprint: { of: object; value: string; until: number } | undefined;
   readonly #privateKeys = new Map<string, CryptoKey>();
 
   constructor(database: Database, box: SecretBox, options: SigningKeysOptions = {}) {
@@ -153,11 +154,20 @@ export class SigningKeys {
    * from the cache), so callers holding derived state (the OIDC provider) can check it per request.
    */
   async fingerprint(): Promise<string> {
-    const { keys } = await this.#load(false);
-    return `${this.#signingKids(keys).join(',')}|${this.#published(keys)
+    const loaded = await this.#load(false);
+    const now = this.#now();
+    const memo = this.#fingerprint;
+    if (memo !== undefined && memo.of === loaded && now < memo.until) return memo.value;
+    const { keys } = loaded;
+    const value = `${this.#signingKids(keys).join(',')}|${this.#published(keys)
       .map((k) => k.kid)
       .sort()
       .join(',')}`;
+    // Asked on every request: the answer stands until the key set is reloaded, or until a key
+    // activates or a retired one's retention ends (the only instants it depends on the time).
+    const instants = keys.flatMap((k) => [k.activateAt, k.activateAt + this.#retentionMs]).filter((t) => t > now);
+    this.#fingerprint = { of: loaded, value, until: Math.min(Number.POSITIVE_INFINITY, ...instants) };
+    return value;
   }
 
   /** Reads the key set from the database now instead of waiting for the next reload. */

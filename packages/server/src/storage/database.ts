@@ -140,19 +140,32 @@ function openSqlite(file: string): Database {
   const db = new Kysely<Tables>({ dialect: new ProcessSafeSqliteDialect({ database: reusingStatements(connection) }) });
   const dataVersion = connection.prepare<[], number>('pragma data_version').pluck();
   let catalogVersion: SQLite.Statement<[], number> | undefined;
+  // `pragma data_version` moves only when another connection commits, and costs no table read:
+  // while it stands still, the catalog can have changed only through this connection, whose
+  // writers announce it themselves (catalogChanged). So the catalog row is read again only after
+  // another process committed something, and the last answer is reused otherwise. A read right
+  // after this connection's own commits still goes to the row once: `seen` starts unset.
+  let seen: { data: number; catalog: number } | undefined;
+  const readCatalogVersion = (): number => {
+    if (catalogVersion === undefined) {
+      try {
+        catalogVersion = connection.prepare<[], number>('select version from catalog_version where id = 1').pluck();
+      } catch {
+        // Not migrated yet (the table comes with 0025): any other connection's commit counts.
+        return -1 - (dataVersion.get() ?? 0);
+      }
+    }
+    return catalogVersion.get() ?? 0;
+  };
   return {
     db,
     dialect: 'sqlite',
     catalogVersion: () => {
-      if (catalogVersion === undefined) {
-        try {
-          catalogVersion = connection.prepare<[], number>('select version from catalog_version where id = 1').pluck();
-        } catch {
-          // Not migrated yet (the table comes with 0025): any other connection's commit counts.
-          return -1 - (dataVersion.get() ?? 0);
-        }
-      }
-      return catalogVersion.get() ?? 0;
+      const data = dataVersion.get() ?? 0;
+      if (seen !== undefined && seen.data === data) return seen.catalog;
+      const catalog = readCatalogVersion();
+      seen = catalog < 0 ? undefined : { data, catalog };
+      return catalog;
     },
     async ping() {
       await sql`select 1`.execute(db);
