@@ -392,7 +392,9 @@ for (let round = 0; round < repeat; round++) {
       }
     }
     const result = (m: { cpu: number; seconds: number }) => ({ cpuPerLogin: m.cpu / run.count, rate: run.count / m.seconds });
-    samples.get(run.name)?.push(run.floor === undefined ? { weunion: result(weunion) } : { weunion: result(weunion), floor: result(floor) });
+    samples
+      .get(run.name)
+      ?.push(run.floor === undefined ? { weunion: result(weunion) } : { weunion: result(weunion), floor: result(floor) });
   }
 }
 

@@ -16,7 +16,11 @@ const sockets = new Set<Socket>();
 const routes: Record<string, (request: IncomingMessage, response: ServerResponse, body: string) => void> = {
   '/json': (_request, response) => response.writeHead(200, { 'content-type': 'application/json' }).end('{"errcode":0}'),
   '/echo': (request, response, body) =>
-    response.writeHead(200).end(JSON.stringify({ method: request.method, type: request.headers['content-type'], length: request.headers['content-length'], body })),
+    response
+      .writeHead(200)
+      .end(
+        JSON.stringify({ method: request.method, type: request.headers['content-type'], length: request.headers['content-length'], body }),
+      ),
   '/moved': (_request, response) => response.writeHead(302, { location: '/json' }).end(),
   '/never': () => {},
   '/huge': (_request, response) => {
