@@ -18,7 +18,7 @@
  * per login of each flow (bench/sql-count-preload.ts) and lists the most frequent ones.
  *
  *   node bench/run.ts [--repeat 3] [--scale 1] [--concurrency 8] [--flows oidc,oidc-logged-in,refresh,s5,s2] [--count-sql]
- *                     [--server-cli ../other-checkout/packages/server/src/cli.ts] [--profile dir]
+ *                     [--server-cli ../other-checkout/packages/server/src/cli.ts] [--profile dir (weunion; the OIDC floor in dir/floor)]
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -124,7 +124,14 @@ const countFile = path.join(dir, 'sql-counts.json');
 const server = values['count-sql']
   ? start(['--import', path.join(import.meta.dirname, 'sql-count-preload.ts'), serverCli, 'serve'], { SQL_COUNT_FILE: countFile })
   : start([...(values.profile === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', values.profile]), serverCli, 'serve']);
-const floorOidc = start([path.join(import.meta.dirname, 'floor-oidc.ts'), '--port', String(floorOidcPort), '--redirect', REDIRECT]);
+const floorOidc = start([
+  ...(values.profile === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', `${values.profile}/floor`]),
+  path.join(import.meta.dirname, 'floor-oidc.ts'),
+  '--port',
+  String(floorOidcPort),
+  '--redirect',
+  REDIRECT,
+]);
 const floorS5 = start([
   path.join(import.meta.dirname, 'floor-s5.ts'),
   '--port',
@@ -426,7 +433,9 @@ for (const run of runs) {
     } | ${median(wRate).toFixed(0)} | ${fRate.length === 0 ? '—' : median(fRate).toFixed(0)} |`,
   );
 }
-// A profiled server writes its profile when it exits.
+// A profiled server (and the profiled OIDC floor, in <dir>/floor) writes its profile when it exits.
+const exited = (child: ChildProcess) => new Promise((resolve) => (child.exitCode === null ? child.once('exit', resolve) : resolve(null)));
 server.kill('SIGTERM');
-await new Promise((resolve) => server.once('exit', resolve));
+floorOidc.kill('SIGTERM');
+await Promise.all([exited(server), exited(floorOidc)]);
 process.exit(0);

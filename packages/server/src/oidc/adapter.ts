@@ -13,7 +13,7 @@ import { unacceptableText } from '../http/input-guard.ts';
 import type { SecretBox } from '../secrets/master-key.ts';
 import { precompiled } from '../storage/precompiled.ts';
 import type { Tables } from '../storage/schema.ts';
-import { applicationClientMetadata, findApplication } from './applications.ts';
+import { type Application, applicationClientMetadata, findApplication } from './applications.ts';
 import type { OidcDb, OidcModelsTable, OidcTables } from './tables.ts';
 
 const SHARED_STATE_MODELS = new Set(['Session', 'Interaction', 'ReplayDetection', 'PushedAuthorizationRequest']);
@@ -212,6 +212,8 @@ class SharedStateModelAdapter implements Adapter {
 
 class ClientAdapter implements Adapter {
   readonly #deps: AdapterDeps;
+  /** Per application object (the catalog cache's, frozen; a new one after any change): its metadata as JSON. */
+  readonly #metadata = new WeakMap<Application, string>();
 
   constructor(deps: AdapterDeps) {
     this.#deps = deps;
@@ -219,8 +221,15 @@ class ClientAdapter implements Adapter {
 
   async find(id: string): Promise<AdapterPayload | undefined> {
     const application = await findApplication(this.#deps.db, this.#deps.secrets, id);
-    // The application is the catalog cache's (frozen); the provider gets metadata of its own.
-    return application === null ? undefined : structuredClone(applicationClientMetadata(application, this.#deps.tryLoginRedirectUri));
+    if (application === null) return undefined;
+    // The provider gets metadata of its own (it may change what it is given): parsed from JSON made
+    // once per application object, which costs a fraction of building and deep-copying it each time.
+    let json = this.#metadata.get(application);
+    if (json === undefined) {
+      json = JSON.stringify(applicationClientMetadata(application, this.#deps.tryLoginRedirectUri));
+      this.#metadata.set(application, json);
+    }
+    return JSON.parse(json) as AdapterPayload;
   }
 
   async upsert(): Promise<void> {
