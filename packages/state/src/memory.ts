@@ -5,7 +5,7 @@
 
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import type { Lock, SharedState, Subscription } from './types.ts';
+import type { CounterStep, Lock, SharedState, Subscription } from './types.ts';
 
 interface Entry {
   value: string;
@@ -87,6 +87,13 @@ export class MemorySharedState implements SharedState {
     const value = (entry === undefined ? 0 : Number(entry.value)) + (options.by ?? 1);
     this.#entries.set(key, { value: String(value), expiresAt: entry?.expiresAt ?? Date.now() + options.ttlMs });
     return value;
+  }
+
+  async incrementAll(counters: ReadonlyArray<CounterStep>): Promise<number[]> {
+    for (const counter of counters) assertTtl(counter.ttlMs);
+    const values: number[] = [];
+    for (const counter of counters) values.push(await this.increment(counter.key, counter));
+    return values;
   }
 
   async acquireLock(name: string, ttlMs: number): Promise<Lock | null> {

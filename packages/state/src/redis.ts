@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { Redis, type RedisOptions } from 'ioredis';
 import { assertTtl } from './memory.ts';
-import type { Lock, SharedState, Subscription } from './types.ts';
+import type { CounterStep, Lock, SharedState, Subscription } from './types.ts';
 
 const COMPARE_AND_SET = `
 local current = redis.call('GET', KEYS[1])
@@ -26,6 +26,17 @@ const INCREMENT = `
 local value = redis.call('INCRBY', KEYS[1], ARGV[1])
 if value == tonumber(ARGV[1]) then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return value`;
+
+/** INCREMENT over every key: ARGV holds (by, ttlMs) per key. */
+const INCREMENT_ALL = `
+local values = {}
+for i, key in ipairs(KEYS) do
+  local by = ARGV[2 * i - 1]
+  local value = redis.call('INCRBY', key, by)
+  if value == tonumber(by) then redis.call('PEXPIRE', key, ARGV[2 * i]) end
+  values[i] = value
+end
+return values`;
 
 const RELEASE_LOCK = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -116,6 +127,18 @@ export class RedisSharedState implements SharedState {
     assertTtl(options.ttlMs);
     const result = await this.#client.eval(INCREMENT, 1, this.#key(key), String(options.by ?? 1), String(options.ttlMs));
     return Number(result);
+  }
+
+  async incrementAll(counters: ReadonlyArray<CounterStep>): Promise<number[]> {
+    if (counters.length === 0) return [];
+    for (const counter of counters) assertTtl(counter.ttlMs);
+    const result = await this.#client.eval(
+      INCREMENT_ALL,
+      counters.length,
+      ...counters.map((counter) => this.#key(counter.key)),
+      ...counters.flatMap((counter) => [String(counter.by ?? 1), String(counter.ttlMs)]),
+    );
+    return (result as unknown[]).map(Number);
   }
 
   async acquireLock(name: string, ttlMs: number): Promise<Lock | null> {

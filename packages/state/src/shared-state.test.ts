@@ -152,6 +152,43 @@ for (const backend of backends) {
       expect(await a.increment(k, { ttlMs: 200 })).toBe(1);
     });
 
+    it('several counters are stepped at once, atomically, each with its own window', async () => {
+      const [k1, k2, k3] = [key(), key(), key()];
+      expect(await a.incrementAll([])).toEqual([]);
+      expect(
+        await a.incrementAll([
+          { key: k1, ttlMs: 10_000 },
+          { key: k2, ttlMs: 10_000, by: 5 },
+        ]),
+      ).toEqual([1, 5]);
+      // Racing from two instances: every call sees the two counters move together.
+      const results = await Promise.all(
+        Array.from({ length: 30 }, (_, i) =>
+          (i % 2 === 0 ? a : b).incrementAll([
+            { key: k1, ttlMs: 10_000 },
+            { key: k2, ttlMs: 10_000, by: 5 },
+          ]),
+        ),
+      );
+      for (const [first, second] of results) expect(second).toBe((first ?? 0) * 5);
+      expect(new Set(results.map(([first]) => first)).size).toBe(30);
+      expect(
+        await b.incrementAll([
+          { key: k3, ttlMs: 200 },
+          { key: k2, ttlMs: 1, by: -5 },
+        ]),
+      ).toEqual([1, 150]);
+      await sleep(260);
+      // k3's window ended; k2's did not (the TTL of a later step does not shorten it).
+      expect(
+        await a.incrementAll([
+          { key: k3, ttlMs: 200 },
+          { key: k2, ttlMs: 200 },
+        ]),
+      ).toEqual([1, 151]);
+      await expect(a.incrementAll([{ key: k1, ttlMs: 0 }])).rejects.toThrow();
+    });
+
     it('a lock held by one holder is not granted to a second until released', async () => {
       const name = key();
       const first = await a.acquireLock(name, 10_000);
@@ -286,6 +323,7 @@ class ClusterFixture {
       consume: async (key) => (await call('consume', key)) as string | null,
       compareAndSet: async (key, expected, next, ttlMs) => (await call('compareAndSet', key, expected, next, ttlMs)) as boolean,
       increment: async (key, options) => (await call('increment', key, options)) as number,
+      incrementAll: async (counters) => (await call('incrementAll', counters)) as number[],
       acquireLock: async (name, ttlMs): Promise<Lock | null> => {
         const lock = await call('acquireLock', name, ttlMs);
         return lock === null ? null : { name, release: async () => (await call('release', lock)) as boolean };

@@ -20,7 +20,7 @@ import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { LocalBus, type MessageBus } from './bus.ts';
 import { assertTtl } from './memory.ts';
-import type { Lock, SharedState, Subscription } from './types.ts';
+import type { CounterStep, Lock, SharedState, Subscription } from './types.ts';
 
 const SCHEMA_VERSION = 1;
 const SWEEP_BATCH = 500;
@@ -43,6 +43,7 @@ export class SqliteSharedState implements SharedState {
   readonly #sweeper: NodeJS.Timeout | undefined;
   readonly #statements;
   #closed = false;
+  #incrementAllTransaction: ((steps: ReadonlyArray<CounterStep>, now: number) => number[]) | undefined;
 
   constructor(options: SqliteSharedStateOptions) {
     if (options.file !== ':memory:') mkdirSync(path.dirname(path.resolve(options.file)), { recursive: true });
@@ -156,6 +157,17 @@ export class SqliteSharedState implements SharedState {
     const now = this.#now();
     const row = this.#statements.increment.get({ key, by, expiresAt: now + options.ttlMs, now });
     return Number(row?.value);
+  }
+
+  async incrementAll(counters: ReadonlyArray<CounterStep>): Promise<number[]> {
+    for (const counter of counters) assertTtl(counter.ttlMs);
+    // One transaction: one commit for all of them (each commit is a write to the WAL).
+    this.#incrementAllTransaction ??= this.#db.transaction((steps: ReadonlyArray<CounterStep>, now: number) =>
+      steps.map((step) =>
+        Number(this.#statements.increment.get({ key: step.key, by: step.by ?? 1, expiresAt: now + step.ttlMs, now })?.value),
+      ),
+    );
+    return this.#incrementAllTransaction(counters, this.#now());
   }
 
   async acquireLock(name: string, ttlMs: number): Promise<Lock | null> {

@@ -33,6 +33,12 @@ export interface SharedState {
   increment(key: string, options: { ttlMs: number; by?: number }): Promise<number>;
 
   /**
+   * Several `increment`s in one step (one transaction, one round trip): the new values, in order.
+   * Atomic as a whole — no caller sees some of them counted and not the others.
+   */
+  incrementAll(counters: ReadonlyArray<CounterStep>): Promise<number[]>;
+
+  /**
    * Take a named lock for at most `ttlMs`. Returns null when another holder has it. A lock that
    * its holder never releases expires by itself, so a crashed instance cannot block the cluster.
    */
@@ -46,6 +52,14 @@ export interface SharedState {
   /** Throws when the backing store is not reachable. */
   ping(): Promise<void>;
   close(): Promise<void>;
+}
+
+export interface CounterStep {
+  key: string;
+  /** Life of the counter when this step creates it. */
+  ttlMs: number;
+  /** Default 1. */
+  by?: number;
 }
 
 export interface Lock {
