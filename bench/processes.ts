@@ -2,8 +2,9 @@
  * What the benches that run weunion as child processes share: waiting for a URL to answer, and
  * reading a process tree's CPU time and resident memory from /proc (Linux).
  */
-import type { ChildProcess } from 'node:child_process';
+import { type ChildProcess, execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import { Agent, type IncomingHttpHeaders, request } from 'node:http';
 
 /** Resolves once `url` answers below 500; throws if `child` exits first or after two minutes. */
 export async function waitFor(url: string, child: ChildProcess): Promise<void> {
@@ -22,8 +23,19 @@ export async function waitFor(url: string, child: ChildProcess): Promise<void> {
 /** A process and its descendants (a worker group's primary has the workers as children). */
 export function processTree(pid: number): number[] {
   const children: number[] = [];
-  for (const task of readdirSync(`/proc/${pid}/task`)) {
-    const listed = readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim();
+  let tasks: string[] = [];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return []; // it ended
+  }
+  for (const task of tasks) {
+    let listed = '';
+    try {
+      listed = readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim();
+    } catch {
+      continue;
+    }
     if (listed !== '') children.push(...listed.split(' ').map(Number));
   }
   return [pid, ...children.flatMap(processTree)];
@@ -32,10 +44,35 @@ export function processTree(pid: number): number[] {
 /** utime + stime of a process and its descendants, in ms. */
 export function cpuMs(pid: number): number {
   return processTree(pid).reduce((sum, p) => {
-    const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+    } catch {
+      return sum; // gone since it was listed (a database backend that ended)
+    }
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return sum + (Number(fields[11]) + Number(fields[12])) * 10;
   }, 0);
+}
+
+/**
+ * The local PostgreSQL and Redis servers the environment points at (DATABASE_URL, REDIS_URL on
+ * 127.0.0.1), as process ids, so a bench can count their CPU too: in scale-out mode they share the
+ * machine's cores with weunion.
+ */
+export function localStoragePids(): number[] {
+  const oldest = (name: string) => {
+    try {
+      return Number(execFileSync('pgrep', ['-o', '-x', name], { encoding: 'utf8' }).trim()) || undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const local = (url: string | undefined) => url !== undefined && /@?(127\.0\.0\.1|localhost)[:/]/.test(url);
+  return [
+    local(process.env.DATABASE_URL) ? oldest('postgres') : undefined,
+    local(process.env.REDIS_URL) ? oldest('redis-server') : undefined,
+  ].filter((pid): pid is number => pid !== undefined);
 }
 
 /** Resident memory of a process and its descendants, in MB. */
@@ -44,4 +81,37 @@ export function rssMb(pid: number): number {
     const line = readFileSync(`/proc/${p}/status`, 'utf8').match(/^VmRSS:\s+(\d+) kB/m);
     return sum + Number(line?.[1] ?? 0) / 1024;
   }, 0);
+}
+
+export interface LightAnswer {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+/**
+ * A load generator's HTTP client: node:http with one keep-alive agent, no WHATWG layer. The load
+ * generator shares the machine's cores with what it measures, so its own cost per request is
+ * CPU taken from the servers: this one costs about half of what fetch does.
+ */
+export function lightClient(): (
+  url: string,
+  init?: { method?: string; headers?: Record<string, string>; body?: string },
+) => Promise<LightAnswer> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 1024 });
+  return (url, init = {}) =>
+    new Promise((resolve, reject) => {
+      const headers: Record<string, string | number> = { ...init.headers };
+      if (init.body !== undefined) headers['content-length'] = Buffer.byteLength(init.body);
+      const outgoing = request(url, { method: init.method ?? 'GET', headers, agent }, (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () =>
+          resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks).toString() }),
+        );
+        response.on('error', reject);
+      });
+      outgoing.on('error', reject);
+      outgoing.end(init.body);
+    });
 }

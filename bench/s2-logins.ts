@@ -16,13 +16,13 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { DEMO_APPS, DEMO_OPEN_PLATFORM } from '../packages/sandbox/src/index.ts';
 import { freePort } from '../packages/server/src/testing/free-port.ts';
-import { cpuMs, waitFor } from './processes.ts';
+import { cpuMs, type LightAnswer, lightClient, localStoragePids, waitFor } from './processes.ts';
 
 const { values } = parseArgs({
   options: {
@@ -46,6 +46,8 @@ const website = DEMO_APPS.find((a) => a.key === 'website');
 if (website === undefined) throw new Error('no demo website app');
 
 const dir = mkdtempSync(path.join(tmpdir(), 'weunion-bench-s2-'));
+// One key for the run: in scale-out mode every WORKERS value opens the same database.
+const masterKey = process.env.MASTER_KEY ?? randomBytes(32).toString('base64');
 const sandboxPort = await freePort();
 const sandboxUrl = `http://127.0.0.1:${sandboxPort}`;
 const configFile = path.join(dir, 'weunion.json');
@@ -87,13 +89,25 @@ try {
     people.push(z.object({ id: z.string() }).parse(await response.json()).id);
   }
 
-  const cookieOf = (response: Response, name: string): string => {
-    const line = response.headers.getSetCookie().find((c) => c.startsWith(`${name}=`));
+  const http = lightClient();
+  const cookieOf = (response: LightAnswer, name: string): string => {
+    const line = (response.headers['set-cookie'] ?? []).find((c) => c.startsWith(`${name}=`));
     if (line === undefined) throw new Error(`no ${name} cookie (status ${response.status})`);
     return (line.split(';')[0] ?? '').slice(name.length + 1);
   };
 
-  const results: { workers: number; rate: number; p50: number; p99: number; cpuPerLogin: number; cpu: number; wall: number }[] = [];
+  const results: {
+    workers: number;
+    rate: number;
+    p50: number;
+    p99: number;
+    cpuPerLogin: number;
+    sandboxPerLogin: number;
+    driverPerLogin: number;
+    storagePerLogin: number;
+    cpu: number;
+    wall: number;
+  }[] = [];
   for (const workers of workerCounts) {
     const serverPort = await freePort();
     const serverUrl = `http://127.0.0.1:${serverPort}`;
@@ -117,7 +131,7 @@ try {
         // Clients come from many addresses in real life; here X-Forwarded-For says so.
         TRUST_PROXY: 'loopback',
         // Scale-out mode (DATABASE_URL=postgres://… and REDIS_URL set) needs a master key.
-        MASTER_KEY: process.env.MASTER_KEY ?? randomBytes(32).toString('base64'),
+        MASTER_KEY: masterKey,
         REDIS_PREFIX: `bench-s2-${process.pid}-${workers}:`,
         // What the bench leaves in shared state expires within minutes.
         SESSION_TTL_SECONDS: '300',
@@ -133,18 +147,18 @@ try {
     const login = async (index: number): Promise<number> => {
       const ip = `10.${(index >> 16) & 255}.${(index >> 8) & 255}.${index & 255}`;
       const started = performance.now();
-      const start = await fetch(`${serverUrl}/login/s2?returnTo=/bench`, { redirect: 'manual', headers: { 'x-forwarded-for': ip } });
+      const start = await http(`${serverUrl}/login/s2?returnTo=/bench`, { headers: { 'x-forwarded-for': ip } });
       const browser = cookieOf(start, 'wu_browser');
-      const qrconnect = start.headers.get('location') ?? '';
-      const allowed = await fetch(`${sandboxUrl}/_sandbox/actions/authorize`, {
+      const qrconnect = start.headers.location ?? '';
+      const allowed = await http(`${sandboxUrl}/_sandbox/actions/authorize`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ personId: people[index % people.length], url: qrconnect, decision: 'allow' }),
       });
-      const { redirect } = z.object({ redirect: z.string() }).parse(await allowed.json());
-      const back = await fetch(redirect, { redirect: 'manual', headers: { cookie: `wu_browser=${browser}`, 'x-forwarded-for': ip } });
+      const { redirect } = z.object({ redirect: z.string() }).parse(JSON.parse(allowed.body));
+      const back = await http(redirect, { headers: { cookie: `wu_browser=${browser}`, 'x-forwarded-for': ip } });
       const elapsed = performance.now() - started;
-      if (back.headers.get('location') !== '/bench') throw new Error(`login ${index} ended at ${back.headers.get('location')}`);
+      if (back.headers.location !== '/bench') throw new Error(`login ${index} ended at ${back.headers.location}`);
       cookieOf(back, 'wu_session');
       return elapsed;
     };
@@ -155,6 +169,10 @@ try {
     const times: number[] = [];
     let next = 0;
     const cpuBefore = cpuMs(serverPid) / 1000;
+    const sandboxBefore = cpuMs(sandbox.pid ?? 0);
+    const driverBefore = process.cpuUsage();
+    const storageCpu = () => localStoragePids().reduce((sum, pid) => sum + cpuMs(pid), 0);
+    const storageBefore = storageCpu();
     const wallStart = performance.now();
     await Promise.all(
       Array.from({ length: concurrency }, async () => {
@@ -166,6 +184,9 @@ try {
     );
     const wall = (performance.now() - wallStart) / 1000;
     const cpu = cpuMs(serverPid) / 1000 - cpuBefore;
+    const sandboxCpu = cpuMs(sandbox.pid ?? 0) - sandboxBefore;
+    const driver = process.cpuUsage(driverBefore);
+    const storage = storageCpu() - storageBefore;
     times.sort((a, b) => a - b);
     results.push({
       workers,
@@ -173,6 +194,9 @@ try {
       p50: percentile(times, 50),
       p99: percentile(times, 99),
       cpuPerLogin: (cpu / total) * 1000,
+      sandboxPerLogin: sandboxCpu / total,
+      driverPerLogin: (driver.user + driver.system) / 1000 / total,
+      storagePerLogin: storage / total,
       cpu,
       wall,
     });
@@ -184,11 +208,19 @@ try {
   console.log(
     `storage: ${process.env.DATABASE_URL ? 'DATABASE_URL' : 'SQLite'} + ${process.env.REDIS_URL ? 'Redis' : process.env.DATABASE_URL ? 'in-process state' : 'SQLite state file'}`,
   );
-  console.log('| WORKERS | logins/s | p50 ms | p99 ms | server CPU per login (ms) | server CPU s / wall s |');
-  console.log('| --- | --- | --- | --- | --- | --- |');
+  // Every process of the run shares the machine's cores: the sum of their CPU per login bounds the
+  // rate, whatever weunion costs (the sandbox and this load generator alone set a ceiling).
+  const cores = availableParallelism();
+  const scaleOut = localStoragePids().length > 0;
+  console.log(
+    `| WORKERS | logins/s | p50 ms | p99 ms | server CPU per login (ms) | server CPU s / wall s |${scaleOut ? ' PostgreSQL + Redis CPU per login (ms) |' : ''} sandbox + load generator CPU per login (ms) | ceiling on ${cores} cores (logins/s): all / without weunion |`,
+  );
+  console.log(`| --- | --- | --- | --- | --- | --- |${scaleOut ? ' --- |' : ''} --- | --- |`);
   for (const r of results) {
+    const others = r.sandboxPerLogin + r.driverPerLogin;
+    const all = r.cpuPerLogin + r.storagePerLogin + others;
     console.log(
-      `| ${r.workers} | ${r.rate.toFixed(1)} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.cpuPerLogin.toFixed(2)} | ${r.cpu.toFixed(1)} / ${r.wall.toFixed(1)} |`,
+      `| ${r.workers} | ${r.rate.toFixed(1)} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.cpuPerLogin.toFixed(2)} | ${r.cpu.toFixed(1)} / ${r.wall.toFixed(1)} |${scaleOut ? ` ${r.storagePerLogin.toFixed(2)} |` : ''} ${r.sandboxPerLogin.toFixed(2)} + ${r.driverPerLogin.toFixed(2)} | ${((cores * 1000) / all).toFixed(0)} / ${((cores * 1000) / others).toFixed(0)} |`,
     );
   }
 } finally {
