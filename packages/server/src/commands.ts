@@ -6,7 +6,6 @@ import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { AppError, isAppError } from '@weunion/errors';
-import { startSandbox } from '@weunion/sandbox';
 import { ClusterBus } from '@weunion/state';
 import { pino } from 'pino';
 import { adminAccountCommands } from './admin-accounts/cli.ts';
@@ -155,6 +154,7 @@ const commands: Record<string, Command> = {
       const port = Number(values.port ?? '3100');
       if (!Number.isInteger(port) || port < 0 || port > 65_535)
         throw new AppError('bad_request', `--port must be a port number (got "${values.port}")`);
+      const { startSandbox } = await import('@weunion/sandbox');
       const sandbox = await startSandbox({
         port,
         host: values.host ?? '127.0.0.1',

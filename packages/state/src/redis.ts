@@ -4,9 +4,17 @@
  * short Lua scripts, never read-then-write from the client.
  */
 import { randomUUID } from 'node:crypto';
-import { Redis, type RedisOptions } from 'ioredis';
+import { createRequire } from 'node:module';
+import type { Redis, RedisOptions } from 'ioredis';
 import { assertTtl } from './memory.ts';
 import type { CounterStep, Lock, SharedState, Subscription } from './types.ts';
+
+/** ioredis, loaded by the first Redis state made: an embedded start never loads it. */
+let redisClass: typeof Redis | undefined;
+function RedisClient(): typeof Redis {
+  redisClass ??= (createRequire(import.meta.url)('ioredis') as typeof import('ioredis')).Redis;
+  return redisClass;
+}
 
 const COMPARE_AND_SET = `
 local current = redis.call('GET', KEYS[1])
@@ -67,7 +75,7 @@ export class RedisSharedState implements SharedState {
       enableOfflineQueue: true,
       lazyConnect: true,
     };
-    this.#client = new Redis(options.url, this.#redisOptions);
+    this.#client = new (RedisClient())(options.url, this.#redisOptions);
     // Connection problems surface through ping() and command failures; an unhandled 'error'
     // event would crash the process.
     this.#client.on('error', () => {});
@@ -180,7 +188,7 @@ export class RedisSharedState implements SharedState {
 
   async #subscriberConnection(): Promise<Redis> {
     if (this.#subscriber === undefined) {
-      const subscriber = new Redis(this.#url, this.#redisOptions);
+      const subscriber = new (RedisClient())(this.#url, this.#redisOptions);
       subscriber.on('error', () => {});
       subscriber.on('message', (channel: string, message: string) => {
         for (const listener of this.#listeners.get(channel) ?? []) listener(message);

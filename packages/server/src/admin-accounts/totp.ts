@@ -7,7 +7,6 @@
  */
 import type { SharedState } from '@weunion/state';
 import { Secret, TOTP } from 'otpauth';
-import QRCode from 'qrcode';
 
 export const TOTP_PERIOD_SECONDS = 30;
 const DIGITS = 6;
@@ -24,19 +23,22 @@ export function newTotpSecret(): string {
   return new Secret({ size: 20 }).base32;
 }
 
+/** The QR code library, loaded when an administrator first sets up a second factor (not at every start). */
+const qrcode = async () => (await import('qrcode')).default;
+
 /** The `otpauth://totp/…` URI an authenticator app scans. */
 export function totpUri(secret: string, username: string, issuer = 'weunion'): string {
   return totp(secret, username, issuer).toString();
 }
 
 /** The URI as an SVG QR code (for the console) — no network, no external image service. */
-export function totpQrSvg(uri: string): Promise<string> {
-  return QRCode.toString(uri, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
+export async function totpQrSvg(uri: string): Promise<string> {
+  return (await qrcode()).toString(uri, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
 }
 
 /** The URI as a QR code drawn with characters, for the CLI. */
-export function totpQrTerminal(uri: string): Promise<string> {
-  return QRCode.toString(uri, { type: 'terminal', small: true, errorCorrectionLevel: 'M' });
+export async function totpQrTerminal(uri: string): Promise<string> {
+  return (await qrcode()).toString(uri, { type: 'terminal', small: true, errorCorrectionLevel: 'M' });
 }
 
 /** The code for `secret` at `timestamp` (tests and the sandbox-free CLI check). */

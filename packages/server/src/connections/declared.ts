@@ -4,7 +4,7 @@
  * the demo world's apps (seeded once; an admin's later changes to them are kept).
  */
 import { AppError } from '@weunion/errors';
-import { DEMO_APPS, DEMO_OPEN_PLATFORM, type DemoApp } from '@weunion/sandbox';
+import { DEMO_APPS, DEMO_OPEN_PLATFORM, type DemoApp } from '@weunion/sandbox/public-world';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import type { Config } from '../config/index.ts';

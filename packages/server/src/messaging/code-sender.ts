@@ -13,7 +13,7 @@
  * sender deliberately (development).
  */
 import { AppError } from '@weunion/errors';
-import { SANDBOX_CLOUD_SMS } from '@weunion/sandbox';
+import { SANDBOX_CLOUD_SMS } from '@weunion/sandbox/public-world';
 import type { Config } from '../config/index.ts';
 import type { CodeChannel, CodeMessage, CodeSender } from '../identity/verification-codes.ts';
 import type { SecretBox } from '../secrets/master-key.ts';

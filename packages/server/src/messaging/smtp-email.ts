@@ -5,7 +5,6 @@
  * and a timeout — after which nothing is sent again (the relay may have accepted the message).
  */
 import { AppError } from '@weunion/errors';
-import nodemailer from 'nodemailer';
 
 export interface EmailMessage {
   to: string;
@@ -80,6 +79,8 @@ export function createSmtpEmail(options: SmtpOptions): EmailProvider {
   return {
     name: 'smtp',
     async send(message) {
+      // Loaded with the first email (not at every start: most deployments send few, some none).
+      const { default: nodemailer } = await import('nodemailer');
       const transport = nodemailer.createTransport({
         host: url.hostname,
         port: Number(url.port || (secure ? 465 : 587)),

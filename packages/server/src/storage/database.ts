@@ -22,7 +22,7 @@ import {
   SqliteDriver,
   sql,
 } from 'kysely';
-import pg from 'pg';
+import type pg from 'pg';
 import { redactUrl } from '../config/load.ts';
 import type { Tables } from './schema.ts';
 
@@ -51,10 +51,6 @@ export interface OpenDatabaseOptions {
   /** PostgreSQL only: pool size per instance. */
   poolSize?: number;
 }
-
-// PostgreSQL returns int8 (our millisecond timestamps and counters) as strings by default; all of
-// ours fit in a double, so read them as numbers on both dialects.
-pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number.parseInt(value, 10));
 
 export async function openDatabase(url: string, options: OpenDatabaseOptions = {}): Promise<Database> {
   if (/^postgres(ql)?:\/\//.test(url)) return openPostgres(url, options);
@@ -179,6 +175,11 @@ function openSqlite(file: string): Database {
 async function openPostgres(url: string, options: OpenDatabaseOptions): Promise<Database> {
   const schema = options.schema;
   if (schema !== undefined && !/^[a-z_][a-z0-9_]*$/.test(schema)) throw new TypeError(`invalid schema name ${schema}`);
+  // Loaded here, not at every start: embedded mode never needs it.
+  const { default: pg } = await import('pg');
+  // PostgreSQL returns int8 (our millisecond timestamps and counters) as strings by default; all of
+  // ours fit in a double, so read them as numbers on both dialects.
+  pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number.parseInt(value, 10));
   const pool = new pg.Pool({
     connectionString: url,
     max: options.poolSize ?? 10,
