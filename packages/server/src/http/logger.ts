@@ -3,7 +3,7 @@
  * reach a log line: credentials in headers, WeChat secrets and tokens, session keys, passwords.
  */
 import type { FastifyBaseLogger } from 'fastify';
-import type { Bindings, ChildLoggerOptions, LogFn, LoggerOptions } from 'pino';
+import type { Bindings, ChildLoggerOptions, LoggerOptions } from 'pino';
 
 export const REDACTED_PATHS = [
   'req.headers.authorization',
@@ -33,45 +33,66 @@ export function loggerOptions(level: string): LoggerOptions {
   };
 }
 
-const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
-
 /**
  * A request's logger (Fastify's `childLoggerFactory`) that becomes a pino child only when the
  * request logs at an enabled level. Making the child — its bindings serialised, redaction set up
  * — cost about 30 µs on every request, and at the default level most requests log nothing: a
- * login through the hosted page is seven requests. A route with its own log options gets its
- * child at once.
+ * login through the hosted page is seven requests. A class, so that a request held open (an SSE
+ * watcher) carries four fields, not a closure per level. A route with its own log options gets
+ * its child at once.
  */
+class LazyChildLogger {
+  readonly #parent: FastifyBaseLogger;
+  readonly #bindings: Bindings;
+  #child: FastifyBaseLogger | undefined;
+
+  constructor(parent: FastifyBaseLogger, bindings: Bindings) {
+    this.#parent = parent;
+    this.#bindings = bindings;
+  }
+
+  #made(): FastifyBaseLogger {
+    this.#child ??= this.#parent.child(this.#bindings, {});
+    return this.#child;
+  }
+
+  #write(level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace', args: unknown[]): void {
+    const current = this.#child ?? this.#parent;
+    const enabled = 'isLevelEnabled' in current && typeof current.isLevelEnabled === 'function' ? current.isLevelEnabled(level) : true;
+    if (enabled) (this.#made()[level] as (...a: unknown[]) => void)(...args);
+  }
+
+  get level(): string {
+    return (this.#child ?? this.#parent).level;
+  }
+  set level(level: string) {
+    this.#made().level = level;
+  }
+  fatal(...args: unknown[]): void {
+    this.#write('fatal', args);
+  }
+  error(...args: unknown[]): void {
+    this.#write('error', args);
+  }
+  warn(...args: unknown[]): void {
+    this.#write('warn', args);
+  }
+  info(...args: unknown[]): void {
+    this.#write('info', args);
+  }
+  debug(...args: unknown[]): void {
+    this.#write('debug', args);
+  }
+  trace(...args: unknown[]): void {
+    this.#write('trace', args);
+  }
+  silent(): void {}
+  child(bindings: Bindings, options?: ChildLoggerOptions): FastifyBaseLogger {
+    return this.#made().child(bindings, options);
+  }
+}
+
 export function lazyChildLogger(parent: FastifyBaseLogger, bindings: Bindings, options: ChildLoggerOptions): FastifyBaseLogger {
   if (Object.keys(options).length > 0) return parent.child(bindings, options);
-  let child: FastifyBaseLogger | undefined;
-  const made = () => {
-    child ??= parent.child(bindings, options);
-    return child;
-  };
-  const enabled = (level: string) => {
-    const current = child ?? parent;
-    return 'isLevelEnabled' in current && typeof current.isLevelEnabled === 'function' ? current.isLevelEnabled(level) : true;
-  };
-  const write =
-    (level: (typeof LEVELS)[number]): LogFn =>
-    (...args: unknown[]) => {
-      if (enabled(level)) (made()[level] as (...a: unknown[]) => void)(...args);
-    };
-  return {
-    get level() {
-      return (child ?? parent).level;
-    },
-    set level(level: string) {
-      made().level = level;
-    },
-    fatal: write('fatal'),
-    error: write('error'),
-    warn: write('warn'),
-    info: write('info'),
-    debug: write('debug'),
-    trace: write('trace'),
-    silent: () => {},
-    child: (more, moreOptions) => made().child(more, moreOptions),
-  };
+  return new LazyChildLogger(parent, bindings) as unknown as FastifyBaseLogger;
 }
