@@ -7,7 +7,7 @@
  *
  * Kept from fetch's behaviour: a redirect is not followed (it is an answer that is not WeChat's),
  * the timeout covers the whole exchange, a caller's signal cancels it. A request that went out on
- * a kept-alive socket the server had just closed (ECONNRESET before any answer) is sent once more
+ * a kept-alive socket the server had just closed (ECONNRESET or EPIPE before any answer) is sent once more
  * on a new socket when it is a GET, as every HTTP client does: the server never saw it.
  */
 import http from 'node:http';
@@ -40,16 +40,21 @@ export class ExchangeFailure extends Error {
   }
 }
 
+/** How long an idle kept-alive socket is kept for the next call. */
+const IDLE_SOCKET_MS = 4_000;
+
 /** More than any WeChat answer (a mini program code image is tens of KB). */
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
 
 export type Exchange = (url: string, request: ExchangeRequest) => Promise<ExchangeAnswer>;
 
 export function createHttpExchange(): Exchange {
-  // One pair per client: idle sockets stay open for the next call (and do not hold the process).
+  // One pair per client: idle sockets stay open for the next call (and do not hold the process),
+  // for a few seconds only (as undici does), so that one is rarely still kept when the server has
+  // closed its end.
   const agents = {
-    'http:': new http.Agent({ keepAlive: true, maxSockets: 256 }),
-    'https:': new https.Agent({ keepAlive: true, maxSockets: 256 }),
+    'http:': new http.Agent({ keepAlive: true, maxSockets: 256, timeout: IDLE_SOCKET_MS }),
+    'https:': new https.Agent({ keepAlive: true, maxSockets: 256, timeout: IDLE_SOCKET_MS }),
   };
   const once = (target: URL, request: ExchangeRequest, deadline: number) =>
     new Promise<ExchangeAnswer>((resolve, reject) => {
@@ -101,7 +106,11 @@ export function createHttpExchange(): Exchange {
     try {
       return await once(target, request, deadline);
     } catch (error) {
-      const stale = error instanceof ExchangeFailure && error.reason === 'network' && error.code === 'ECONNRESET' && error.reusedSocket;
+      const stale =
+        error instanceof ExchangeFailure &&
+        error.reason === 'network' &&
+        (error.code === 'ECONNRESET' || error.code === 'EPIPE') &&
+        error.reusedSocket;
       if (!stale || request.method !== 'GET') throw error;
       return once(target, request, deadline);
     }
