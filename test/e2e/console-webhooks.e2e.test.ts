@@ -81,6 +81,15 @@ describe.skipIf(chromiumPath === undefined)('console: webhooks', () => {
         .execute();
       await createUser(world().service.database.db, { nickname: 'Jun' }, SYSTEM_ACTOR);
       await expect.poll(() => receiver.received.filter((r) => r.status === 503).length, { timeout: 15_000 }).toBeGreaterThan(0);
+      // The deliverer turns the endpoint off once it has the 503 in hand, a moment after the receiver answered it.
+      await expect
+        .poll(
+          async () =>
+            (await world().service.database.db.selectFrom('webhook_endpoints').select('disabled_reason').executeTakeFirst())
+              ?.disabled_reason ?? null,
+          { timeout: 15_000 },
+        )
+        .not.toBeNull();
       // Every page says so, until it is dealt with.
       await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'People' }).click();
       const everywhere = page.getByRole('alert').filter({ hasText: 'kept failing and weunion turned it off' });
