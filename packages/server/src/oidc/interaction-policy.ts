@@ -5,16 +5,11 @@
  * in this browser ends single sign-on for every application — `prompt=none` then answers
  * `login_required` instead of handing out tokens for someone no longer signed in.
  */
-import { interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
+import { interactionPolicy } from 'oidc-provider';
 import type { LoginSessions } from '../login/sessions.ts';
-import { SESSION_COOKIE } from '../login/sessions.ts';
+import { sessionCookieOf } from './session-cookie.ts';
 
 const { base, Check } = interactionPolicy;
-
-/** The weunion session id in this request (the cookie is weunion's, not signed by the provider). */
-export function sessionCookieOf(ctx: KoaContextWithOIDC): string | undefined {
-  return ctx.cookies.get(SESSION_COOKIE, { signed: false }) ?? undefined;
-}
 
 /** The `sub` an application sees for an account (identity/subject.ts). */
 export type SubjectOf = (clientId: string, accountId: string) => Promise<string>;

@@ -2,7 +2,6 @@ import type { FastifyInstance } from 'fastify';
 import type Provider from 'oidc-provider';
 import { registerHostedLoginPage } from '../hosted/login-page.ts';
 import { LogoutDeliveries } from './backchannel-logout.ts';
-import { createOidcProvider } from './provider.ts';
 import { type ProviderSource, registerOidcRoutes } from './routes.ts';
 import { oidcDb } from './tables.ts';
 
@@ -44,7 +43,11 @@ function followSigningKeys(app: FastifyInstance): ProviderSource {
       await ensured;
       const fingerprint = await app.signingKeys.fingerprint();
       if (current === undefined || current.fingerprint !== fingerprint) {
-        const provider = createOidcProvider({ ...app.ctx, signingKeys: app.signingKeys });
+        // oidc-provider (a few hundred modules) is loaded with the first request that needs it, as
+        // the provider is made then anyway: a start does not wait for it.
+        const provider = import('./provider.ts').then(({ createOidcProvider }) =>
+          createOidcProvider({ ...app.ctx, signingKeys: app.signingKeys }),
+        );
         current = { fingerprint, provider };
         // A failed build must not stick: the next request tries again.
         provider.catch(() => {

@@ -16,9 +16,9 @@ import { AppError } from '@weunion/errors';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type Provider from 'oidc-provider';
 import { LoginSessions, SESSION_COOKIE } from '../login/sessions.ts';
-import { sessionCookieOf } from './interaction-policy.ts';
 import { registerInteractionRoutes } from './interaction-routes.ts';
 import type { ProviderSource } from './provider-source.ts';
+import { sessionCookieOf } from './session-cookie.ts';
 import { oidcDb } from './tables.ts';
 
 /** The provider's own endpoints (default oidc-provider routes), relative to the issuer. */
