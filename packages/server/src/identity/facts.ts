@@ -167,6 +167,24 @@ export interface KnownWechatIdentity {
   hasVerifiedPhone: boolean;
 }
 
+// Every S3/S4/S5 login asks (storage/precompiled.ts: built once, run with new values).
+const KNOWN_IDENTITY = precompiled<
+  Tables,
+  { appid: string; openid: string },
+  { id: string; status: UserStatus; unionid: string | null; phone: string | null }
+>((db, p) =>
+  db
+    .selectFrom('wechat_identities as i')
+    .innerJoin('users as u', 'u.id', 'i.user_id')
+    .select(['u.id', 'u.status', 'i.unionid', 'i.phone'])
+    .where('i.appid', '=', p.appid)
+    .where('i.openid', '=', p.openid)
+    .limit(1),
+);
+const HAS_PHONE = precompiled<Tables, { userId: string }, { id: string }>((db, p) =>
+  db.selectFrom('user_identifiers').select('id').where('user_id', '=', p.userId).where('kind', '=', 'phone').limit(1),
+);
+
 /**
  * What weunion already knows about one WeChat identity, for scenarios deciding what to ask WeChat
  * for: S4 can stay with silent `snsapi_base` for a known person whose unionid is on record, S3/S5
@@ -178,16 +196,8 @@ export async function lookupWechatIdentity(
   db: Kysely<Tables>,
   key: { appid: string; openid: string; openPlatformId?: string | null; unionid?: string | undefined },
 ): Promise<KnownWechatIdentity | null> {
-  const row = await db
-    .selectFrom('wechat_identities as i')
-    .innerJoin('users as u', 'u.id', 'i.user_id')
-    .select(['u.id', 'u.status', 'i.unionid', 'i.phone'])
-    .where('i.appid', '=', key.appid)
-    .where('i.openid', '=', key.openid)
-    .executeTakeFirst();
-  const hasPhone = async (userId: string) =>
-    (await db.selectFrom('user_identifiers').select('id').where('user_id', '=', userId).where('kind', '=', 'phone').executeTakeFirst()) !==
-    undefined;
+  const [row] = (await KNOWN_IDENTITY.execute(db, { appid: key.appid, openid: key.openid })).rows;
+  const hasPhone = async (userId: string) => (await HAS_PHONE.execute(db, { userId })).rows.length > 0;
   if (row !== undefined) {
     return {
       userId: row.id,

@@ -14,9 +14,10 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Kysely, Selectable } from 'kysely';
+import type { Insertable, Kysely, Selectable } from 'kysely';
 import { newId } from '../identity/ids.ts';
 import { cursorPage } from '../storage/cursor-page.ts';
+import { precompiled } from '../storage/precompiled.ts';
 import type { LoginEventsTable, LoginOutcome, Tables } from '../storage/schema.ts';
 
 export interface LoginEvent {
@@ -46,27 +47,40 @@ export function loginRequest(): Pick<FastifyRequest, 'ip' | 'headers'> | undefin
   return loginRequests.getStore();
 }
 
+// Every login runs it (storage/precompiled.ts: built once, run with new values).
+const INSERT_EVENT = precompiled<Tables, Insertable<LoginEventsTable>, unknown>((db, row) =>
+  db.insertInto('login_events').values({
+    id: row.id,
+    at: row.at,
+    outcome: row.outcome,
+    user_id: row.user_id,
+    scenario: row.scenario,
+    appid: row.appid,
+    client_id: row.client_id,
+    reason: row.reason,
+    ip: row.ip,
+    user_agent: row.user_agent,
+  }),
+);
+
 /** Writes one login event; never throws (a history row is never worth a failed login). */
 export async function recordLoginEvent(db: Kysely<Tables>, event: LoginEvent, log?: WarnLogger): Promise<void> {
   const at = event.at ?? Date.now();
   const request = event.request ?? loginRequest();
   const agent = request?.headers['user-agent'];
   try {
-    await db
-      .insertInto('login_events')
-      .values({
-        id: newIdAt('lge', at),
-        at,
-        outcome: event.outcome,
-        user_id: event.userId ?? null,
-        scenario: event.scenario ?? null,
-        appid: event.appid || null,
-        client_id: event.clientId || null,
-        reason: event.reason ?? null,
-        ip: request?.ip ?? null,
-        user_agent: typeof agent === 'string' ? agent.slice(0, MAX_USER_AGENT) : null,
-      })
-      .execute();
+    await INSERT_EVENT.execute(db, {
+      id: newIdAt('lge', at),
+      at,
+      outcome: event.outcome,
+      user_id: event.userId ?? null,
+      scenario: event.scenario ?? null,
+      appid: event.appid || null,
+      client_id: event.clientId || null,
+      reason: event.reason ?? null,
+      ip: request?.ip ?? null,
+      user_agent: typeof agent === 'string' ? agent.slice(0, MAX_USER_AGENT) : null,
+    });
   } catch (error) {
     if (log !== undefined) log.warn({ err: error, outcome: event.outcome }, 'login history not recorded');
     else process.emitWarning(`login history not recorded: ${error instanceof Error ? error.message : String(error)}`);

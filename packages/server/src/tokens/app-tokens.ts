@@ -27,6 +27,8 @@ import { z } from 'zod';
 import { type ClaimsSource, getClaimsSource } from '../identity/users.ts';
 import type { SigningKeys } from '../signing/signing-keys.ts';
 import type { Database } from '../storage/index.ts';
+import { precompiled } from '../storage/precompiled.ts';
+import type { RefreshTokensTable, Tables } from '../storage/schema.ts';
 import { APP_LOGIN_SCOPE, claimsForScope } from './claims.ts';
 
 export interface TokenResponse {
@@ -80,6 +82,24 @@ const accessClaimsSchema = z.object({
 const REFRESH_TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 const hashToken = (token: string) => createHash('sha256').update(token).digest('base64url');
 const MAX_MERGE_HOPS = 8;
+
+// Every app login runs it (storage/precompiled.ts: built once, run with new values).
+const INSERT_REFRESH_TOKEN = precompiled<Tables, Omit<RefreshTokensTable, 'used_at' | 'revoked_at'>, unknown>((db, row) =>
+  db.insertInto('refresh_tokens').values({
+    id: row.id,
+    token_hash: row.token_hash,
+    family_id: row.family_id,
+    user_id: row.user_id,
+    client_id: row.client_id,
+    scope: row.scope,
+    amr: row.amr,
+    auth_time: row.auth_time,
+    created_at: row.created_at,
+    expires_at: row.expires_at,
+    used_at: null,
+    revoked_at: null,
+  }),
+);
 
 export class AppTokens {
   readonly #database: Database;
@@ -256,23 +276,18 @@ export class AppTokens {
   }): Promise<string> {
     const token = randomBytes(32).toString('base64url');
     const now = this.#now();
-    await this.#database.db
-      .insertInto('refresh_tokens')
-      .values({
-        id: randomUUID(),
-        token_hash: hashToken(token),
-        family_id: grant.familyId,
-        user_id: grant.userId,
-        client_id: grant.clientId,
-        scope: grant.scope,
-        amr: JSON.stringify(grant.amr),
-        auth_time: grant.authTime,
-        created_at: now,
-        expires_at: now + this.#refreshTtl * 1000,
-        used_at: null,
-        revoked_at: null,
-      })
-      .execute();
+    await INSERT_REFRESH_TOKEN.execute(this.#database.db, {
+      id: randomUUID(),
+      token_hash: hashToken(token),
+      family_id: grant.familyId,
+      user_id: grant.userId,
+      client_id: grant.clientId,
+      scope: grant.scope,
+      amr: JSON.stringify(grant.amr),
+      auth_time: grant.authTime,
+      created_at: now,
+      expires_at: now + this.#refreshTtl * 1000,
+    });
     return token;
   }
 

@@ -10,6 +10,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Kysely } from 'kysely';
 import { newId } from '../identity/ids.ts';
+import { precompiled } from '../storage/precompiled.ts';
 import type { Tables } from '../storage/schema.ts';
 import type { PendingEvent } from './events.ts';
 
@@ -41,9 +42,14 @@ function nudge(): void {
   for (const listener of listeners) listener();
 }
 
+// Every change that raises an event reads it (storage/precompiled.ts: built once).
+const ENABLED_ENDPOINTS = precompiled<Tables, Record<string, never>, { id: string; events: string }>((db) =>
+  db.selectFrom('webhook_endpoints').select(['id', 'events']).where('enabled', '=', 1),
+);
+
 /** Endpoint subscriptions, read in the writing transaction. */
 async function subscribers(db: Kysely<Tables>): Promise<{ id: string; events: Set<string> }[]> {
-  const rows = await db.selectFrom('webhook_endpoints').select(['id', 'events']).where('enabled', '=', 1).execute();
+  const { rows } = await ENABLED_ENDPOINTS.execute(db, {});
   return rows.map((row) => {
     let events: unknown;
     try {
