@@ -121,6 +121,23 @@ describe('http exchange', () => {
     expect(failure).toMatchObject({ reason: 'network', code: 'ECONNREFUSED' });
   });
 
+  it('goes through the proxy the proxy settings name (NODE_USE_ENV_PROXY=1 gives the environment)', async () => {
+    const seen: string[] = [];
+    const proxy = createServer((request, response) => {
+      seen.push(`${request.method} ${request.url}`);
+      response.writeHead(200).end('{"via":"proxy"}');
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    try {
+      const exchange = createHttpExchange({ proxyEnv: { HTTP_PROXY: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}` } });
+      const answer = await exchange('http://api.weixin.example/sns/jscode2session?appid=wx1', get);
+      expect(answer.body.toString()).toBe('{"via":"proxy"}');
+      expect(seen).toEqual(['GET http://api.weixin.example/sns/jscode2session?appid=wx1']);
+    } finally {
+      await new Promise((resolve) => proxy.close(resolve));
+    }
+  });
+
   it('sends a GET again on a new socket when a kept-alive one was closed under it; not a POST', async () => {
     const exchange = createHttpExchange();
     expect((await exchange(`${base}/once-per-socket`, get)).body.toString()).toBe('{"fresh":true}');

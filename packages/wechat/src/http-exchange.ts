@@ -48,14 +48,21 @@ const MAX_BODY_BYTES = 16 * 1024 * 1024;
 
 export type Exchange = (url: string, request: ExchangeRequest) => Promise<ExchangeAnswer>;
 
-export function createHttpExchange(): Exchange {
+export interface HttpExchangeOptions {
+  /**
+   * Proxy settings (HTTP_PROXY, HTTPS_PROXY, NO_PROXY). Default: the environment's when
+   * NODE_USE_ENV_PROXY=1, as Node's fetch and its default agents do.
+   */
+  proxyEnv?: NodeJS.ProcessEnv | undefined;
+}
+
+export function createHttpExchange(options: HttpExchangeOptions = {}): Exchange {
+  const proxyEnv = options.proxyEnv ?? (process.env.NODE_USE_ENV_PROXY === '1' ? process.env : undefined);
   // One pair per client: idle sockets stay open for the next call (and do not hold the process),
   // for a few seconds only (as undici does), so that one is rarely still kept when the server has
   // closed its end.
-  const agents = {
-    'http:': new http.Agent({ keepAlive: true, maxSockets: 256, timeout: IDLE_SOCKET_MS }),
-    'https:': new https.Agent({ keepAlive: true, maxSockets: 256, timeout: IDLE_SOCKET_MS }),
-  };
+  const agentOptions = { keepAlive: true, maxSockets: 256, timeout: IDLE_SOCKET_MS, ...(proxyEnv === undefined ? {} : { proxyEnv }) };
+  const agents = { 'http:': new http.Agent(agentOptions), 'https:': new https.Agent(agentOptions) };
   const once = (target: URL, request: ExchangeRequest, deadline: number) =>
     new Promise<ExchangeAnswer>((resolve, reject) => {
       const secure = target.protocol === 'https:';

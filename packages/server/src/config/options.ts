@@ -157,7 +157,7 @@ export const options = {
   wechatApiUrl: option({
     env: 'WECHAT_API_URL',
     description:
-      'Base URL of WeChat server APIs (e.g. an egress proxy, or a standalone `weunion sandbox`). Ignored while the built-in sandbox is on.',
+      'Base URL of WeChat server APIs (e.g. an egress proxy, or a standalone `weunion sandbox`). Ignored while the built-in sandbox is on. A forward proxy is taken from `HTTPS_PROXY` / `NO_PROXY` when `NODE_USE_ENV_PROXY=1` is set.',
     schema: url(['http:', 'https:']).default('https://api.weixin.qq.com'),
   }),
   wechatOpenUrl: option({
