@@ -9,6 +9,7 @@ import {
   auditPage,
   connectionView,
   identifierView,
+  importReportView,
   loginEventPage,
   loginEventView,
   loginStatsView,
@@ -39,6 +40,9 @@ export const userDetailSchema = userDetailView;
 export type UserDetail = z.infer<typeof userDetailSchema>;
 
 export const userPageSchema = userPage;
+
+export const importReportSchema = importReportView;
+export type ImportReport = z.infer<typeof importReportSchema>;
 
 export const actorSchema = actorView;
 export type Actor = z.infer<typeof actorSchema>;

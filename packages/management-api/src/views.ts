@@ -302,3 +302,36 @@ export const webhookEventPage = z.object({
 });
 
 export const noContent = z.void();
+
+const importDetail = z.object({
+  key: z.string(),
+  position: z.number(),
+  kind: z.enum(['skipped', 'conflict']),
+  reason: z.string(),
+  detail: z.string(),
+  userId: z.string().optional(),
+  otherUserId: z.string().optional(),
+});
+const importCounts = z.record(z.string(), z.number());
+/** Where an import stands, or what it did (`POST /imports`, `POST /imports/dry-run`, `GET /imports/{id}`). */
+export const importReportView = z.object({
+  runId: z.string().nullable(),
+  kind: z.enum(['authing', 'people']),
+  dryRun: z.boolean(),
+  status: z.enum(['running', 'stopped', 'done']),
+  total: z.number(),
+  processed: z.number(),
+  created: z.number(),
+  joined: z.number(),
+  unchanged: z.number(),
+  skipped: z.number(),
+  conflicts: z.number(),
+  identitiesAdded: z.number(),
+  unionidsClaimed: z.number(),
+  suggestions: z.number(),
+  skippedReasons: importCounts,
+  conflictReasons: importCounts,
+  identitiesLeftOut: importCounts,
+  details: z.array(importDetail),
+  failure: z.string().optional().describe('Why a run stopped before its end (resume it with the same file).'),
+});

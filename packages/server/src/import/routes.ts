@@ -10,6 +10,7 @@
  * The file travels as text in a JSON body (`content`), up to 64 MiB.
  */
 import { AppError } from '@weunion/errors';
+import { importReportView } from '@weunion/management-api';
 import { z } from 'zod';
 import type { AppContext } from '../http/context.ts';
 import { parseInput } from '../http/problem.ts';
@@ -34,38 +35,6 @@ const importBody = z
     emitEvents: z.boolean().default(false).describe('Send identity webhooks for what the import changes (off by default).'),
   })
   .strict();
-
-const detail = z.object({
-  key: z.string(),
-  position: z.number(),
-  kind: z.enum(['skipped', 'conflict']),
-  reason: z.string(),
-  detail: z.string(),
-  userId: z.string().optional(),
-  otherUserId: z.string().optional(),
-});
-const counts = z.record(z.string(), z.number());
-export const importReportView = z.object({
-  runId: z.string().nullable(),
-  kind: z.enum(['authing', 'people']),
-  dryRun: z.boolean(),
-  status: z.enum(['running', 'stopped', 'done']),
-  total: z.number(),
-  processed: z.number(),
-  created: z.number(),
-  joined: z.number(),
-  unchanged: z.number(),
-  skipped: z.number(),
-  conflicts: z.number(),
-  identitiesAdded: z.number(),
-  unionidsClaimed: z.number(),
-  suggestions: z.number(),
-  skippedReasons: counts,
-  conflictReasons: counts,
-  identitiesLeftOut: counts,
-  details: z.array(detail),
-  failure: z.string().optional().describe('Why a run stopped before its end (resume it with the same file).'),
-});
 
 type ImportInput = z.output<typeof importBody>;
 

@@ -5,11 +5,11 @@
  * become merge suggestions, linked from the report.
  */
 import { type FormEvent, type ReactNode, useEffect, useId, useRef, useState } from 'react';
-import { z } from 'zod';
 import { api } from '../../api.ts';
 import { useI18n } from '../../i18n/index.ts';
 import type { RouteProps } from '../../route-props.ts';
 import { Link } from '../../router.tsx';
+import { importReportSchema, type ImportReport as Report } from '../../schemas.ts';
 import { Button } from '../../ui/button.tsx';
 import { useErrorMessage } from '../../ui/errors.ts';
 import { SelectField } from '../../ui/field.tsx';
@@ -17,26 +17,6 @@ import { Page } from '../../ui/page.tsx';
 import { Table } from '../../ui/table.tsx';
 import '../../ui/setup-pages.css';
 
-const reportSchema = z.object({
-  runId: z.string().nullable(),
-  dryRun: z.boolean(),
-  status: z.enum(['running', 'stopped', 'done']),
-  total: z.number(),
-  processed: z.number(),
-  created: z.number(),
-  joined: z.number(),
-  unchanged: z.number(),
-  skipped: z.number(),
-  conflicts: z.number(),
-  identitiesAdded: z.number(),
-  suggestions: z.number(),
-  identitiesLeftOut: z.record(z.string(), z.number()),
-  details: z.array(
-    z.object({ key: z.string(), position: z.number(), kind: z.enum(['skipped', 'conflict']), reason: z.string(), detail: z.string() }),
-  ),
-  failure: z.string().optional(),
-});
-type Report = z.infer<typeof reportSchema>;
 type Kind = 'people' | 'authing';
 
 interface Upload {
@@ -91,7 +71,7 @@ export function ImportPage(_props: RouteProps): ReactNode {
         }
       }
       const next: Upload = { kind, filename: file.name, content, ...(parsedMapping === undefined ? {} : { mapping: parsedMapping }) };
-      setReport(await api.post('/api/v1/imports/dry-run', reportSchema, next));
+      setReport(await api.post('/api/v1/imports/dry-run', importReportSchema, next));
       setUpload(next);
     } catch (caught) {
       setError(errorMessage(caught));
@@ -103,7 +83,7 @@ export function ImportPage(_props: RouteProps): ReactNode {
   const follow = (runId: string) => {
     polling.current = setTimeout(async () => {
       try {
-        const current = await api.get(`/api/v1/imports/${encodeURIComponent(runId)}`, reportSchema);
+        const current = await api.get(`/api/v1/imports/${encodeURIComponent(runId)}`, importReportSchema);
         setReport(current);
         if (current.status === 'running') follow(runId);
       } catch (caught) {
@@ -118,7 +98,7 @@ export function ImportPage(_props: RouteProps): ReactNode {
     setError(null);
     try {
       // The same file again resumes a run that stopped; a finished one is simply found unchanged.
-      const started = await api.post('/api/v1/imports', reportSchema, { ...upload, resume: true });
+      const started = await api.post('/api/v1/imports', importReportSchema, { ...upload, resume: true });
       setReport(started);
       if (started.status === 'running' && started.runId !== null) follow(started.runId);
     } catch (caught) {
