@@ -15,7 +15,6 @@
  *   node bench/memory-steady.ts [--warmup 60] [--seconds 300] [--concurrency 4] [--people 2000] [--workers 1]
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -31,7 +30,7 @@ import { oidcDb } from '../packages/server/src/oidc/tables.ts';
 import { loadSecretBox } from '../packages/server/src/secrets/master-key.ts';
 import { migrateToLatest, openDatabase } from '../packages/server/src/storage/index.ts';
 import { freePort } from '../packages/server/src/testing/free-port.ts';
-import { rssMb, waitFor } from './processes.ts';
+import { rssMb, serverEnv, waitFor } from './processes.ts';
 
 const { values } = parseArgs({
   options: {
@@ -56,23 +55,7 @@ const sandboxPort = await freePort();
 const serverPort = await freePort();
 const sandboxUrl = `http://127.0.0.1:${sandboxPort}`;
 const serverUrl = `http://127.0.0.1:${serverPort}`;
-const env: Record<string, string> = {
-  ...Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined)),
-  PORT: String(serverPort),
-  HOST: '127.0.0.1',
-  PUBLIC_URL: serverUrl,
-  DATA_DIR: dir,
-  SANDBOX: 'off',
-  WECHAT_API_URL: sandboxUrl,
-  WECHAT_OPEN_URL: sandboxUrl,
-  WECHAT_MP_URL: sandboxUrl,
-  LOG_LEVEL: 'warn',
-  TRUST_PROXY: 'loopback',
-  WORKERS: values.workers,
-  MASTER_KEY: process.env.MASTER_KEY ?? randomBytes(32).toString('base64'),
-  REDIS_PREFIX: `bench-memory-${process.pid}:`,
-};
-if (env.DATABASE_URL === undefined) delete env.MASTER_KEY;
+const env = serverEnv({ port: serverPort, dataDir: dir, sandboxUrl, workers: values.workers, redisPrefix: `bench-memory-${process.pid}:` });
 
 const children: ChildProcess[] = [];
 const stop = () => {

@@ -3,6 +3,7 @@
  * reading a process tree's CPU time and resident memory from /proc (Linux).
  */
 import { type ChildProcess, execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { Agent, type IncomingHttpHeaders, request } from 'node:http';
 
@@ -114,4 +115,41 @@ export function lightClient(): (
       outgoing.on('error', reject);
       outgoing.end(init.body);
     });
+}
+
+/**
+ * The environment of a `weunion serve` the benches start against a standalone WeChat sandbox: the
+ * bench's own environment (DATABASE_URL and REDIS_URL pick scale-out mode), then the server's
+ * address, data folder and the sandbox as WeChat. Clients come from many addresses in real life;
+ * there X-Forwarded-For says so (TRUST_PROXY=loopback). A master key goes along only in scale-out
+ * mode (embedded mode makes its own in the data folder).
+ */
+export function serverEnv(options: {
+  port: number;
+  dataDir: string;
+  sandboxUrl: string;
+  workers: number | string;
+  /** Prefix of the run's Redis keys. */
+  redisPrefix: string;
+  masterKey?: string;
+  extra?: Record<string, string>;
+}): Record<string, string> {
+  const env: Record<string, string> = {
+    ...Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined)),
+    PORT: String(options.port),
+    HOST: '127.0.0.1',
+    PUBLIC_URL: `http://127.0.0.1:${options.port}`,
+    DATA_DIR: options.dataDir,
+    SANDBOX: 'off',
+    WECHAT_API_URL: options.sandboxUrl,
+    WECHAT_OPEN_URL: options.sandboxUrl,
+    WECHAT_MP_URL: options.sandboxUrl,
+    LOG_LEVEL: 'warn',
+    TRUST_PROXY: 'loopback',
+    WORKERS: String(options.workers),
+    REDIS_PREFIX: options.redisPrefix,
+    ...options.extra,
+  };
+  if (env.DATABASE_URL !== undefined) env.MASTER_KEY = options.masterKey ?? process.env.MASTER_KEY ?? randomBytes(32).toString('base64');
+  return env;
 }

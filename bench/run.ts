@@ -21,7 +21,6 @@
  *                     [--server-cli ../other-checkout/packages/server/src/cli.ts] [--profile dir (weunion; the OIDC floor in dir/floor)]
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
@@ -37,7 +36,7 @@ import { oidcDb } from '../packages/server/src/oidc/tables.ts';
 import { loadSecretBox } from '../packages/server/src/secrets/master-key.ts';
 import { migrateToLatest, openDatabase } from '../packages/server/src/storage/index.ts';
 import { freePort } from '../packages/server/src/testing/free-port.ts';
-import { cpuMs, waitFor } from './processes.ts';
+import { cpuMs, serverEnv, waitFor } from './processes.ts';
 
 const { values } = parseArgs({
   options: {
@@ -71,24 +70,14 @@ const sandboxUrl = `http://127.0.0.1:${sandboxPort}`;
 const serverUrl = `http://127.0.0.1:${serverPort}`;
 const floorOidcUrl = `http://127.0.0.1:${floorOidcPort}`;
 const floorS5Url = `http://127.0.0.1:${floorS5Port}`;
-const env: Record<string, string> = {
-  ...Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined)),
-  PORT: String(serverPort),
-  HOST: '127.0.0.1',
-  PUBLIC_URL: serverUrl,
-  DATA_DIR: dir,
-  SANDBOX: 'off',
-  WECHAT_API_URL: sandboxUrl,
-  WECHAT_OPEN_URL: sandboxUrl,
-  WECHAT_MP_URL: sandboxUrl,
-  LOG_LEVEL: 'warn',
-  TRUST_PROXY: 'loopback',
-  WORKERS: '1',
-  MASTER_KEY: process.env.MASTER_KEY ?? randomBytes(32).toString('base64'),
-  REDIS_PREFIX: `bench-${process.pid}:`,
-  SESSION_TTL_SECONDS: '600',
-};
-if (env.DATABASE_URL === undefined) delete env.MASTER_KEY;
+const env = serverEnv({
+  port: serverPort,
+  dataDir: dir,
+  sandboxUrl,
+  workers: 1,
+  redisPrefix: `bench-${process.pid}:`,
+  extra: { SESSION_TTL_SECONDS: '600' },
+});
 
 const children: ChildProcess[] = [];
 const stop = () => {

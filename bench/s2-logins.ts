@@ -22,7 +22,7 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { DEMO_APPS, DEMO_OPEN_PLATFORM } from '../packages/sandbox/src/index.ts';
 import { freePort } from '../packages/server/src/testing/free-port.ts';
-import { cpuMs, type LightAnswer, lightClient, localStoragePids, waitFor } from './processes.ts';
+import { cpuMs, type LightAnswer, lightClient, localStoragePids, serverEnv, waitFor } from './processes.ts';
 
 const { values } = parseArgs({
   options: {
@@ -115,27 +115,16 @@ try {
     const server = spawn(process.execPath, [cli, 'serve'], {
       // The service's log (warnings and errors only) goes to stderr with the bench's own.
       stdio: ['ignore', process.env.BENCH_SERVER_LOG === undefined ? 'ignore' : 'inherit', 'inherit'],
-      env: {
-        ...process.env,
-        PORT: String(serverPort),
-        HOST: '127.0.0.1',
-        PUBLIC_URL: serverUrl,
-        DATA_DIR: dataDir,
-        SANDBOX: 'off',
-        WECHAT_API_URL: sandboxUrl,
-        WECHAT_OPEN_URL: sandboxUrl,
-        WECHAT_MP_URL: sandboxUrl,
-        WEUNION_CONFIG: configFile,
-        LOG_LEVEL: 'warn',
-        WORKERS: String(workers),
-        // Clients come from many addresses in real life; here X-Forwarded-For says so.
-        TRUST_PROXY: 'loopback',
-        // Scale-out mode (DATABASE_URL=postgres://… and REDIS_URL set) needs a master key.
-        MASTER_KEY: masterKey,
-        REDIS_PREFIX: `bench-s2-${process.pid}-${workers}:`,
+      env: serverEnv({
+        port: serverPort,
+        dataDir,
+        sandboxUrl,
+        workers,
+        masterKey,
+        redisPrefix: `bench-s2-${process.pid}-${workers}:`,
         // What the bench leaves in shared state expires within minutes.
-        SESSION_TTL_SECONDS: '300',
-      },
+        extra: { WEUNION_CONFIG: configFile, SESSION_TTL_SECONDS: '300' },
+      }),
     });
     children.push(server);
     await waitFor(`${serverUrl}/healthz`, server);
