@@ -394,14 +394,7 @@ export class WeunionLogin extends HTMLElement {
     this._status = status;
     this._image = image;
     try {
-      const response = await fetch(`${this.base}/api/login/${method}`, {
-        method: 'POST',
-        credentials: 'include',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(this._ticketBody()),
-      });
-      const ticket = await response.json();
-      if (!response.ok) throw Object.assign(new Error(ticket.detail || ticket.title), { code: ticket.code });
+      const ticket = await this._openTicket(`/api/login/${method}`);
       if (generation !== this._generation) return;
       image.src = new URL(ticket.qrImageUrl, `${this.base}/`).href;
       image.classList.remove('dim');
@@ -414,13 +407,24 @@ export class WeunionLogin extends HTMLElement {
     }
   }
 
-  /** What opening a ticket sends: where to return, the application, and the person's agreement when the page asked for it. */
-  _ticketBody() {
-    return {
-      returnTo: this.returnTo,
-      ...(this.client ? { client: this.client } : {}),
-      ...(this.hasAttribute('agreed') ? { agreed: true } : {}),
-    };
+  /**
+   * Opens a ticket at `path`, sending where to return, the application, and the person's agreement
+   * when the page asked for it; throws weunion's problem (its detail, with the code) when refused.
+   */
+  async _openTicket(path) {
+    const response = await fetch(`${this.base}${path}`, {
+      method: 'POST',
+      credentials: 'include',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        returnTo: this.returnTo,
+        ...(this.client ? { client: this.client } : {}),
+        ...(this.hasAttribute('agreed') ? { agreed: true } : {}),
+      }),
+    });
+    const ticket = await response.json();
+    if (!response.ok) throw Object.assign(new Error(ticket.detail || ticket.title), { code: ticket.code });
+    return ticket;
   }
 
   /**
@@ -445,14 +449,7 @@ export class WeunionLogin extends HTMLElement {
     this._status = status;
     this._image = link;
     try {
-      const response = await fetch(`${this.base}/api/login/s3/link`, {
-        method: 'POST',
-        credentials: 'include',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(this._ticketBody()),
-      });
-      const ticket = await response.json();
-      if (!response.ok) throw Object.assign(new Error(ticket.detail || ticket.title), { code: ticket.code });
+      const ticket = await this._openTicket('/api/login/s3/link');
       if (generation !== this._generation) return;
       link.href = ticket.openLink;
       link.hidden = false;
