@@ -22,14 +22,9 @@ import { parseArgs } from 'node:util';
 import * as client from 'openid-client';
 import { z } from 'zod';
 import { DEMO_APPS } from '../packages/sandbox/src/index.ts';
-import { loadConfig } from '../packages/server/src/config/index.ts';
-import { seedSandboxConnections } from '../packages/server/src/connections/declared.ts';
 import { Browser } from '../packages/server/src/login/test-harness.ts';
-import { applicationInputSchema, createApplication } from '../packages/server/src/oidc/applications.ts';
-import { oidcDb } from '../packages/server/src/oidc/tables.ts';
-import { loadSecretBox } from '../packages/server/src/secrets/master-key.ts';
-import { migrateToLatest, openDatabase } from '../packages/server/src/storage/index.ts';
 import { freePort } from '../packages/server/src/testing/free-port.ts';
+import { setUpBenchApplication } from './operator-setup.ts';
 import { rssMb, serverEnv, waitFor } from './processes.ts';
 
 const { values } = parseArgs({
@@ -72,18 +67,7 @@ try {
   await waitFor(`${sandboxUrl}/_sandbox`, sandbox);
 
   // What an operator sets up once: the demo connections and an OIDC application.
-  const config = loadConfig(env);
-  const database = await openDatabase(config.databaseUrl);
-  await migrateToLatest(database);
-  const secrets = loadSecretBox(config);
-  await seedSandboxConnections(database.db, secrets);
-  const clientId = `bench-${process.pid}`;
-  const application = await createApplication(
-    oidcDb(database.db),
-    secrets,
-    applicationInputSchema.parse({ id: clientId, name: 'Bench', type: 'web', redirectUris: [REDIRECT], scenarios: ['s2'] }),
-  );
-  await database.close();
+  const { clientId, clientSecret } = await setUpBenchApplication(env, REDIRECT);
 
   // Workers of a group inherit the flag (node:cluster forks with the primary's execArgv).
   const server = spawn(process.execPath, ['--trace-gc', cli, 'serve'], { stdio: ['ignore', 'pipe', 'inherit'], env });
@@ -120,7 +104,7 @@ try {
   const people: string[] = [];
   for (let i = 0; i < peopleCount; i++) people.push(z.string().parse((await control('/people', { nickname: `Bench ${i}` })).id));
 
-  const oidc = await client.discovery(new URL(serverUrl), clientId, application.clientSecret ?? '', undefined, {
+  const oidc = await client.discovery(new URL(serverUrl), clientId, clientSecret, undefined, {
     execute: [client.allowInsecureRequests],
   });
   let index = 0;

@@ -28,14 +28,9 @@ import { parseArgs } from 'node:util';
 import * as client from 'openid-client';
 import { z } from 'zod';
 import { DEMO_APPS } from '../packages/sandbox/src/index.ts';
-import { loadConfig } from '../packages/server/src/config/index.ts';
-import { seedSandboxConnections } from '../packages/server/src/connections/declared.ts';
 import { Browser } from '../packages/server/src/login/test-harness.ts';
-import { applicationInputSchema, createApplication } from '../packages/server/src/oidc/applications.ts';
-import { oidcDb } from '../packages/server/src/oidc/tables.ts';
-import { loadSecretBox } from '../packages/server/src/secrets/master-key.ts';
-import { migrateToLatest, openDatabase } from '../packages/server/src/storage/index.ts';
 import { freePort } from '../packages/server/src/testing/free-port.ts';
+import { setUpBenchApplication } from './operator-setup.ts';
 import { cpuMs, serverEnv, waitFor } from './processes.ts';
 
 const { values } = parseArgs({
@@ -96,18 +91,7 @@ const start = (args: string[], extraEnv: Record<string, string> = {}) => {
 const sandbox = start([cli, 'sandbox', '--port', String(sandboxPort), '--callback-base-url', serverUrl]);
 await waitFor(`${sandboxUrl}/_sandbox`, sandbox);
 
-const config = loadConfig(env);
-const database = await openDatabase(config.databaseUrl);
-await migrateToLatest(database);
-const secrets = loadSecretBox(config);
-await seedSandboxConnections(database.db, secrets);
-const clientId = `bench-${process.pid}`;
-const application = await createApplication(
-  oidcDb(database.db),
-  secrets,
-  applicationInputSchema.parse({ id: clientId, name: 'Bench', type: 'web', redirectUris: [REDIRECT], scenarios: ['s2'] }),
-);
-await database.close();
+const { clientId, clientSecret } = await setUpBenchApplication(env, REDIRECT);
 
 const countFile = path.join(dir, 'sql-counts.json');
 const server = values['count-sql']
@@ -153,7 +137,7 @@ const people: string[] = [];
 for (let i = 0; i < Number(values.people); i++) people.push(z.string().parse((await control('/people', { nickname: `Bench ${i}` })).id));
 
 const insecure = { execute: [client.allowInsecureRequests] };
-const weunionOidc = await client.discovery(new URL(serverUrl), clientId, application.clientSecret ?? '', undefined, insecure);
+const weunionOidc = await client.discovery(new URL(serverUrl), clientId, clientSecret, undefined, insecure);
 const floorOidcConfig = await client.discovery(new URL(floorOidcUrl), 'floor', 'floor-secret', undefined, insecure);
 let counter = 0;
 const ipOf = (i: number) => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
