@@ -49,6 +49,16 @@ export async function migrateDown(database: Database): Promise<string[]> {
 }
 
 export async function migrationStatus(database: Database): Promise<{ name: string; appliedAt: Date | undefined }[]> {
-  const list = await migrator(database).getMigrations();
-  return list.map((m) => ({ name: m.name, appliedAt: m.executedAt }));
+  // Kysely's PostgreSQL introspection reads the tables of every schema: another schema dropped in
+  // the same moment (another deployment or test sharing the database) fails that read once. Tried
+  // again, as migrateToLatest does (runStep).
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const list = await migrator(database).getMigrations();
+      return list.map((m) => ({ name: m.name, appliedAt: m.executedAt }));
+    } catch (error) {
+      if (attempt === 3) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+    }
+  }
 }
