@@ -17,8 +17,14 @@
  * With `--count-sql` (SQLite only) it measures no time: it counts the SQL statements weunion runs
  * per login of each flow (bench/sql-count-preload.ts) and lists the most frequent ones.
  *
+ * With `--against <cli.ts>` (SQLite only) the floors make way for a second weunion, run from that
+ * checkout's cli.ts with its own data folder: every flow, S2 included, then compares two versions of
+ * weunion turn by turn in the same run — an A/B whose ratio the machine's spells of slowness touch
+ * far less than two separate runs (the floors' own CPU per login moves by a third between runs).
+ *
  *   node bench/run.ts [--repeat 3] [--scale 1] [--concurrency 8] [--flows oidc,oidc-logged-in,refresh,s5,s2] [--count-sql]
  *                     [--server-cli ../other-checkout/packages/server/src/cli.ts] [--profile dir (weunion; the OIDC floor in dir/floor)]
+ *                     [--against ../base-checkout/packages/server/src/cli.ts]
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -45,8 +51,14 @@ const { values } = parseArgs({
     'server-cli': { type: 'string' },
     /** Write a CPU profile of weunion (node --cpu-prof) into this folder. */
     profile: { type: 'string' },
+    /** Compare with a second weunion run from this cli.ts instead of with the floors. */
+    against: { type: 'string' },
   },
 });
+if (values.against !== undefined && (process.env.DATABASE_URL !== undefined || values['count-sql'])) {
+  console.error('--against runs two embedded-mode servers side by side: unset DATABASE_URL, and leave out --count-sql');
+  process.exit(2);
+}
 const repeat = Number(values.repeat);
 const scale = Number(values.scale);
 const concurrency = Number(values.concurrency);
@@ -60,11 +72,18 @@ const MP = DEMO_APPS.find((a) => a.key === 'miniProgram');
 if (MP === undefined) throw new Error('no demo mini program');
 
 const dir = mkdtempSync(path.join(tmpdir(), 'weunion-bench-'));
-const [sandboxPort, serverPort, floorOidcPort, floorS5Port] = [await freePort(), await freePort(), await freePort(), await freePort()];
+const [sandboxPort, serverPort, floorOidcPort, floorS5Port, againstPort] = [
+  await freePort(),
+  await freePort(),
+  await freePort(),
+  await freePort(),
+  await freePort(),
+];
 const sandboxUrl = `http://127.0.0.1:${sandboxPort}`;
 const serverUrl = `http://127.0.0.1:${serverPort}`;
 const floorOidcUrl = `http://127.0.0.1:${floorOidcPort}`;
 const floorS5Url = `http://127.0.0.1:${floorS5Port}`;
+const againstUrl = `http://127.0.0.1:${againstPort}`;
 const env = serverEnv({
   port: serverPort,
   dataDir: dir,
@@ -92,6 +111,8 @@ const sandbox = start([cli, 'sandbox', '--port', String(sandboxPort), '--callbac
 await waitFor(`${sandboxUrl}/_sandbox`, sandbox);
 
 const { clientId, clientSecret } = await setUpBenchApplication(env, REDIRECT);
+const againstEnv = { ...env, PORT: String(againstPort), PUBLIC_URL: againstUrl, DATA_DIR: path.join(dir, 'against') };
+const againstApp = values.against === undefined ? undefined : await setUpBenchApplication(againstEnv, REDIRECT);
 
 const countFile = path.join(dir, 'sql-counts.json');
 const server = values['count-sql']
@@ -118,8 +139,14 @@ const floorS5 = start([
   '--db',
   path.join(dir, 'floor.db'),
 ]);
+const against =
+  values.against === undefined
+    ? undefined
+    : spawn(process.execPath, [values.against, 'serve'], { stdio: ['ignore', 'ignore', 'inherit'], env: againstEnv });
+if (against !== undefined) children.push(against);
 await Promise.all([
   waitFor(`${serverUrl}/healthz`, server),
+  ...(against === undefined ? [] : [waitFor(`${againstUrl}/healthz`, against)]),
   waitFor(`${floorOidcUrl}/.well-known/openid-configuration`, floorOidc),
   waitFor(`${floorS5Url}/`, floorS5),
 ]);
@@ -137,7 +164,29 @@ const people: string[] = [];
 for (let i = 0; i < Number(values.people); i++) people.push(z.string().parse((await control('/people', { nickname: `Bench ${i}` })).id));
 
 const insecure = { execute: [client.allowInsecureRequests] };
-const weunionOidc = await client.discovery(new URL(serverUrl), clientId, clientSecret, undefined, insecure);
+/** A weunion server the flows run against: this checkout's, or the `--against` one. */
+interface Weunion {
+  url: string;
+  oidc: client.Configuration;
+  /** Logged-in browsers and refresh-token chains, one per concurrent slot. */
+  browsers: Browser[];
+  chains: string[];
+}
+const main: Weunion = {
+  url: serverUrl,
+  oidc: await client.discovery(new URL(serverUrl), clientId, clientSecret, undefined, insecure),
+  browsers: [],
+  chains: [],
+};
+const other: Weunion | undefined =
+  againstApp === undefined
+    ? undefined
+    : {
+        url: againstUrl,
+        oidc: await client.discovery(new URL(againstUrl), againstApp.clientId, againstApp.clientSecret, undefined, insecure),
+        browsers: [],
+        chains: [],
+      };
 const floorOidcConfig = await client.discovery(new URL(floorOidcUrl), 'floor', 'floor-secret', undefined, insecure);
 let counter = 0;
 const ipOf = (i: number) => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
@@ -173,10 +222,10 @@ async function authorize(oidc: client.Configuration, scope: string, extra: Recor
 }
 
 /** weunion: through the hosted login page and S2; returns the browser (logged in) and the tokens. */
-async function weunionLogin(browser: Browser, scope: string) {
+async function weunionLogin(target: Weunion, browser: Browser, scope: string) {
   const i = counter++;
   const headers = { 'x-forwarded-for': ipOf(i) };
-  const request = await authorize(weunionOidc, scope);
+  const request = await authorize(target.oidc, scope);
   let url = request.url;
   let returnTo = '';
   for (let hop = 0; hop < 6 && returnTo === ''; hop++) {
@@ -185,7 +234,7 @@ async function weunionLogin(browser: Browser, scope: string) {
     url = new URL(response.headers.get('location') ?? '', url).href;
     if (new URL(url).pathname === '/login') returnTo = new URL(url).searchParams.get('returnTo') ?? '';
   }
-  const s2 = await browser.fetch(`${serverUrl}/login/s2?${new URLSearchParams({ returnTo })}`, { headers });
+  const s2 = await browser.fetch(`${target.url}/login/s2?${new URLSearchParams({ returnTo })}`, { headers });
   const allowed = await control('/actions/authorize', {
     personId: people[i % people.length],
     url: s2.headers.get('location'),
@@ -216,11 +265,11 @@ async function s5Login(base: string) {
   await response.body?.cancel();
 }
 
-async function s2Login() {
+async function s2Login(base: string) {
   const i = counter++;
   const headers = { 'x-forwarded-for': ipOf(i) };
   const browser = new Browser();
-  const startResponse = await browser.fetch(`${serverUrl}/login/s2?returnTo=/bench`, { headers });
+  const startResponse = await browser.fetch(`${base}/login/s2?returnTo=/bench`, { headers });
   const allowed = await control('/actions/authorize', {
     personId: people[i % people.length],
     url: startResponse.headers.get('location'),
@@ -256,18 +305,19 @@ interface FlowRun {
 }
 
 // Logged-in browsers and refresh-token chains, one per concurrent slot.
-const weunionBrowsers: Browser[] = [];
 const floorBrowsers: Browser[] = [];
-const weunionRefresh: string[] = [];
 const floorRefresh: string[] = [];
 for (let slot = 0; slot < concurrency; slot++) {
-  const wb = new Browser();
-  await weunionLogin(wb, 'openid profile');
-  weunionBrowsers.push(wb);
+  for (const target of other === undefined ? [main] : [main, other]) {
+    const browser = new Browser();
+    await weunionLogin(target, browser, 'openid profile');
+    target.browsers.push(browser);
+    target.chains.push((await weunionLogin(target, new Browser(), 'openid profile offline_access')).refresh_token ?? '');
+  }
+  if (other !== undefined) continue;
   const fb = new Browser();
   await floorLogin(fb, 'openid profile');
   floorBrowsers.push(fb);
-  weunionRefresh.push((await weunionLogin(new Browser(), 'openid profile offline_access')).refresh_token ?? '');
   floorRefresh.push((await floorLogin(new Browser(), 'openid profile offline_access')).refresh_token ?? '');
 }
 const refresh = async (oidc: client.Configuration, chains: string[], slot: number) => {
@@ -276,31 +326,36 @@ const refresh = async (oidc: client.Configuration, chains: string[], slot: numbe
 };
 
 const n = (base: number) => Math.max(concurrency, Math.round(base * scale));
-const allRuns: FlowRun[] = [
-  {
-    name: 'oidc',
-    count: n(150),
-    weunion: () => weunionLogin(new Browser(), 'openid profile'),
-    floor: () => floorLogin(new Browser(), 'openid profile'),
-    floorPid: floorOidc.pid,
-  },
-  {
-    name: 'oidc-logged-in',
-    count: n(300),
-    weunion: (slot) => loggedInLogin(weunionOidc, weunionBrowsers[slot] ?? new Browser()),
-    floor: (slot) => loggedInLogin(floorOidcConfig, floorBrowsers[slot] ?? new Browser()),
-    floorPid: floorOidc.pid,
-  },
-  {
-    name: 'refresh',
-    count: n(500),
-    weunion: (slot) => refresh(weunionOidc, weunionRefresh, slot),
-    floor: (slot) => refresh(floorOidcConfig, floorRefresh, slot),
-    floorPid: floorOidc.pid,
-  },
-  { name: 's5', count: n(500), weunion: () => s5Login(serverUrl), floor: () => s5Login(floorS5Url), floorPid: floorS5.pid },
-  { name: 's2', count: n(500), weunion: () => s2Login() },
-];
+const flowsOf = (target: Weunion) => ({
+  oidc: () => weunionLogin(target, new Browser(), 'openid profile'),
+  'oidc-logged-in': (slot: number) => loggedInLogin(target.oidc, target.browsers[slot] ?? new Browser()),
+  refresh: (slot: number) => refresh(target.oidc, target.chains, slot),
+  s5: () => s5Login(target.url),
+  s2: () => s2Login(target.url),
+});
+const ours = flowsOf(main);
+const floors =
+  other === undefined
+    ? {
+        oidc: { login: () => floorLogin(new Browser(), 'openid profile'), pid: floorOidc.pid },
+        'oidc-logged-in': {
+          login: (slot: number) => loggedInLogin(floorOidcConfig, floorBrowsers[slot] ?? new Browser()),
+          pid: floorOidc.pid,
+        },
+        refresh: { login: (slot: number) => refresh(floorOidcConfig, floorRefresh, slot), pid: floorOidc.pid },
+        s5: { login: () => s5Login(floorS5Url), pid: floorS5.pid },
+        s2: undefined,
+      }
+    : Object.fromEntries(Object.entries(flowsOf(other)).map(([name, login]) => [name, { login, pid: against?.pid }]));
+const allRuns: FlowRun[] = (
+  [
+    ['oidc', n(150)],
+    ['oidc-logged-in', n(300)],
+    ['refresh', n(500)],
+    ['s5', n(500)],
+    ['s2', n(500)],
+  ] as const
+).map(([name, count]) => ({ name, count, weunion: ours[name], floor: floors[name]?.login, floorPid: floors[name]?.pid }));
 const runs = allRuns.filter((run) => flows.has(run.name));
 
 const serverPid = server.pid ?? 0;
@@ -317,33 +372,41 @@ if (values['count-sql']) {
     for (let i = 0; i < 100; i++) {
       try {
         const counted = z.array(z.tuple([z.string(), z.number()]));
-        const parsed = z.object({ run: counted, prepared: counted, micros: counted });
+        const parsed = z.object({ run: counted, prepared: counted, micros: counted, cpuMicros: counted });
         const read = parsed.parse(JSON.parse(readFileSync(countFile, 'utf8')));
-        return { run: new Map(read.run), prepared: new Map(read.prepared), micros: new Map(read.micros) };
+        return {
+          run: new Map(read.run),
+          prepared: new Map(read.prepared),
+          micros: new Map(read.micros),
+          cpuMicros: new Map(read.cpuMicros),
+        };
       } catch {
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
     }
     throw new Error('the server wrote no SQL counts');
   };
-  const logins = 20;
+  const logins = 200;
   for (const run of runs) {
     const before = await snapshot();
     await measure(serverPid, logins, run.weunion);
     const after = await snapshot();
-    const diff = (kind: 'run' | 'prepared' | 'micros') =>
+    const diff = (kind: 'run' | 'prepared' | 'micros' | 'cpuMicros') =>
       [...after[kind]].map(([sql, count]) => [sql, (count - (before[kind].get(sql) ?? 0)) / logins] as const).filter(([, c]) => c > 0);
     const ran = diff('run');
     const byFile = new Map<string, number>();
     for (const [key, count] of ran) byFile.set(key.split('\t')[0] ?? '', (byFile.get(key.split('\t')[0] ?? '') ?? 0) + count);
     const preparedCount = diff('prepared').reduce((sum, [, c]) => sum + c, 0);
     const micros = new Map(diff('micros'));
-    const totalMicros = [...micros.values()].reduce((sum, m) => sum + m, 0);
+    const cpuMicros = new Map(diff('cpuMicros'));
+    const total = (map: Map<string, number>) => [...map.values()].reduce((sum, m) => sum + m, 0);
     console.log(
-      `${run.name}: per login ${[...byFile].map(([file, c]) => `${c.toFixed(1)} statements on ${file}`).join(', ')}; ${preparedCount.toFixed(1)} prepared; ${totalMicros.toFixed(0)} µs in SQLite`,
+      `${run.name}: per login ${[...byFile].map(([file, c]) => `${c.toFixed(1)} statements on ${file}`).join(', ')}; ${preparedCount.toFixed(1)} prepared; in SQLite ${total(micros).toFixed(0)} µs, of which CPU ${total(cpuMicros).toFixed(0)} µs`,
     );
+    console.log('  count   wall µs  CPU µs  statement');
     for (const [key, count] of ran.sort((a, b) => b[1] - a[1]).slice(0, 25)) {
-      console.log(`  ${count.toFixed(1)}× ${(micros.get(key) ?? 0).toFixed(0).padStart(4)} µs ${key.replace('\t', ': ').slice(0, 150)}`);
+      const figures = `${(micros.get(key) ?? 0).toFixed(0).padStart(8)} ${(cpuMicros.get(key) ?? 0).toFixed(0).padStart(7)}`;
+      console.log(`  ${count.toFixed(1).padStart(5)}× ${figures}  ${key.replace('\t', ': ').slice(0, 150)}`);
     }
   }
   process.exit(0);
@@ -389,8 +452,9 @@ console.log(
   `storage: ${process.env.DATABASE_URL ? 'DATABASE_URL' : 'SQLite'} + ${process.env.REDIS_URL ? 'Redis' : 'SQLite state file'}; ` +
     `${repeat} rounds, concurrency ${concurrency}; load average (1 min) at each round: ${load.map((l) => l.toFixed(1)).join(', ')}`,
 );
+const them = other === undefined ? 'floor' : `--against`;
 console.log(
-  '| flow | logins per round | CPU/login weunion (ms) | CPU/login floor (ms) | ratio, median (spread) | weunion logins/s | floor logins/s |',
+  `| flow | logins per round | CPU/login weunion (ms) | CPU/login ${them} (ms) | ratio, median (spread) | weunion logins/s | ${them} logins/s |`,
 );
 console.log('| --- | --- | --- | --- | --- | --- | --- |');
 for (const run of runs) {
