@@ -112,7 +112,10 @@ await waitFor(`${sandboxUrl}/_sandbox`, sandbox);
 
 const { clientId, clientSecret } = await setUpBenchApplication(env, REDIRECT);
 const againstEnv = { ...env, PORT: String(againstPort), PUBLIC_URL: againstUrl, DATA_DIR: path.join(dir, 'against') };
-const againstApp = values.against === undefined ? undefined : await setUpBenchApplication(againstEnv, REDIRECT);
+const againstApp =
+  values.against === undefined
+    ? undefined
+    : await setUpBenchApplication(againstEnv, REDIRECT, path.resolve(path.dirname(values.against), '../../..'));
 
 const countFile = path.join(dir, 'sql-counts.json');
 const server = values['count-sql']

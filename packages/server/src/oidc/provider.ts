@@ -120,8 +120,12 @@ export async function createOidcProvider(deps: OidcDeps): Promise<Provider> {
       if (user === null || user.status !== 'active') return undefined;
       return {
         accountId: user.id,
-        async claims() {
-          return { sub: user.id, ...userClaims({ ...user, identities: await identitiesOf(deps.database.db, user.id) }) };
+        // `scope` and `claims` are what this token or answer may carry (oidc-provider filters the
+        // result by them): the WeChat identities are read only when they can be released.
+        async claims(_use, scope, claims) {
+          const released = scope.split(' ').includes('wechat') || (claims !== undefined && 'wechat_identities' in claims);
+          const identities = released ? await identitiesOf(deps.database.db, user.id) : [];
+          return { sub: user.id, ...userClaims({ ...user, identities }) };
         },
       };
     },
