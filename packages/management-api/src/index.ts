@@ -1,3 +1,4 @@
+export * from './applications.ts';
 export * from './connection.ts';
 export * from './patch.ts';
 export * from './views.ts';

@@ -10,7 +10,9 @@
  * network failure is `network_error` (status 0).
  */
 import {
+  type ApplicationType,
   actorView,
+  applicationView,
   auditEntryView,
   brokeredAccessToken,
   brokeredJsapiTicket,
@@ -45,7 +47,6 @@ import { WeunionApiError } from './errors.ts';
  * connection sources, credential-check methods, policy and settings keys) are read as plain strings
  * and records, and fields older servers did not send are optional.
  */
-const time = z.number();
 const userStatus = z.enum(USER_STATUSES);
 
 const userSchema = userView.loose();
@@ -101,27 +102,21 @@ const connectionSchema = connectionView
   })
   .loose();
 
-const APPLICATION_TYPES = ['web', 'spa', 'native', 'mini_program'] as const;
-
-const applicationSchema = z.looseObject({
-  id: z.string(),
-  name: z.string(),
-  type: z.enum(APPLICATION_TYPES),
-  redirectUris: z.array(z.string()),
-  postLogoutRedirectUris: z.array(z.string()),
-  scenarios: z.array(z.string()),
-  firstParty: z.boolean(),
-  branding: z.looseObject({
-    logoUrl: z.string().optional(),
-    primaryColor: z.string().optional(),
-    termsUrl: z.string().optional(),
-    privacyUrl: z.string().optional(),
-    requireAgreement: z.boolean().optional(),
-  }),
-  secretSet: z.boolean(),
-  createdAt: time,
-  updatedAt: time,
-});
+// The server's view, made lenient as the other answers here: scenarios and fields a newer server adds pass.
+const applicationSchema = applicationView
+  .pick({
+    id: true,
+    name: true,
+    type: true,
+    redirectUris: true,
+    postLogoutRedirectUris: true,
+    firstParty: true,
+    secretSet: true,
+    createdAt: true,
+    updatedAt: true,
+  })
+  .extend({ scenarios: z.array(z.string()), branding: applicationView.shape.branding.loose() })
+  .loose();
 
 const webhookEndpointSchema = webhookEndpointView.extend({ events: z.array(z.string()) }).loose();
 const webhookAttemptSchema = webhookAttemptView.loose();
@@ -161,8 +156,7 @@ export type AuditEntry = z.output<typeof auditEntrySchema>;
 export type Connection = z.output<typeof connectionSchema>;
 export type Application = z.output<typeof applicationSchema>;
 export type Scenario = ScenarioId;
-export type { WechatAppType };
-export type ApplicationType = (typeof APPLICATION_TYPES)[number];
+export type { ApplicationType, WechatAppType };
 
 export interface Page<T> {
   items: T[];

@@ -8,11 +8,12 @@
  * tokens, back-channel logout tokens and the management API keep the weunion id, which is what
  * weunion itself resolves.
  */
+
+import type { SubjectType } from '@weunion/management-api';
 import type { Kysely } from 'kysely';
 import type { Tables } from '../storage/schema.ts';
 
-export const SUBJECT_TYPES = ['public', 'external'] as const;
-export type SubjectType = (typeof SUBJECT_TYPES)[number];
+export { SUBJECT_TYPES, type SubjectType } from '@weunion/management-api';
 
 /** The subject of `userId` for an application of `subjectType`: its oldest external id, or its weunion id. */
 export async function subjectFor(db: Kysely<Tables>, userId: string, subjectType: SubjectType): Promise<string> {

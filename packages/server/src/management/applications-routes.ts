@@ -4,20 +4,16 @@
  * issued to it. Secrets appear only in the responses that create them.
  */
 import { AppError } from '@weunion/errors';
+import { applicationView as applicationResponse } from '@weunion/management-api';
 import { z } from 'zod';
-import { SCENARIO_IDS } from '../connections/schema.ts';
 import { loginStylesheetUrl } from '../hosted/login-page.ts';
 import { renderLoginPreview } from '../hosted/login-view.ts';
 import { recordAudit } from '../identity/audit.ts';
-import { SUBJECT_TYPES } from '../identity/subject.ts';
 import {
-  APPLICATION_TYPES,
   applicationFields,
   applicationInputSchema,
   applicationPatchSchema,
-  applicationPolicySchema,
   applicationView,
-  CLIENT_AUTH_METHODS,
   createApplication,
   deleteApplication,
   findApplication,
@@ -26,36 +22,8 @@ import {
   updateApplication,
 } from '../oidc/applications.ts';
 import { oidcDb } from '../oidc/tables.ts';
-import { SIGNING_ALGORITHMS } from '../signing/signing-keys.ts';
 import { defineRoute, type ManagementRoute } from './route.ts';
 
-const applicationResponse = z.object({
-  id: z.string(),
-  name: z.string(),
-  type: z.enum(APPLICATION_TYPES),
-  redirectUris: z.array(z.string()),
-  postLogoutRedirectUris: z.array(z.string()),
-  scenarios: z.array(z.enum(SCENARIO_IDS)),
-  firstParty: z.boolean(),
-  branding: z.object({
-    logoUrl: z.string().optional(),
-    primaryColor: z.string().optional(),
-    termsUrl: z.string().optional(),
-    privacyUrl: z.string().optional(),
-    requireAgreement: z.boolean().optional(),
-  }),
-  policy: applicationPolicySchema,
-  tokenEndpointAuthMethod: z.enum(CLIENT_AUTH_METHODS),
-  jwks: z.object({ keys: z.array(z.record(z.string(), z.unknown())) }).nullable(),
-  jwksUri: z.string().nullable(),
-  idTokenSignedResponseAlg: z.enum(SIGNING_ALGORITHMS).nullable(),
-  backchannelLogoutUri: z.string().nullable(),
-  resources: z.array(z.string()),
-  subjectType: z.enum(SUBJECT_TYPES),
-  secretSet: z.boolean(),
-  createdAt: z.number().describe('Milliseconds since the epoch.'),
-  updatedAt: z.number().describe('Milliseconds since the epoch.'),
-});
 const params = z.object({ applicationId: z.string().min(1).max(100).describe('The client_id.') }).strict();
 const withSecret = z.object({
   application: applicationResponse,

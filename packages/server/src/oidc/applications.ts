@@ -5,21 +5,35 @@
  */
 import { randomBytes } from 'node:crypto';
 import { AppError } from '@weunion/errors';
-import { applyPatch, nullablePatchSchemaOf } from '@weunion/management-api';
+import {
+  APPLICATION_TYPES,
+  type ApplicationPolicy,
+  type ApplicationType,
+  applicationPolicySchema,
+  applyPatch,
+  CLIENT_AUTH_METHODS,
+  type ClientAuthMethod,
+  nullablePatchSchemaOf,
+} from '@weunion/management-api';
 import type { SharedState } from '@weunion/state';
 import type { AdapterPayload } from 'oidc-provider';
 import { z } from 'zod';
 import { SCENARIO_IDS } from '../connections/schema.ts';
 import { parseInput } from '../http/problem.ts';
-import { BINDING_METHODS } from '../identity/policy.ts';
 import { SUBJECT_TYPES } from '../identity/subject.ts';
 import type { SecretBox } from '../secrets/master-key.ts';
 import { SIGNING_ALGORITHMS } from '../signing/signing-keys.ts';
 import { cached, catalogChanged } from '../storage/catalog-cache.ts';
 import type { ApplicationsTable, OidcDb } from './tables.ts';
 
-export const APPLICATION_TYPES = ['web', 'spa', 'native', 'mini_program'] as const;
-export type ApplicationType = (typeof APPLICATION_TYPES)[number];
+export {
+  APPLICATION_TYPES,
+  type ApplicationPolicy,
+  type ApplicationType,
+  applicationPolicySchema,
+  CLIENT_AUTH_METHODS,
+  type ClientAuthMethod,
+};
 
 const redirectUri = z
   .string()
@@ -35,27 +49,6 @@ const redirectUri = z
     },
     { error: 'must be an absolute URL without a fragment' },
   );
-
-/**
- * What an application may change in the identity policy of the connections it logs people in
- * through (e.g. `registration: deny` for an app that serves existing customers only). Unset fields
- * keep the connection's value.
- */
-export const applicationPolicySchema = z
-  .object({
-    registration: z.enum(['allow', 'deny']).optional(),
-    fieldMatching: z.union([z.tuple([]), z.tuple([z.literal('phone')]), z.tuple([z.literal('phone'), z.literal('email')])]).optional(),
-    queryBinding: z.enum(['off', 'offer', 'require']).optional(),
-    bindingMethods: z.array(z.enum(BINDING_METHODS)).min(1).optional(),
-    onMultipleMatches: z.enum(['select', 'refuse']).optional(),
-    autoMergeOnUnionid: z.boolean().optional(),
-  })
-  .strict();
-export type ApplicationPolicy = z.output<typeof applicationPolicySchema>;
-
-/** How a web application authenticates at the token, revocation and introspection endpoints. */
-export const CLIENT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'client_secret_jwt', 'private_key_jwt'] as const;
-export type ClientAuthMethod = (typeof CLIENT_AUTH_METHODS)[number];
 
 /** A public JWK set (for `private_key_jwt`): private members are refused, never stored. */
 const publicJwksSchema = z

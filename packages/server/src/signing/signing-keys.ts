@@ -20,13 +20,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { AppError } from '@weunion/errors';
+import { SIGNING_ALGORITHMS, type SigningAlgorithm } from '@weunion/management-api';
 import { type CryptoKey, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
 import { z } from 'zod';
 import type { SecretBox } from '../secrets/master-key.ts';
 import type { Database } from '../storage/index.ts';
 
-export const SIGNING_ALGORITHMS = ['ES256', 'RS256'] as const;
-export type SigningAlgorithm = (typeof SIGNING_ALGORITHMS)[number];
+export { SIGNING_ALGORITHMS, type SigningAlgorithm };
 
 const SETTINGS_KEY = 'signing_keys';
 

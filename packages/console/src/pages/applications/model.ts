@@ -1,44 +1,14 @@
 /**
- * Applications (OIDC clients) as the management API shows them (packages/server/src/management/
- * applications-routes.ts), and the small pieces of OAuth the "Try login" button needs.
+ * Applications (OIDC clients) as the management API shows them (the server's schema, from
+ * @weunion/management-api), and the small pieces of OAuth the "Try login" button needs.
  */
+import { applicationView } from '@weunion/management-api';
 import { z } from 'zod';
-import { BINDING_METHODS, SCENARIOS } from '../connections/model.ts';
 
-export const APPLICATION_TYPES = ['web', 'spa', 'native', 'mini_program'] as const;
-export type ApplicationType = (typeof APPLICATION_TYPES)[number];
+export { APPLICATION_TYPES, type ApplicationType, applicationPolicySchema } from '@weunion/management-api';
 
-const fieldMatchingSchema = z.union([z.tuple([]), z.tuple([z.literal('phone')]), z.tuple([z.literal('phone'), z.literal('email')])]);
-
-export const applicationPolicySchema = z.object({
-  registration: z.enum(['allow', 'deny']).optional(),
-  fieldMatching: fieldMatchingSchema.optional(),
-  queryBinding: z.enum(['off', 'offer', 'require']).optional(),
-  bindingMethods: z.array(z.enum(BINDING_METHODS)).optional(),
-  onMultipleMatches: z.enum(['select', 'refuse']).optional(),
-  autoMergeOnUnionid: z.boolean().optional(),
-});
-
-export const applicationSchema = z.object({
-  id: z.string(),
-  name: z.string(),
-  type: z.enum(APPLICATION_TYPES),
-  redirectUris: z.array(z.string()),
-  postLogoutRedirectUris: z.array(z.string()),
-  scenarios: z.array(z.enum(SCENARIOS)),
-  firstParty: z.boolean(),
-  branding: z.object({
-    logoUrl: z.string().optional(),
-    primaryColor: z.string().optional(),
-    termsUrl: z.string().optional(),
-    privacyUrl: z.string().optional(),
-    requireAgreement: z.boolean().optional(),
-  }),
-  policy: applicationPolicySchema,
-  secretSet: z.boolean(),
-  createdAt: z.number(),
-  updatedAt: z.number(),
-});
+/** The server's own view of an application (@weunion/management-api). */
+export const applicationSchema = applicationView;
 export type Application = z.infer<typeof applicationSchema>;
 export const applicationsSchema = z.object({ applications: z.array(applicationSchema) });
 export const createdApplicationSchema = z.object({ application: applicationSchema, clientSecret: z.string().nullable() });
