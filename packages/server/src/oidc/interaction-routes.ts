@@ -9,8 +9,9 @@
  *   abandoned): the application gets `access_denied` at its redirect URI, with `state` and `iss`.
  */
 import { createHash } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import type Provider from 'oidc-provider';
+import type { InteractionResults } from 'oidc-provider';
 import { z } from 'zod';
 import { languageOf } from '../hosted/html.ts';
 import { parseInput } from '../http/problem.ts';
@@ -56,6 +57,24 @@ const param = (details: Details, name: string): string | undefined => {
   const value = details.params[name];
   return typeof value === 'string' ? value : undefined;
 };
+
+/**
+ * Ends the interaction this request loaded (`interactionDetails`) with `result`, as the provider's
+ * `interactionFinished` does — the result saved on the interaction, a 303 to where the provider
+ * resumes — without loading the interaction and its session a second time: this request found them
+ * for this browser a moment ago, and the resume endpoint checks the session against the interaction
+ * again before it issues anything.
+ */
+async function finishInteraction(
+  reply: FastifyReply,
+  details: Details,
+  result: InteractionResults,
+  { mergeWithLastSubmission = true }: { mergeWithLastSubmission?: boolean } = {},
+): Promise<FastifyReply> {
+  details.result = mergeWithLastSubmission && !('error' in result) ? { ...details.lastSubmission, ...result } : result;
+  await details.save(details.exp - Math.floor(Date.now() / 1000));
+  return reply.redirect(details.returnTo, 303);
+}
 
 export function registerInteractionRoutes(app: FastifyInstance, source: ProviderSource, sessions: LoginSessions, db: OidcDb): void {
   const { state, secrets } = app.ctx;
@@ -114,13 +133,10 @@ export function registerInteractionRoutes(app: FastifyInstance, source: Provider
         return reply.redirect(`/login?${query}`);
       }
       await state.delete(freshLoginKey(uid));
-      reply.hijack();
       if (decision.kind === 'refuse') {
-        await provider.interactionFinished(request.raw, reply.raw, { error: decision.error, error_description: decision.description });
-      } else {
-        await provider.interactionFinished(request.raw, reply.raw, { login: decision.login }, { mergeWithLastSubmission: false });
+        return finishInteraction(reply, details, { error: decision.error, error_description: decision.description });
       }
-      return reply;
+      return finishInteraction(reply, details, { login: decision.login }, { mergeWithLastSubmission: false });
     }
 
     if (details.prompt.name === 'consent') {
@@ -128,9 +144,7 @@ export function registerInteractionRoutes(app: FastifyInstance, source: Provider
       if (application?.firstParty === true) {
         const grantId = await grantMissing(provider, details);
         if (grantId === null) return reply.redirect(`${ERROR_PAGE}?code=interaction_expired`);
-        reply.hijack();
-        await provider.interactionFinished(request.raw, reply.raw, { consent: { grantId } }, { mergeWithLastSubmission: true });
-        return reply;
+        return finishInteraction(reply, details, { consent: { grantId } }, { mergeWithLastSubmission: true });
       }
       return consentPage(reply, {
         uid,
@@ -141,12 +155,7 @@ export function registerInteractionRoutes(app: FastifyInstance, source: Provider
       });
     }
 
-    reply.hijack();
-    await provider.interactionFinished(request.raw, reply.raw, {
-      error: 'access_denied',
-      error_description: `unsupported prompt ${details.prompt.name}`,
-    });
-    return reply;
+    return finishInteraction(reply, details, { error: 'access_denied', error_description: `unsupported prompt ${details.prompt.name}` });
   });
 
   app.post('/interaction/:uid/consent', async (request, reply) => {
@@ -155,18 +164,11 @@ export function registerInteractionRoutes(app: FastifyInstance, source: Provider
     const provider = await source.get();
     const details = await interactionOf(provider, request.raw, reply);
     if (details === null || details.prompt.name !== 'consent') return reply.redirect(`${ERROR_PAGE}?code=interaction_expired`);
-    reply.hijack();
-    if (decision === 'deny') {
-      await provider.interactionFinished(request.raw, reply.raw, { error: 'access_denied', error_description: 'The person declined.' });
-      return reply;
-    }
+    if (decision === 'deny')
+      return finishInteraction(reply, details, { error: 'access_denied', error_description: 'The person declined.' });
     const grantId = await grantMissing(provider, details);
-    if (grantId === null) {
-      await provider.interactionFinished(request.raw, reply.raw, { error: 'access_denied', error_description: 'The login ended.' });
-      return reply;
-    }
-    await provider.interactionFinished(request.raw, reply.raw, { consent: { grantId } }, { mergeWithLastSubmission: true });
-    return reply;
+    if (grantId === null) return finishInteraction(reply, details, { error: 'access_denied', error_description: 'The login ended.' });
+    return finishInteraction(reply, details, { consent: { grantId } }, { mergeWithLastSubmission: true });
   });
 
   app.get('/interaction/:uid/abort', async (request, reply) => {
@@ -179,9 +181,7 @@ export function registerInteractionRoutes(app: FastifyInstance, source: Provider
     const description =
       (reason !== undefined && Object.hasOwn(ABORT_DESCRIPTIONS, reason) ? ABORT_DESCRIPTIONS[reason] : undefined) ??
       'The login did not complete.';
-    reply.hijack();
-    await provider.interactionFinished(request.raw, reply.raw, { error: 'access_denied', error_description: description });
-    return reply;
+    return finishInteraction(reply, details, { error: 'access_denied', error_description: description });
   });
 }
 

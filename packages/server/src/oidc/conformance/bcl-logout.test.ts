@@ -15,6 +15,7 @@ import { createAdminKey } from '../../admin-keys/store.ts';
 import { SYSTEM_ACTOR } from '../../identity/audit.ts';
 import { createUser } from '../../identity/users.ts';
 import { Browser, storageModes } from '../../login/test-harness.ts';
+import { waitUntil } from '../../testing/process-cluster.ts';
 import { BACKCHANNEL_LOGOUT_EVENT, LogoutDeliveries } from '../backchannel-logout.ts';
 import { oidcDb } from '../tables.ts';
 import { authorizeInBrowser, LoginWorld, LogoutReceiver, logoutInBrowser, registerApplication } from './rp-harness.ts';
@@ -139,6 +140,10 @@ for (const mode of storageModes) {
       expect(decodeProtectedHeader(toBlog?.logoutToken ?? '').alg).toBe('RS256');
       expect(receiver.received.length - before).toBe(2);
 
+      // The deliverer marks a delivery done once the application answered, a moment after the
+      // receiver saw the request.
+      const delivered = async () => (await deliveries(shop.claims.sub)).filter((r) => r.status === 'delivered');
+      await waitUntil('both logout deliveries are marked delivered', async () => (await delivered()).length >= 2);
       const rows = await deliveries(shop.claims.sub);
       expect(
         rows
