@@ -91,6 +91,8 @@ for (const mode of storageModes) {
       expect(identities).toEqual([
         expect.objectContaining({ appid: demo('website').appid, app_type: 'website', unionid: expect.any(String) }),
       ]);
+      // The ID token carries the claims of the granted scopes too (the identities are read for it).
+      expect(tokens.claims()?.wechat_identities).toEqual(identities);
     });
   });
 }
