@@ -22,9 +22,10 @@
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { AppError } from '@weunion/errors';
-import { createLocalJWKSet, type JWK, errors as joseErrors, jwtVerify, SignJWT } from 'jose';
+import { createLocalJWKSet, type JWK, errors as joseErrors, jwtVerify } from 'jose';
 import { z } from 'zod';
 import { type ClaimsSource, getClaimsSource } from '../identity/users.ts';
+import { signJwt } from '../signing/compact-jwt.ts';
 import type { SigningKeys } from '../signing/signing-keys.ts';
 import type { Database } from '../storage/index.ts';
 import { precompiled } from '../storage/precompiled.ts';
@@ -300,25 +301,37 @@ export class AppTokens {
     const { kid, alg, privateKey } = await this.#signingKeys().current();
     const iat = Math.floor(this.#now() / 1000);
     const common = { auth_time: Math.floor(grant.authTime / 1000), amr: grant.amr, sid: grant.familyId };
-    const accessToken = await new SignJWT({ ...common, client_id: grant.clientId, scope: grant.scope })
-      .setProtectedHeader({ alg, kid, typ: 'at+jwt' })
-      .setIssuer(this.#issuer)
-      .setSubject(user.id)
-      .setAudience(grant.clientId)
-      .setIssuedAt(iat)
-      .setExpirationTime(iat + this.#accessTtl)
-      .setJti(randomUUID())
-      .sign(privateKey);
+    const accessToken = signJwt(
+      { alg, kid, typ: 'at+jwt' },
+      {
+        ...common,
+        client_id: grant.clientId,
+        scope: grant.scope,
+        iss: this.#issuer,
+        sub: user.id,
+        aud: grant.clientId,
+        iat,
+        exp: iat + this.#accessTtl,
+        jti: randomUUID(),
+      },
+      privateKey,
+    );
     // The access token keeps the weunion id (weunion resolves it); the ID token says what the app's backend knows the person by.
     const subject = (await this.#subjectOf?.(grant.clientId, user.id)) ?? user.id;
-    const idToken = await new SignJWT({ ...claimsForScope(user, grant.scope), ...common, azp: grant.clientId })
-      .setProtectedHeader({ alg, kid, typ: 'JWT' })
-      .setIssuer(this.#issuer)
-      .setSubject(subject)
-      .setAudience(grant.clientId)
-      .setIssuedAt(iat)
-      .setExpirationTime(iat + this.#idTtl)
-      .sign(privateKey);
+    const idToken = signJwt(
+      { alg, kid, typ: 'JWT' },
+      {
+        ...claimsForScope(user, grant.scope),
+        ...common,
+        azp: grant.clientId,
+        iss: this.#issuer,
+        sub: subject,
+        aud: grant.clientId,
+        iat,
+        exp: iat + this.#idTtl,
+      },
+      privateKey,
+    );
     return {
       token_type: 'Bearer',
       access_token: accessToken,
