@@ -84,6 +84,8 @@ for (const backend of databaseBackends) {
         type: 'web',
         redirectUris: ['https://shop.example/cb'],
       });
+      // The provider has met the client (and keeps it) before the secret changes.
+      expect(await clientAuthenticates('rot-web', created.body.clientSecret)).toBe(true);
       const rotated = await api('POST', '/applications/rot-web/secret');
       expect(rotated.status).toBe(200);
       expect(await clientAuthenticates('rot-web', created.body.clientSecret)).toBe(false);

@@ -14,14 +14,16 @@
 import type { SharedState } from '@weunion/state';
 import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Config } from '../config/index.ts';
+import { unacceptableText } from '../http/input-guard.ts';
 import { subjectFor } from '../identity/subject.ts';
 import { getUserView, identitiesOf } from '../identity/users.ts';
 import { LoginSessions } from '../login/sessions.ts';
 import type { SecretBox } from '../secrets/master-key.ts';
 import type { SigningKeys } from '../signing/signing-keys.ts';
+import { catalogCacheOf } from '../storage/catalog-cache.ts';
 import type { Database } from '../storage/index.ts';
 import { createAdapterFactory } from './adapter.ts';
-import { findApplication, tryLoginRedirectUri } from './applications.ts';
+import { type Application, findApplication, tryLoginRedirectUri } from './applications.ts';
 import { queueLogout } from './backchannel-logout.ts';
 import { SCOPE_CLAIMS, userClaims } from './claims.ts';
 import { clientBasedCors } from './client-cors.ts';
@@ -172,6 +174,39 @@ export async function createOidcProvider(deps: OidcDeps): Promise<Provider> {
       return claims;
     },
   });
+  cacheClientsPerApplication(provider, (clientId) =>
+    // Without a catalog cache (PostgreSQL with in-process state) every read is a new object: the
+    // provider's own lookup then, instead of a second read of the application.
+    catalogCacheOf(db) === undefined ? undefined : findApplication(db, deps.secrets, clientId),
+  );
   provider.use(firstPartyOfflineAccess(async (clientId) => (await findApplication(db, deps.secrets, clientId))?.firstParty === true));
   return provider;
+}
+
+/**
+ * One provider Client per application object. The catalog cache (storage/catalog-cache.ts) hands
+ * out the same frozen application until the catalog changes anywhere, and a changed application is
+ * a new object; without this the provider serialises, hashes and looks up every client's metadata
+ * on each request that names it (several per login). An id no application can have (NUL, unpaired
+ * surrogates) is not looked up, as in the adapter. `applicationOf` gives undefined where there is
+ * no catalog cache: the provider looks the client up itself then.
+ */
+function cacheClientsPerApplication(
+  provider: Provider,
+  applicationOf: (clientId: string) => Promise<Application | null> | undefined,
+): void {
+  const find = provider.Client.find.bind(provider.Client);
+  const clients = new WeakMap<Application, InstanceType<Provider['Client']>>();
+  provider.Client.find = async (id: string) => {
+    if (typeof id !== 'string' || id === '' || unacceptableText(id) !== null) return undefined;
+    const lookup = applicationOf(id);
+    if (lookup === undefined) return find(id);
+    const application = await lookup;
+    if (application === null) return undefined;
+    const known = clients.get(application);
+    if (known !== undefined) return known;
+    const client = await find(id);
+    if (client !== undefined) clients.set(application, client);
+    return client;
+  };
 }
