@@ -4,7 +4,7 @@
  * makes the same compact JWS for half the CPU of an ES256 token. The app logins (S5–S7) sign two
  * tokens each. Verification stays with jose (any JWS library reads these).
  */
-import { KeyObject, sign } from 'node:crypto';
+import { type KeyObject, sign } from 'node:crypto';
 import type { SigningAlgorithm } from './signing-keys.ts';
 
 export interface JwtHeader {
@@ -13,18 +13,13 @@ export interface JwtHeader {
   typ: string;
 }
 
-/** KeyObjects of the CryptoKeys signing-keys.ts imported, made once per key. */
-const keyObjects = new WeakMap<CryptoKey, KeyObject>();
-
 const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
-/** `header.payload.signature`, signed with `privateKey` as `header.alg` says (ES256: P-256 + SHA-256, IEEE P1363 signature; RS256: RSASSA-PKCS1-v1_5 + SHA-256). */
-export function signJwt(header: JwtHeader, payload: Record<string, unknown>, privateKey: CryptoKey): string {
-  let key = keyObjects.get(privateKey);
-  if (key === undefined) {
-    key = KeyObject.from(privateKey);
-    keyObjects.set(privateKey, key);
-  }
+/**
+ * `header.payload.signature`, signed with the private `key` (signing-keys.ts `signingKey`) as
+ * `header.alg` says (ES256: P-256 + SHA-256, IEEE P1363 signature; RS256: RSASSA-PKCS1-v1_5 + SHA-256).
+ */
+export function signJwt(header: JwtHeader, payload: Record<string, unknown>, key: KeyObject): string {
   if ((header.alg === 'ES256') !== (key.asymmetricKeyType === 'ec') || (header.alg === 'RS256') !== (key.asymmetricKeyType === 'rsa')) {
     throw new TypeError(`a ${key.asymmetricKeyType} key cannot sign ${header.alg}`);
   }

@@ -18,7 +18,7 @@
  * The set is one JSON document in `settings`, written by compare-and-set: two instances that
  * start (or rotate) at the same moment cannot both win.
  */
-import { randomUUID } from 'node:crypto';
+import { createPrivateKey, type KeyObject, randomUUID } from 'node:crypto';
 import { AppError } from '@weunion/errors';
 import { SIGNING_ALGORITHMS, type SigningAlgorithm } from '@weunion/management-api';
 import { type CryptoKey, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
@@ -73,7 +73,7 @@ export class SigningKeys {
   readonly #now: () => number;
   #cache: { raw: string; keys: StoredKey[]; loadedAt: number } | undefined;
   #fingerprint: { of: object; value: string; until: number } | undefined;
-  readonly #privateKeys = new Map<string, CryptoKey>();
+  readonly #privateKeys = new Map<string, { privateKey: CryptoKey; signingKey: KeyObject }>();
 
   constructor(database: Database, box: SecretBox, options: SigningKeysOptions = {}) {
     this.#database = database;
@@ -119,20 +119,23 @@ export class SigningKeys {
     throw new AppError('conflict', 'the signing keys changed while adding an algorithm; try again');
   }
 
-  /** The key that signs now by default (or for `alg`), with its private half. */
-  async current(alg?: SigningAlgorithm): Promise<{ kid: string; alg: SigningAlgorithm; privateKey: CryptoKey }> {
+  /**
+   * The key that signs now by default (or for `alg`), with its private half: as a CryptoKey (jose)
+   * and as a KeyObject (signing/compact-jwt.ts, which signs with node:crypto).
+   */
+  async current(alg?: SigningAlgorithm): Promise<{ kid: string; alg: SigningAlgorithm; privateKey: CryptoKey; signingKey: KeyObject }> {
     const { keys } = await this.#load(false);
     const signing = this.#signing(keys, alg);
     if (signing === undefined) throw new AppError('internal', 'no signing key: the key set was not initialised');
-    let privateKey = this.#privateKeys.get(signing.kid);
-    if (privateKey === undefined) {
+    let opened = this.#privateKeys.get(signing.kid);
+    if (opened === undefined) {
       const jwk = privateJwkSchema.parse(JSON.parse(this.#box.open(signing.sealedPrivateJwk, `signing-key:${signing.kid}`)));
       const imported = await importJWK(jwk, signing.alg);
       if (!(imported instanceof CryptoKey)) throw new AppError('internal', 'signing key did not import as a CryptoKey');
-      privateKey = imported;
-      this.#privateKeys.set(signing.kid, privateKey);
+      opened = { privateKey: imported, signingKey: createPrivateKey({ key: jwk, format: 'jwk' }) };
+      this.#privateKeys.set(signing.kid, opened);
     }
-    return { kid: signing.kid, alg: signing.alg, privateKey };
+    return { kid: signing.kid, alg: signing.alg, ...opened };
   }
 
   /** The active key that signs for `alg`, or by default (the newest active key that is not secondary). */
