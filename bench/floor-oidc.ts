@@ -5,15 +5,27 @@
  * WeChat), refresh tokens rotated on use. What weunion adds on top of this is what `npm run bench`
  * measures (bench/run.ts starts this as a child process and reads its CPU time).
  *
- *   node bench/floor-oidc.ts --port 4100 --redirect http://127.0.0.1:9/callback
+ * With `--durable <file>` the adapter is instead a minimal durable one: one SQLite table in WAL
+ * mode (synchronous NORMAL, as weunion's), indexed by model and id, grant and uid, each write its
+ * own statement. It answers how much of weunion's cost is keeping tokens durable at all
+ * (`npm run bench -- --durable-floor`).
+ *
+ *   node bench/floor-oidc.ts --port 4100 --redirect http://127.0.0.1:9/callback [--durable floor-oidc.db]
  */
 import { createServer } from 'node:http';
+import { createRequire } from 'node:module';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { exportJWK, generateKeyPair } from 'jose';
 import Provider, { type Adapter, type AdapterPayload, type Configuration } from 'oidc-provider';
 
 const { values } = parseArgs({
-  options: { port: { type: 'string' }, redirect: { type: 'string' }, secret: { type: 'string', default: 'floor-secret' } },
+  options: {
+    port: { type: 'string' },
+    redirect: { type: 'string' },
+    secret: { type: 'string', default: 'floor-secret' },
+    durable: { type: 'string' },
+  },
 });
 const port = Number(values.port);
 const issuer = `http://127.0.0.1:${port}`;
@@ -62,8 +74,68 @@ class MapAdapter implements Adapter {
   }
 }
 
+/** The minimal durable adapter (`--durable`): better-sqlite3, prepared statements, one table. */
+function sqliteAdapter(file: string): new (model: string) => Adapter {
+  // better-sqlite3 is the server's dependency (the same build weunion uses).
+  const require = createRequire(path.join(import.meta.dirname, '../packages/server/package.json'));
+  const SQLite = require('better-sqlite3') as typeof import('better-sqlite3');
+  const db = new SQLite(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.exec(`create table if not exists models (
+    model text not null, id text not null, payload text not null, grant_id text, uid text,
+    expires_at integer, consumed_at integer, primary key (model, id));
+    create index if not exists models_grant on models (grant_id);
+    create index if not exists models_uid on models (uid);`);
+  const upsert = db.prepare(`insert into models (model, id, payload, grant_id, uid, expires_at) values (?, ?, ?, ?, ?, ?)
+    on conflict (model, id) do update set payload = excluded.payload, grant_id = excluded.grant_id, uid = excluded.uid, expires_at = excluded.expires_at`);
+  const byId = db.prepare<[string, string], { payload: string; expires_at: number | null; consumed_at: number | null }>(
+    'select payload, expires_at, consumed_at from models where model = ? and id = ?',
+  );
+  const byUid = db.prepare<[string, string], { payload: string; expires_at: number | null; consumed_at: number | null }>(
+    'select payload, expires_at, consumed_at from models where model = ? and uid = ?',
+  );
+  const consume = db.prepare('update models set consumed_at = ? where model = ? and id = ?');
+  const destroy = db.prepare('delete from models where model = ? and id = ?');
+  const revoke = db.prepare('delete from models where grant_id = ?');
+  const read = (row: { payload: string; expires_at: number | null; consumed_at: number | null } | undefined) => {
+    if (row === undefined || (row.expires_at !== null && row.expires_at <= Date.now())) return undefined;
+    const payload = JSON.parse(row.payload) as AdapterPayload;
+    return row.consumed_at === null ? payload : { ...payload, consumed: row.consumed_at };
+  };
+  return class SqliteAdapter implements Adapter {
+    readonly #model: string;
+    constructor(model: string) {
+      this.#model = model;
+    }
+    async upsert(id: string, payload: AdapterPayload, expiresIn?: number) {
+      const grantId = typeof payload.grantId === 'string' ? payload.grantId : null;
+      const uid = typeof payload.uid === 'string' ? payload.uid : null;
+      upsert.run(this.#model, id, JSON.stringify(payload), grantId, uid, expiresIn === undefined ? null : Date.now() + expiresIn * 1000);
+    }
+    async find(id: string) {
+      return read(byId.get(this.#model, id));
+    }
+    async findByUid(uid: string) {
+      return read(byUid.get(this.#model, uid));
+    }
+    async findByUserCode() {
+      return undefined;
+    }
+    async consume(id: string) {
+      consume.run(Math.floor(Date.now() / 1000), this.#model, id);
+    }
+    async destroy(id: string) {
+      destroy.run(this.#model, id);
+    }
+    async revokeByGrantId(grantId: string) {
+      revoke.run(grantId);
+    }
+  };
+}
+
 const configuration: Configuration = {
-  adapter: MapAdapter,
+  adapter: values.durable === undefined ? MapAdapter : sqliteAdapter(values.durable),
   clients: [
     {
       client_id: 'floor',

@@ -22,9 +22,13 @@
  * weunion turn by turn in the same run — an A/B whose ratio the machine's spells of slowness touch
  * far less than two separate runs (the floors' own CPU per login moves by a third between runs).
  *
+ * With `--durable-floor` the OIDC floor keeps its grants, codes and tokens in SQLite (a minimal
+ * durable adapter, bench/floor-oidc.ts `--durable`): how far weunion is from the bare provider once
+ * both keep what they issue.
+ *
  *   node bench/run.ts [--repeat 3] [--scale 1] [--concurrency 8] [--flows oidc,oidc-logged-in,refresh,s5,s2] [--count-sql]
  *                     [--server-cli ../other-checkout/packages/server/src/cli.ts] [--profile dir (weunion; the OIDC floor in dir/floor)]
- *                     [--against ../base-checkout/packages/server/src/cli.ts]
+ *                     [--against ../base-checkout/packages/server/src/cli.ts] [--durable-floor]
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -53,6 +57,8 @@ const { values } = parseArgs({
     profile: { type: 'string' },
     /** Compare with a second weunion run from this cli.ts instead of with the floors. */
     against: { type: 'string' },
+    /** The OIDC floor keeps its grants, codes and tokens in SQLite (bench/floor-oidc.ts --durable) instead of memory. */
+    'durable-floor': { type: 'boolean', default: false },
   },
 });
 if (values.against !== undefined && (process.env.DATABASE_URL !== undefined || values['count-sql'])) {
@@ -128,6 +134,7 @@ const floorOidc = start([
   String(floorOidcPort),
   '--redirect',
   REDIRECT,
+  ...(values['durable-floor'] ? ['--durable', path.join(dir, 'floor-oidc.db')] : []),
 ]);
 const floorS5 = start([
   path.join(import.meta.dirname, 'floor-s5.ts'),
@@ -453,7 +460,8 @@ const spread = (list: number[], digits: number) => `${Math.min(...list).toFixed(
 
 console.log(
   `storage: ${process.env.DATABASE_URL ? 'DATABASE_URL' : 'SQLite'} + ${process.env.REDIS_URL ? 'Redis' : 'SQLite state file'}; ` +
-    `${repeat} rounds, concurrency ${concurrency}; load average (1 min) at each round: ${load.map((l) => l.toFixed(1)).join(', ')}`,
+    `${repeat} rounds, concurrency ${concurrency}; load average (1 min) at each round: ${load.map((l) => l.toFixed(1)).join(', ')}` +
+    (values['durable-floor'] ? '; the OIDC floor keeps its models in SQLite (--durable-floor)' : ''),
 );
 const them = other === undefined ? 'floor' : `--against`;
 console.log(
