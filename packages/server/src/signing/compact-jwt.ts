@@ -16,13 +16,12 @@ export interface JwtHeader {
 const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
 /**
- * `header.payload.signature`, signed with the private `key` (signing-keys.ts `signingKey`) as
+ * `header.payload.signature`, signed with the private `key` (signing-keys.ts `current().privateKey`) as
  * `header.alg` says (ES256: P-256 + SHA-256, IEEE P1363 signature; RS256: RSASSA-PKCS1-v1_5 + SHA-256).
  */
 export function signJwt(header: JwtHeader, payload: Record<string, unknown>, key: KeyObject): string {
-  if ((header.alg === 'ES256') !== (key.asymmetricKeyType === 'ec') || (header.alg === 'RS256') !== (key.asymmetricKeyType === 'rsa')) {
-    throw new TypeError(`a ${key.asymmetricKeyType} key cannot sign ${header.alg}`);
-  }
+  const keyType = header.alg === 'ES256' ? 'ec' : 'rsa';
+  if (key.asymmetricKeyType !== keyType) throw new TypeError(`a ${key.asymmetricKeyType} key cannot sign ${header.alg}`);
   const input = `${part(header)}.${part(payload)}`;
   const signature = sign('sha256', Buffer.from(input), header.alg === 'ES256' ? { key, dsaEncoding: 'ieee-p1363' } : key);
   return `${input}.${signature.toString('base64url')}`;

@@ -21,7 +21,7 @@
 import { createPrivateKey, type KeyObject, randomUUID } from 'node:crypto';
 import { AppError } from '@weunion/errors';
 import { SIGNING_ALGORITHMS, type SigningAlgorithm } from '@weunion/management-api';
-import { type CryptoKey, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
+import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import { z } from 'zod';
 import type { SecretBox } from '../secrets/master-key.ts';
 import type { Database } from '../storage/index.ts';
@@ -73,7 +73,7 @@ export class SigningKeys {
   readonly #now: () => number;
   #cache: { raw: string; keys: StoredKey[]; loadedAt: number } | undefined;
   #fingerprint: { of: object; value: string; until: number } | undefined;
-  readonly #privateKeys = new Map<string, { privateKey: CryptoKey; signingKey: KeyObject }>();
+  readonly #privateKeys = new Map<string, KeyObject>();
 
   constructor(database: Database, box: SecretBox, options: SigningKeysOptions = {}) {
     this.#database = database;
@@ -120,22 +120,20 @@ export class SigningKeys {
   }
 
   /**
-   * The key that signs now by default (or for `alg`), with its private half: as a CryptoKey (jose)
-   * and as a KeyObject (signing/compact-jwt.ts, which signs with node:crypto).
+   * The key that signs now by default (or for `alg`), with its private half as a KeyObject: jose
+   * signs with it, and so does signing/compact-jwt.ts (node:crypto, in the request's thread).
    */
-  async current(alg?: SigningAlgorithm): Promise<{ kid: string; alg: SigningAlgorithm; privateKey: CryptoKey; signingKey: KeyObject }> {
+  async current(alg?: SigningAlgorithm): Promise<{ kid: string; alg: SigningAlgorithm; privateKey: KeyObject }> {
     const { keys } = await this.#load(false);
     const signing = this.#signing(keys, alg);
     if (signing === undefined) throw new AppError('internal', 'no signing key: the key set was not initialised');
-    let opened = this.#privateKeys.get(signing.kid);
-    if (opened === undefined) {
+    let privateKey = this.#privateKeys.get(signing.kid);
+    if (privateKey === undefined) {
       const jwk = privateJwkSchema.parse(JSON.parse(this.#box.open(signing.sealedPrivateJwk, `signing-key:${signing.kid}`)));
-      const imported = await importJWK(jwk, signing.alg);
-      if (!(imported instanceof CryptoKey)) throw new AppError('internal', 'signing key did not import as a CryptoKey');
-      opened = { privateKey: imported, signingKey: createPrivateKey({ key: jwk, format: 'jwk' }) };
-      this.#privateKeys.set(signing.kid, opened);
+      privateKey = createPrivateKey({ key: jwk, format: 'jwk' });
+      this.#privateKeys.set(signing.kid, privateKey);
     }
-    return { kid: signing.kid, alg: signing.alg, ...opened };
+    return { kid: signing.kid, alg: signing.alg, privateKey };
   }
 
   /** The active key that signs for `alg`, or by default (the newest active key that is not secondary). */

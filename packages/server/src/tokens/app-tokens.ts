@@ -298,7 +298,7 @@ export class AppTokens {
     refreshToken: string,
   ): Promise<TokenResponse> {
     await this.ensureKeys();
-    const { kid, alg, signingKey } = await this.#signingKeys().current();
+    const { kid, alg, privateKey } = await this.#signingKeys().current();
     const iat = Math.floor(this.#now() / 1000);
     const common = { auth_time: Math.floor(grant.authTime / 1000), amr: grant.amr, sid: grant.familyId };
     const accessToken = signJwt(
@@ -314,7 +314,7 @@ export class AppTokens {
         exp: iat + this.#accessTtl,
         jti: randomUUID(),
       },
-      signingKey,
+      privateKey,
     );
     // The access token keeps the weunion id (weunion resolves it); the ID token says what the app's backend knows the person by.
     const subject = (await this.#subjectOf?.(grant.clientId, user.id)) ?? user.id;
@@ -330,7 +330,7 @@ export class AppTokens {
         iat,
         exp: iat + this.#idTtl,
       },
-      signingKey,
+      privateKey,
     );
     return {
       token_type: 'Bearer',
