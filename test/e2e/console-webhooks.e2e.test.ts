@@ -74,6 +74,15 @@ describe.skipIf(chromiumPath === undefined)('console: webhooks', () => {
       await expect.poll(() => receiver.received.filter((r) => r.id === created.id && r.status === 200).length).toBe(2);
 
       // Failing for more than a day (its failures began 25 hours ago): the next failure turns it off.
+      // First the deliverer records the replay's success (which clears `failing_since`), a moment
+      // after the receiver answered it; only then is the clock set back.
+      await expect
+        .poll(
+          async () =>
+            (await world().service.database.db.selectFrom('webhook_deliveries').select('id').where('status', '=', 'pending').execute())
+              .length,
+        )
+        .toBe(0);
       receiver.fail = () => true;
       await world()
         .service.database.db.updateTable('webhook_endpoints')
