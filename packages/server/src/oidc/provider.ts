@@ -166,19 +166,26 @@ export async function createOidcProvider(deps: OidcDeps): Promise<Provider> {
   // 'external'`. oidc-provider sets `sub` to the account id and lets only pairwise subjects change it,
   // which would bring sector identifiers along; every ID token, userinfo answer and logout token
   // passes through Claims#result, so the subject is swapped there.
-  const claimsResult = provider.Claims.prototype.result;
-  Object.defineProperty(provider.Claims.prototype, 'result', {
-    value: async function externalSubject(this: { client: { clientId: string } }) {
-      const claims: Record<string, unknown> = await claimsResult.call(this);
-      if (typeof claims.sub === 'string') claims.sub = await subjectOf(this.client.clientId, claims.sub);
-      return claims;
-    },
-  });
-  cacheClientsPerApplication(provider, (clientId) =>
+  const applicationOfClient = cacheClientsPerApplication(provider, (clientId) =>
     // Without a catalog cache (PostgreSQL with in-process state) every read is a new object: the
     // provider's own lookup then, instead of a second read of the application.
     catalogCacheOf(db) === undefined ? undefined : findApplication(db, deps.secrets, clientId),
   );
+  const claimsResult = provider.Claims.prototype.result;
+  Object.defineProperty(provider.Claims.prototype, 'result', {
+    value: async function externalSubject(this: { client: object & { clientId: string } }) {
+      const claims: Record<string, unknown> = await claimsResult.call(this);
+      if (typeof claims.sub !== 'string') return claims;
+      // The application this request's client was made from: the request answers from one reading
+      // of the catalog, and an ID token needs no second lookup (and catalog check) of it.
+      const application = applicationOfClient.get(this.client);
+      claims.sub =
+        application === undefined
+          ? await subjectOf(this.client.clientId, claims.sub)
+          : await subjectFor(deps.database.db, claims.sub, application.subjectType);
+      return claims;
+    },
+  });
   provider.use(firstPartyOfflineAccess(async (clientId) => (await findApplication(db, deps.secrets, clientId))?.firstParty === true));
   return provider;
 }
@@ -189,14 +196,16 @@ export async function createOidcProvider(deps: OidcDeps): Promise<Provider> {
  * a new object; without this the provider serialises, hashes and looks up every client's metadata
  * on each request that names it (several per login). An id no application can have (NUL, unpaired
  * surrogates) is not looked up, as in the adapter. `applicationOf` gives undefined where there is
- * no catalog cache: the provider looks the client up itself then.
+ * no catalog cache: the provider looks the client up itself then. Returns the application each
+ * client was made from.
  */
 function cacheClientsPerApplication(
   provider: Provider,
   applicationOf: (clientId: string) => Promise<Application | null> | undefined,
-): void {
+): WeakMap<object, Application> {
   const find = provider.Client.find.bind(provider.Client);
   const clients = new WeakMap<Application, InstanceType<Provider['Client']>>();
+  const applications = new WeakMap<object, Application>();
   provider.Client.find = async (id: string) => {
     if (typeof id !== 'string' || id === '' || unacceptableText(id) !== null) return undefined;
     const lookup = applicationOf(id);
@@ -206,7 +215,11 @@ function cacheClientsPerApplication(
     const known = clients.get(application);
     if (known !== undefined) return known;
     const client = await find(id);
-    if (client !== undefined) clients.set(application, client);
+    if (client !== undefined) {
+      clients.set(application, client);
+      applications.set(client, application);
+    }
     return client;
   };
+  return applications;
 }
