@@ -525,8 +525,23 @@ export async function unmergeUsers(trx: Kysely<Tables>, input: { mergeId: string
     if (owner?.user_id !== target) throw new AppError('unmerge_refused', 'A unionid moved by this merge has changed since');
   }
 
-  if (snapshot.identityIds.length > 0) {
-    await trx.updateTable('wechat_identities').set({ user_id: source.id }).where('id', 'in', snapshot.identityIds).execute();
+  // The source's person may have signed in through another app since (their unionid led to the
+  // target): those ledger rows are theirs too and go back with their unionid, or the undo would
+  // leave that person split across both accounts.
+  const later: string[] = [];
+  for (const claim of snapshot.unionids) {
+    const rows = await trx
+      .selectFrom('wechat_identities')
+      .select('id')
+      .where('user_id', '=', target)
+      .where('open_platform_id', '=', claim.open_platform_id)
+      .where('unionid', '=', claim.unionid)
+      .execute();
+    for (const row of rows) if (!snapshot.identityIds.includes(row.id)) later.push(row.id);
+  }
+  const identityIds = [...snapshot.identityIds, ...later];
+  if (identityIds.length > 0) {
+    await trx.updateTable('wechat_identities').set({ user_id: source.id }).where('id', 'in', identityIds).execute();
   }
   if (snapshot.identifierIds.length > 0) {
     await trx.updateTable('user_identifiers').set({ user_id: source.id }).where('id', 'in', snapshot.identifierIds).execute();
@@ -546,7 +561,7 @@ export async function unmergeUsers(trx: Kysely<Tables>, input: { mergeId: string
       .where('id', 'in', snapshot.suggestionIds)
       .execute();
   }
-  const moved = { identities: snapshot.identityIds.length, unionids: snapshot.unionids.length, identifiers: snapshot.identifierIds.length };
+  const moved = { identities: identityIds.length, unionids: snapshot.unionids.length, identifiers: snapshot.identifierIds.length };
   if (kind === 'move') {
     await recordAudit(
       trx,
@@ -554,7 +569,7 @@ export async function unmergeUsers(trx: Kysely<Tables>, input: { mergeId: string
         actor: input.actor,
         action: 'identity.moved_back',
         subjectId: source.id,
-        after: { mergeId: record.id, identityIds: snapshot.identityIds, targetUserId: target },
+        after: { mergeId: record.id, identityIds, targetUserId: target },
       },
       now,
     );
@@ -581,7 +596,12 @@ export async function unmergeUsers(trx: Kysely<Tables>, input: { mergeId: string
       actor: input.actor,
       action: 'user.unmerged_from',
       subjectId: target,
-      after: { mergeId: record.id, moved, ...(Object.keys(targetBefore).length > 0 ? { profile: targetBefore } : {}) },
+      after: {
+        mergeId: record.id,
+        moved,
+        ...(later.length > 0 ? { laterIdentityIds: later } : {}),
+        ...(Object.keys(targetBefore).length > 0 ? { profile: targetBefore } : {}),
+      },
     },
     now,
   );

@@ -57,6 +57,18 @@ const cases: Case[] = [
     facts: { unionidOwner: alice },
     expected: { kind: 'link', userId: 'usr_alice', via: 'unionid', notes: [] },
   },
+  {
+    name: 'the unionid owner holds another unionid of the Open Platform account (an admin-confirmed merge) → still that user',
+    assertion: { unionid: 'u_1' },
+    facts: { unionidOwner: alice, clashing: new Set(['usr_alice']) },
+    expected: { kind: 'link', userId: 'usr_alice', via: 'unionid', notes: [] },
+  },
+  {
+    name: 'a clashing account that only holds a row under the unionid (not its owner) is never matched',
+    assertion: { unionid: 'u_1' },
+    facts: { unionidOwner: alice, unionidHolders: [bob], clashing: new Set(['usr_bob']) },
+    expected: { kind: 'link', userId: 'usr_alice', via: 'unionid', notes: [] },
+  },
   // Step 1 details.
   {
     name: 'known openid with its unionid already recorded → that user, nothing to record',

@@ -15,6 +15,8 @@
  *     (`onMultipleMatches: select`) or the login is refused (`refuse`). An admin suggestion is
  *     recorded either way, for people who never come back.
  *  2. unionid owned or held under the same Open Platform account → that user; the app's row is added.
+ *     The owner of the unionid is matched even when it clashes: its claim on this very unionid is
+ *     exact, and only an admin-confirmed merge (`allowConflicts`) gives it another one.
  *  3. Field matching, if the policy enables it: verified phone, then verified email. A match on an
  *     account that clashes counts as no match (the number changed hands) and is recorded as a phone
  *     conflict for admins; nothing of that account is shown.
@@ -196,7 +198,11 @@ export function resolveIdentity(assertion: IdentityAssertion, facts: KnownFacts,
   const matches: { user: KnownUser; via: MatchSignal }[] = [];
   const voided: ResolutionNote[] = [];
   if (unionid !== undefined) {
-    for (const user of distinct([facts.unionidOwner, ...facts.unionidHolders])) {
+    // The unionid's owner is this very person's record, not a signal that could have changed
+    // hands: it is matched even when it holds another unionid of the Open Platform account, which
+    // only a merge an admin confirmed (`allowConflicts`: one person, two WeChat accounts) gives it.
+    if (facts.unionidOwner !== null) matches.push({ user: facts.unionidOwner, via: 'unionid' });
+    for (const user of distinct(facts.unionidHolders)) {
       if (!facts.clashing.has(user.id)) matches.push({ user, via: 'unionid' });
     }
   }

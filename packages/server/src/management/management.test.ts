@@ -326,6 +326,28 @@ for (const backend of databaseBackends) {
         expect((await api('GET', `/merges?userId=${a.userId}`)).body.merges[0].undoneAt).toEqual(expect.any(Number));
       });
 
+      it('after a confirmed conflicting merge, both people reach the merged account through a new app, and undo takes each back whole', async () => {
+        const a = await signInThroughWechat('wx_oa', 'u_forced_a');
+        const b = await signInThroughWechat('wx_web', 'u_forced_b');
+        const merged = await api('POST', `/users/${a.userId}/merge`, { sourceUserId: b.userId, allowConflicts: true });
+        expect(merged.status).toBe(201);
+        const users = await countUsers();
+        // Each person's unionid is the merged account's: their first login through another app lands there.
+        const bThroughApp = await signInThroughWechat('wx_app', 'u_forced_b');
+        const aThroughApp = await signInThroughWechat('wx_app', 'u_forced_a');
+        expect([bThroughApp.userId, aThroughApp.userId]).toEqual([a.userId, a.userId]);
+        expect(await countUsers()).toBe(users);
+        // Undo: B's unionid goes back to B, with the identity B's person added meanwhile.
+        expect((await api('POST', `/merges/${merged.body.mergeId}/undo`)).status).toBe(200);
+        const identities = async (userId: string) =>
+          ((await api('GET', `/users/${userId}`)).body.identities as { appid: string; unionid: string }[])
+            .map((i) => `${i.appid}/${i.unionid}`)
+            .sort();
+        expect(await identities(b.userId)).toEqual(['wx_app/u_forced_b', 'wx_web/u_forced_b']);
+        expect(await identities(a.userId)).toEqual(['wx_app/u_forced_a', 'wx_oa/u_forced_a']);
+        expect((await signInThroughWechat('wx_mp', 'u_forced_b')).userId).toBe(b.userId);
+      });
+
       it('merging a user into itself or merging a blocked user is refused', async () => {
         const a = await signInThroughWechat('wx_oa');
         const b = await signInThroughWechat('wx_oa');
