@@ -160,6 +160,21 @@ describe('cgi-bin/stable_token', () => {
     expect(await tokenErrcode(token)).toBe(40003);
   });
 
+  it('reads the JSON body whatever the content type says, or when there is none (WeChat does not look)', async () => {
+    const app = await sandbox.app('official_account');
+    const body = JSON.stringify({ grant_type: 'client_credential', appid: app.appid, secret: app.secret });
+    const tokenSchema = z.object({ access_token: z.string(), expires_in: z.number() });
+    for (const contentType of [undefined, 'application/x-www-form-urlencoded', 'text/plain', 'application/octet-stream']) {
+      const response = await fetch(`${sandbox.url}/cgi-bin/stable_token`, {
+        method: 'POST',
+        body: new TextEncoder().encode(body),
+        ...(contentType === undefined ? {} : { headers: { 'content-type': contentType } }),
+      });
+      expect(response.status, String(contentType)).toBe(200);
+      expect(tokenSchema.safeParse(await response.json()).success, String(contentType)).toBe(true);
+    }
+  });
+
   it('refuses a body that is not JSON with 47001', async () => {
     const response = await fetch(`${sandbox.url}/cgi-bin/stable_token`, {
       method: 'POST',

@@ -284,6 +284,8 @@ export class World {
         openPlatformId: demo.openPlatformId,
         token: demo.token,
         encodingAesKey: demo.encodingAesKey,
+        // weunion's demo connections hold the EncodingAESKey, so they take encrypted pushes only.
+        safeMode: pushes,
         originalId: demo.originalId,
         redirectDomains: [...this.options.demoRedirectDomains],
         callbackUrl:

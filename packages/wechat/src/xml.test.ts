@@ -39,6 +39,19 @@ describe('WeChat XML', () => {
     expect(() => parseXml(external)).toThrow(AppError);
   });
 
+  it("reads a person's text that looks like a declaration (inside CDATA), but no declaration hidden after a comment or a section", () => {
+    const text = '<xml><Content><![CDATA[<!DOCTYPE html> and <!ENTITY x "y">]]></Content><!-- <!DOCTYPE --></xml>';
+    expect(parseXml(text)).toEqual({ Content: '<!DOCTYPE html> and <!ENTITY x "y">' });
+    expect(parseXml(buildXml({ Content: 'what is <!ENTITY in XML?' }))).toEqual({ Content: 'what is <!ENTITY in XML?' });
+    const hidden = [
+      '<!-- <![CDATA[ --><!DOCTYPE xml [<!ENTITY x SYSTEM "file:///etc/passwd">]><!-- ]]> --><xml><A>&x;</A></xml>',
+      '<![CDATA[ x ]]><!DOCTYPE xml [<!ENTITY a "b">]><xml><A>&a;</A></xml>',
+      '<!ELEMENT xml ANY><xml><A>1</A></xml>',
+      '<xml><A><![CDATA[ unterminated <!DOCTYPE </A></xml>',
+    ];
+    for (const document of hidden) expect(() => parseXml(document), document).toThrow(AppError);
+  });
+
   it('refuses malformed XML', () => {
     expect(() => parseXml('<xml><A>1</B></xml>')).toThrow(AppError);
     expect(() => parseXml('not xml')).toThrow(AppError);

@@ -5,7 +5,9 @@
  * Quirks handled here:
  * - Values are kept as strings: `MsgId` (e.g. 6054768590064713728) does not fit a JS number.
  * - WeChat never sends a DOCTYPE; any document that declares one (entity expansion, "billion
- *   laughs", external entities) is refused before parsing.
+ *   laughs", external entities) is refused before parsing. A person's text is another matter: a
+ *   follower may type `<!DOCTYPE html>`, which WeChat sends inside CDATA, so only markup outside
+ *   CDATA sections and comments counts.
  */
 import { AppError } from '@weunion/errors';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
@@ -40,11 +42,29 @@ function invalid(reason: string): AppError {
 }
 
 /**
+ * Whether the document holds a markup declaration (`<!DOCTYPE`, `<!ENTITY`, `<!ELEMENT`, …): any
+ * `<!` that does not open a CDATA section or a comment, those being skipped whole. An unterminated
+ * section counts too (the document is not well-formed anyway).
+ */
+function declaresMarkup(text: string): boolean {
+  let from = 0;
+  for (;;) {
+    const start = text.indexOf('<!', from);
+    if (start < 0) return false;
+    const [opening, closing] = text.startsWith('<![CDATA[', start) ? ['<![CDATA[', ']]>'] : ['<!--', '-->'];
+    if (!text.startsWith(opening, start)) return true;
+    const end = text.indexOf(closing, start + opening.length);
+    if (end < 0) return true;
+    from = end + closing.length;
+  }
+}
+
+/**
  * Parses WeChat's flat XML into element name → text. Nested elements (a few event types carry
  * them, e.g. `ScanCodeInfo`) are left out: nothing weunion handles needs them.
  */
 export function parseXml(text: string): Record<string, string> {
-  if (/<!DOCTYPE|<!ENTITY/i.test(text)) throw invalid('a DOCTYPE is not allowed');
+  if (declaresMarkup(text)) throw invalid('a DOCTYPE is not allowed');
   const validation = XMLValidator.validate(text);
   if (validation !== true) throw invalid(validation.err.msg);
   const document: unknown = parser.parse(text);

@@ -225,6 +225,32 @@ export function registerWechatApi(app: FastifyInstance, ctx: SandboxContext): vo
       return Readable.from([raw]);
     },
   };
+  // WeChat reads a POST body as JSON whatever its content type (many clients send none, or a
+  // form's): these routes take any body as text and readWechatJson decides.
+  void app.register(async (scope) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => done(null, body));
+    registerApiRoutes(scope, ctx, keepRawBody, rawBodies);
+  });
+
+  // mp.weixin.qq.com: the image of a parametric QR code. No auth; 404 for an unknown or expired ticket.
+  app.get('/cgi-bin/showqrcode', async (request, reply) => {
+    const query = readQuery(request.query);
+    const qr = query.ticket === undefined ? undefined : liveTicket(ctx.world, query.ticket);
+    ctx.world.stats.count('cgi-bin/showqrcode', qr?.appid);
+    if (qr === undefined) return reply.status(404).header('content-type', 'text/plain; charset=utf-8').send('Not Found');
+    const png = await renderQrPng(`${ctx.publicUrl()}/q/${qr.code}`);
+    return reply.header('content-type', 'image/png').header('cache-control', 'no-store').send(png);
+  });
+}
+
+/** The WeChat API routes of `routes(ctx)`, on `app` (a scope that reads every body as text). */
+function registerApiRoutes(
+  app: FastifyInstance,
+  ctx: SandboxContext,
+  keepRawBody: { preParsing: (request: FastifyRequest, reply: FastifyReply, payload: AsyncIterable<unknown>) => Promise<Readable> },
+  rawBodies: WeakMap<object, string>,
+): void {
   for (const route of routes(ctx)) {
     if (route.method === 'POST') {
       // WeChat answers a GET of a POST-only API with its own JSON refusal, not an HTTP 404.
@@ -258,14 +284,4 @@ export function registerWechatApi(app: FastifyInstance, ctx: SandboxContext): vo
       },
     });
   }
-
-  // mp.weixin.qq.com: the image of a parametric QR code. No auth; 404 for an unknown or expired ticket.
-  app.get('/cgi-bin/showqrcode', async (request, reply) => {
-    const query = readQuery(request.query);
-    const qr = query.ticket === undefined ? undefined : liveTicket(ctx.world, query.ticket);
-    ctx.world.stats.count('cgi-bin/showqrcode', qr?.appid);
-    if (qr === undefined) return reply.status(404).header('content-type', 'text/plain; charset=utf-8').send('Not Found');
-    const png = await renderQrPng(`${ctx.publicUrl()}/q/${qr.code}`);
-    return reply.header('content-type', 'image/png').header('cache-control', 'no-store').send(png);
-  });
 }

@@ -48,7 +48,9 @@ const fields = {
   encodingAesKey: z
     .string()
     .regex(/^[A-Za-z0-9]{43}$/, { error: 'must be 43 letters or digits' })
-    .describe('Message-push EncodingAESKey (official accounts, mini programs). Write-only.'),
+    .describe(
+      'Message-push EncodingAESKey (official accounts, mini programs). Write-only. With it, only encrypted (safe or compatible mode) pushes are taken; leave it unset for plaintext mode.',
+    ),
   originalId: z
     .string()
     .regex(/^gh_[0-9a-zA-Z]+$/, { error: 'must be an original id (gh_…)' })

@@ -1,6 +1,7 @@
+import Fastify from 'fastify';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { lazyChildLogger, loggerOptions } from './logger.ts';
+import { lazyChildLogger, loggerOptions, redactedUrl } from './logger.ts';
 
 function capture(level: string) {
   const lines: Array<Record<string, unknown>> = [];
@@ -47,5 +48,27 @@ describe('request loggers made on first use', () => {
       { reqId: 'r-2', scope: 'inner', msg: 'nested' },
     ]);
     expect(lines).toHaveLength(2);
+  });
+});
+
+describe('request URLs in the log', () => {
+  it('keep the path and the query names, never the values (OAuth codes, AppSecrets, tokens)', async () => {
+    const lines: string[] = [];
+    const app = Fastify({ loggerInstance: pino(loggerOptions('info'), { write: (line: string) => lines.push(line) }) });
+    app.get('/sns/oauth2/access_token', async () => ({ ok: true }));
+    const url = '/sns/oauth2/access_token?appid=wx1&secret=s3cr3t-value&code=c0de-value&grant_type=authorization_code';
+    expect((await app.inject({ method: 'GET', url })).statusCode).toBe(200);
+    await app.close();
+    const incoming = lines.map((line) => JSON.parse(line)).find((line) => line.msg === 'incoming request');
+    expect(incoming?.req).toMatchObject({
+      method: 'GET',
+      url: '/sns/oauth2/access_token?appid=[redacted]&secret=[redacted]&code=[redacted]&grant_type=[redacted]',
+    });
+    expect(lines.join('\n')).not.toMatch(/s3cr3t-value|c0de-value/);
+  });
+
+  it('leave a URL without a query as it is', () => {
+    expect(redactedUrl('/login/s2')).toBe('/login/s2');
+    expect(redactedUrl('/a?b')).toBe('/a?b=[redacted]');
   });
 });

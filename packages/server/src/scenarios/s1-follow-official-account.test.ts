@@ -26,6 +26,20 @@ function signedQuery(timestamp = String(Math.floor(Date.now() / 1000)), nonce = 
   return new URLSearchParams({ signature: callbackSignature(TOKEN, timestamp, nonce), timestamp, nonce });
 }
 
+/** A push as WeChat sends it in safe mode (the demo accounts' mode): `message` encrypted for `app`, signed with msg_signature. */
+function safeModePush(
+  message: string,
+  app: { appid: string; encodingAesKey?: string; originalId?: string } = OA,
+  timestamp = String(Math.floor(Date.now() / 1000)),
+  nonce = String(Math.floor(Math.random() * 1e9)),
+) {
+  const encrypt = encryptMessage({ encodingAesKey: app.encodingAesKey ?? '', appid: app.appid, message });
+  const query = signedQuery(timestamp, nonce);
+  query.set('encrypt_type', 'aes');
+  query.set('msg_signature', messageSignature(TOKEN, timestamp, nonce, encrypt));
+  return { query, body: `<xml><ToUserName><![CDATA[${app.originalId}]]></ToUserName><Encrypt><![CDATA[${encrypt}]]></Encrypt></xml>` };
+}
+
 function scanEvent(openid: string, scene: string, createTime = Math.floor(Date.now() / 1000)): string {
   return `<xml><ToUserName><![CDATA[${OA.originalId}]]></ToUserName><FromUserName><![CDATA[${openid}]]></FromUserName><CreateTime>${createTime}</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[SCAN]]></Event><EventKey><![CDATA[${scene}]]></EventKey></xml>`;
 }
@@ -73,20 +87,23 @@ for (const mode of storageModes) {
       expect((await sessionOf(laterBrowser, world.first))?.sub).toBe(session?.sub);
     });
 
-    it('safe mode: the encrypted, msg_signature-signed push logs the person in', async () => {
-      await world.sandbox('PATCH', `/apps/${OA.appid}`, { safeMode: true });
+    it('safe mode: the encrypted, msg_signature-signed push logs the person in; WeChat switched to plaintext is refused', async () => {
+      const browser = new Browser();
+      const ticket = await createS1Ticket(browser, world.first);
+      await scan(world, await world.person(), ticket.qrContent);
+      await waitForState(browser, world.first, ticket.ticketId, 'confirmed');
+      expect((await browser.json('POST', `${world.first.url}/api/login/tickets/${ticket.ticketId}/redeem`)).body.status).toBe('signed_in');
+      const log = pushLogSchema.parse(await world.sandboxAny('GET', `/events?appid=${OA.appid}`));
+      expect(log.at(-1)?.request.url).toContain('encrypt_type=aes');
+      // The connection holds the EncodingAESKey: a plain push (whose signature leaves the body out) is not taken.
+      await world.sandbox('PATCH', `/apps/${OA.appid}`, { safeMode: false });
       try {
-        const browser = new Browser();
-        const ticket = await createS1Ticket(browser, world.first);
-        await scan(world, await world.person(), ticket.qrContent);
-        await waitForState(browser, world.first, ticket.ticketId, 'confirmed');
-        expect((await browser.json('POST', `${world.first.url}/api/login/tickets/${ticket.ticketId}/redeem`)).body.status).toBe(
-          'signed_in',
-        );
-        const log = pushLogSchema.parse(await world.sandboxAny('GET', `/events?appid=${OA.appid}`));
-        expect(log.at(-1)?.request.url).toContain('encrypt_type=aes');
+        const plainBrowser = new Browser();
+        const plain = await createS1Ticket(plainBrowser, world.first);
+        expect(await scan(world, await world.person(), plain.qrContent)).toMatchObject({ pushed: { delivered: false } });
+        expect((await plainBrowser.json('GET', `${world.first.url}/api/login/tickets/${plain.ticketId}`)).body.state).toBe('waiting');
       } finally {
-        await world.sandbox('PATCH', `/apps/${OA.appid}`, { safeMode: false });
+        await world.sandbox('PATCH', `/apps/${OA.appid}`, { safeMode: true });
       }
     });
 
@@ -95,8 +112,32 @@ for (const mode of storageModes) {
       query.set('echostr', 'hello123');
       const ok = await fetch(`${world.first.url}/wechat/callback/${OA.appid}?${query}`);
       expect(await ok.text()).toBe('hello123');
+      // WeChat asking again with the same signed query gets the same answer.
+      expect(await (await fetch(`${world.first.url}/wechat/callback/${OA.appid}?${query}`)).text()).toBe('hello123');
+      const stale = signedQuery(String(Math.floor(Date.now() / 1000) - 30 * 86_400));
+      stale.set('echostr', 'hello123');
+      expect((await fetch(`${world.first.url}/wechat/callback/${OA.appid}?${stale}`)).status).toBe(401);
       query.set('signature', '0'.repeat(40));
       expect((await fetch(`${world.first.url}/wechat/callback/${OA.appid}?${query}`)).status).toBe(401);
+    });
+
+    it('the signed query of a URL check cannot carry a push', async () => {
+      const browser = new Browser();
+      const ticket = await createS1Ticket(browser, world.first);
+      const timestamp = String(Math.floor(Date.now() / 1000));
+      const nonce = String(Math.floor(Math.random() * 1e9));
+      const check = signedQuery(timestamp, nonce);
+      check.set('echostr', 'e1');
+      expect(await (await fetch(`${world.first.url}/wechat/callback/${OA.appid}?${check}`)).text()).toBe('e1');
+      const push = safeModePush(scanEvent('oForgedOpenid000000000000000', ticket.ticketId), OA, timestamp, nonce);
+      const forged = await fetch(`${world.first.url}/wechat/callback/${OA.appid}?${push.query}`, {
+        method: 'POST',
+        headers: { 'content-type': 'text/xml' },
+        body: push.body,
+      });
+      expect(forged.status).toBe(401);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect((await browser.json('GET', `${world.first.url}/api/login/tickets/${ticket.ticketId}`)).body.state).toBe('waiting');
     });
 
     it('the confirmed result is only for the browser holding the ticket: another browser gets nothing', async () => {
@@ -148,6 +189,10 @@ for (const mode of storageModes) {
       expect(refused.status).toBe(401);
       expect(await refused.json()).toMatchObject({ code: 'wechat_signature_invalid' });
       expect((await post(signedQuery(String(Math.floor(Date.now() / 1000) - 3600)))).status).toBe(401);
+      // Rightly signed, but plain for an app in safe mode: the signature does not cover this body.
+      const downgraded = await post(signedQuery());
+      expect(downgraded.status).toBe(401);
+      expect(await downgraded.json()).toMatchObject({ code: 'wechat_signature_invalid' });
       await new Promise((resolve) => setTimeout(resolve, 100));
       expect((await browser.json('GET', `${world.first.url}/api/login/tickets/${ticket.ticketId}`)).body.state).toBe('waiting');
       expect(await world.userCount()).toBe(users);
@@ -174,10 +219,9 @@ for (const mode of storageModes) {
 
       const victimBrowser = new Browser();
       const victim = await createS1Ticket(victimBrowser, world.first);
-      const swapped = original.request.body.replace(
-        /<EventKey><!\[CDATA\[[^\]]*\]\]><\/EventKey>/,
-        `<EventKey><![CDATA[${victim.ticketId}]]></EventKey>`,
-      );
+      // The same signed query with another (rightly encrypted) event in its body.
+      const swapped = safeModePush(scanEvent('oForgedOpenid000000000000000', victim.ticketId)).body;
+      expect(swapped).not.toBe(original.request.body);
       const forged = await fetch(original.request.url, { method: 'POST', headers: { 'content-type': 'text/xml' }, body: swapped });
       expect(forged.status).toBe(401);
       await new Promise((resolve) => setTimeout(resolve, 100));
@@ -190,10 +234,11 @@ for (const mode of storageModes) {
       const browser = new Browser();
       const ticket = await createS1Ticket(browser, world.first);
       const miniProgram = demo('miniProgram');
-      const response = await fetch(`${world.first.url}/wechat/callback/${miniProgram.appid}?${signedQuery()}`, {
+      const push = safeModePush(scanEvent('oSomeoneElse0000000000000000', ticket.ticketId), miniProgram);
+      const response = await fetch(`${world.first.url}/wechat/callback/${miniProgram.appid}?${push.query}`, {
         method: 'POST',
         headers: { 'content-type': 'text/xml' },
-        body: scanEvent('oSomeoneElse0000000000000000', ticket.ticketId),
+        body: push.body,
       });
       expect(await response.text()).toBe('success');
       const unknownApp = await fetch(`${world.first.url}/wechat/callback/wx0000000000000000?${signedQuery()}`, {
@@ -256,10 +301,11 @@ for (const mode of storageModes) {
     it('unrelated messages and plain follows are answered success and ignored', async () => {
       const users = await world.userCount();
       const text = `<xml><ToUserName><![CDATA[${OA.originalId}]]></ToUserName><FromUserName><![CDATA[oText]]></FromUserName><CreateTime>${Math.floor(Date.now() / 1000)}</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[hi]]></Content><MsgId>1234567890123456</MsgId></xml>`;
-      const response = await fetch(`${world.first.url}/wechat/callback/${OA.appid}?${signedQuery()}`, {
+      const push = safeModePush(text);
+      const response = await fetch(`${world.first.url}/wechat/callback/${OA.appid}?${push.query}`, {
         method: 'POST',
         headers: { 'content-type': 'text/xml' },
-        body: text,
+        body: push.body,
       });
       expect(await response.text()).toBe('success');
       await world.sandbox('POST', '/actions/follow', { personId: await world.person(), appid: OA.appid });

@@ -9,7 +9,11 @@
  *   once per body (its nonce is remembered with the body's hash: the same request again is a retry,
  *   the same signature with another body a forgery), and only while its timestamp is recent.
  * - Safe mode (`encrypt_type=aes`) adds `msg_signature` over the `Encrypt` payload, which is
- *   decrypted with the connection's EncodingAESKey and must name this appid.
+ *   decrypted with the connection's EncodingAESKey and must name this appid. A connection with an
+ *   EncodingAESKey takes safe-mode pushes only (WeChat's safe and compatible modes both encrypt):
+ *   otherwise a man in the middle could strip the encryption and sign in anyone by openid.
+ * - The URL check's signed query is remembered like a push's (and must be as recent), so it
+ *   cannot be replayed as a push.
  * - WeChat waits 5 seconds and then retries (3 tries in all, same `CreateTime`): answer `success`
  *   at once and do the slow work (WeChat calls, sign-in) after answering; a retry of an event already
  *   taken (`FromUserName + CreateTime` plus the event, messages `MsgId`, kept in shared state so
@@ -97,10 +101,29 @@ export function registerWechatCallback(app: FastifyInstance): void {
     return connection;
   };
 
+  /**
+   * Takes a signed query once: the first use records it with `what` it signed (a push's body, or
+   * the URL check's echostr). The same request again is a retry (true); the same signature for
+   * anything else is refused, so the signature of a URL check cannot carry a forged push either.
+   */
+  const takeSignedQuery = async (
+    request: FastifyRequest,
+    appid: string,
+    query: { signature: string; timestamp: string; nonce: string },
+    what: string,
+  ): Promise<'new' | 'retry'> => {
+    if (Math.abs(Number(query.timestamp) * 1000 - Date.now()) > FRESHNESS_MS) return refuse(request, appid, 'stale timestamp');
+    const nonceKey = `wechat:callback-nonce:${appid}:${query.timestamp}:${query.nonce}:${query.signature.toLowerCase()}`;
+    if (await ctx.state.set(nonceKey, sha256(what), { ttlMs: REMEMBER_MS, ifAbsent: true })) return 'new';
+    if ((await ctx.state.get(nonceKey)) !== sha256(what)) return refuse(request, appid, 'signature replayed with another body');
+    return 'retry';
+  };
+
   app.get('/wechat/callback/:appid', async (request, reply) => {
     const connection = await connectionFor(request);
     const query = parseInput(checkQuerySchema, request.query);
     if (!verifyCallbackSignature({ token: connection.token ?? '', ...query })) await refuse(request, connection.appid, 'bad signature');
+    await takeSignedQuery(request, connection.appid, query, `GET ${query.echostr}`);
     return reply.type('text/plain; charset=utf-8').send(query.echostr);
   });
 
@@ -110,14 +133,8 @@ export function registerWechatCallback(app: FastifyInstance): void {
     const body = typeof request.body === 'string' ? request.body : '';
     const token = connection.token ?? '';
     if (!verifyCallbackSignature({ token, ...query })) return refuse(request, connection.appid, 'bad signature');
-    if (Math.abs(Number(query.timestamp) * 1000 - Date.now()) > FRESHNESS_MS) return refuse(request, connection.appid, 'stale timestamp');
     // The signature does not cover a plain body: one signed query, one body.
-    const nonceKey = `wechat:callback-nonce:${connection.appid}:${query.timestamp}:${query.nonce}:${query.signature.toLowerCase()}`;
-    if (!(await ctx.state.set(nonceKey, sha256(body), { ttlMs: REMEMBER_MS, ifAbsent: true }))) {
-      if ((await ctx.state.get(nonceKey)) !== sha256(body))
-        return refuse(request, connection.appid, 'signature replayed with another body');
-      return answerSuccess(reply);
-    }
+    if ((await takeSignedQuery(request, connection.appid, query, body)) === 'retry') return answerSuccess(reply);
 
     let push: Push;
     try {
@@ -150,7 +167,14 @@ function answerSuccess(reply: FastifyReply): FastifyReply {
 /** The push's fields: from the body in plain mode, from the checked and decrypted `Encrypt` in safe mode. */
 function readPush(connection: Connection, query: z.output<typeof pushQuerySchema>, body: string): Record<string, string> {
   const outer = parseXml(body);
-  if (query.encrypt_type !== 'aes') return outer;
+  if (query.encrypt_type !== 'aes') {
+    // A connection given an EncodingAESKey is in safe (or compatible) mode, where WeChat encrypts
+    // and signs every push: a plain one, whose signature does not cover its body, is a downgrade.
+    if (connection.encodingAesKey !== null) {
+      throw new AppError('wechat_signature_invalid', 'WeChat callback refused: a plain push for an app in safe mode (it has an EncodingAESKey)');
+    }
+    return outer;
+  }
   const envelope = envelopeSchema.safeParse(outer);
   if (!envelope.success || query.msg_signature === undefined || connection.encodingAesKey === null) {
     throw new AppError('wechat_signature_invalid', 'WeChat callback refused: a safe-mode push without Encrypt, msg_signature or key');
