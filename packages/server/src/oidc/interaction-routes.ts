@@ -9,7 +9,7 @@
  *   abandoned): the application gets `access_denied` at its redirect URI, with `state` and `iss`.
  */
 import { createHash } from 'node:crypto';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type Provider from 'oidc-provider';
 import type { InteractionResults } from 'oidc-provider';
 import { z } from 'zod';
@@ -24,6 +24,7 @@ import { type Application, findApplication } from './applications.ts';
 import { consentPage } from './consent-page.ts';
 import { decideLogin } from './login-decision.ts';
 import type { ProviderSource } from './provider-source.ts';
+import { publicOrigin } from './public-origin.ts';
 import type { OidcDb } from './tables.ts';
 
 const uidParams = z.object({ uid: z.string().regex(/^[A-Za-z0-9_-]{1,100}$/) });
@@ -85,13 +86,11 @@ export function registerInteractionRoutes(app: FastifyInstance, source: Provider
   });
 
   /** The interaction of this browser, or `null` when it has none (expired, or another browser's). */
-  async function interactionOf(
-    provider: Provider,
-    request: Parameters<Provider['interactionDetails']>[0],
-    reply: { raw: Parameters<Provider['interactionDetails']>[1] },
-  ) {
+  const asPublic = publicOrigin(app.ctx.config.publicUrl);
+  async function interactionOf(provider: Provider, request: FastifyRequest, reply: FastifyReply) {
+    asPublic(request);
     try {
-      return await provider.interactionDetails(request, reply.raw);
+      return await provider.interactionDetails(request.raw, reply.raw);
     } catch {
       return null;
     }
@@ -105,7 +104,7 @@ export function registerInteractionRoutes(app: FastifyInstance, source: Provider
   app.get('/interaction/:uid', async (request, reply) => {
     const { uid } = parseInput(uidParams, request.params);
     const provider = await source.get();
-    const details = await interactionOf(provider, request.raw, reply);
+    const details = await interactionOf(provider, request, reply);
     if (details === null) return reply.redirect(`${ERROR_PAGE}?code=interaction_expired`);
     if (details.uid !== uid) return reply.redirect(`${ERROR_PAGE}?code=interaction_mismatch`);
     const application = await applicationOf(details);
@@ -162,7 +161,7 @@ export function registerInteractionRoutes(app: FastifyInstance, source: Provider
     parseInput(uidParams, request.params);
     const { decision } = parseInput(consentBody, request.body);
     const provider = await source.get();
-    const details = await interactionOf(provider, request.raw, reply);
+    const details = await interactionOf(provider, request, reply);
     if (details === null || details.prompt.name !== 'consent') return reply.redirect(`${ERROR_PAGE}?code=interaction_expired`);
     if (decision === 'deny')
       return finishInteraction(reply, details, { error: 'access_denied', error_description: 'The person declined.' });
@@ -175,7 +174,7 @@ export function registerInteractionRoutes(app: FastifyInstance, source: Provider
     const { uid } = parseInput(uidParams, request.params);
     const { reason } = parseInput(abortQuery, request.query);
     const provider = await source.get();
-    const details = await interactionOf(provider, request.raw, reply);
+    const details = await interactionOf(provider, request, reply);
     if (details === null || details.uid !== uid) return reply.redirect(`${ERROR_PAGE}?code=interaction_expired`);
     await state.delete(freshLoginKey(uid));
     const description =

@@ -150,9 +150,10 @@ export async function createOidcProvider(deps: OidcDeps): Promise<Provider> {
     renderError: renderProviderError,
   };
   const provider = new Provider(deps.config.publicUrl, configuration);
-  // Koa trusts X-Forwarded-Proto/Host all or nothing; weunion's own per-IP limits use Fastify's
-  // address-aware check (http/trust-proxy.ts), never the provider's ctx.ip.
-  provider.proxy = deps.config.trustProxy !== false;
+  // The provider reads host, scheme and client address from X-Forwarded-* headers, which weunion
+  // sets itself on every request it hands over (public-origin.ts): PUBLIC_URL's host and scheme,
+  // and the client address TRUST_PROXY settled on.
+  provider.proxy = true;
   answerRevocationWithJson(provider);
   // oidc-provider would POST each logout token once, holding up the person's logout until every
   // application answers; weunion queues it instead, to be sent, retried and logged by

@@ -18,6 +18,7 @@ import type Provider from 'oidc-provider';
 import { LoginSessions, SESSION_COOKIE } from '../login/sessions.ts';
 import { registerInteractionRoutes } from './interaction-routes.ts';
 import type { ProviderSource } from './provider-source.ts';
+import { publicOrigin } from './public-origin.ts';
 import { sessionCookieOf } from './session-cookie.ts';
 import { oidcDb } from './tables.ts';
 
@@ -51,9 +52,12 @@ export interface OidcRouteOptions {
   serveJwks: boolean;
 }
 
-function handOver(source: ProviderSource) {
+/** Hands a request to the provider, as PUBLIC_URL's (public-origin.ts). */
+function handOver(source: ProviderSource, publicUrl: string) {
   const callbacks = new WeakMap<Provider, ReturnType<Provider['callback']>>();
+  const asPublic = publicOrigin(publicUrl);
   return async (request: FastifyRequest, reply: FastifyReply) => {
+    asPublic(request);
     const provider = await source.get();
     let callback = callbacks.get(provider);
     if (callback === undefined) {
@@ -98,7 +102,7 @@ export async function registerOidcRoutes(app: FastifyInstance, source: ProviderS
   await app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
-    const handler = handOver(withLogoutListener);
+    const handler = handOver(withLogoutListener, app.ctx.config.publicUrl);
     const paths = options.serveJwks ? [...PROVIDER_PATHS, '/jwks'] : PROVIDER_PATHS;
     for (const url of paths) scope.route({ method: ['GET', 'POST', 'OPTIONS'], url, handler });
     for (const url of GET_FOR_POST_PATHS) scope.route({ method: ['GET', 'OPTIONS'], url, handler });

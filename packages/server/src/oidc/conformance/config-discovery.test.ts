@@ -1,3 +1,4 @@
+import { request as httpRequest } from 'node:http';
 /**
  * Config OP plan (oidcc-discovery-endpoint-verification), for what this provider's ID tokens and
  * authorization responses say: the issuer is the URL discovery is fetched from, every endpoint is
@@ -70,6 +71,30 @@ for (const mode of storageModes) {
       const jwks = jwksSchema.parse(await (await fetch(metadata.jwks_uri)).json());
       expect(jwks.keys.length).toBeGreaterThan(0);
       for (const key of jwks.keys) if (key.alg !== undefined) expect(metadata.id_token_signing_alg_values_supported).toContain(key.alg);
+    });
+
+    it('the discovery document names the issuer’s endpoints whatever Host or X-Forwarded-Host the request claims', async () => {
+      const url = new URL(`${oidc.issuer}/.well-known/openid-configuration`);
+      for (const headers of [{ host: 'evil.example' }, { 'x-forwarded-host': 'evil.example', 'x-forwarded-proto': 'https' }]) {
+        const text = await new Promise<string>((resolve, reject) => {
+          const request = httpRequest(url, { headers }, (response) => {
+            let body = '';
+            response.setEncoding('utf8');
+            response.on('data', (chunk: string) => {
+              body += chunk;
+            });
+            response.on('end', () => resolve(body));
+          });
+          request.on('error', reject);
+          request.end();
+        });
+        const metadata = discoverySchema.parse(JSON.parse(text));
+        expect(metadata.issuer).toBe(oidc.issuer);
+        for (const endpoint of [metadata.authorization_endpoint, metadata.token_endpoint, metadata.userinfo_endpoint, metadata.jwks_uri]) {
+          expect(endpoint.startsWith(`${oidc.issuer}/`), JSON.stringify(headers)).toBe(true);
+        }
+        expect(text).not.toContain('evil.example');
+      }
     });
 
     it('oidcc-unsigned-request-object-supported-correctly-or-rejected-as-unsupported: request_not_supported at the redirect URI', async () => {
