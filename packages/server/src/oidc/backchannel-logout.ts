@@ -17,9 +17,10 @@ import type { SharedState, Subscription } from '@weunion/state';
 import type { FastifyBaseLogger } from 'fastify';
 import { SignJWT } from 'jose';
 import { sql } from 'kysely';
+import { subjectFor } from '../identity/subject.ts';
 import type { SecretBox } from '../secrets/master-key.ts';
 import type { SigningKeys } from '../signing/signing-keys.ts';
-import { findApplication } from './applications.ts';
+import { type Application, findApplication } from './applications.ts';
 import type { OidcDb } from './tables.ts';
 
 export const BACKCHANNEL_LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
@@ -235,7 +236,7 @@ export class LogoutDeliveries {
           method: 'POST',
           redirect: 'manual',
           headers: { 'content-type': 'application/x-www-form-urlencoded' },
-          body: new URLSearchParams({ logout_token: await this.#logoutToken(row, application.idTokenSignedResponseAlg) }),
+          body: new URLSearchParams({ logout_token: await this.#logoutToken(row, application) }),
           signal: AbortSignal.timeout(this.#options.timeoutMs ?? 5000),
         });
         // Spec 2.8: 200 OK (or 204) means the logout succeeded; anything else is a failure.
@@ -271,8 +272,11 @@ export class LogoutDeliveries {
     logger.warn({ ...log, error, willRetry: !giveUp }, 'back-channel logout not delivered');
   }
 
-  async #logoutToken(row: { client_id: string; account_id: string; sid: string | null }, alg: 'ES256' | 'RS256' | null): Promise<string> {
-    const key = await this.#options.signingKeys.current(alg ?? undefined);
+  async #logoutToken(row: { client_id: string; account_id: string; sid: string | null }, application: Application): Promise<string> {
+    const key = await this.#options.signingKeys.current(application.idTokenSignedResponseAlg ?? undefined);
+    // The `sub` the application's ID tokens carry (spec 2.4: the RP finds the sessions by it), an
+    // imported id for `subjectType: external`.
+    const subject = await subjectFor(this.#options.db, row.account_id, application.subjectType);
     const claims = {
       events: { [BACKCHANNEL_LOGOUT_EVENT]: {} },
       ...(row.sid === null ? {} : { sid: row.sid }),
@@ -281,7 +285,7 @@ export class LogoutDeliveries {
       .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'logout+jwt' })
       .setIssuer(this.#options.issuer)
       .setAudience(row.client_id)
-      .setSubject(row.account_id)
+      .setSubject(subject)
       .setIssuedAt()
       .setExpirationTime(`${LOGOUT_TOKEN_TTL_SECONDS}s`)
       .setJti(randomUUID())

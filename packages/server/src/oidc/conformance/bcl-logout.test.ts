@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAdminKey } from '../../admin-keys/store.ts';
 import { SYSTEM_ACTOR } from '../../identity/audit.ts';
 import { createUser } from '../../identity/users.ts';
+import { importPeople } from '../../import/run.ts';
 import { Browser, storageModes } from '../../login/test-harness.ts';
 import { waitUntil } from '../../testing/process-cluster.ts';
 import { BACKCHANNEL_LOGOUT_EVENT, LogoutDeliveries } from '../backchannel-logout.ts';
@@ -24,6 +25,7 @@ const SHOP = 'http://127.0.0.1:9/shop/cb';
 const BLOG = 'http://127.0.0.1:9/blog/cb';
 const NEWS = 'http://127.0.0.1:9/news/cb';
 const BYE = 'http://127.0.0.1:9/shop/bye';
+const LEGACY = 'http://127.0.0.1:9/legacy/cb';
 
 for (const mode of storageModes) {
   describe.skipIf(mode.skip)(`back-channel logout: ${mode.name}`, () => {
@@ -42,6 +44,7 @@ for (const mode of storageModes) {
         ['bcl-shop', SHOP, '/shop', null],
         ['bcl-blog', BLOG, '/blog', 'RS256'],
         ['bcl-news', NEWS, null, null],
+        ['bcl-legacy', LEGACY, '/legacy', null],
       ] as const) {
         const { clientSecret } = await registerApplication(world, {
           id,
@@ -51,6 +54,7 @@ for (const mode of storageModes) {
           postLogoutRedirectUris: id === 'bcl-shop' ? [BYE] : [],
           backchannelLogoutUri: bcl === null ? null : receiver.url(bcl),
           idTokenSignedResponseAlg: alg,
+          ...(id === 'bcl-legacy' ? { subjectType: 'external' } : {}),
         });
         secrets.set(id, clientSecret ?? '');
       }
@@ -230,6 +234,27 @@ for (const mode of storageModes) {
         ]);
       });
     }
+
+    it('an application that sees imported ids as sub (subjectType external) gets logout tokens with that sub', async () => {
+      const browser = new Browser();
+      const person = await world.person('Imported');
+      const first = await login(browser, 'bcl-shop', SHOP, person);
+      const userId = String(first.claims.sub);
+      await importPeople(
+        world.database,
+        JSON.stringify([{ id: userId, externalId: { source: 'authing', id: 'ext-logout-0001' } }]),
+        'json',
+        {
+          actor: SYSTEM_ACTOR,
+          dryRun: false,
+        },
+      );
+      expect((await login(browser, 'bcl-legacy', LEGACY, person)).claims.sub).toBe('ext-logout-0001');
+      const before = receiver.received.filter((r) => r.path === '/legacy').length;
+      expect(await admin('POST', `/users/${userId}/block`)).toBe(200);
+      const toLegacy = (await receiver.waitFor('/legacy', before + 1)).at(-1);
+      expect((await validLogoutToken(toLegacy?.logoutToken ?? null, 'bcl-legacy')).sub).toBe('ext-logout-0001');
+    });
 
     it('merging a person away logs the source out of its applications; nothing is sent for the target', async () => {
       const sourceBrowser = new Browser();
