@@ -33,6 +33,7 @@ import { WECHAT_ACR } from './login-decision.ts';
 import { logoutSource, postLogoutSuccessSource, renderProviderError } from './provider-pages.ts';
 import { resourceIndicators } from './resource-servers.ts';
 import { answerRevocationWithJson } from './revocation-response.ts';
+import { answerAsTheSpecsSay } from './spec-responses.ts';
 import { oidcDb } from './tables.ts';
 
 export interface OidcDeps {
@@ -155,6 +156,7 @@ export async function createOidcProvider(deps: OidcDeps): Promise<Provider> {
   // and the client address TRUST_PROXY settled on.
   provider.proxy = true;
   answerRevocationWithJson(provider);
+  answerAsTheSpecsSay(provider, deps.config.publicUrl);
   // oidc-provider would POST each logout token once, holding up the person's logout until every
   // application answers; weunion queues it instead, to be sent, retried and logged by
   // LogoutDeliveries (backchannel-logout.ts).

@@ -101,6 +101,38 @@ for (const mode of storageModes) {
       expect(await refusal(verifier.verifyAccessToken(tokens.access_token, { requiredScopes: ['phone'] }))).toBe('insufficient_scope');
     });
 
+    it('introspecting a JWT access token or an ID token answers active false (RFC 7662 §2.2); no client authentication is invalid_client; no-store answers say Pragma no-cache', async () => {
+      const tokens = await tokensFor('api-app', { resource: API });
+      const basic = `Basic ${Buffer.from(`api-app:${secrets.get('api-app') ?? ''}`).toString('base64')}`;
+      for (const token of [tokens.access_token, tokens.id_token ?? '', 'eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln']) {
+        const response = await fetch(`${issuer}/token/introspection`, {
+          method: 'POST',
+          headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({ token }),
+        });
+        expect(response.status).toBe(200);
+        expect(await response.json()).toEqual({ active: false });
+        expect(response.headers.get('pragma')).toBe('no-cache');
+      }
+      for (const path of ['/token', '/token/introspection', '/token/revocation']) {
+        const response = await fetch(`${issuer}${path}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: 'x', token: 'x' }),
+        });
+        expect(response.status, path).toBe(401);
+        expect(await response.json()).toMatchObject({ error: 'invalid_client' });
+        expect(response.headers.get('www-authenticate')).toMatch(/^Basic realm=/);
+      }
+      const refreshed = await fetch(`${issuer}/token`, {
+        method: 'POST',
+        headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ grant_type: 'client_credentials' }),
+      });
+      expect(refreshed.headers.get('cache-control')).toBe('no-store');
+      expect(refreshed.headers.get('pragma')).toBe('no-cache');
+    });
+
     it('a resource the application did not register is invalid_target, back at the redirect URI', async () => {
       const { callback } = await login('api-other', { resource: API });
       expect(callback.searchParams.get('error')).toBe('invalid_target');
