@@ -81,6 +81,7 @@ export async function registerOidcRoutes(app: FastifyInstance, source: ProviderS
   // Ending the provider session (RP-initiated logout) ends the weunion login session too; every
   // provider the source makes gets the listener once.
   const listening = new WeakSet<Provider>();
+  const resumePrefix = `${app.ctx.config.publicUrl.replace(/\/+$/, '')}/auth/`;
   const withLogoutListener: ProviderSource = {
     async get() {
       const provider = await source.get();
@@ -90,6 +91,11 @@ export async function registerOidcRoutes(app: FastifyInstance, source: ProviderS
           // "No, stay signed in" signs the person out of that application only (oidc-provider
           // revokes its grant): the weunion session, which is every application's, stays.
           if (!ctx.oidc.params?.logout) return;
+          // The provider ends its session itself when another person has just logged in through
+          // an interaction (an account swap, e.g. prompt=login), then resumes that interaction:
+          // the weunion session is the new person's then, and must live on to answer it.
+          const state = ctx.oidc.session?.state as { postLogoutRedirectUri?: unknown } | undefined;
+          if (typeof state?.postLogoutRedirectUri === 'string' && state.postLogoutRedirectUri.startsWith(resumePrefix)) return;
           // wu_session is weunion's cookie, not one the provider signed.
           void sessions.destroy(sessionCookieOf(ctx));
           ctx.cookies.set(SESSION_COOKIE, null, { signed: false, path: '/' });

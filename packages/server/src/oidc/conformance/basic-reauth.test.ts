@@ -8,7 +8,7 @@
 import * as client from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LoginSessions, SESSION_COOKIE } from '../../login/sessions.ts';
-import { Browser, freshRequest, jwtPayload, OidcWorld, type RegisteredApp, storageModes } from './harness.ts';
+import { Browser, formPostFields, freshRequest, jwtPayload, OidcWorld, REDIRECT, type RegisteredApp, storageModes } from './harness.ts';
 
 for (const mode of storageModes) {
   describe.skipIf(mode.skip)(`OIDC Basic OP: re-authentication (${mode.name})`, () => {
@@ -72,6 +72,38 @@ for (const mode of storageModes) {
       expect(browser.cookie(oidc.issuer, SESSION_COOKIE)).not.toBe(firstSession);
       expect(forced.claims.auth_time).toBe(await sessionAuthTime(browser));
       expect(forced.claims.sub).toBe(first.claims.sub);
+    });
+
+    it('prompt=login where another person logs in: one WeChat confirmation; the provider ends the old session and the code is the new person’s', async () => {
+      const browser = new Browser();
+      const first = await loginAndExchange(browser, await oidc.world.person('Swap Old'));
+      const newcomer = await oidc.world.person('Swap New');
+      const request = await freshRequest({ prompt: 'login' });
+      const authorization = client.buildAuthorizationUrl(config, { redirect_uri: REDIRECT, ...request.params }).href;
+      let landing = await oidc.walk(browser, authorization, { person: newcomer });
+      const logins = oidc.visited.filter((path) => path === '/login').length;
+      // The provider's account swap: an auto-submitted form ends the old provider session, then the interaction resumes.
+      if (landing.callback === undefined && landing.body?.includes('<form') === true) {
+        const { action, fields } = formPostFields(landing.body);
+        const ended = await browser.fetch(new URL(action, oidc.issuer).href, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams(fields),
+        });
+        await ended.body?.cancel();
+        landing = await oidc.walk(browser, new URL(ended.headers.get('location') ?? '', oidc.issuer).href);
+        expect(oidc.visited).not.toContain('/login');
+      }
+      expect(logins).toBe(1);
+      if (landing.callback === undefined) throw new Error(`no callback; ended at ${landing.url}`);
+      const tokens = await client.authorizationCodeGrant(config, landing.callback, {
+        pkceCodeVerifier: request.verifier,
+        expectedState: request.state,
+        expectedNonce: request.nonce,
+      });
+      const claims = jwtPayload(tokens.id_token ?? '');
+      expect(claims.sub).not.toBe(first.claims.sub);
+      expect(claims.auth_time).toBe(await sessionAuthTime(browser));
     });
 
     it('prompt=login is not answered by the old session when the person walks back from the login page', async () => {
