@@ -7,7 +7,8 @@
  * Rules, by the request's `Origin`:
  * - none, weunion's own, or `null` from weunion's own pages (a same-origin POST from a page with
  *   `Referrer-Policy: no-referrer` says `null`; `Sec-Fetch-Site` tells it apart): no CORS headers,
- *   nothing else changes;
+ *   nothing else changes — except that a POST the browser marks `Sec-Fetch-Site: cross-site` is
+ *   refused when it names no registered origin;
  * - a registered web origin: the response names it in `Access-Control-Allow-Origin` with
  *   `Access-Control-Allow-Credentials: true`; a preflight (`OPTIONS`) is answered 204 with the
  *   methods and headers these APIs take;
@@ -35,6 +36,8 @@ export function isLoginApi(url: string): boolean {
 
 /** Whether this `Origin: null` came from one of weunion's own pages (the only `null` admitted). */
 function isOwnNullOrigin(request: FastifyRequest): boolean {
+  // Browsers without Fetch Metadata (Safari before 16.4) send no Sec-Fetch-Site: their `null` is
+  // taken as weunion's own, the login APIs' bodiless POSTs (logout, redeem) being what is at stake.
   const site = request.headers['sec-fetch-site'];
   return site === undefined || site === 'same-origin' || site === 'none';
 }
@@ -53,7 +56,11 @@ export function registerLoginCors(app: FastifyInstance): void {
   /** Checks the origin; true when the response must carry CORS headers for it. */
   const admit = async (request: FastifyRequest, reply: FastifyReply): Promise<boolean> => {
     const origin = request.headers.origin;
-    if (origin === undefined || origin === ownOrigin) return false;
+    // A browser that says the request comes from another site is believed over a missing or
+    // opaque Origin (a sandboxed frame's form): only a registered web origin may act cross-site.
+    const crossSite = request.headers['sec-fetch-site'] === 'cross-site' && request.method !== 'GET' && request.method !== 'HEAD';
+    if ((origin === undefined && !crossSite) || origin === ownOrigin) return false;
+    if (origin === undefined) throw refusal('of a cross-site request without Origin');
     if (origin === 'null' && isOwnNullOrigin(request)) return false;
     if (origin === 'null' || !(await isRegisteredWebOrigin(app.ctx.database.db, origin))) throw refusal(origin);
     reply

@@ -234,6 +234,19 @@ for (const backend of databaseBackends) {
       // A sandboxed frame or a file says Origin: null across sites: refused too.
       const framed = await app.inject({ method: 'GET', url: '/api/session', headers: { origin: 'null', 'sec-fetch-site': 'cross-site' } });
       expect(framed.statusCode).toBe(403);
+      // A browser saying cross-site is believed over a missing Origin for what changes something (logout, redeem).
+      const crossSiteNoOrigin = await app.inject({
+        method: 'POST',
+        url: '/api/session/logout',
+        headers: { 'sec-fetch-site': 'cross-site' },
+      });
+      expect(crossSiteNoOrigin.statusCode).toBe(403);
+      const crossSiteNull = await app.inject({
+        method: 'POST',
+        url: '/api/session/logout',
+        headers: { origin: 'null', 'sec-fetch-site': 'cross-site' },
+      });
+      expect(crossSiteNull.statusCode).toBe(403);
       // weunion's own pages (no-referrer policy makes a same-origin POST say null) are not affected.
       const own = await app.inject({ method: 'GET', url: '/api/session', headers: { origin: 'null', 'sec-fetch-site': 'same-origin' } });
       expect(own.statusCode).toBe(401);
