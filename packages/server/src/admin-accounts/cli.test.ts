@@ -7,7 +7,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { openSharedState } from '@weunion/state';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loginAttemptsKey } from '../console/login-limits.ts';
 import { openDatabase } from '../storage/index.ts';
 import { requireAdminAccount, verifyAdminPassword } from './store.ts';
 
@@ -104,6 +106,26 @@ describe('weunion admins', () => {
     expect((await run(['admins', 'list'])).stdout).toContain('disabled');
     expect((await run(['admins', 'enable', 'alice'])).code).toBe(0);
     expect(await withDatabase((database) => verifyAdminPassword(database.db, 'alice', 'a brand new password'))).not.toBeNull();
+  });
+
+  it('unlock clears the sign-in attempts counted from all addresses; audited as the shell', async () => {
+    expect((await run(['admins', 'create', 'ulla', '--password-stdin'], 'correct horse battery\n')).code).toBe(0);
+    const state = await openSharedState({ sqliteFile: path.join(dir, 'weunion-state.db') });
+    try {
+      await state.increment(loginAttemptsKey('Ulla'), { ttlMs: 60_000, by: 100 });
+      expect(await state.get(loginAttemptsKey('ulla'))).toBe('100');
+      const unlocked = await run(['admins', 'unlock', 'ulla']);
+      expect(unlocked.code).toBe(0);
+      expect(unlocked.stdout).toContain('ulla can sign in again');
+      expect(await state.get(loginAttemptsKey('ulla'))).toBeNull();
+    } finally {
+      await state.close();
+    }
+    expect((await run(['admins', 'unlock', 'nobody'])).code).not.toBe(0);
+    const actions = await withDatabase((database) =>
+      database.db.selectFrom('audit_log').select(['action', 'actor_id']).where('action', '=', 'admin_account.unlocked').execute(),
+    );
+    expect(actions).toEqual([{ action: 'admin_account.unlocked', actor_id: 'cli:admins unlock' }]);
   });
 
   it('totp --enable prints the otpauth URI and a QR code; --disable turns it off', async () => {

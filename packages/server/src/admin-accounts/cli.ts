@@ -8,9 +8,11 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { AppError } from '@weunion/errors';
 import { loadConfig } from '../config/index.ts';
-import type { Actor } from '../identity/audit.ts';
+import { loginAttemptsKey } from '../console/login-limits.ts';
+import { type Actor, recordAudit } from '../identity/audit.ts';
 import { loadSecretBox, type SecretBox } from '../secrets/master-key.ts';
 import { type Database, migrateToLatest, openDatabase } from '../storage/index.ts';
+import { openServiceState } from '../storage/shared-state.ts';
 import {
   checkNewPassword,
   createAdminAccount,
@@ -103,9 +105,9 @@ async function printTotpEnrolment(secret: string, username: string): Promise<voi
 }
 
 const USAGE =
-  'admins create <username> [--display-name X] [--password-stdin] [--totp] | list | password <username> [--password-stdin] | totp <username> --enable|--disable | disable|enable|delete <username>';
+  'admins create <username> [--display-name X] [--password-stdin] [--totp] | list | password <username> [--password-stdin] | totp <username> --enable|--disable | disable|enable|delete|unlock <username>';
 
-const ACTIONS = new Set(['create', 'list', 'password', 'totp', 'disable', 'enable', 'delete']);
+const ACTIONS = new Set(['create', 'list', 'password', 'totp', 'disable', 'enable', 'delete', 'unlock']);
 
 export const adminAccountCommands = {
   admins: {
@@ -163,6 +165,21 @@ export const adminAccountCommands = {
           const account = await requireAdminAccount(database.db, username);
           await setAdminPassword(database.db, account.id, password, cliActor('password'));
           console.log(`password changed for ${account.username}`);
+        });
+        return;
+      }
+      if (action === 'unlock') {
+        // Sign-in attempts are counted in the shared state every instance sees (console/login-limits.ts).
+        await withStorage(async (database) => {
+          const account = await requireAdminAccount(database.db, username);
+          const state = await openServiceState(loadConfig());
+          try {
+            await state.delete(loginAttemptsKey(account.username));
+          } finally {
+            await state.close();
+          }
+          await recordAudit(database.db, { actor: cliActor('unlock'), action: 'admin_account.unlocked', subjectId: account.id });
+          console.log(`${account.username} can sign in again (attempts from all addresses cleared)`);
         });
         return;
       }

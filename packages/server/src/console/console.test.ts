@@ -15,6 +15,7 @@ import { buildApp } from '../http/app.ts';
 import { SYSTEM_ACTOR } from '../identity/audit.ts';
 import { SecretBox } from '../secrets/master-key.ts';
 import { databaseBackends, type TestDatabase } from '../storage/test-backends.ts';
+import { loginAttemptsKey } from './login-limits.ts';
 
 const PUBLIC_URL = 'https://login.example.com';
 
@@ -61,9 +62,9 @@ for (const backend of databaseBackends) {
       return { status: response.statusCode, body: response.body === '' ? null : response.json(), headers: response.headers };
     };
     /** Signs in from a fresh IP (so the per-IP limit of one test does not touch another). */
-    const signIn = async (username: string, password: string, totp?: string) => {
+    const signIn = async (username: string, password: string, totp?: string, from?: string) => {
       ip += 1;
-      const response = await request('POST', '/console/api/login', { body: { username, password, totp }, ip: `198.51.100.${ip}` });
+      const response = await request('POST', '/console/api/login', { body: { username, password, totp }, ip: from ?? `198.51.100.${ip}` });
       const setCookie = String(response.headers['set-cookie'] ?? '');
       const cookie = /weunion_console=[^;]*/.exec(setCookie)?.[0] ?? '';
       return { ...response, cookie, setCookie };
@@ -119,13 +120,21 @@ for (const backend of databaseBackends) {
       expect((await signIn(admin.username, admin.password, code)).body.code).toBe('totp_invalid');
     });
 
-    it('limits sign-in attempts per username', async () => {
+    it('limits sign-in attempts per username from one address, and from all of them together', async () => {
       const admin = await newAdmin();
       const statuses: number[] = [];
-      for (let i = 0; i < 11; i++) statuses.push((await signIn(admin.username, 'wrong password')).status);
+      for (let i = 0; i < 11; i++) statuses.push((await signIn(admin.username, 'wrong password', undefined, '203.0.113.7')).status);
       expect(statuses.slice(0, 10).every((s) => s === 401)).toBe(true);
       expect(statuses[10]).toBe(429);
+      expect((await signIn(admin.username, admin.password, undefined, '203.0.113.7')).status).toBe(429);
+      // Strangers guessing from other addresses do not lock the administrator out of theirs.
+      for (let i = 0; i < 10; i++) expect((await signIn(admin.username, 'wrong password')).status).toBe(401);
+      expect((await signIn(admin.username, admin.password)).status).toBe(200);
+      // From all addresses together the cap is 100 tries per 15 minutes; the shell's `admins unlock` lifts it.
+      await app.ctx.state.increment(loginAttemptsKey(admin.username), { ttlMs: 60_000, by: 100 });
       expect((await signIn(admin.username, admin.password)).status).toBe(429);
+      await app.ctx.state.delete(loginAttemptsKey(admin.username));
+      expect((await signIn(admin.username, admin.password)).status).toBe(200);
     });
 
     it('a console session lists users through the management API', async () => {

@@ -28,13 +28,12 @@ import { RateLimiter, type RateRule } from '../http/rate-limit.ts';
 import { type Actor, recordAudit } from '../identity/audit.ts';
 import { verifyPasswordHash } from '../identity/password.ts';
 import { clientIp } from '../login/browser.ts';
+import { LOGIN_PER_IP, LOGIN_PER_USERNAME, LOGIN_PER_USERNAME_AND_IP } from './login-limits.ts';
 import { type ConsoleSession, checkCsrf, createConsoleSession, endConsoleSession, requireConsoleSession } from './sessions.ts';
 
 export const CONSOLE_API = '/console/api';
 
 const FIFTEEN_MINUTES = 15 * 60 * 1000;
-export const LOGIN_PER_IP: RateRule = { name: 'console-login-ip', limit: 30, windowMs: FIFTEEN_MINUTES };
-export const LOGIN_PER_USERNAME: RateRule = { name: 'console-login-user', limit: 10, windowMs: FIFTEEN_MINUTES };
 export const ACCOUNT_CHANGES: RateRule = { name: 'console-account', limit: 10, windowMs: FIFTEEN_MINUTES };
 /** A pending TOTP secret lives this long between setup and the first code. */
 const TOTP_SETUP_TTL_MS = 10 * 60 * 1000;
@@ -88,9 +87,11 @@ export function registerConsoleApi(app: FastifyInstance): void {
       throw new AppError('csrf_failed', `Sign-ins from ${origin} are not accepted`);
     }
     const body = parseInput(loginBody, request.body);
+    const username = body.username.trim().toLowerCase();
     await limiter.consumeAll([
       [LOGIN_PER_IP, clientIp(request)],
-      [LOGIN_PER_USERNAME, body.username.trim().toLowerCase()],
+      [LOGIN_PER_USERNAME_AND_IP, `${username}|${clientIp(request)}`],
+      [LOGIN_PER_USERNAME, username],
     ]);
     const admin = await verifyAdminPassword(ctx.database.db, body.username, body.password);
     if (admin === null) throw new AppError('console_login_failed');

@@ -16,6 +16,11 @@ export interface RateRule {
   windowMs: number;
 }
 
+/** The shared-state key counting `rule` for `subject` (deleting it lifts the limit at once). */
+export function rateKey(rule: RateRule, subject: string): string {
+  return `rate:${rule.name}:${subject}`;
+}
+
 export class RateLimiter {
   readonly #state: SharedState;
 
@@ -40,7 +45,7 @@ export class RateLimiter {
    */
   async consumeAll(checks: [RateRule, string][]): Promise<number[]> {
     // One step for all the rules (one transaction / round trip): a login checks up to three.
-    const counters = checks.map(([rule, subject]) => ({ key: `rate:${rule.name}:${subject}`, ttlMs: rule.windowMs }));
+    const counters = checks.map(([rule, subject]) => ({ key: rateKey(rule, subject), ttlMs: rule.windowMs }));
     const counts = await this.#state.incrementAll(counters);
     const refused = checks.findIndex(([rule], i) => (counts[i] ?? 0) > rule.limit);
     if (refused >= 0) {

@@ -55,6 +55,7 @@ const KNOWN_ACTIONS = [
   'admin_account.deleted',
   'admin_account.totp_enabled',
   'admin_account.totp_disabled',
+  'admin_account.unlocked',
   'admin_account.recovery_codes_generated',
   'admin_account.recovery_code_used',
 ];
