@@ -1,7 +1,7 @@
 /**
- * oidc-provider's interaction policy with one check added to its `login` prompt: the provider's own
- * session counts only while the person's weunion login session (cookie `wu_session`) is alive and
- * is the same person's. Logging out of weunion, the session expiring, or another person logging in
+ * oidc-provider's interaction policy with a `select_account` prompt and one check added to its
+ * `login` prompt: the provider's own session counts only while the person's weunion login session
+ * (cookie `wu_session`) is alive and is the same person's. Logging out of weunion, the session expiring, or another person logging in
  * in this browser ends single sign-on for every application — `prompt=none` then answers
  * `login_required` instead of handing out tokens for someone no longer signed in.
  */
@@ -9,7 +9,7 @@ import { interactionPolicy } from 'oidc-provider';
 import type { LoginSessions } from '../login/sessions.ts';
 import { sessionCookieOf } from './session-cookie.ts';
 
-const { base, Check } = interactionPolicy;
+const { base, Check, Prompt } = interactionPolicy;
 
 /** The `sub` an application sees for an account (identity/subject.ts). */
 export type SubjectOf = (clientId: string, accountId: string) => Promise<string>;
@@ -43,5 +43,9 @@ export function weunionInteractionPolicy(sessions: LoginSessions, subjectOf: Sub
       return session?.userId === accountId ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT;
     }),
   );
+  // `prompt=select_account` (OIDC Core 3.1.2.1): the person picks the account to go on with — on
+  // the hosted login page, as a login made for this interaction (interaction-routes.ts). First in
+  // the policy, so that one interaction answers it and a missing login together.
+  policy.add(new Prompt({ name: 'select_account', requestable: true }), 0);
   return policy;
 }

@@ -109,7 +109,9 @@ export function registerInteractionRoutes(app: FastifyInstance, source: Provider
     if (details.uid !== uid) return reply.redirect(`${ERROR_PAGE}?code=interaction_mismatch`);
     const application = await applicationOf(details);
 
-    if (details.prompt.name === 'login') {
+    // `select_account` is answered like a login that only a login made for this interaction satisfies.
+    const selecting = details.prompt.name === 'select_account';
+    if (details.prompt.name === 'login' || selecting) {
       const sessionId = readCookie(request, SESSION_COOKIE);
       const session = await sessions.get(sessionId);
       const mark = await state.get(freshLoginKey(uid));
@@ -135,7 +137,12 @@ export function registerInteractionRoutes(app: FastifyInstance, source: Provider
       if (decision.kind === 'refuse') {
         return finishInteraction(reply, details, { error: decision.error, error_description: decision.description });
       }
-      return finishInteraction(reply, details, { login: decision.login }, { mergeWithLastSubmission: false });
+      return finishInteraction(
+        reply,
+        details,
+        selecting ? { select_account: {}, login: decision.login } : { login: decision.login },
+        { mergeWithLastSubmission: false },
+      );
     }
 
     if (details.prompt.name === 'consent') {

@@ -106,6 +106,20 @@ for (const mode of storageModes) {
       expect(claims.auth_time).toBe(await sessionAuthTime(browser));
     });
 
+    it('prompt=select_account: the person picks the account on the login page, once, even without a session', async () => {
+      // Signed in: the session is not taken silently; the person goes through the login page.
+      const browser = new Browser();
+      const person = await oidc.world.person('Chooser');
+      const first = await loginAndExchange(browser, person);
+      const chosen = await loginAndExchange(browser, person, { prompt: 'select_account' });
+      expect(chosen.visited.filter((path) => path === '/login')).toHaveLength(1);
+      expect(chosen.claims.sub).toBe(first.claims.sub);
+      expect(chosen.claims.auth_time).toBe(await sessionAuthTime(browser));
+      // Not signed in: one login answers both.
+      const fresh = await loginAndExchange(new Browser(), await oidc.world.person('Newcomer'), { prompt: 'select_account' });
+      expect(fresh.visited.filter((path) => path === '/login')).toHaveLength(1);
+    });
+
     it('prompt=login is not answered by the old session when the person walks back from the login page', async () => {
       const browser = new Browser();
       const person = await oidc.world.person('Back');
