@@ -137,12 +137,9 @@ export function registerInteractionRoutes(app: FastifyInstance, source: Provider
       if (decision.kind === 'refuse') {
         return finishInteraction(reply, details, { error: decision.error, error_description: decision.description });
       }
-      return finishInteraction(
-        reply,
-        details,
-        selecting ? { select_account: {}, login: decision.login } : { login: decision.login },
-        { mergeWithLastSubmission: false },
-      );
+      return finishInteraction(reply, details, selecting ? { select_account: {}, login: decision.login } : { login: decision.login }, {
+        mergeWithLastSubmission: false,
+      });
     }
 
     if (details.prompt.name === 'consent') {

@@ -112,6 +112,16 @@ export async function registerOidcRoutes(app: FastifyInstance, source: ProviderS
     const paths = options.serveJwks ? [...PROVIDER_PATHS, '/jwks'] : PROVIDER_PATHS;
     for (const url of paths) scope.route({ method: ['GET', 'POST', 'OPTIONS'], url, handler });
     for (const url of GET_FOR_POST_PATHS) scope.route({ method: ['GET', 'OPTIONS'], url, handler });
+    // RFC 8414 authorization server metadata: the discovery document (a superset of it) under the
+    // OAuth well-known name too, for OAuth-only clients (e.g. oauth4webapi's `algorithm: 'oauth2'`).
+    scope.route({
+      method: ['GET', 'OPTIONS'],
+      url: '/.well-known/oauth-authorization-server',
+      handler: (request, reply) => {
+        request.raw.url = '/.well-known/openid-configuration';
+        return handler(request, reply);
+      },
+    });
   });
 
   await app.register(async (scope) => registerGetForPost(scope));

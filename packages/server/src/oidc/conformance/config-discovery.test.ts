@@ -8,6 +8,7 @@ import { request as httpRequest } from 'node:http';
  * (oidcc-unsigned-request-object-supported-correctly-or-rejected-as-unsupported): weunion does not
  * take request objects, says so, and refuses one with `request_not_supported` at the redirect URI.
  */
+import * as oauth from 'oauth4webapi';
 import * as client from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -71,6 +72,14 @@ for (const mode of storageModes) {
       const jwks = jwksSchema.parse(await (await fetch(metadata.jwks_uri)).json());
       expect(jwks.keys.length).toBeGreaterThan(0);
       for (const key of jwks.keys) if (key.alg !== undefined) expect(metadata.id_token_signing_alg_values_supported).toContain(key.alg);
+    });
+
+    it('RFC 8414: the authorization server metadata is served under the OAuth well-known name too; oauth4webapi reads it', async () => {
+      const response = await oauth.discoveryRequest(new URL(oidc.issuer), { algorithm: 'oauth2', [oauth.allowInsecureRequests]: true });
+      expect(new URL(response.url).pathname).toBe('/.well-known/oauth-authorization-server');
+      const metadata = await oauth.processDiscoveryResponse(new URL(oidc.issuer), response);
+      expect(metadata.issuer).toBe(oidc.issuer);
+      expect(metadata.token_endpoint).toBe(`${oidc.issuer}/token`);
     });
 
     it('the discovery document names the issuer’s endpoints whatever Host or X-Forwarded-Host the request claims', async () => {
