@@ -12,7 +12,7 @@
  * - back-channel logout tokens go through weunion's outbox (backchannel-logout.ts).
  */
 import type { SharedState } from '@weunion/state';
-import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import Provider, { type Configuration, errors, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Config } from '../config/index.ts';
 import { unacceptableText } from '../http/input-guard.ts';
 import { subjectFor } from '../identity/subject.ts';
@@ -79,7 +79,16 @@ export async function createOidcProvider(deps: OidcDeps): Promise<Provider> {
     scopes: ['openid', 'offline_access', ...Object.keys(SCOPE_CLAIMS).filter((s) => s !== 'openid')],
     features: {
       devInteractions: { enabled: false },
-      revocation: { enabled: true },
+      // An application revokes its own tokens only (RFC 7009 §2.1): another one's is refused to an
+      // authenticated client, and answered as an unknown token to a public one, which proves nothing.
+      revocation: {
+        enabled: true,
+        allowedPolicy: (_ctx, client, token) => {
+          if (token.clientId === client.clientId) return true;
+          if (client.clientAuthMethod === 'none') return false;
+          throw new errors.InvalidRequest('client is not authorized to revoke the presented token');
+        },
+      },
       // An application learns about its own tokens only: another one's is reported inactive.
       introspection: { enabled: true, allowedPolicy: (_ctx, client, token) => token.clientId === client.clientId },
       rpInitiatedLogout: { enabled: true, logoutSource, postLogoutSuccessSource },
