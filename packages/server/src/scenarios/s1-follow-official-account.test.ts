@@ -298,6 +298,31 @@ for (const mode of storageModes) {
       expect((await browser.json('GET', `${world.first.url}/api/login/tickets/${ticket.ticketId}`)).body.state).toBe('waiting');
     });
 
+    it('a mini program pushing in JSON (its other data format) is answered success; broken JSON is refused', async () => {
+      const miniProgram = demo('miniProgram');
+      await world.sandbox('PATCH', `/apps/${miniProgram.appid}`, { dataFormat: 'json' });
+      try {
+        const pushed = await world.sandbox('POST', '/actions/mp-message', {
+          personId: await world.person(),
+          appid: miniProgram.appid,
+          message: { type: 'text', content: 'hello {json}' },
+        });
+        expect(pushed).toMatchObject({ pushed: { delivered: true, lastStatus: 200 } });
+        const log = pushLogSchema.parse(await world.sandboxAny('GET', `/events?appid=${miniProgram.appid}`));
+        expect(log.at(-1)?.request.url).toContain('encrypt_type=aes');
+        expect(log.at(-1)?.request.body.trimStart().startsWith('{')).toBe(true);
+      } finally {
+        await world.sandbox('PATCH', `/apps/${miniProgram.appid}`, { dataFormat: 'xml' });
+      }
+      const broken = safeModePush('{"ToUserName": ', miniProgram);
+      const refused = await fetch(`${world.first.url}/wechat/callback/${miniProgram.appid}?${broken.query}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: broken.body,
+      });
+      expect(refused.status).toBe(401);
+    });
+
     it('unrelated messages and plain follows are answered success and ignored', async () => {
       const users = await world.userCount();
       const text = `<xml><ToUserName><![CDATA[${OA.originalId}]]></ToUserName><FromUserName><![CDATA[oText]]></FromUserName><CreateTime>${Math.floor(Date.now() / 1000)}</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[hi]]></Content><MsgId>1234567890123456</MsgId></xml>`;

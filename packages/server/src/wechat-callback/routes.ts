@@ -78,8 +78,10 @@ export function registerWechatCallback(app: FastifyInstance): void {
     await Promise.allSettled([...background]);
   });
 
+  // Pushes are read as the text that was signed: XML, or JSON for a mini program set to that format.
+  app.removeContentTypeParser('application/json');
   app.addContentTypeParser(
-    ['text/xml', 'application/xml', 'text/plain'],
+    ['text/xml', 'application/xml', 'text/plain', 'application/json'],
     { parseAs: 'string', bodyLimit: 64 * 1024 },
     (_request, body, done) => done(null, body),
   );
@@ -165,13 +167,38 @@ function answerSuccess(reply: FastifyReply): FastifyReply {
 }
 
 /** The push's fields: from the body in plain mode, from the checked and decrypted `Encrypt` in safe mode. */
+/**
+ * A push's fields, from XML — or from JSON, the data format a mini program can choose instead
+ * (消息推送: 数据格式 JSON; the same fields, `Encrypt` in safe mode). Values are kept as text.
+ */
+function parsePushText(text: string): Record<string, string> {
+  if (!/^\s*\{/.test(text)) return parseXml(text);
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new AppError('bad_request', 'The WeChat JSON is not valid');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new AppError('bad_request', 'The WeChat JSON is not an object');
+  const fields: Record<string, string> = {};
+  for (const [name, field] of Object.entries(value)) {
+    if (typeof field === 'string' || typeof field === 'number')
+      Object.defineProperty(fields, name, { value: String(field), enumerable: true });
+  }
+  return fields;
+}
+
 function readPush(connection: Connection, query: z.output<typeof pushQuerySchema>, body: string): Record<string, string> {
-  const outer = parseXml(body);
+  const outer = parsePushText(body);
   if (query.encrypt_type !== 'aes') {
     // A connection given an EncodingAESKey is in safe (or compatible) mode, where WeChat encrypts
     // and signs every push: a plain one, whose signature does not cover its body, is a downgrade.
     if (connection.encodingAesKey !== null) {
-      throw new AppError('wechat_signature_invalid', 'WeChat callback refused: a plain push for an app in safe mode (it has an EncodingAESKey)');
+      throw new AppError(
+        'wechat_signature_invalid',
+        'WeChat callback refused: a plain push for an app in safe mode (it has an EncodingAESKey)',
+      );
     }
     return outer;
   }
@@ -187,7 +214,9 @@ function readPush(connection: Connection, query: z.output<typeof pushQuerySchema
     msgSignature: query.msg_signature,
   });
   if (!signed) throw new AppError('wechat_signature_invalid', 'WeChat callback refused: bad msg_signature');
-  return parseXml(decryptMessage({ encodingAesKey: connection.encodingAesKey, appid: connection.appid, encrypted: envelope.data.Encrypt }));
+  return parsePushText(
+    decryptMessage({ encodingAesKey: connection.encodingAesKey, appid: connection.appid, encrypted: envelope.data.Encrypt }),
+  );
 }
 
 /** After answering: the login QR events of official accounts; everything else is ignored. */
