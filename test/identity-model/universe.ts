@@ -124,6 +124,8 @@ export class ModelWorld {
           // WeChat's authorised callback domain (授权回调域): where weunion listens in this test.
           ...(entry.type === 'website' || entry.type === 'official_account' ? { redirectDomains: [new URL(this.url).hostname] } : {}),
           ...(entry.type === 'mini_program' ? { pages: ['pages/index/index', 'pages/login/login', 'pages/login/confirm'] } : {}),
+          // weunion's connection holds the EncodingAESKey below, so it takes encrypted pushes only.
+          ...(push ? { safeMode: true } : {}),
         }),
       );
       if (entry.type === 'official_account') {
