@@ -248,8 +248,8 @@ describe('the daily cap on generated links', () => {
 });
 
 describe('mini program message push', () => {
-  it('pushes a customer-service text as signed XML, and entering the session as user_enter_tempsession', async () => {
-    const mp = await sandbox.app('mini_program', { callbackUrl: receiver.url, token: 'mptoken' });
+  it('pushes a customer-service text as signed XML (plain mode), and entering the session as user_enter_tempsession', async () => {
+    const mp = await sandbox.app('mini_program', { callbackUrl: receiver.url, token: 'mptoken', safeMode: false });
     const person = await sandbox.person();
     const outcome = await sandbox.ok('POST', '/_sandbox/actions/mp-message', {
       personId: person,

@@ -284,8 +284,6 @@ export class World {
         openPlatformId: demo.openPlatformId,
         token: demo.token,
         encodingAesKey: demo.encodingAesKey,
-        // weunion's demo connections hold the EncodingAESKey, so they take encrypted pushes only.
-        safeMode: pushes,
         originalId: demo.originalId,
         redirectDomains: [...this.options.demoRedirectDomains],
         callbackUrl:
@@ -319,7 +317,9 @@ export class World {
       callbackUrl: input.callbackUrl ?? null,
       token: input.token ?? (pushes ? randomAlphanumeric(16) : null),
       encodingAesKey: input.encodingAesKey ?? (pushes ? newEncodingAesKey() : null),
-      safeMode: input.safeMode ?? false,
+      // Safe mode unless told otherwise: WeChat's recommended mode, and what a deployment that was
+      // given the app's EncodingAESKey expects (weunion takes only encrypted pushes then).
+      safeMode: input.safeMode ?? pushes,
       dataFormat: input.type === 'mini_program' ? (input.dataFormat ?? 'xml') : 'xml',
       originalId: input.originalId ?? (pushes ? `gh_${randomHex(6)}` : null),
       pages: input.pages ?? (input.type === 'mini_program' ? [...DEFAULT_PAGES] : []),
