@@ -2,8 +2,9 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from './config/index.ts';
+import { seedSandboxConnections } from './connections/declared.ts';
 import { connectionInputSchema } from './connections/schema.ts';
-import { upsertConnection } from './connections/store.ts';
+import { updateConnection, upsertConnection } from './connections/store.ts';
 import { SYSTEM_ACTOR } from './identity/audit.ts';
 import { SecretBox } from './secrets/master-key.ts';
 import { databaseBackends, type TestDatabase } from './storage/test-backends.ts';
@@ -51,6 +52,17 @@ describe('which WeChat an instance talks to', () => {
       open: 'https://open.weixin.qq.com',
       mp: 'https://mp.weixin.qq.com',
     });
+  });
+
+  it('auto: a demo connection whose policy or settings an admin changed is still the sandbox’s; a new AppSecret makes it real', async () => {
+    const [seeded] = await seedSandboxConnections(database.db, secrets);
+    if (seeded === undefined) throw new Error('nothing seeded');
+    await updateConnection(database.db, secrets, seeded, { policy: { registration: 'deny' }, name: 'Renamed demo' }, SYSTEM_ACTOR);
+    expect((await decideWechatSetup(loadConfig({}), database)).sandbox).toBe(true);
+    await updateConnection(database.db, secrets, seeded, { secret: 'a-real-app-secret' }, SYSTEM_ACTOR);
+    const setup = await decideWechatSetup(loadConfig({}), database);
+    expect(setup.sandbox).toBe(false);
+    expect(setup.reason).toContain(seeded);
   });
 
   it('auto: real WeChat when the config file declares apps, even before they are stored', async () => {

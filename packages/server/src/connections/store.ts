@@ -291,7 +291,10 @@ export async function updateConnection(
   };
   // The merged whole must still be a valid connection (e.g. scenarios fit a changed app type).
   const input = parseInput(connectionInputSchema, merged);
-  const { connection } = await upsertConnection(db, secrets, input, { source: 'api', actor });
+  // A demo connection stays one (and SANDBOX=auto stays on) while it still names the sandbox's
+  // app: a changed policy or setting does not make it a real WeChat app; a new appid or AppSecret does.
+  const stillSandbox = current.source === 'sandbox' && input.appid === current.appid && patch.secret === undefined;
+  const { connection } = await upsertConnection(db, secrets, input, { source: stillSandbox ? 'sandbox' : 'api', actor });
   return connection;
 }
 
