@@ -46,11 +46,21 @@ function secretOf(request: FastifyRequest, id: string): string {
  * Long poll: the first status newer than `since`, or the current one after `waitMs`. A QR that
  * expires during the wait wakes the poller at that moment (expiry is lazy, nobody publishes it).
  */
-async function waitForChange(tickets: QrTickets, id: string, secret: string, since: number, waitMs: number): Promise<TicketStatus> {
+async function waitForChange(
+  tickets: QrTickets,
+  id: string,
+  secret: string,
+  since: number,
+  waitMs: number,
+  waiting: Set<() => void>,
+): Promise<TicketStatus> {
   let wake: (status: TicketStatus | undefined) => void = () => {};
   const woken = new Promise<TicketStatus | undefined>((resolve) => {
     wake = resolve;
   });
+  // The instance shutting down answers at once with the current status (the client polls again, elsewhere).
+  const answerNow = () => wake(undefined);
+  waiting.add(answerNow);
   // Subscribe first, then read: a change between the two is not lost.
   const subscription = await tickets.watch(id, (status) => {
     if (status.version > since) wake(status);
@@ -63,6 +73,7 @@ async function waitForChange(tickets: QrTickets, id: string, secret: string, sin
     timer = setTimeout(() => wake(undefined), Math.min(waitMs, untilExpiry));
     return (await woken) ?? (await tickets.status(id, secret));
   } finally {
+    waiting.delete(answerNow);
     clearTimeout(timer);
     await subscription.unsubscribe();
   }
@@ -77,10 +88,13 @@ function headersSetBefore(reply: FastifyReply): Record<string, string> {
 
 export function registerTicketRoutes(app: FastifyInstance, tickets: QrTickets): void {
   const streams = new Set<FastifyReply>();
-  // SSE connections never finish by themselves: end them when the instance shuts down, so the
-  // graceful drain is not held up by watchers (they reconnect to another instance).
+  const polls = new Set<() => void>();
+  // SSE connections never finish by themselves, and long polls wait up to 25 s: when the instance
+  // shuts down, streams end and polls are answered with the current status at once, so the
+  // graceful drain is not held up by watchers (they carry on with another instance).
   app.addHook('preClose', async () => {
     for (const reply of streams) reply.raw.end();
+    for (const answerNow of polls) answerNow();
   });
 
   app.get('/api/login/tickets/:id', async (request) => {
@@ -88,7 +102,7 @@ export function registerTicketRoutes(app: FastifyInstance, tickets: QrTickets): 
     const query = parseInput(pollQuerySchema, request.query);
     const secret = secretOf(request, id);
     if (query.wait === undefined || query.wait === 0) return tickets.status(id, secret);
-    return waitForChange(tickets, id, secret, query.since ?? 0, query.wait * 1000);
+    return waitForChange(tickets, id, secret, query.since ?? 0, query.wait * 1000, polls);
   });
 
   app.get('/api/login/tickets/:id/events', async (request, reply) => {
