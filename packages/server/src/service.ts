@@ -55,7 +55,6 @@ type Logger = NonNullable<BuildAppOptions['logger']>;
 async function prepareStorage(config: Config, database: Database, logger: Logger, state?: SharedState): Promise<WechatSetup> {
   const applied = await migrateToLatest(database);
   if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
-  await recordServedPublicUrl(database.db, config);
   const secrets = loadSecretBox(config);
   const setup = await decideWechatSetup(config, database);
   const connections = await applyConnectionsAtStart(database.db, secrets, { ...config, sandbox: setup.sandbox ? 'on' : 'off' });
@@ -122,6 +121,8 @@ export async function startService(config: Config, options: StartOptions = {}): 
     ];
     app = await buildApp({ config, database, state, secrets, wechat, sandbox: setup.sandbox }, { ...options, plugins, logger });
     const address = await app.listen({ port: options.port ?? config.port, host: config.host });
+    // Only a start that serves is "the one serve last started with" (what CLI output names).
+    await recordServedPublicUrl(database.db, config);
     const running = app;
     return { app: running, database, state, address, wechat: setup, close: () => running.close() };
   } catch (error) {

@@ -116,7 +116,7 @@ describe('weunion admins', () => {
       expect(await state.get(loginAttemptsKey('ulla'))).toBe('100');
       const unlocked = await run(['admins', 'unlock', 'ulla']);
       expect(unlocked.code).toBe(0);
-      expect(unlocked.stdout).toContain('ulla can sign in again');
+      expect(unlocked.stdout).toContain('ulla: sign-in attempts from all addresses cleared');
       expect(await state.get(loginAttemptsKey('ulla'))).toBeNull();
     } finally {
       await state.close();

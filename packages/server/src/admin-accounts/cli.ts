@@ -179,7 +179,9 @@ export const adminAccountCommands = {
             await state.close();
           }
           await recordAudit(database.db, { actor: cliActor('unlock'), action: 'admin_account.unlocked', subjectId: account.id });
-          console.log(`${account.username} can sign in again (attempts from all addresses cleared)`);
+          console.log(
+            `${account.username}: sign-in attempts from all addresses cleared (an address that failed 10 times itself still waits out its 15 minutes)`,
+          );
         });
         return;
       }

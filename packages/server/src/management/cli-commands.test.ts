@@ -101,6 +101,12 @@ describe('weunion admin-keys and connections commands', () => {
     expect(listed).not.toContain('cli-secret-value');
   });
 
+  it('connections demo adds the sandbox demo apps once (for a standalone sandbox)', async () => {
+    expect(await run('connections', ['demo'])).toContain('added demo-official-account');
+    expect(await run('connections', ['demo'])).toContain('there already');
+    expect(await run('connections', ['list'])).toContain('demo-website  website  wxd00000000000c003  s2  op_demo');
+  });
+
   it('admin-keys create --token-reader makes a key limited to those connections (which must exist); list shows the scope', async () => {
     // `cli-site` comes from the `connections apply` test above.
     const created = await run('admin-keys', ['create', '--name', 'sender', '--token-reader', 'cli-site']);

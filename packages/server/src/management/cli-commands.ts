@@ -10,7 +10,7 @@ import { parse as parseYaml } from 'yaml';
 import { createAdminKey, listAdminKeys, revokeAdminKey } from '../admin-keys/store.ts';
 import { loadConfig } from '../config/index.ts';
 import { cliPublicUrl, showCliPublicUrl } from '../config/public-url.ts';
-import { applyConnections, parseDeclaredConnections } from '../connections/declared.ts';
+import { applyConnections, parseDeclaredConnections, seedSandboxConnections } from '../connections/declared.ts';
 import { listConnections } from '../connections/store.ts';
 import { parseInput } from '../http/problem.ts';
 import { type Actor, recordAudit } from '../identity/audit.ts';
@@ -135,7 +135,8 @@ export const managementCommands = {
     },
   },
   connections: {
-    summary: 'WeChat app connections: `connections list`, `connections apply <file.yaml|json>` (idempotent).',
+    summary:
+      'WeChat app connections: `connections list`, `connections apply <file.yaml|json>` (idempotent), `connections demo` (the sandbox demo apps, for a standalone `weunion sandbox`).',
     async run(args: string[]): Promise<void> {
       const { positionals } = parseArgs({ args, allowPositionals: true, options: {} });
       const action = positionals[0] ?? 'list';
@@ -161,7 +162,25 @@ export const managementCommands = {
         for (const { id, outcome } of outcomes) console.log(`${outcome.padEnd(9)}  ${id}`);
         return;
       }
-      if (action !== 'list') throw new AppError('bad_request', `unknown connections action "${action}" (list or apply)`);
+      if (action === 'demo') {
+        // What sandbox mode seeds by itself; with SANDBOX=off and a standalone sandbox, on request.
+        const config = loadConfig();
+        const seeded = await withDatabase(async (database) => {
+          const added = await seedSandboxConnections(database.db, loadSecretBox(config));
+          if (added.length > 0) {
+            const state = await openServiceState(config);
+            try {
+              await catalogChanged(database.db, state);
+            } finally {
+              await state.close();
+            }
+          }
+          return added;
+        });
+        console.log(seeded.length === 0 ? 'the demo connections are there already' : `added ${seeded.join(', ')}`);
+        return;
+      }
+      if (action !== 'list') throw new AppError('bad_request', `unknown connections action "${action}" (list, apply or demo)`);
       await withDatabase(async (database) => {
         for (const c of await listConnections(database.db)) {
           console.log(
