@@ -10,6 +10,11 @@
 import module from 'node:module';
 
 module.enableCompileCache?.();
+// Output piped into a reader that stops early (`weunion export people | head`): stop quietly.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
 const { main } = await import('./commands.ts');
 const code = await main(process.argv.slice(2));
 // serve and sandbox keep running; every other command ends here.
