@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { AppError } from '@weunion/errors';
 import { parse as parseYaml } from 'yaml';
 import { createAdminKey, listAdminKeys, revokeAdminKey } from '../admin-keys/store.ts';
-import { loadConfig } from '../config/index.ts';
+import { type Config, loadConfig } from '../config/index.ts';
 import { cliPublicUrl, showCliPublicUrl } from '../config/public-url.ts';
 import { applyConnections, parseDeclaredConnections, seedSandboxConnections } from '../connections/declared.ts';
 import { listConnections } from '../connections/store.ts';
@@ -148,15 +148,7 @@ export const managementCommands = {
         const config = loadConfig();
         const outcomes = await withDatabase(async (database) => {
           const applied = await applyConnections(database.db, loadSecretBox(config), connections, 'api');
-          // Running instances cache connections: tell them (through Redis; on SQLite they notice by themselves).
-          if (applied.some((a) => a.outcome !== 'unchanged')) {
-            const state = await openServiceState(config);
-            try {
-              await catalogChanged(database.db, state);
-            } finally {
-              await state.close();
-            }
-          }
+          if (applied.some((a) => a.outcome !== 'unchanged')) await announceCatalogChange(database, config);
           return applied;
         });
         for (const { id, outcome } of outcomes) console.log(`${outcome.padEnd(9)}  ${id}`);
@@ -167,14 +159,7 @@ export const managementCommands = {
         const config = loadConfig();
         const seeded = await withDatabase(async (database) => {
           const added = await seedSandboxConnections(database.db, loadSecretBox(config));
-          if (added.length > 0) {
-            const state = await openServiceState(config);
-            try {
-              await catalogChanged(database.db, state);
-            } finally {
-              await state.close();
-            }
-          }
+          if (added.length > 0) await announceCatalogChange(database, config);
           return added;
         });
         console.log(seeded.length === 0 ? 'the demo connections are there already' : `added ${seeded.join(', ')}`);
@@ -218,4 +203,14 @@ function readDeclarations(file: string): unknown {
   }
   if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) && 'connections' in parsed) return parsed.connections;
   return parsed;
+}
+
+/** Running instances cache connections: tell them (through Redis; on SQLite they notice by themselves). */
+async function announceCatalogChange(database: Database, config: Config): Promise<void> {
+  const state = await openServiceState(config);
+  try {
+    await catalogChanged(database.db, state);
+  } finally {
+    await state.close();
+  }
 }
