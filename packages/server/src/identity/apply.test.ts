@@ -193,6 +193,36 @@ for (const backend of databaseBackends) {
       expect(second).toMatchObject({ via: 'phone', linked: true });
     });
 
+    it('a number WeChat showed in another person’s hands joins nobody to its old holder afterwards, even through an app without an Open Platform account; the holder verifying it again ends the dispute', async () => {
+      const holder = person();
+      const newcomer = person();
+      const phone = holder.phone;
+      const matching = policy({ fieldMatching: ['phone'] });
+      const first = await signInWithAssertion(database, holder.miniProgram({ phone }), matching);
+      if (first.kind !== 'signed_in') throw new Error('holder not signed in');
+      // The number changed hands: the newcomer shares it through the same mini program (another unionid: no match).
+      const bound = await signInWithAssertion(database, newcomer.miniProgram({ phone }), matching);
+      expect(bound.kind === 'signed_in' && bound.userId !== first.userId).toBe(true);
+      // Through a mini program bound to no Open Platform account there is no unionid to tell them apart.
+      const unbound = await signInWithAssertion(
+        database,
+        { appid: 'wx_mp_unbound', appType: 'mini_program', openPlatformId: null, openid: `o_unbound_${newcomer.unionid}`, phone },
+        matching,
+      );
+      expect(unbound.kind === 'signed_in' && unbound.userId !== first.userId).toBe(true);
+      const disputed = () =>
+        database.db
+          .selectFrom('user_identifiers')
+          .select('disputed_at')
+          .where('kind', '=', 'phone')
+          .where('value', '=', phone)
+          .executeTakeFirst();
+      expect((await disputed())?.disputed_at).toEqual(expect.any(Number));
+      // The holder's own WeChat verifies it again: theirs, and matching to them resumes.
+      await signInWithAssertion(database, holder.miniProgram({ phone }), matching);
+      expect((await disputed())?.disputed_at).toBeNull();
+    });
+
     it('a scenario can tell a known WeChat identity, its unionid and whether its phone is already verified', async () => {
       const p = person();
       expect(await lookupWechatIdentity(database.db, { appid: 'wx_oa', openid: p.officialAccount().openid })).toBeNull();

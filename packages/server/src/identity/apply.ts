@@ -391,6 +391,21 @@ async function applyDecision(
     );
   }
 
+  // The holder's own WeChat verified the disputed number again: it is theirs, matching resumes.
+  if (assertion.phone !== undefined && facts.phoneDisputed === true && facts.phoneOwner?.id === userId) {
+    await trx
+      .updateTable('user_identifiers')
+      .set({ disputed_at: null })
+      .where('kind', '=', 'phone')
+      .where('value', '=', assertion.phone)
+      .where('user_id', '=', userId)
+      .execute();
+    await recordAudit(
+      trx,
+      { actor, action: 'identifier.reconfirmed', subjectId: userId, after: { kind: 'phone', value: assertion.phone } },
+      now,
+    );
+  }
   const suggestionIds = await recordSuggestions(trx, assertion, decision.notes, userId, now);
   await recordUnboundUnionid(trx, assertion, decision.notes, actor, now, notices);
 
@@ -472,6 +487,18 @@ async function recordSuggestions(
       const key = `phone:${note.otherUserId}`;
       if (seen.has(key)) continue;
       seen.add(key);
+      // WeChat verified the number for another WeChat person just now: the holder's claim to it is
+      // disputed, and it joins nobody to the holder by field matching any more (resolve.ts step 3).
+      if (assertion.phone !== undefined) {
+        await trx
+          .updateTable('user_identifiers')
+          .set({ disputed_at: now })
+          .where('kind', '=', 'phone')
+          .where('value', '=', assertion.phone)
+          .where('user_id', '=', note.otherUserId)
+          .where('disputed_at', 'is', null)
+          .execute();
+      }
       await recordAudit(
         trx,
         {

@@ -226,6 +226,13 @@ const cases: Case[] = [
     expected: { kind: 'create', notes: [{ kind: 'phone_conflict', otherUserId: 'usr_alice' }] },
   },
   {
+    name: 'a disputed number (WeChat showed it in another person’s hands) joins nobody to its holder, even from an app without an Open Platform account',
+    assertion: { phone: '+8613800000001', openPlatformId: null },
+    facts: { phoneOwner: alice, phoneDisputed: true },
+    policy: { fieldMatching: ['phone'] },
+    expected: { kind: 'create', notes: [{ kind: 'phone_conflict', otherUserId: 'usr_alice' }] },
+  },
+  {
     name: 'recycled number of a blocked account → no match and nothing of it shown (not refused as blocked)',
     assertion: { phone: '+8613800000001' },
     facts: { phoneOwner: blocked, clashing: new Set(['usr_blocked']) },

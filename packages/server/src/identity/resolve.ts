@@ -19,7 +19,9 @@
  *     exact, and only an admin-confirmed merge (`allowConflicts`) gives it another one.
  *  3. Field matching, if the policy enables it: verified phone, then verified email. A match on an
  *     account that clashes counts as no match (the number changed hands) and is recorded as a phone
- *     conflict for admins; nothing of that account is shown.
+ *     conflict for admins; nothing of that account is shown. The holder's number is then disputed:
+ *     it joins nobody to that account any more, from any app (one without an Open Platform account
+ *     has no unionid to tell the two people apart), until the holder's own WeChat verifies it again.
  *  4. Nothing matched: create, ask the person to bind an existing account, or refuse, per policy.
  * Steps 2–3 are weighed together: several accounts → the person chooses or the login is refused.
  * A blocked account among the matches refuses the login. Snapshot-mode users never create or match.
@@ -47,6 +49,11 @@ export interface KnownFacts {
   unionidHolders: KnownUser[];
   /** The user holding the assertion's phone as a verified identifier. */
   phoneOwner: KnownUser | null;
+  /**
+   * WeChat has shown that phone in another WeChat person's hands since the holder verified it (a
+   * phone conflict was recorded): it no longer joins anyone to the holder by field matching.
+   */
+  phoneDisputed?: boolean;
   /** The user holding the assertion's email as a verified identifier. */
   emailOwner: KnownUser | null;
   /**
@@ -208,8 +215,9 @@ export function resolveIdentity(assertion: IdentityAssertion, facts: KnownFacts,
   }
   const fieldMatching: readonly string[] = policy.fieldMatching;
   if (fieldMatching.includes('phone') && assertion.phone !== undefined && facts.phoneOwner !== null) {
-    if (facts.clashing.has(facts.phoneOwner.id)) voided.push({ kind: 'phone_conflict', otherUserId: facts.phoneOwner.id });
-    else matches.push({ user: facts.phoneOwner, via: 'phone' });
+    if (facts.clashing.has(facts.phoneOwner.id) || facts.phoneDisputed === true) {
+      voided.push({ kind: 'phone_conflict', otherUserId: facts.phoneOwner.id });
+    } else matches.push({ user: facts.phoneOwner, via: 'phone' });
   }
   if (fieldMatching.includes('email') && assertion.email !== undefined && facts.emailOwner !== null) {
     if (!facts.clashing.has(facts.emailOwner.id)) matches.push({ user: facts.emailOwner, via: 'email' });

@@ -66,6 +66,8 @@ export interface UserIdentifiersTable {
   /** Normalized: E.164 phone, lower-case email. */
   value: string;
   verified_at: number;
+  /** WeChat showed the number in another WeChat person's hands since (migration 0027): no field matching to it. */
+  disputed_at: number | null;
 }
 
 export interface PasswordCredentialsTable {

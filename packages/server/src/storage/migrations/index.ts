@@ -21,6 +21,7 @@ import * as m0021 from './0021_imports.ts';
 import * as m0024 from './0024_login_history.ts';
 import * as m0025 from './0025_catalog_version.ts';
 import * as m0026 from './0026_oidc_grant_account_index.ts';
+import * as m0027 from './0027_identifier_disputed.ts';
 
 export const migrations: Record<string, Migration> = {
   '0001_foundation': m0001,
@@ -41,4 +42,5 @@ export const migrations: Record<string, Migration> = {
   '0024_login_history': m0024,
   '0025_catalog_version': m0025,
   '0026_oidc_grant_account_index': m0026,
+  '0027_identifier_disputed': m0027,
 };
