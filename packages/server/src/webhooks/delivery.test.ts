@@ -362,7 +362,14 @@ for (const backend of databaseBackends) {
       expect(disabled.disabledReason).toMatch(/^Every delivery failed since .*HTTP 503/);
       const audit = await api('GET', `/audit-log?subjectId=${endpointId}`);
       expect(audit.body.entries.map((e: { action: string }) => e.action)).toContain('webhook_endpoint.disabled');
-      // A disabled endpoint gets no new events; enabling it clears the alert and sends what waited.
+      // A disabled endpoint gets no new events; enabling it clears the alert and sends what waited at
+      // once, the delivery whose failures disabled it too (as if its backoff had reached an hour).
+      await database.db
+        .updateTable('webhook_deliveries')
+        .set({ next_attempt_at: Date.now() + 3_600_000 })
+        .where('endpoint_id', '=', endpointId)
+        .where('status', '=', 'pending')
+        .execute();
       hooks.fail = () => false;
       const enabled = await api('PATCH', `/webhooks/endpoints/${endpointId}`, { enabled: true });
       expect(enabled.body).toMatchObject({ enabled: true, disabledReason: null, disabledAt: null, failingSince: null });

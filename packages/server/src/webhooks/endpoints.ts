@@ -11,6 +11,7 @@ import { type Actor, recordAudit } from '../identity/audit.ts';
 import { newId } from '../identity/ids.ts';
 import type { SecretBox } from '../secrets/master-key.ts';
 import type { Tables, WebhookEndpointsTable } from '../storage/schema.ts';
+import { nudgeDeliverers } from './outbox.ts';
 import { generateWebhookSecret } from './signing.ts';
 
 export interface WebhookEndpointView {
@@ -203,6 +204,17 @@ export async function updateEndpoint(
       })
       .where('id', '=', id)
       .execute();
+    // What waited while it was off goes out now, the delivery whose failures disabled it too,
+    // rather than after that delivery's backoff (up to an hour).
+    if (enabling) {
+      await trx
+        .updateTable('webhook_deliveries')
+        .set({ next_attempt_at: now })
+        .where('endpoint_id', '=', id)
+        .where('status', '=', 'pending')
+        .where('next_attempt_at', '>', now)
+        .execute();
+    }
     const after = await trx.selectFrom('webhook_endpoints').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
     await recordAudit(
       trx,
@@ -216,6 +228,7 @@ export async function updateEndpoint(
       now,
     );
   });
+  if (patch.enabled === true) nudgeDeliverers();
   return getEndpoint(db, id);
 }
 

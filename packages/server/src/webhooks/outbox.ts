@@ -38,6 +38,11 @@ export function onOutboxWritten(listener: () => void): () => void {
   return () => listeners.delete(listener);
 }
 
+/** Wakes this process's deliverers now (the nudge a write gives; e.g. after an endpoint is turned back on). */
+export function nudgeDeliverers(): void {
+  nudge();
+}
+
 function nudge(): void {
   for (const listener of listeners) listener();
 }
