@@ -23,7 +23,8 @@
  * origin of an application, e.g. the embedding page's own) · client="<client_id>" (the application
  * the login is for: its scenarios and identity policy apply) · base="https://id.example" (default:
  * where this script was loaded from — weunion's /assets) · lang="zh-CN|en" (default: the
- * document's, then the browser's) · auto-refresh (renew an expired QR by itself).
+ * document's, then the browser's) · auto-refresh (renew an expired QR by itself, up to 5 times in a
+ * row or `auto-refresh="N"`; then the person's button).
  *
  * On another site: load it from weunion (`<script type="module" src="https://id.example/assets/weunion-login.js">`)
  * on a page whose origin an application registered (its redirect URIs' origins count); weunion's
@@ -148,6 +149,8 @@ const QR_METHODS = new Set(['s1', 's3']);
 /** Where this script came from: weunion, when a page on another site loads it from weunion's /assets. */
 const SCRIPT_ORIGIN = ((origin) => (origin === 'null' ? location.origin : origin))(new URL(import.meta.url).origin);
 const LONG_POLL_SECONDS = 25;
+/** Expired QRs `auto-refresh` renews in a row before asking the person (as the browser SDK). */
+const DEFAULT_AUTO_REFRESHES = 5;
 const BACKOFF_INITIAL_MS = 500;
 const BACKOFF_MAX_MS = 10_000;
 
@@ -188,6 +191,7 @@ export class WeunionLogin extends HTMLElement {
     // Bumped by every select(): async work started for an older selection must stand down, so a
     // page never holds more than one ticket (each costs a WeChat API call) or one follower.
     this._generation = 0;
+    this._autoRefreshes = 0;
     this._connected = false;
   }
 
@@ -265,6 +269,12 @@ export class WeunionLogin extends HTMLElement {
 
   /** Shows one method (s1, s2 or s3). */
   select(method) {
+    this._selectBy(method, 'person');
+  }
+
+  _selectBy(method, by) {
+    // The person choosing (a tab, the refresh button) starts the count of automatic renewals again.
+    if (by === 'person') this._autoRefreshes = 0;
     this._stopFollowing();
     this._generation++;
     this._active = method;
@@ -488,8 +498,7 @@ export class WeunionLogin extends HTMLElement {
           qrExpiresAt: ticket.qrExpiresAt,
           expiresAt: ticket.expiresAt,
         });
-        if (this.hasAttribute('auto-refresh')) this.select(method);
-        else this._offerRefresh(method, this._t('expired'));
+        this._renewOrOffer(method);
       } else this._fail(error);
     };
     const getStatus = async (query) => {
@@ -596,8 +605,7 @@ export class WeunionLogin extends HTMLElement {
       case 'expired':
         this._stopFollowing();
         this._emit('weunion-expired', update);
-        if (this.hasAttribute('auto-refresh')) return this.select(method);
-        this._offerRefresh(method, this._t('expired'));
+        this._renewOrOffer(method);
         return;
       case 'cancelled':
         this._stopFollowing();
@@ -629,6 +637,22 @@ export class WeunionLogin extends HTMLElement {
     } catch (error) {
       this._fail(error);
     }
+  }
+
+  /**
+   * An expired QR: with `auto-refresh`, a new one by itself — at most 5 times in a row (or the
+   * attribute's number), as every official-account QR spends the account's daily WeChat quota and
+   * an abandoned tab must not spend it all day — then the person's "Get a new QR code" button.
+   */
+  _renewOrOffer(method) {
+    const given = Number.parseInt(this.getAttribute('auto-refresh') ?? '', 10);
+    const most = Number.isInteger(given) && given >= 0 ? given : DEFAULT_AUTO_REFRESHES;
+    if (this.hasAttribute('auto-refresh') && this._autoRefreshes < most) {
+      this._autoRefreshes++;
+      this._selectBy(method, 'auto');
+      return;
+    }
+    this._offerRefresh(method, this._t('expired'));
   }
 
   _offerRefresh(method, message) {
