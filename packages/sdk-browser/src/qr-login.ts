@@ -103,6 +103,8 @@ export interface QrLoginOptions {
   client?: string;
   /** The connection to use when several offer this scenario. */
   connection?: string;
+  /** The person ticked the application's "I agree" (needed when its branding has `requireAgreement`). */
+  agreed?: boolean;
   /** On expiry, start over with a new QR: `true` (up to 5 times) or the most refreshes allowed. */
   autoRefresh?: boolean | number;
   /** Redeem as soon as the phone confirms, then emit `login`. */
@@ -503,6 +505,7 @@ async function createTicket(connection: Connection, scenario: QrScenario, option
     ...(options.returnTo === undefined ? {} : { returnTo: options.returnTo }),
     ...(options.connection === undefined ? {} : { connection: options.connection }),
     ...(options.client === undefined ? {} : { client: options.client }),
+    ...(options.agreed === true ? { agreed: true } : {}),
   };
   return parseTicket(
     connection,

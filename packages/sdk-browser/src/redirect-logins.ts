@@ -14,12 +14,18 @@ export interface ReturnToOptions {
   returnTo?: string;
   /** The connection to use when several offer the scenario. */
   connection?: string;
+  /** The application (client_id) the login is for: its scenarios and identity policy apply. */
+  client?: string;
+  /** The person ticked the application's "I agree" (needed when its branding has `requireAgreement`). */
+  agreed?: boolean;
 }
 
 function withQuery(connection: Connection, path: string, options: ReturnToOptions): string {
   const url = new URL(absoluteUrl(connection, path));
   if (options.returnTo !== undefined) url.searchParams.set('returnTo', options.returnTo);
   if (options.connection !== undefined) url.searchParams.set('connection', options.connection);
+  if (options.client !== undefined) url.searchParams.set('client', options.client);
+  if (options.agreed === true) url.searchParams.set('agreed', '1');
   return url.href;
 }
 
