@@ -55,7 +55,7 @@ export async function findKnownFacts(db: Kysely<Tables>, assertion: IdentityAsse
       ? undefined
       : UNIONID_OWNER.execute(db, { openPlatformId, unionid }).then((r) => r.rows[0]),
     unionid === undefined || openPlatformId === null ? [] : UNIONID_HOLDERS.execute(db, { openPlatformId, unionid }).then((r) => r.rows),
-    assertion.phone === undefined ? undefined : findPhoneHolder(db, assertion.phone),
+    assertion.phone === undefined ? undefined : findIdentifierOwner(db, 'phone', assertion.phone),
     assertion.email === undefined ? undefined : findIdentifierOwner(db, 'email', normalizeEmail(assertion.email)),
     openPlatformId !== null || assertion.unionid === undefined
       ? undefined
@@ -97,8 +97,8 @@ export async function findKnownFacts(db: Kysely<Tables>, assertion: IdentityAsse
     unionidOwner: owner,
     unionidHolders,
     phoneOwner: phoneOwner === undefined ? null : { id: phoneOwner.id, status: phoneOwner.status },
-    phoneDisputed: phoneOwner?.disputed_at != null,
-    emailOwner: emailOwner ?? null,
+    phoneDisputed: phoneOwner?.disputedAt != null,
+    emailOwner: emailOwner === undefined ? null : { id: emailOwner.id, status: emailOwner.status },
     clashing,
     unboundUnionidHint: hint?.open_platform_id ?? null,
   };
@@ -144,25 +144,23 @@ export async function holdsAnotherPerson(
   return claim !== undefined;
 }
 
-/** The account holding `phone` as a verified identifier, and whether WeChat has shown it in other hands since. */
-function findPhoneHolder(db: Kysely<Tables>, phone: string) {
-  return db
+/**
+ * The account holding a verified phone or email, and since when its claim is disputed (a phone
+ * WeChat has shown in another person's hands; null otherwise).
+ */
+export async function findIdentifierOwner(
+  db: Kysely<Tables>,
+  kind: IdentifierKind,
+  value: string,
+): Promise<(KnownUser & { disputedAt: number | null }) | undefined> {
+  const row = await db
     .selectFrom('user_identifiers as x')
     .innerJoin('users as u', 'u.id', 'x.user_id')
     .select(['u.id', 'u.status', 'x.disputed_at'])
-    .where('x.kind', '=', 'phone')
-    .where('x.value', '=', phone)
-    .executeTakeFirst();
-}
-
-export async function findIdentifierOwner(db: Kysely<Tables>, kind: IdentifierKind, value: string): Promise<KnownUser | undefined> {
-  return db
-    .selectFrom('user_identifiers as x')
-    .innerJoin('users as u', 'u.id', 'x.user_id')
-    .select(['u.id', 'u.status'])
     .where('x.kind', '=', kind)
     .where('x.value', '=', value)
     .executeTakeFirst();
+  return row === undefined ? undefined : { id: row.id, status: row.status, disputedAt: row.disputed_at };
 }
 
 export interface KnownWechatIdentity {

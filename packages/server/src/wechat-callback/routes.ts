@@ -105,7 +105,7 @@ export function registerWechatCallback(app: FastifyInstance): void {
 
   /**
    * Takes a signed query once: the first use records it with `what` it signed (a push's body, or
-   * the URL check's echostr). The same request again is a retry (true); the same signature for
+   * the URL check's echostr). The same request again is a `retry`; the same signature for
    * anything else is refused, so the signature of a URL check cannot carry a forged push either.
    */
   const takeSignedQuery = async (
